@@ -1,0 +1,194 @@
+/**
+ * One catalog of every error purposekit raises. `docs/errors.md` is generated from it
+ * (`npm run docs:errors`) and a test keeps the two in sync.
+ *
+ * - `status` is the HTTP status an adapter answers with when the error reaches it.
+ * - `message` is the public message: neutral, safe for a response body. It never
+ *   names a threshold, a personal value or an internal rule.
+ * - `doc` explains when the error happens and what to do about it.
+ */
+export const ERROR_CATALOG = {
+  // ── configuration (thrown at start-up) ────────────────────────────────────────
+  PURPOSEKIT_ERR_INVALID_OPTION: {
+    status: 500,
+    message: 'Invalid purposekit option.',
+    doc: 'An option passed to a factory is unknown, of the wrong type or out of range. Thrown at start-up; the message names the option, the bad value and the likely fix.',
+  },
+  PURPOSEKIT_ERR_POLICY_INVALID: {
+    status: 500,
+    message: 'The privacy policy is invalid.',
+    doc: 'The policy failed validation. `error.details.issues` lists every problem with its exact path (e.g. `purposes.analytics.basis`), the bad value and a hint.',
+  },
+  PURPOSEKIT_ERR_POLICY_LOAD: {
+    status: 500,
+    message: 'The privacy policy file could not be loaded.',
+    doc: 'The policy file is missing, unreadable, or not valid JSON/YAML. The cause is attached as `error.cause`.',
+  },
+  PURPOSEKIT_ERR_UNKNOWN_PURPOSE: {
+    status: 500,
+    message: 'A route declares a purpose the policy does not contain.',
+    doc: 'A route declaration names a purpose that is not in the policy. Thrown when the route is declared (start-up), never at request time.',
+  },
+  PURPOSEKIT_ERR_UNKNOWN_AGE_GATE: {
+    status: 500,
+    message: 'A route declares an age gate the policy does not contain.',
+    doc: 'A route declaration names an age gate that is not in the policy. Thrown at start-up.',
+  },
+  PURPOSEKIT_ERR_INVALID_KEY: {
+    status: 500,
+    message: 'A key is missing or unusable.',
+    doc: 'A secret or signing key is missing, too short, or not of the expected type. Thrown at start-up.',
+  },
+
+  // ── request time ──────────────────────────────────────────────────────────────
+  PURPOSEKIT_ERR_NO_CONTEXT: {
+    status: 500,
+    message: 'No privacy context is active.',
+    doc: 'Code asked for the privacy context outside a request (or outside `runAs`). Mount the middleware before the route, or wrap background jobs in `privacy.runAs()`.',
+  },
+  PURPOSEKIT_ERR_PURPOSE_UNDECLARED: {
+    status: 500,
+    message: 'This route has no declared purpose.',
+    doc: 'The route declares no purpose and the policy names no `defaultPurpose`, so personal data may not be processed here (fail closed). Declare the purpose on the route.',
+  },
+  PURPOSEKIT_ERR_ACCESS_DENIED: {
+    status: 403,
+    message: 'Access to this personal data is not permitted for this purpose.',
+    doc: 'An access decision denied the request. `error.details.reason` holds the reason code (see the access reasons in the core README). The denial is in the audit trail.',
+  },
+  PURPOSEKIT_ERR_AUDIT_UNAVAILABLE: {
+    status: 503,
+    message: 'The audit trail cannot be written; the request was not processed.',
+    doc: 'The audit sink could not make a record durable (disk full, permission lost, file removed, database down). Access fails closed; nothing acknowledged is lost, and writing resumes when the sink recovers.',
+  },
+  PURPOSEKIT_ERR_AGE_GATE_REFUSED: {
+    status: 403,
+    message: 'Sorry, we cannot accept this submission.',
+    doc: 'An age gate refused the request. The message is neutral on purpose: it never reveals the minimum age. A lockout cookie keeps refusing for the period the policy sets.',
+  },
+  PURPOSEKIT_ERR_DOB_MISSING: {
+    status: 400,
+    message: 'A date of birth is required.',
+    doc: 'The age-gated request carries no date of birth in the configured field.',
+  },
+  PURPOSEKIT_ERR_DOB_MALFORMED: {
+    status: 400,
+    message: 'The date of birth is not a valid date (expected YYYY-MM-DD).',
+    doc: 'The date of birth is not a calendar date in `YYYY-MM-DD` form.',
+  },
+  PURPOSEKIT_ERR_DOB_IMPOSSIBLE: {
+    status: 400,
+    message: 'The date of birth does not exist.',
+    doc: 'The date of birth is well-formed but does not exist (e.g. 2023-02-30).',
+  },
+  PURPOSEKIT_ERR_DOB_FUTURE: {
+    status: 400,
+    message: 'The date of birth is in the future.',
+    doc: 'The date of birth is after the current date in the policy time zone.',
+  },
+  PURPOSEKIT_ERR_DOB_IMPLAUSIBLE: {
+    status: 400,
+    message: 'The date of birth is not plausible.',
+    doc: 'The date of birth implies an age over 130 years.',
+  },
+  PURPOSEKIT_ERR_INVALID_IP: {
+    status: 400,
+    message: 'The IP address is not valid.',
+    doc: 'An API that requires an address (e.g. `pseudonymizeIp` in strict mode) was given something that is not a canonical IPv4 or valid IPv6 address. The bad value is never echoed.',
+  },
+  PURPOSEKIT_ERR_UNAUTHENTICATED: {
+    status: 401,
+    message: 'Authentication is required.',
+    doc: 'A data-subject rights endpoint was called without an authenticated subject (`getSubject` returned nothing).',
+  },
+  PURPOSEKIT_ERR_BAD_REQUEST: {
+    status: 400,
+    message: 'The request is not valid.',
+    doc: 'A request to a purposekit endpoint (rights, consent) is malformed. `error.details.field` names the field when known.',
+  },
+  PURPOSEKIT_ERR_AUDIT_CORRUPT: {
+    status: 500,
+    message: 'The audit trail is corrupt.',
+    doc: 'Reading or verifying an audit file found a record that does not parse or does not chain. `error.details` names the file, line and what is wrong.',
+  },
+  PURPOSEKIT_ERR_INTERNAL: {
+    status: 500,
+    message: 'Internal error.',
+    doc: 'An unexpected failure inside purposekit. Privacy checks fail closed when this happens. The cause is attached as `error.cause`.',
+  },
+} as const satisfies Record<string, { status: number; message: string; doc: string }>;
+
+/** Every error code purposekit raises. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+// Symbol.for so that the brand survives two installed copies of @purposekit/core.
+const BRAND: unique symbol = Symbol.for('purposekit.error') as never;
+
+/** Options accepted by the {@link PurposekitError} constructor. */
+export interface PurposekitErrorOptions {
+  /** Extra, non-personal facts (paths, reason codes). Serialised into logs, never into response bodies unless listed in `public`. */
+  details?: Readonly<Record<string, unknown>>;
+  /** The wrapped failure. */
+  cause?: unknown;
+  /** Overrides the catalog's public message. Must be safe to show to a client. */
+  publicMessage?: string;
+}
+
+/**
+ * The one error class purposekit throws. Check with {@link isPurposekitError} (not
+ * `instanceof`: it works across duplicate installs) and branch on `code`, never on
+ * `message`.
+ */
+export class PurposekitError extends Error {
+  /** Stable code from {@link ERROR_CATALOG}. */
+  readonly code: ErrorCode;
+  /** HTTP status hint for adapters. */
+  readonly status: number;
+  /** Structured, non-personal facts about the failure. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** The message an adapter may put in a response body. */
+  readonly publicMessage: string;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message?: string, options: PurposekitErrorOptions = {}) {
+    const entry = ERROR_CATALOG[code];
+    super(message ?? entry.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PurposekitError';
+    this.code = code;
+    this.status = entry.status;
+    this.details = options.details === undefined ? undefined : Object.freeze({ ...options.details });
+    this.publicMessage = options.publicMessage ?? entry.message;
+  }
+}
+
+/** True for any purposekit error, including one thrown by another installed copy. */
+export function isPurposekitError(value: unknown): value is PurposekitError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The stable JSON body every adapter sends for an error. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; reason?: string };
+}
+
+/** Status and body for an HTTP response. */
+export interface ErrorResponse {
+  status: number;
+  body: ErrorBody;
+}
+
+/**
+ * Maps any thrown value to the response every adapter sends. Purposekit errors keep
+ * their code and status; anything else becomes `PURPOSEKIT_ERR_INTERNAL` (500) with
+ * no detail, so a stack or a personal value never reaches a client. An access deny
+ * also carries its reason code (which never includes a threshold or a value).
+ */
+export function errorResponse(error: unknown): ErrorResponse {
+  if (!isPurposekitError(error)) {
+    return { status: 500, body: { error: { code: 'PURPOSEKIT_ERR_INTERNAL', message: ERROR_CATALOG.PURPOSEKIT_ERR_INTERNAL.message } } };
+  }
+  const body: ErrorBody = { error: { code: error.code, message: error.publicMessage } };
+  const reason = error.details?.['reason'];
+  if (error.code === 'PURPOSEKIT_ERR_ACCESS_DENIED' && typeof reason === 'string') body.error.reason = reason;
+  return { status: error.status, body };
+}
