@@ -1,0 +1,43 @@
+/**
+ * Helpers every adapter shares, so that Express, Koa and NestJS take the same option
+ * shapes and fail the same way. Adapters import these; apps do not need them.
+ */
+import { PurposekitError } from './errors';
+import { didYouMean, show } from './policy/suggest';
+import { Purposekit } from './purposekit';
+
+/** Options every adapter accepts. */
+export interface AdapterOptions {
+  /** Receives start-up warnings. Default: `process.emitWarning(message, { code })`. */
+  onWarning?: (message: string, code: string) => void;
+}
+
+/** Validated adapter options. */
+export interface ResolvedAdapterOptions {
+  readonly onWarning: (message: string, code: string) => void;
+}
+
+const KEYS = ['onWarning'] as const;
+
+/**
+ * Validates the engine and the adapter options once, at start-up.
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
+ */
+export function resolveAdapterOptions(kit: unknown, options: AdapterOptions | undefined, factory: string): ResolvedAdapterOptions {
+  if (!(kit instanceof Purposekit)) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}() takes the engine from createPurposekit() as its first argument, got ${show(kit)}.`);
+  }
+  const opts = options ?? {};
+  if (typeof opts !== 'object' || opts === null) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): options must be an object, got ${show(opts)}.`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): unknown option "${key}".${didYouMean(key, KEYS)}`);
+    }
+  }
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): "onWarning" must be a function, got ${show(opts.onWarning)}.`);
+  }
+  return Object.freeze({ onWarning: opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code })) });
+}

@@ -1,0 +1,92 @@
+/**
+ * The access decision: a pure function of the policy rule, the request's context facts
+ * and the subject's stored facts. Kept apart from I/O so every rule is table-testable.
+ */
+import type { SubjectFacts } from './consent/consent-store';
+import type { Policy, ResolvedPurposeRule } from './policy/types';
+
+/** Why an access was denied (or `allowed`). Stable strings: reports and adapters rely on them. */
+export type AccessReason =
+  | 'allowed'
+  | 'no-purpose'
+  | 'invalid-request'
+  | 'purpose-limitation'
+  | 'recipient-not-allowed'
+  | 'age-unverified'
+  | 'restricted'
+  | 'objection'
+  | 'no-subject'
+  | 'consent-missing'
+  | 'consent-refused'
+  | 'consent-withdrawn'
+  | 'consent-expired'
+  | 'gpc-opt-out';
+
+/** Inputs the decision takes from the request context. */
+export interface DecisionContext {
+  readonly gpc: boolean | undefined;
+  /** The highest minimum age this request has proven through an age gate (-1: none). */
+  readonly ageProven: number;
+  readonly now: number;
+}
+
+/** What is being done to whose data. */
+export interface DecisionRequest {
+  readonly subject: string | undefined;
+  readonly data: readonly string[];
+  readonly action: string;
+  readonly recipient: string | undefined;
+}
+
+/** Purposes that stay lawful under a restriction of processing (GDPR Art. 18(2)). */
+const RESTRICTION_EXEMPT = new Set(['legal-compliance', 'rights-fulfilment']);
+
+/**
+ * Decides one access, in a fixed order so the recorded reason is the most fundamental
+ * one: purpose limitation before recipients, age before the subject's own choices,
+ * then restriction, objection, consent and GPC.
+ */
+export function decide(
+  policy: Policy,
+  rule: ResolvedPurposeRule,
+  ctx: DecisionContext,
+  req: DecisionRequest,
+  facts: SubjectFacts,
+): AccessReason {
+  for (const category of req.data) {
+    if (!rule.data.has(category)) return 'purpose-limitation';
+  }
+  if (req.recipient !== undefined && !rule.recipients.has(req.recipient)) return 'recipient-not-allowed';
+  if (rule.ageGate !== undefined && req.action === 'collect') {
+    const gate = policy.ageGates[rule.ageGate];
+    if (gate === undefined || ctx.ageProven < gate.minimumAge) return 'age-unverified';
+  }
+  if (facts.restricted && !RESTRICTION_EXEMPT.has(rule.id) && rule.basis !== 'legal-obligation') return 'restricted';
+  if (rule.objection && facts.objected) return 'objection';
+
+  let explicitConsentGiven = false;
+  if (rule.basis === 'consent') {
+    if (req.subject === undefined) return 'no-subject';
+    const c = facts.consent;
+    if (c !== undefined && c.state === 'given' && c.expiresAt !== undefined && Date.parse(c.expiresAt) <= ctx.now) {
+      return 'consent-expired';
+    }
+    if (rule.consentType === 'implied') {
+      // Opt-out model: allowed until the person says no.
+      if (c?.state === 'withdrawn') return 'consent-withdrawn';
+      if (c?.state === 'refused') return 'consent-refused';
+    } else {
+      if (c === undefined) return 'consent-missing';
+      if (c.state === 'withdrawn') return 'consent-withdrawn';
+      if (c.state === 'refused') return 'consent-refused';
+      if (c.state === 'expired') return 'consent-expired';
+      explicitConsentGiven = c.type === 'explicit' && c.source !== 'gpc';
+    }
+  }
+  if (rule.gpc && ctx.gpc === true) {
+    // GPC against an explicit consent given earlier: the policy decides; by default the
+    // more protective signal (GPC) wins.
+    if (!(explicitConsentGiven && policy.signals.gpcVersusConsent === 'consent')) return 'gpc-opt-out';
+  }
+  return 'allowed';
+}

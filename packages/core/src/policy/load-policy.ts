@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { PurposekitError } from '../errors';
+import { definePolicy } from './define-policy';
+import type { DefinePolicyOptions } from './define-policy';
+import type { Policy, PolicyInput } from './types';
+
+/** Largest policy file read; a policy is a page of rules, not a data set. */
+const MAX_POLICY_BYTES = 1024 * 1024;
+
+/**
+ * Reads a JSON (`.json`) or YAML (`.yaml`, `.yml`) policy file and validates it.
+ * Synchronous: it runs once at start-up, before the server listens.
+ *
+ * @throws PurposekitError `PURPOSEKIT_ERR_POLICY_LOAD` when the file is missing,
+ *   unreadable, too large or not valid JSON/YAML (cause attached);
+ *   `PURPOSEKIT_ERR_POLICY_INVALID` when it parses but fails validation.
+ */
+export function loadPolicy(path: string, options: DefinePolicyOptions = {}): Policy {
+  const ext = extname(path).toLowerCase();
+  if (!['.json', '.yaml', '.yml'].includes(ext)) {
+    throw new PurposekitError('PURPOSEKIT_ERR_POLICY_LOAD', `Cannot load policy "${path}": the file must end in .json, .yaml or .yml.`);
+  }
+  let text: string;
+  try {
+    const buf = readFileSync(path);
+    if (buf.length > MAX_POLICY_BYTES) {
+      throw new PurposekitError('PURPOSEKIT_ERR_POLICY_LOAD', `Cannot load policy "${path}": it is ${buf.length} bytes; the limit is ${MAX_POLICY_BYTES}.`);
+    }
+    text = buf.toString('utf8');
+  } catch (cause) {
+    if (cause instanceof PurposekitError) throw cause;
+    const code = (cause as NodeJS.ErrnoException).code ?? 'unknown';
+    throw new PurposekitError('PURPOSEKIT_ERR_POLICY_LOAD', `Cannot read policy "${path}" (${code}).`, { cause });
+  }
+  let data: unknown;
+  try {
+    // YAML aliases are capped so a "billion laughs" file cannot exhaust memory.
+    data = ext === '.json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100, prettyErrors: true });
+  } catch (cause) {
+    const where = cause instanceof Error ? cause.message.split('\n')[0] : 'parse error';
+    throw new PurposekitError('PURPOSEKIT_ERR_POLICY_LOAD', `Policy "${path}" is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${where}`, { cause });
+  }
+  return definePolicy(data as PolicyInput, options);
+}

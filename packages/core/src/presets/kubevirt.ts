@@ -1,0 +1,125 @@
+import { definePolicy } from '../policy/define-policy';
+import type { Policy } from '../policy/types';
+
+/**
+ * KubeVirt privacy statement (amended 25 May 2018; seed 002).
+ *
+ * Reading notes:
+ * - Legitimate interests are spelled out per use; IPs are captured "to help diagnose
+ *   problems with our servers, to administer our website, and to help ensure the
+ *   security" — three purposes, each objectionable.
+ * - Google Analytics tracks "times, IP addresses, and pages visited". Under the GDPR and
+ *   ePrivacy that needs consent, so analytics is consent-based (explicit) here: the
+ *   statement names no basis for it, and this is the reading that survives an EU audit.
+ * - Contributor data is public by default ("made public by default") as a public record.
+ * - Under 13 never accepted (COPPA). All GDPR rights apply.
+ */
+export const kubevirt: Policy = definePolicy({
+  id: 'kubevirt',
+  version: '2018-05-25',
+  title: 'Privacy Statement for the KubeVirt Project',
+  source: 'https://kubevirt.io/privacy/',
+  jurisdictions: ['EU', 'US'],
+  defaultPurpose: 'service.provision',
+  purposes: {
+    'service.provision': {
+      // "It is in KubeVirt’s legitimate business interests to provide you with the information, communications, and services you request"
+      basis: 'legitimate-interests',
+      data: ['usage-data', 'device-info', 'cookie-id', 'preferences'],
+      source: 'It is in KubeVirt’s legitimate business interests to provide you with the information, communications, and services you request',
+    },
+    'service.registration': {
+      // "KubeVirt does not knowingly allow children under the age of 13 to become registered members of our sites." / "identify and authenticate you"
+      basis: 'contract',
+      data: ['name', 'email', 'username', 'employer', 'location'],
+      ageGate: 'coppa',
+      source: 'KubeVirt uses the personal data you provide to: identify and authenticate you',
+    },
+    authentication: {
+      // "Remind us of who you are and to access your account information"
+      basis: 'contract',
+      data: ['email', 'username', 'cookie-id'],
+      source: 'Remind us of who you are and to access your account information (stored on our computers) in order to provide a better and more personalized service.',
+    },
+    'public-record': {
+      // "some personal data attached to KubeVirt accounts is made public by default, particularly: your email address and any display name ...; your github handle."
+      basis: 'legitimate-interests',
+      data: ['name', 'email', 'username', 'content'],
+      recipients: ['public'],
+      retention: 'indefinite',
+      source: 'some personal data attached to KubeVirt accounts is made public by default, particularly: your email address and any display name associated with your email; your github handle.',
+    },
+    diagnostics: {
+      // "We use IP addresses to help diagnose problems with our servers"
+      basis: 'legitimate-interests',
+      data: ['ip-address', 'device-info'],
+      source: 'We use IP addresses to help diagnose problems with our servers, to administer our website, and to help ensure the security of your interaction with our services.',
+    },
+    'site-administration': {
+      // "... to administer our website"
+      basis: 'legitimate-interests',
+      data: ['ip-address', 'usage-data'],
+      source: 'We use IP addresses to help diagnose problems with our servers, to administer our website',
+    },
+    security: {
+      // "... and to help ensure the security of your interaction with our services."
+      basis: 'legitimate-interests',
+      data: ['ip-address', 'usage-data', 'device-info'],
+      source: 'to help ensure the security of your interaction with our services',
+    },
+    analytics: {
+      // "our project uses Google Analytics to track your website activity, including times, IP addresses, and pages visited"
+      basis: 'consent',
+      consentType: 'explicit',
+      data: ['ip-address', 'usage-data', 'cookie-id'],
+      recipients: ['google-analytics'],
+      source: 'our project uses Google Analytics to track your website activity, including times, IP addresses, and pages visited',
+    },
+    'customer-care': {
+      // "answer your questions"
+      basis: 'legitimate-interests',
+      data: ['name', 'email', 'content'],
+      ageGate: 'coppa',
+      source: 'KubeVirt uses the personal data you provide to: ... answer your questions',
+    },
+    notifications: {
+      // "KubeVirt may send you e-mail about your account ... to fulfill and comply with its contractual obligations to you"
+      basis: 'contract',
+      data: ['email', 'name'],
+      source: 'KubeVirt may send you e-mail about your account, to inform you of important upcoming KubeVirt events (e.g. elections), or in response to your questions.',
+    },
+    surveys: {
+      // "you participate in surveys and evaluations" / "send you surveys"
+      basis: 'consent',
+      consentType: 'explicit',
+      data: ['name', 'email', 'content'],
+      ageGate: 'coppa',
+      source: 'KubeVirt collects personal data when: ... you participate in surveys and evaluations',
+    },
+    research: {
+      // "for research activities, including the production of statistical reports (such aggregated information is not used to contact the subjects of the report)"
+      basis: 'legitimate-interests',
+      data: ['usage-data'],
+      source: 'for research activities, including the production of statistical reports (such aggregated information is not used to contact the subjects of the report)',
+    },
+    'legal-compliance': {
+      // "As required by law (such as responding to a valid subpoena, warrant, audit, or agency action, or to prevent fraud)."
+      basis: 'legal-obligation',
+      data: ['name', 'email', 'ip-address', 'usage-data'],
+      recipients: ['authorities'],
+      source: 'As required by law (such as responding to a valid subpoena, warrant, audit, or agency action, or to prevent fraud).',
+    },
+  },
+  ageGates: {
+    coppa: {
+      minimumAge: 13,
+      source: 'KubeVirt does not knowingly accept online personal information from children under the age of 13.',
+    },
+  },
+  logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },
+  rights: {
+    // "Your Rights and Choices in the EEA": access, rectify, erase, restrict, object, portability, withdraw consent.
+    honoured: ['access', 'rectification', 'erasure', 'restriction', 'objection', 'portability', 'withdraw-consent'],
+    responseTime: 'P1M',
+  },
+});

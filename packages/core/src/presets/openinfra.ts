@@ -1,0 +1,134 @@
+import { definePolicy } from '../policy/define-policy';
+import type { Policy } from '../policy/types';
+
+/**
+ * OpenInfra Foundation privacy policy (current text, seed 003).
+ *
+ * Reading notes:
+ * - The policy states a legitimate-interests balance for most uses ("only to the limited
+ *   extent necessary to meet our legitimate interest") and consent for anything else
+ *   ("We will not use your personal data in any other way unless (i) you have given your
+ *   express consent").
+ * - Two gates: 18 to register, 13 for any submission at all. Every purpose that collects
+ *   from the person carries one of them.
+ * - IP addresses appear in exactly two purposes: diagnostics and site administration.
+ * - "Requests answered within one month" → rights.responseTime P1M; the "deleted members"
+ *   record is the erasure record the rights module keeps.
+ */
+export const openinfra: Policy = definePolicy({
+  id: 'openinfra',
+  version: '2024-current',
+  title: 'OpenInfra Foundation Privacy Policy',
+  source: 'https://openinfra.dev/privacy-policy',
+  // "committed to the principles of the EU-U.S. Data Privacy Framework"; principal office in Texas.
+  jurisdictions: ['EU', 'US'],
+  defaultPurpose: 'service.provision',
+  purposes: {
+    'service.provision': {
+      // "We will use your personal data to provide information and services to you as a participant in the OpenInfra community"
+      basis: 'legitimate-interests',
+      data: ['usage-data', 'device-info', 'cookie-id'],
+      retention: 'as-long-as-necessary',
+      source: 'We will use your personal data to provide information and services to you as a participant in the OpenInfra community',
+    },
+    'service.registration': {
+      // "if you want to join the Open Infrastructure Foundation as an individual member, you will be asked to complete a web form with your name, contact information, employer name, physical location, field of activity, profession"
+      basis: 'contract',
+      data: ['name', 'email', 'contact', 'employer', 'location', 'profession'],
+      retention: 'as-long-as-necessary',
+      ageGate: 'registration',
+      source: 'if you want to join the Open Infrastructure Foundation as an individual member, you will be asked to complete a web form with your name, contact information, employer name, physical location, field of activity, profession, and other information',
+    },
+    membership: {
+      // "if you elect to be included in our Individual Member Directory, we will publish your member profile on our site"
+      basis: 'consent',
+      consentType: 'explicit',
+      data: ['name', 'employer', 'location', 'profession'],
+      recipients: ['public'],
+      source: 'if you elect to be included in our Individual Member Directory, we will publish your member profile on our site',
+    },
+    'marketing.email': {
+      // "if you sign up for a mailing list, we will ask for your name and contact information" / "we may use your email address to send you information about upcoming events, Foundation news"
+      basis: 'consent',
+      consentType: 'explicit',
+      data: ['name', 'email'],
+      ageGate: 'any-collection',
+      recipients: ['email-service-provider'],
+      source: 'if you sign up for a mailing list, we will ask for your name and contact information',
+    },
+    surveys: {
+      // "If you choose to participate in such a survey, you will be asked to submit personal data such as your name, email address, and location."
+      basis: 'consent',
+      consentType: 'explicit',
+      data: ['name', 'email', 'location', 'content'],
+      ageGate: 'any-collection',
+      source: 'If you choose to participate in such a survey, you will be asked to submit personal data such as your name, email address, and location.',
+    },
+    'customer-care': {
+      // "when you send us an email ... or via our site to submit a question to openstack.org: we will collect your name and email address."
+      basis: 'legitimate-interests',
+      data: ['name', 'email', 'content'],
+      ageGate: 'any-collection',
+      source: 'via our site to submit a question to openstack.org: we will collect your name and email address',
+    },
+    diagnostics: {
+      // "we use web visitor IP addresses to help diagnose problems with our servers"
+      basis: 'legitimate-interests',
+      data: ['ip-address', 'device-info'],
+      retention: 'as-long-as-necessary',
+      source: 'we use web visitor IP addresses to help diagnose problems with our servers, and to administer our site',
+    },
+    'site-administration': {
+      // "... and to administer our site."
+      basis: 'legitimate-interests',
+      data: ['ip-address', 'usage-data'],
+      retention: 'as-long-as-necessary',
+      source: 'we use web visitor IP addresses to help diagnose problems with our servers, and to administer our site',
+    },
+    'product-improvement': {
+      // "we use web visit information to measure interest in and develop our web pages and marketing plans"
+      basis: 'legitimate-interests',
+      data: ['usage-data', 'device-info', 'cookie-id'],
+      source: 'we use web visit information to measure interest in and develop our web pages and marketing plans, and administer our site',
+    },
+    'public-record': {
+      // "If you contribute code or documentation ... retain and publish your name in connection with that contribution indefinitely"
+      basis: 'legitimate-interests',
+      data: ['name'],
+      retention: 'indefinite',
+      recipients: ['public'],
+      source: 'we believe our legitimate interest as the manager of the OpenStack Project requires us to retain and publish your name in connection with that contribution indefinitely',
+    },
+    'rights-fulfilment': {
+      // "we may retain your name, email and OpenStackID in a separate “deleted members” database. We will use this record only to track our compliance with your deletion request"
+      basis: 'legal-obligation',
+      data: ['name', 'email', 'username'],
+      source: 'we may retain your name, email and OpenStackID in a separate “deleted members” database. We will use this record only to track our compliance with your deletion request',
+    },
+    'legal-compliance': {
+      // "(ii) to the limited extent necessary to comply with a legal obligation that we are subject to"
+      basis: 'legal-obligation',
+      data: ['name', 'email', 'ip-address', 'usage-data'],
+      source: 'to the limited extent necessary to comply with a legal obligation that we are subject to',
+    },
+  },
+  ageGates: {
+    registration: {
+      minimumAge: 18,
+      source: 'Do not attempt to register as a services user unless you are at least 18 years old.',
+    },
+    'any-collection': {
+      minimumAge: 13,
+      source: 'Do not submit information about yourself using our websites or applications if you are under 13.',
+    },
+  },
+  logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },
+  audit: { durability: 'sync' },
+  rights: {
+    // Part X lists access, correction, erasure, objection, restriction, transfer, withdrawal of consent.
+    honoured: ['access', 'rectification', 'erasure', 'restriction', 'objection', 'portability', 'withdraw-consent'],
+    // "We will try to respond to all legitimate requests within one month."
+    responseTime: 'P1M',
+    keepErasureRecord: true,
+  },
+});

@@ -1,0 +1,372 @@
+/**
+ * The engine: one instance per application. Adapters translate framework requests into
+ * `begin()` / `declarePurpose()` / `applyPurpose()` calls and errors into responses;
+ * every privacy rule lives here or below.
+ */
+import { randomUUID } from 'node:crypto';
+import { createSubjectPseudonymizer } from './audit';
+import type { AuditEventInput, AuditSink } from './audit';
+import { InMemoryConsentStore } from './consent/consent-store';
+import type { ConsentStore, SubjectFacts } from './consent/consent-store';
+import { PrivacyContext, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
+import type { ContextEngine, Signals } from './context';
+import { decide } from './decide';
+import type { AccessReason } from './decide';
+import { PurposekitError, isPurposekitError } from './errors';
+import { createIpRedactor, resolveClientIp } from './ip';
+import type { TrustFn } from './ip';
+import { definePolicy } from './policy/define-policy';
+import { didYouMean, show } from './policy/suggest';
+import type { Policy, PolicyInput } from './policy/types';
+import { ACTIONS } from './vocabulary';
+import type { LegalBasis } from './vocabulary';
+
+/** The framework-neutral facts of an HTTP request an adapter hands to {@link Purposekit.begin}. */
+export interface RequestFacts {
+  /** Raw request headers (lower-case names), as node:http gives them. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The socket peer's address. */
+  readonly remoteAddress: string | undefined;
+  /** The framework's trusted-proxy decision (Express `trust proxy fn`, Koa `proxy`…). Default: trust no proxy. */
+  readonly trust?: TrustFn;
+}
+
+/** A validated route declaration. Create with {@link Purposekit.declarePurpose} at start-up. */
+export interface PurposeDeclaration {
+  readonly purpose: string;
+  readonly basis: LegalBasis;
+}
+
+/** What an access names. */
+export interface AccessRequest {
+  /** Whose data (an internal id; pseudonymised in the trail). Default: the context's subject. */
+  subject?: string;
+  /** Data categories touched. At least one. */
+  data: readonly string[];
+  /** What is done: collect, read, use, update, delete, share, export. */
+  action: string;
+  /** A third party the data goes to, when it leaves the service. */
+  recipient?: string;
+  /** Who acts. Default: the context's actor, else `service`. */
+  actor?: string;
+}
+
+/** The outcome of an allowed access (a denied one throws). */
+export interface AccessDecision {
+  readonly allowed: true;
+  readonly purpose: string;
+  readonly basis: LegalBasis;
+  readonly reason: 'allowed';
+}
+
+/** A background job's declaration for {@link Purposekit.runAs}. */
+export interface RunAsOptions {
+  purpose: string;
+  /** Who runs the job (a service name). */
+  actor: string;
+  subject?: string;
+  /** Correlation id for the trail. Default: a random UUID. */
+  requestId?: string;
+}
+
+/** How the methods of a bound object are checked. See {@link Purposekit.bind}. */
+export type BindSpec<T> = {
+  [K in keyof T]?: T[K] extends (...args: infer A) => unknown
+    ? { data: readonly string[]; action: string; recipient?: string; subject?: (...args: A) => string | undefined }
+    : never;
+};
+
+/** Options of {@link createPurposekit}. */
+export interface PurposekitOptions {
+  /** The policy: a preset, `definePolicy(...)`, `loadPolicy(path)` or a plain object (validated here). */
+  policy: Policy | PolicyInput;
+  /** Where decisions are recorded. Every access, allow or deny, is appended before it takes effect. */
+  audit: AuditSink;
+  /** Key for subject pseudonyms in the trail (HMAC-SHA-256). `secret` at least 32 bytes. */
+  subjectKey: { id: string; secret: string | Buffer | import('node:crypto').KeyObject };
+  /** Consent, objection and restriction facts. Default: an in-memory store. */
+  consentStore?: ConsentStore;
+  /** The subject's country (ISO 3166-1 alpha-2), e.g. from a header your CDN sets. Default: unknown. */
+  country?: (facts: RequestFacts) => string | undefined;
+  /** Request id factory. Default: `crypto.randomUUID()` (a client-sent id is never trusted). */
+  requestId?: (facts: RequestFacts) => string;
+  /** Clock (ms since epoch), for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now'] as const;
+const NO_FACTS: SubjectFacts = Object.freeze({ consent: undefined, objected: false, restricted: false });
+const NEVER_TRUST: TrustFn = () => false;
+
+function flag(value: string | string[] | undefined): boolean | undefined {
+  // The GPC spec defines exactly "1"; anything else (including "true" or a list) is no preference.
+  return value === '1' ? true : undefined;
+}
+
+/**
+ * The purposekit engine. Create one per application with {@link createPurposekit} and
+ * share it between adapters, jobs and your data-access code.
+ */
+export class Purposekit implements ContextEngine {
+  /** The validated, frozen policy. */
+  readonly policy: Policy;
+  /** The consent / objection / restriction store. */
+  readonly consentStore: ConsentStore;
+  readonly policyId: string;
+  readonly policyVersion: string;
+  readonly #audit: AuditSink;
+  readonly #pseudonymize: (subject: string) => string;
+  readonly #redactIp: (ip: string | undefined) => string;
+  readonly #country: ((facts: RequestFacts) => string | undefined) | undefined;
+  readonly #requestId: (facts: RequestFacts) => string;
+  readonly #now: () => number;
+  readonly #defaultDecl: PurposeDeclaration | undefined;
+
+  /** @internal use {@link createPurposekit} */
+  constructor(options: PurposekitOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit() takes an options object: { policy, audit, subjectKey }.');
+    }
+    for (const key of Object.keys(options)) {
+      if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createPurposekit().${didYouMean(key, OPTION_KEYS)}`);
+      }
+    }
+    if (options.policy === undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit(): "policy" is required (a preset such as openinfra, definePolicy(...) or loadPolicy(path)).');
+    }
+    const audit = options.audit as unknown;
+    if (typeof audit !== 'object' || audit === null || typeof (audit as AuditSink).append !== 'function') {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "audit" must be an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing), got ${show(audit)}.`);
+    }
+    for (const fn of ['country', 'requestId', 'now'] as const) {
+      if (options[fn] !== undefined && typeof options[fn] !== 'function') {
+        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "${fn}" must be a function, got ${show(options[fn])}.`);
+      }
+    }
+    this.policy = definePolicy(options.policy);
+    this.policyId = this.policy.id;
+    this.policyVersion = this.policy.version;
+    this.#audit = options.audit;
+    this.#pseudonymize = createSubjectPseudonymizer(options.subjectKey);
+    this.#redactIp = createIpRedactor(this.policy.logs.ip);
+    this.consentStore = options.consentStore ?? new InMemoryConsentStore();
+    this.#country = options.country;
+    this.#requestId = options.requestId ?? (() => randomUUID());
+    this.#now = options.now ?? Date.now;
+    const dp = this.policy.defaultPurpose;
+    this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
+  }
+
+  /**
+   * Validates a route's purpose at start-up.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE when the policy does not contain it.
+   */
+  declarePurpose(purpose: string): PurposeDeclaration {
+    const rule = typeof purpose === 'string' ? this.policy.purposes[purpose] : undefined;
+    if (rule === undefined) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_UNKNOWN_PURPOSE',
+        `Purpose ${show(purpose)} is not in policy "${this.policyId}".${typeof purpose === 'string' ? didYouMean(purpose, Object.keys(this.policy.purposes)) : ''} Its purposes: ${Object.keys(this.policy.purposes).join(', ')}.`,
+        { details: { purpose: String(purpose), policy: this.policyId } },
+      );
+    }
+    return Object.freeze({ purpose: rule.id, basis: rule.basis });
+  }
+
+  /**
+   * Starts the privacy context of one HTTP request: request id, signals, client address
+   * (resolved through the framework's trusted proxies, then redacted), and the policy's
+   * default purpose (or none). Nothing the client sends can set the purpose.
+   */
+  begin(facts: RequestFacts): PrivacyContext {
+    const h = facts.headers;
+    const gpc = flag(h['sec-gpc']);
+    const dnt = flag(h['dnt']);
+    const signals: Signals = { gpc, dnt };
+    let ip: string;
+    try {
+      ip = this.#redactIp(resolveClientIp(facts.remoteAddress, h, { trust: facts.trust ?? NEVER_TRUST }));
+    } catch {
+      // Fail closed: a resolution or redaction failure never lets the raw value through.
+      ip = this.#redactIp(undefined);
+    }
+    let country: string | undefined;
+    if (this.#country !== undefined) {
+      const c = this.#country(facts);
+      country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) ? c : undefined;
+    }
+    const d = this.#defaultDecl;
+    return new PrivacyContext(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
+  }
+
+  /** Sets a route's declared purpose on a context (overriding the default). */
+  applyPurpose(ctx: PrivacyContext, decl: PurposeDeclaration): void {
+    ctx._purpose = decl.purpose;
+    ctx._basis = decl.basis;
+  }
+
+  /** Runs `fn` with `ctx` as the current privacy context for all of its async work. */
+  run<T>(ctx: PrivacyContext, fn: () => T): T {
+    return runInContext(ctx, fn);
+  }
+
+  /**
+   * Runs a background job (outside HTTP) under a declared purpose.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
+   */
+  runAs<T>(options: RunAsOptions, fn: () => T): T {
+    const decl = this.declarePurpose(options.purpose);
+    const ctx = new PrivacyContext(this, options.requestId ?? randomUUID(), { gpc: undefined, dnt: undefined }, this.#redactIp(undefined), undefined, decl.purpose, decl.basis);
+    ctx.setActor(options.actor);
+    if (options.subject !== undefined) ctx.setSubject(options.subject);
+    return runInContext(ctx, fn);
+  }
+
+  /** @internal Called by adapters when an age gate passes: the request has proven `minimumAge`. */
+  markAgeProven(ctx: PrivacyContext, minimumAge: number): void {
+    if (minimumAge > ctx._ageProven) ctx._ageProven = minimumAge;
+  }
+
+  /**
+   * Checks one access to personal data against the current purpose and records the
+   * decision, allow or deny, in the audit trail BEFORE the access may proceed.
+   *
+   * @throws PurposekitError PURPOSEKIT_ERR_ACCESS_DENIED (403, `details.reason`) on a deny;
+   *   PURPOSEKIT_ERR_PURPOSE_UNDECLARED when the request has no purpose (recorded as a deny);
+   *   PURPOSEKIT_ERR_AUDIT_UNAVAILABLE (503) when the decision cannot be recorded (fail closed);
+   *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
+   */
+  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
+    const subject = request?.subject ?? ctx._subject;
+    const actor = request?.actor ?? ctx._actor ?? 'service';
+    const data = Array.isArray(request?.data) ? request.data : [];
+    const action = typeof request?.action === 'string' ? request.action : '';
+    const purpose = ctx._purpose;
+    const rule = purpose === undefined ? undefined : this.policy.purposes[purpose];
+
+    let reason: AccessReason;
+    let facts: SubjectFacts = NO_FACTS;
+    if (rule === undefined) {
+      reason = 'no-purpose';
+    } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
+      reason = 'invalid-request';
+    } else {
+      if (subject !== undefined) {
+        try {
+          const f = this.consentStore.facts(subject, rule.id);
+          facts = f instanceof Promise ? await f : f;
+        } catch (cause) {
+          // A store we cannot read is a decision we cannot make: fail closed.
+          throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause });
+        }
+      }
+      reason = decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now() }, { subject, data, action, recipient: request.recipient }, facts);
+    }
+
+    const event: AuditEventInput = {
+      kind: 'access',
+      actor,
+      ...(subject !== undefined && typeof subject === 'string' ? { subject: this.#pseudonymize(subject) } : {}),
+      data: data.filter((d): d is string => typeof d === 'string'),
+      action: action || 'invalid',
+      ...(purpose !== undefined ? { purpose } : {}),
+      ...(ctx._basis !== undefined ? { basis: ctx._basis } : {}),
+      policy: { id: this.policyId, version: this.policyVersion },
+      requestId: ctx.requestId,
+      decision: reason === 'allowed' ? 'allow' : 'deny',
+      reason,
+      ...(typeof request?.recipient === 'string' ? { recipient: request.recipient } : {}),
+    };
+    await this.#record(event);
+
+    if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
+    if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
+    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".`, {
+      details: { reason, purpose, requestId: ctx.requestId },
+    });
+  }
+
+  /**
+   * Wraps an object (a repository, a client) so that each listed method first runs
+   * {@link access} with its spec, then the method itself. Unlisted members pass through.
+   */
+  bind<T extends object>(target: T, spec: BindSpec<T>): T {
+    const wrapped = new Map<PropertyKey, unknown>();
+    for (const [name, s] of Object.entries(spec) as Array<[string, { data: readonly string[]; action: string; recipient?: string; subject?: (...a: unknown[]) => string | undefined }]>) {
+      const original = (target as Record<string, unknown>)[name];
+      if (typeof original !== 'function') {
+        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `bind(): "${name}" is not a method of the target.`);
+      }
+      wrapped.set(name, async (...args: unknown[]) => {
+        const subject = s.subject?.(...args);
+        await this.access({ data: s.data, action: s.action, ...(s.recipient !== undefined ? { recipient: s.recipient } : {}), ...(subject !== undefined ? { subject } : {}) });
+        return (original as (...a: unknown[]) => unknown).apply(target, args);
+      });
+    }
+    return new Proxy(target, {
+      get(obj, prop, receiver) {
+        return wrapped.has(prop) ? wrapped.get(prop) : Reflect.get(obj, prop, receiver);
+      },
+    });
+  }
+
+  /**
+   * Appends a non-access record (age-gate refusal, consent change, rights request) for
+   * the given context. The subject, when given, is pseudonymised here.
+   * @throws PurposekitError PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
+   */
+  async record(
+    kind: 'age-gate' | 'consent' | 'rights',
+    ctx: PrivacyContext | undefined,
+    fields: { subject?: string; actor?: string; purpose?: string; data?: readonly string[]; action?: string; decision?: 'allow' | 'deny'; reason?: string; attributes?: Readonly<Record<string, string | number | boolean>> },
+  ): Promise<void> {
+    const c = ctx ?? getPrivacyContext();
+    const purpose = fields.purpose ?? c?._purpose;
+    const basis = purpose === undefined ? undefined : this.policy.purposes[purpose]?.basis;
+    const event: AuditEventInput = {
+      kind,
+      actor: fields.actor ?? c?._actor ?? 'service',
+      ...(fields.subject !== undefined ? { subject: this.#pseudonymize(fields.subject) } : {}),
+      ...(fields.data !== undefined ? { data: fields.data } : {}),
+      ...(fields.action !== undefined ? { action: fields.action } : {}),
+      ...(purpose !== undefined ? { purpose } : {}),
+      ...(basis !== undefined ? { basis } : {}),
+      policy: { id: this.policyId, version: this.policyVersion },
+      ...(c !== undefined ? { requestId: c.requestId } : {}),
+      ...(fields.decision !== undefined ? { decision: fields.decision } : {}),
+      ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
+      ...(fields.attributes !== undefined ? { attributes: fields.attributes } : {}),
+    };
+    await this.#record(event);
+  }
+
+  /** The subject's pseudonym as the trail stores it (for reports). */
+  pseudonymizeSubject(subject: string): string {
+    return this.#pseudonymize(subject);
+  }
+
+  /** Flushes and closes the audit sink. */
+  async close(): Promise<void> {
+    await this.#audit.close();
+  }
+
+  async #record(event: AuditEventInput): Promise<void> {
+    try {
+      await this.#audit.append(event);
+    } catch (cause) {
+      if (isPurposekitError(cause) && cause.code === 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE') throw cause;
+      throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'The audit record could not be written; the access was not granted.', { cause });
+    }
+  }
+}
+
+/**
+ * Creates the purposekit engine for one application.
+ *
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a bad option;
+ *   PURPOSEKIT_ERR_POLICY_INVALID for a bad policy; PURPOSEKIT_ERR_INVALID_KEY for a bad subject key.
+ */
+export function createPurposekit(options: PurposekitOptions): Purposekit {
+  return new Purposekit(options);
+}
