@@ -1,0 +1,66 @@
+import type { ConsentRecord, SubjectFacts } from './consent/consent-store';
+import { decide } from './decide';
+import type { AccessReason, DecisionContext, DecisionRequest } from './decide';
+import { definePolicy } from './policy/define-policy';
+import { bitnami, coreos, kubevirt, openinfra } from './presets';
+import type { Policy } from './policy/types';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const ctx = (over: Partial<DecisionContext> = {}): DecisionContext => ({ gpc: undefined, ageProven: -1, now: NOW, ...over });
+const req = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({ subject: 'u1', data: ['email'], action: 'read', recipient: undefined, ...over });
+const consent = (state: ConsentRecord['state'], over: Partial<ConsentRecord> = {}): ConsentRecord => ({ subject: 'u1', purpose: 'x', state, type: 'explicit', source: 'form', policyVersion: '1', at: '2026-01-01T00:00:00Z', ...over });
+const facts = (over: Partial<SubjectFacts> = {}): SubjectFacts => ({ consent: undefined, objected: false, restricted: false, ...over });
+
+function run(policy: Policy, purpose: string, c: Partial<DecisionContext>, r: Partial<DecisionRequest>, f: Partial<SubjectFacts>): AccessReason {
+  return decide(policy, policy.purposes[purpose]!, ctx(c), req(r), facts(f));
+}
+
+describe('decide: each rule', () => {
+  const cases: Array<[string, Policy, string, Partial<DecisionContext>, Partial<DecisionRequest>, Partial<SubjectFacts>, AccessReason]> = [
+    // purpose limitation
+    ['a category the purpose allows', openinfra, 'diagnostics', {}, { data: ['ip-address'] }, {}, 'allowed'],
+    ['a category the purpose does not allow', openinfra, 'diagnostics', {}, { data: ['ip-address', 'email'] }, {}, 'purpose-limitation'],
+    ['IP for marketing (OpenInfra: IPs only to diagnose/administer)', openinfra, 'marketing.email', {}, { data: ['ip-address'] }, { consent: consent('given') }, 'purpose-limitation'],
+    // recipients
+    ['card data to the payment gateway', bitnami, 'payment', {}, { data: ['payment'], action: 'share', recipient: 'payment-gateway' }, {}, 'allowed'],
+    ['customer email to a partner for marketing (Bitnami never sells)', bitnami, 'marketing.email', {}, { data: ['email'], action: 'share', recipient: 'partner' }, {}, 'recipient-not-allowed'],
+    // age
+    ['collection under a gated purpose without a passed gate', openinfra, 'service.registration', {}, { data: ['name'], action: 'collect' }, {}, 'age-unverified'],
+    ['collection after a lower gate than required', openinfra, 'service.registration', { ageProven: 13 }, { data: ['name'], action: 'collect' }, {}, 'age-unverified'],
+    ['collection after the required gate', openinfra, 'service.registration', { ageProven: 18 }, { data: ['name'], action: 'collect' }, {}, 'allowed'],
+    ['a read under a gated purpose (age applies to collection)', openinfra, 'service.registration', {}, { data: ['name'], action: 'read' }, {}, 'allowed'],
+    // restriction
+    ['restricted subject, ordinary purpose', kubevirt, 'diagnostics', {}, { data: ['ip-address'] }, { restricted: true }, 'restricted'],
+    ['restricted subject, legal compliance (Art. 18(2))', kubevirt, 'legal-compliance', {}, { data: ['ip-address'] }, { restricted: true }, 'allowed'],
+    // objection
+    ['objection to a legitimate-interests purpose', kubevirt, 'diagnostics', {}, { data: ['ip-address'] }, { objected: true }, 'objection'],
+    ['objection recorded against a contract purpose (no right to object)', kubevirt, 'notifications', {}, { data: ['email'] }, { objected: true }, 'allowed'],
+    // explicit consent
+    ['explicit consent given', kubevirt, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('given') }, 'allowed'],
+    ['explicit consent never asked', kubevirt, 'analytics', {}, { data: ['usage-data'] }, {}, 'consent-missing'],
+    ['explicit consent withdrawn', kubevirt, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('withdrawn') }, 'consent-withdrawn'],
+    ['explicit consent refused', kubevirt, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('refused') }, 'consent-refused'],
+    ['explicit consent past its expiry', kubevirt, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('given', { expiresAt: '2026-05-31T23:59:59Z' }) }, 'consent-expired'],
+    ['explicit consent before its expiry', kubevirt, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('given', { expiresAt: '2026-06-01T00:00:01Z' }) }, 'allowed'],
+    ['consent basis without a subject', kubevirt, 'analytics', {}, { subject: undefined, data: ['usage-data'] }, {}, 'no-subject'],
+    // implied consent (opt-out)
+    ['implied consent, nothing recorded (CoreOS consent by use)', coreos, 'analytics', {}, { data: ['ip-address'] }, {}, 'allowed'],
+    ['implied consent, opted out', coreos, 'marketing.email', {}, { data: ['email'] }, { consent: consent('withdrawn', { type: 'implied' }) }, 'consent-withdrawn'],
+    ['account notices after a promo opt-out (CoreOS)', coreos, 'notifications', {}, { data: ['email'] }, { consent: consent('withdrawn', { type: 'implied' }) }, 'allowed'],
+    // GPC
+    ['GPC on a GPC purpose', coreos, 'marketing.email', { gpc: true }, { data: ['email'] }, {}, 'gpc-opt-out'],
+    ['GPC on a non-GPC purpose', coreos, 'notifications', { gpc: true }, { data: ['email'] }, {}, 'allowed'],
+    ['no GPC preference', coreos, 'marketing.email', { gpc: undefined }, { data: ['email'] }, {}, 'allowed'],
+    ['GPC versus earlier explicit consent: GPC wins by default', openinfra, 'marketing.email', { gpc: true }, { data: ['email'] }, { consent: consent('given') }, 'gpc-opt-out'],
+  ];
+  it.each(cases)('%s', (_n, policy, purpose, c, r, f, expected) => {
+    expect(run(policy, purpose, c, r, f)).toBe(expected);
+  });
+
+  it('GPC versus earlier explicit consent: consent wins when the policy says so', () => {
+    const p = definePolicy({ id: 'x', version: '1', jurisdictions: ['US'], signals: { gpcVersusConsent: 'consent' }, purposes: { 'marketing.email': { basis: 'consent', data: ['email'] } } });
+    expect(run(p, 'marketing.email', { gpc: true }, {}, { consent: consent('given') })).toBe('allowed');
+    // A consent that itself came from a GPC-era source does not override GPC.
+    expect(run(p, 'marketing.email', { gpc: true }, {}, { consent: consent('given', { source: 'gpc' }) })).toBe('gpc-opt-out');
+  });
+});
