@@ -4,7 +4,7 @@
  * every privacy rule lives here or below.
  */
 import { randomUUID } from 'node:crypto';
-import { createSubjectPseudonymizer } from './audit';
+import { createSubjectPseudonymizer } from './pseudonym';
 import type { AuditEventInput, AuditSink } from './audit';
 import { InMemoryConsentStore } from './consent/consent-store';
 import type { ConsentStore, SubjectFacts } from './consent/consent-store';

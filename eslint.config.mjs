@@ -1,0 +1,53 @@
+// ESLint flat config. Project boundaries are enforced by Nx tags (package.json "nx.tags"):
+// core depends on nothing internal; testing and adapters on core; the CLI on core; apps on
+// adapters and core. The core may not import a web framework or a logger.
+import nx from '@nx/eslint-plugin';
+
+const FRAMEWORKS = ['express', 'koa', '@koa/router', 'fastify', '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', 'pino', 'pino-http', 'winston', 'morgan', 'pg'];
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  { ignores: ['**/dist', '**/node_modules', '**/coverage', '.nx', '**/*.js', '**/*.cjs'] },
+  {
+    files: ['**/*.ts', '**/*.mjs'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:core', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:core', 'type:testing', 'type:cli'] },
+          ],
+        },
+      ],
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Use an explicit export list (no export *).' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-support/**'],
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
+    files: ['packages/core/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: FRAMEWORKS.map((name) => ({ name, message: 'The core depends on no web framework or logger; type integrations structurally.' })) }],
+    },
+  },
+];

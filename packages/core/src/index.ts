@@ -1,0 +1,123 @@
+/**
+ * @purposekit/core — the framework-agnostic privacy core.
+ * One explicit export list, grouped by area. No `export *`.
+ */
+
+// ── errors ─────────────────────────────────────────────────────────────────────
+export { ERROR_CATALOG, PurposekitError, isPurposekitError, errorResponse } from './errors';
+export type { ErrorCode, ErrorBody, ErrorResponse, PurposekitErrorOptions } from './errors';
+
+// ── vocabulary ─────────────────────────────────────────────────────────────────
+export {
+  PURPOSES,
+  LEGAL_BASES,
+  DATA_CATEGORIES,
+  CONSENT_STATES,
+  CONSENT_TYPES,
+  RIGHTS,
+  ACTIONS,
+  JURISDICTIONS,
+} from './vocabulary';
+export type {
+  PurposeDefinition,
+  BuiltInPurpose,
+  PurposeId,
+  LegalBasis,
+  BuiltInCategory,
+  DataCategory,
+  ConsentState,
+  ConsentType,
+  Right,
+  Action,
+  Jurisdiction,
+} from './vocabulary';
+
+// ── policy ─────────────────────────────────────────────────────────────────────
+export type {
+  PolicyInput,
+  PurposeRuleInput,
+  AgeGateInput,
+  IpLogInput,
+  AuditInput,
+  Policy,
+  ResolvedPurposeRule,
+  ResolvedAgeGate,
+  ResolvedIpLog,
+  PolicyIssue,
+} from './policy/types';
+
+export { definePolicy, isPolicy, GPC_DEFAULT_PURPOSES } from './policy/define-policy';
+export type { DefinePolicyOptions } from './policy/define-policy';
+export { loadPolicy } from './policy/load-policy';
+export { parseDuration, addDuration } from './policy/duration';
+export type { Duration } from './policy/duration';
+
+// ── presets (the four seed policies) ────────────────────────────────────────────
+export { bitnami, coreos, kubevirt, openinfra } from './presets';
+
+// ── engine, context, decisions ─────────────────────────────────────────────────
+export { Purposekit, createPurposekit } from './purposekit';
+export type {
+  PurposekitOptions,
+  RequestFacts,
+  PurposeDeclaration,
+  AccessRequest,
+  AccessDecision,
+  RunAsOptions,
+  BindSpec,
+} from './purposekit';
+export { PrivacyContext, getPrivacyContext, requirePrivacyContext } from './context';
+export type { Signals, PrivacyLogFields } from './context';
+export { decide } from './decide';
+export type { AccessReason, DecisionContext, DecisionRequest } from './decide';
+export { resolveAdapterOptions } from './adapter-support';
+export type { AdapterOptions, ResolvedAdapterOptions } from './adapter-support';
+
+export { createSubjectPseudonymizer } from './pseudonym';
+export type { PseudonymKey } from './pseudonym';
+
+// ── consent store ──────────────────────────────────────────────────────────────
+export { InMemoryConsentStore } from './consent/consent-store';
+export type { ConsentStore, ConsentRecord, SubjectFacts } from './consent/consent-store';
+
+// ── ip (issue 3) ───────────────────────────────────────────────────────────────
+export { INVALID_IP_TOKEN, compileTrust, resolveClientIp, createIpRedactor } from './ip';
+export type { TrustFn, ClientIpOptions } from './ip';
+
+// ── age gates (issue 4) ────────────────────────────────────────────────────────
+export {
+  computeAge,
+  parseDateOfBirth,
+  MAX_PLAUSIBLE_AGE,
+  isLeapYear,
+  toPlainDate,
+  plainDateIn,
+  GDPR_ART8_AGES,
+  GDPR_ART8_DEFAULT,
+  GDPR_ART8_AS_OF,
+  minimumAgeFor,
+  normaliseCountry,
+  createLockoutCookie,
+  DEFAULT_LOCKOUT_COOKIE_NAME,
+  MIN_LOCKOUT_KEY_BYTES,
+  compileAgeGate,
+} from './age';
+export type {
+  PlainDate,
+  LeapDayRule,
+  ComputeAgeOptions,
+  ParseDateOfBirthOptions,
+  MinimumAgeContext,
+  LockoutCookie,
+  LockoutCookieOptions,
+  LockoutEntries,
+  LockoutSecret,
+  AgeGateOptions,
+  ResolvedAgeGateOptions,
+  AgeGateCheckInput,
+  AgeGateAudit,
+  AgeGateOutcome,
+  CompiledAgeGate,
+} from './age';
+
+// ── audit trail (issue 5) ──────────────────────────────────────────────────────

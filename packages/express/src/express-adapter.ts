@@ -1,0 +1,85 @@
+import {
+  PurposekitError,
+  errorResponse,
+  isPurposekitError,
+  resolveAdapterOptions,
+} from '@purposekit/core';
+import type { Purposekit } from '@purposekit/core';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ResolvedPrivacyAdapterOptions } from './internal-types';
+import { toRequestFacts } from './request-facts';
+import type { PrivacyAdapterOptions } from './types';
+
+/** What {@link createPrivacy} returns: the middleware and route helpers of one app. */
+export interface ExpressPrivacy {
+  /** Starts the privacy context of every request. Mount it before your routes. Mounting it twice is harmless. */
+  middleware(): RequestHandler;
+  /**
+   * Declares a route's purpose. Validated now (start-up).
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
+   */
+  purpose(purpose: string): RequestHandler;
+  /** Maps purposekit errors to `{ error: { code, message } }` with the right status; passes other errors on. */
+  errorHandler(): ErrorRequestHandler;
+  /** The engine. */
+  readonly kit: Purposekit;
+}
+
+const warnedApps = new WeakSet<object>();
+
+/**
+ * Creates the Express adapter for one purposekit engine.
+ *
+ * @example
+ * const privacy = createPrivacy(kit);
+ * app.use(privacy.middleware());
+ * app.post('/members', privacy.purpose('service.registration'), handler);
+ * app.use(privacy.errorHandler());
+ */
+export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = {}): ExpressPrivacy {
+  const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
+
+  const middleware: RequestHandler = function purposekitMiddleware(req: Request, _res: Response, next: NextFunction): void {
+    if (req.privacy !== undefined) {
+      next();
+      return;
+    }
+    if (!warnedApps.has(req.app) && req.app.get('trust proxy') === true) {
+      warnedApps.add(req.app);
+      resolved.onWarning(
+        'Express "trust proxy" is true: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
+        'PURPOSEKIT_TRUST_ALL_PROXIES',
+      );
+    }
+    const ctx = kit.begin(toRequestFacts(req));
+    req.privacy = ctx;
+    kit.run(ctx, next);
+  };
+
+  const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+    if (!isPurposekitError(err) || res.headersSent) {
+      next(err);
+      return;
+    }
+    const { status, body } = errorResponse(err);
+    res.status(status).json(body);
+  };
+
+  return Object.freeze({
+    kit,
+    middleware: () => middleware,
+    errorHandler: () => errorHandler,
+    purpose(purpose: string): RequestHandler {
+      const decl = kit.declarePurpose(purpose);
+      return function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
+        const ctx = req.privacy;
+        if (ctx === undefined) {
+          next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.purpose() ran before privacy.middleware(): mount the middleware first.'));
+          return;
+        }
+        kit.applyPurpose(ctx, decl);
+        next();
+      };
+    },
+  });
+}

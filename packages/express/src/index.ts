@@ -1,0 +1,4 @@
+/** @purposekit/express — Express 5 adapter. */
+export { createPrivacy } from './express-adapter';
+export type { ExpressPrivacy } from './express-adapter';
+export type { PrivacyAdapterOptions } from './types';
