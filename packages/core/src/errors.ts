@@ -116,6 +116,16 @@ export const ERROR_CATALOG = {
     message: 'Internal error.',
     doc: 'An unexpected failure inside purposekit. Privacy checks fail closed when this happens. The cause is attached as `error.cause`.',
   },
+  PURPOSEKIT_ERR_AUDIT_REJECTED: {
+    status: 500,
+    message: 'The audit record was refused; the request was not processed.',
+    doc: 'An event handed to an audit sink is malformed (unknown field, wrong type, too long) or looks like it carries personal data: a subject that is not a keyed pseudonym, a string that looks like an IP address, an email address or a date of birth. Nothing is written. `error.details` names the field and the rule, never the value. Fix the caller: pass pseudonyms and categories, never values.',
+  },
+  PURPOSEKIT_ERR_FILE_ACCESS: {
+    status: 500,
+    message: 'A file could not be read or written.',
+    doc: 'A file or directory purposekit needs is missing, not readable or writable, or (e.g. `purposekit keys generate`) already exists and would be overwritten. `error.details` holds the `path` and the system `code` (ENOENT, EACCES, EEXIST).',
+  },
 } as const satisfies Record<string, { status: number; message: string; doc: string }>;
 
 /** Every error code purposekit raises. */
