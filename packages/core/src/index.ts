@@ -65,6 +65,7 @@ export type {
   AccessDecision,
   RunAsOptions,
   BindSpec,
+  AgeGateRefusal,
 } from './purposekit';
 export { PrivacyContext, getPrivacyContext, requirePrivacyContext } from './context';
 export type { Signals, PrivacyLogFields } from './context';

@@ -4,6 +4,8 @@
  * every privacy rule lives here or below.
  */
 import { randomUUID } from 'node:crypto';
+import { compileAgeGate, minimumAgeFor } from './age';
+import type { AgeGateOptions, CompiledAgeGate } from './age';
 import { createSubjectPseudonymizer } from './pseudonym';
 import type { AuditEventInput, AuditSink } from './audit';
 import { InMemoryConsentStore } from './consent/consent-store';
@@ -92,9 +94,23 @@ export interface PurposekitOptions {
   requestId?: (facts: RequestFacts) => string;
   /** Clock (ms since epoch), for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Settings of every age gate the routes declare: `secret` (lockout cookie HMAC key,
+   * ≥ 32 bytes) is required once a route declares a gate; see `compileAgeGate` for the rest
+   * (`field`, `verifiedAge`, `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`).
+   */
+  ageGate?: AgeGateOptions<any>;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now'] as const;
+/** A refused age-gate check, ready for an adapter to send. */
+export interface AgeGateRefusal {
+  /** `PURPOSEKIT_ERR_AGE_GATE_REFUSED` (403) or a `PURPOSEKIT_ERR_DOB_*` code (400). */
+  readonly error: PurposekitError;
+  /** A `Set-Cookie` value (the lockout), when the refusal sets one. */
+  readonly setCookie: string | undefined;
+}
+
+const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate'] as const;
 const NO_FACTS: SubjectFacts = Object.freeze({ consent: undefined, objected: false, restricted: false });
 const NEVER_TRUST: TrustFn = () => false;
 
@@ -121,6 +137,7 @@ export class Purposekit implements ContextEngine {
   readonly #requestId: (facts: RequestFacts) => string;
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
+  readonly #ageGateOptions: AgeGateOptions<any> | undefined;
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -154,6 +171,7 @@ export class Purposekit implements ContextEngine {
     this.#country = options.country;
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
+    this.#ageGateOptions = options.ageGate;
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
   }
@@ -223,9 +241,50 @@ export class Purposekit implements ContextEngine {
     return runInContext(ctx, fn);
   }
 
-  /** @internal Called by adapters when an age gate passes: the request has proven `minimumAge`. */
-  markAgeProven(ctx: PrivacyContext, minimumAge: number): void {
-    if (minimumAge > ctx._ageProven) ctx._ageProven = minimumAge;
+  /**
+   * Compiles a route's age gate at start-up, with the engine's `ageGate` settings.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_AGE_GATE when the policy has no such
+   *   gate; PURPOSEKIT_ERR_INVALID_KEY / PURPOSEKIT_ERR_INVALID_OPTION for bad settings.
+   */
+  compileAgeGate<TRequest = unknown>(name: string): CompiledAgeGate<TRequest> {
+    if (typeof name !== 'string' || !(name in this.policy.ageGates)) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE',
+        `Age gate ${show(name)} is not in policy "${this.policyId}".${typeof name === 'string' ? didYouMean(name, Object.keys(this.policy.ageGates)) : ''} Its gates: ${Object.keys(this.policy.ageGates).join(', ') || '(none)'}.`,
+        { details: { gate: String(name), policy: this.policyId } },
+      );
+    }
+    if (this.#ageGateOptions === undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
+    }
+    return compileAgeGate(this.policy, name, this.#ageGateOptions);
+  }
+
+  /**
+   * Runs an age gate for one request. Returns `null` when the request passes (no promise:
+   * the common path stays synchronous) and marks the context as old enough for the gate;
+   * otherwise records the refusal in the trail (gate, outcome, request id: never the date
+   * of birth, the body or the threshold) and resolves to what the adapter must send. The
+   * adapter must not run the handler or pass the body on after a refusal.
+   */
+  checkAgeGate<TRequest>(
+    ctx: PrivacyContext,
+    gate: CompiledAgeGate<TRequest>,
+    input: { body: unknown; cookieHeader: string | undefined; request?: TRequest },
+  ): null | Promise<AgeGateRefusal> {
+    let outcome;
+    try {
+      outcome = gate.check({ body: input.body, cookieHeader: input.cookieHeader, country: ctx.country, basis: ctx._basis, ...(input.request !== undefined ? { request: input.request } : {}) });
+    } catch (cause) {
+      return Promise.reject(isPurposekitError(cause) ? cause : new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The age gate could not decide; the request was refused.', { cause }));
+    }
+    if (outcome.ok) {
+      const proven = minimumAgeFor(gate.gate, { country: ctx.country, basis: ctx._basis });
+      if (proven > ctx._ageProven) ctx._ageProven = proven;
+      return null;
+    }
+    const refusal: AgeGateRefusal = { error: outcome.error, setCookie: outcome.setCookie };
+    return this.record('age-gate', ctx, { decision: 'deny', reason: outcome.audit.outcome, attributes: { gate: outcome.audit.gate } }).then(() => refusal);
   }
 
   /**

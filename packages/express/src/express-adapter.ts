@@ -19,6 +19,13 @@ export interface ExpressPrivacy {
    * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
    */
   purpose(purpose: string): RequestHandler;
+  /**
+   * Route middleware running the policy's age gate `name` on the request body's date of
+   * birth (parse the body first, e.g. `express.json()`). A refusal answers 403 (or 400 for
+   * a bad date) with a lockout cookie; the body is dropped and the handler never runs.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_AGE_GATE at start-up
+   */
+  ageGate(name: string): RequestHandler;
   /** Maps purposekit errors to `{ error: { code, message } }` with the right status; passes other errors on. */
   errorHandler(): ErrorRequestHandler;
   /** The engine. */
@@ -69,6 +76,30 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     kit,
     middleware: () => middleware,
     errorHandler: () => errorHandler,
+    ageGate(name: string): RequestHandler {
+      const gate = kit.compileAgeGate<Request>(name);
+      return function purposekitAgeGate(req: Request, res: Response, next: NextFunction): void {
+        const ctx = req.privacy;
+        if (ctx === undefined) {
+          next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.ageGate() ran before privacy.middleware(): mount the middleware first.'));
+          return;
+        }
+        const refused = kit.checkAgeGate(ctx, gate, { body: req.body, cookieHeader: req.headers.cookie, request: req });
+        if (refused === null) {
+          next();
+          return;
+        }
+        // Nothing of a refused submission may travel further, not even to error handlers.
+        req.body = undefined;
+        refused.then(
+          ({ error, setCookie }) => {
+            if (setCookie !== undefined) res.append('Set-Cookie', setCookie);
+            next(error);
+          },
+          next,
+        );
+      };
+    },
     purpose(purpose: string): RequestHandler {
       const decl = kit.declarePurpose(purpose);
       return function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
