@@ -1,0 +1,193 @@
+/**
+ * The OpenInfra Foundation reference app: the `openinfra` preset running for real on
+ * Express. Every route declares its purpose; a log line per request shows the purpose and
+ * legal basis it was tagged with (and only a truncated IP).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { createFileAuditSink, createPurposekit, openinfra } from '@purposekit/core';
+import type { Purposekit } from '@purposekit/core';
+import { createPrivacy } from '@purposekit/express';
+import { ensureKeys } from './keys';
+
+/** What the app keeps about a member. Never the date of birth: it is only checked. */
+interface Member {
+  id: string;
+  name: string;
+  email: string;
+  employer?: string;
+  location?: string;
+  profession?: string;
+  inDirectory: boolean;
+}
+
+export interface OpenInfraApp {
+  app: express.Express;
+  kit: Purposekit;
+  /** Where the audit trail is written, and the key that verifies it. */
+  auditDir: string;
+  publicKeyPath: string;
+  close(): Promise<void>;
+}
+
+const str = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
+
+/** Builds the app (no listening): data and audit trail under `dataDir`. */
+export async function createApp(options: { dataDir: string; logger: Logger; trustProxy?: string | number | boolean }): Promise<OpenInfraApp> {
+  const { dataDir, logger } = options;
+  const keys = ensureKeys(dataDir);
+  const auditDir = `${dataDir}/audit`;
+  const audit = await createFileAuditSink({
+    dir: auditDir,
+    signingKey: keys.signingKey,
+    keyId: 'openinfra-app',
+    durability: openinfra.audit.durability,
+    checkpointEvery: openinfra.audit.checkpointEvery,
+    checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
+  });
+  const kit = createPurposekit({
+    policy: openinfra,
+    audit,
+    subjectKey: { id: 'subj-1', secret: keys.subjectSecret },
+    ageGate: { secret: keys.lockoutSecret, secureCookie: false },
+  });
+  const privacy = createPrivacy(kit, { onWarning: (message, code) => logger.warn({ code }, message) });
+  const members = new Map<string, Member>();
+  const deletedMembers = new Map<string, { name: string; email: string; erasedAt: string }>();
+
+  const app = express();
+  app.set('trust proxy', options.trustProxy ?? 'loopback');
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '16kb' }));
+  app.use(privacy.middleware());
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info({ ...req.privacy!.logFields(), method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  });
+
+  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+
+  // Undeclared: the policy's default purpose (service.provision).
+  app.get('/', (_req, res) => {
+    res.json({
+      app: 'openinfra-express',
+      policy: `${openinfra.id}@${openinfra.version}`,
+      routes: ['GET /status', 'POST /members', 'GET /members/directory', 'POST /newsletter', 'DELETE /newsletter/:id', 'DELETE /members/:id'],
+    });
+  });
+
+  // "we use web visitor IP addresses to help diagnose problems with our servers"
+  app.get('/status', privacy.purpose('diagnostics'), wrap(async (req, res) => {
+    await req.privacy!.access({ data: ['ip-address'], action: 'read' });
+    res.json({ ok: true, members: members.size, yourAddressAsLogged: req.privacy!.clientIp });
+  }));
+
+  // Individual membership: 18+ ("Do not attempt to register as a services user unless you are at least 18").
+  app.post('/members', privacy.purpose('service.registration'), privacy.ageGate('registration'), wrap(async (req, res) => {
+    const b = req.body as Record<string, unknown>;
+    const name = str(b['name']);
+    const email = str(b['email']);
+    if (!name || !email) {
+      res.status(400).json({ error: { code: 'APP_INVALID_MEMBER', message: 'name and email are required.' } });
+      return;
+    }
+    const id = randomUUID();
+    req.privacy!.setSubject(id);
+    await req.privacy!.access({ data: ['name', 'email', 'employer', 'location', 'profession'], action: 'collect' });
+    const inDirectory = b['directory'] === true;
+    const member: Member = { id, name, email, inDirectory };
+    for (const k of ['employer', 'location', 'profession'] as const) {
+      const v = str(b[k]);
+      if (v !== undefined) member[k] = v;
+    }
+    members.set(id, member);
+    if (inDirectory) {
+      // "if you elect to be included in our Individual Member Directory": explicit consent.
+      kit.consentStore.setConsent({ subject: id, purpose: 'membership', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
+      await kit.record('consent', req.privacy, { subject: id, purpose: 'membership', attributes: { state: 'given', type: 'explicit', source: 'form' } });
+    }
+    res.status(201).json({ id });
+  }));
+
+  // The Individual Member Directory lists only members who opted in.
+  app.get('/members/directory', privacy.purpose('membership'), wrap(async (req, res) => {
+    const listed = [];
+    for (const m of members.values()) {
+      if (!m.inDirectory) continue;
+      await req.privacy!.access({ subject: m.id, data: ['name', 'employer', 'location', 'profession'], action: 'share', recipient: 'public' });
+      listed.push({ name: m.name, employer: m.employer, location: m.location, profession: m.profession });
+    }
+    res.json({ members: listed });
+  }));
+
+  // Mailing list: consent, 13+ ("Do not submit information about yourself ... if you are under 13").
+  app.post('/newsletter', privacy.purpose('marketing.email'), privacy.ageGate('any-collection'), wrap(async (req, res) => {
+    const b = req.body as Record<string, unknown>;
+    const name = str(b['name']);
+    const email = str(b['email']);
+    if (!name || !email) {
+      res.status(400).json({ error: { code: 'APP_INVALID_SUBSCRIBER', message: 'name and email are required.' } });
+      return;
+    }
+    const id = randomUUID();
+    req.privacy!.setSubject(id);
+    kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
+    await kit.record('consent', req.privacy, { subject: id, purpose: 'marketing.email', attributes: { state: 'given', type: 'explicit', source: 'form' } });
+    await req.privacy!.access({ data: ['name', 'email'], action: 'collect' });
+    res.status(201).json({ id });
+  }));
+
+  // Withdrawal: takes effect on the next decision; earlier processing stays lawful.
+  app.delete('/newsletter/:id', privacy.purpose('marketing.email'), wrap(async (req, res) => {
+    const id = String(req.params['id']);
+    kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'withdrawn', type: 'explicit', source: 'api', policyVersion: openinfra.version, at: new Date().toISOString() });
+    await kit.record('consent', req.privacy, { subject: id, purpose: 'marketing.email', attributes: { state: 'withdrawn', source: 'api' } });
+    res.status(204).end();
+  }));
+
+  // Erasure that keeps the minimal "deleted members" record the policy describes.
+  app.delete('/members/:id', privacy.purpose('rights-fulfilment'), wrap(async (req, res) => {
+    const id = String(req.params['id']);
+    const m = members.get(id);
+    if (m === undefined) {
+      res.status(404).json({ error: { code: 'APP_NOT_FOUND', message: 'No such member.' } });
+      return;
+    }
+    req.privacy!.setSubject(id);
+    await req.privacy!.access({ data: ['name', 'email', 'username'], action: 'update' });
+    members.delete(id);
+    deletedMembers.set(id, { name: m.name, email: m.email, erasedAt: new Date().toISOString() });
+    await kit.record('rights', req.privacy, { subject: id, attributes: { right: 'erasure', status: 'completed', keptRecord: 'deleted-members' } });
+    res.status(204).end();
+  }));
+
+  app.use(privacy.errorHandler());
+  // Last resort: an app error never echoes its message (it could hold a value).
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    logger.error({ requestId: req.privacy?.requestId, err: err instanceof Error ? err.name : 'unknown' }, 'unhandled error');
+    if (!res.headersSent) res.status(500).json({ error: { code: 'APP_INTERNAL', message: 'Internal error.' } });
+  });
+
+  return {
+    app,
+    kit,
+    auditDir,
+    publicKeyPath: keys.publicKeyPath,
+    close: () => kit.close(),
+  };
+}
+
+/** Listens on `port` (0: any) on `host`. */
+export function listen(app: express.Express, port: number, host = '127.0.0.1'): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}

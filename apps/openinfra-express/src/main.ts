@@ -1,0 +1,47 @@
+/**
+ * `npm start`: the OpenInfra reference app on PORT (default 3000), data and audit trail
+ * under PURPOSEKIT_DATA_DIR (default apps/openinfra-express/.data).
+ */
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { createApp, listen } from './app';
+
+async function main(): Promise<void> {
+  const logger = pino({ base: { app: 'openinfra-express' } });
+  const port = Number(process.env['PORT'] ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env['PORT']}`);
+  const dataDir = resolve(process.env['PURPOSEKIT_DATA_DIR'] ?? resolve(__dirname, '../.data'));
+  const { app, close, auditDir, publicKeyPath } = await createApp({ dataDir, logger });
+  const server = await listen(app, port, process.env['HOST'] ?? '127.0.0.1');
+  const url = `http://localhost:${port}`;
+  process.stdout.write(
+    [
+      '',
+      `purposekit · OpenInfra reference app on ${url}  (policy openinfra, audit trail in ${auditDir})`,
+      'Try:',
+      `  curl ${url}/status                      # purpose diagnostics, basis legitimate-interests`,
+      `  curl -X POST ${url}/members -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.org","dateOfBirth":"1990-04-01","directory":true}'`,
+      `  curl -X POST ${url}/members -H 'content-type: application/json' -d '{"name":"Kid","email":"k@example.org","dateOfBirth":"2012-01-01"}'   # refused, neutrally`,
+      `  curl ${url}/members/directory           # only members who opted in`,
+      `  curl -X POST ${url}/newsletter -H 'content-type: application/json' -d '{"name":"Bo","email":"bo@example.org","dateOfBirth":"2000-01-01"}'`,
+      `  npx purposekit audit verify ${auditDir} --public-key ${publicKeyPath}`,
+      'Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
+      '',
+    ].join('\n'),
+  );
+  const stop = (): void => {
+    server.close(() => {
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`openinfra-express failed to start: ${err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err)}\n`);
+  process.exitCode = 1;
+});
