@@ -1,0 +1,154 @@
+import type { AuditEventInput, AuditSink } from './audit';
+import { getPrivacyContext } from './context';
+import { PurposekitError, isPurposekitError } from './errors';
+import { kubevirt, openinfra, bitnami } from './presets';
+import { createPurposekit } from './purposekit';
+import type { Purposekit } from './purposekit';
+
+class ArraySink implements AuditSink {
+  readonly events: AuditEventInput[] = [];
+  failing = false;
+  async append(e: AuditEventInput): Promise<void> {
+    if (this.failing) throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'disk full');
+    this.events.push(e);
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+const subjectKey = { id: 'k1', secret: 'a'.repeat(32) };
+const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e) => (isPurposekitError(e) ? `${e.code}${e.details?.['reason'] ? `:${e.details['reason']}` : ''}` : `other: ${String(e)}`));
+
+function kitFor(policy = kubevirt): { kit: Purposekit; audit: ArraySink } {
+  const audit = new ArraySink();
+  return { kit: createPurposekit({ policy, audit, subjectKey, now: () => Date.parse('2026-06-01T00:00:00Z') }), audit };
+}
+
+describe('createPurposekit options', () => {
+  it.each([
+    ['an unknown option, with a hint', { policy: kubevirt, audit: new ArraySink(), subjectKey, polcy: 1 }, 'PURPOSEKIT_ERR_INVALID_OPTION', 'Did you mean "policy"?'],
+    ['no audit sink', { policy: kubevirt, subjectKey }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" must be an audit sink'],
+    ['a short subject key', { policy: kubevirt, audit: new ArraySink(), subjectKey: { id: 'k', secret: 'short' } }, 'PURPOSEKIT_ERR_INVALID_KEY', 'at least 32 bytes'],
+    ['an invalid policy', { policy: { id: 'x' }, audit: new ArraySink(), subjectKey }, 'PURPOSEKIT_ERR_POLICY_INVALID', 'jurisdictions'],
+  ])('rejects %s', (_n, options, code, text) => {
+    expect(() => createPurposekit(options as never)).toThrow(expect.objectContaining({ code, message: expect.stringContaining(text) }));
+  });
+});
+
+describe('Purposekit.access', () => {
+  it('records an allow with a pseudonymised subject, purpose, basis, policy and request id', async () => {
+    const { kit, audit } = kitFor();
+    await kit.runAs({ purpose: 'diagnostics', actor: 'ops-job', requestId: 'job-1' }, () => kit.access({ subject: 'user-42', data: ['ip-address'], action: 'read' }));
+    expect(audit.events).toEqual([
+      {
+        kind: 'access',
+        actor: 'ops-job',
+        subject: kit.pseudonymizeSubject('user-42'),
+        data: ['ip-address'],
+        action: 'read',
+        purpose: 'diagnostics',
+        basis: 'legitimate-interests',
+        policy: { id: 'kubevirt', version: '2018-05-25' },
+        requestId: 'job-1',
+        decision: 'allow',
+        reason: 'allowed',
+      },
+    ]);
+    expect(audit.events[0]!.subject).toMatch(/^hmac-sha256:k1:[0-9a-f]{64}$/);
+  });
+
+  it('gives one subject the same pseudonym every time, and different subjects different ones', () => {
+    const { kit } = kitFor();
+    expect(kit.pseudonymizeSubject('a')).toBe(kit.pseudonymizeSubject('a'));
+    expect(kit.pseudonymizeSubject('a')).not.toBe(kit.pseudonymizeSubject('b'));
+  });
+
+  it('records a deny and throws ACCESS_DENIED with the reason', async () => {
+    const { kit, audit } = kitFor();
+    expect(await codeOf(kit.runAs({ purpose: 'analytics', actor: 'job' }, () => kit.access({ subject: 'u', data: ['usage-data'], action: 'read' })))).toBe('PURPOSEKIT_ERR_ACCESS_DENIED:consent-missing');
+    expect(audit.events.map((e) => [e.decision, e.reason])).toEqual([['deny', 'consent-missing']]);
+  });
+
+  it('takes a withdrawal into account on the very next decision', async () => {
+    const { kit } = kitFor();
+    const give = (state: 'given' | 'withdrawn') => kit.consentStore.setConsent({ subject: 'u', purpose: 'analytics', state, type: 'explicit', source: 'form', policyVersion: '2018-05-25', at: '2026-05-01T00:00:00Z' });
+    const access = () => codeOf(kit.runAs({ purpose: 'analytics', actor: 'job' }, () => kit.access({ subject: 'u', data: ['usage-data'], action: 'read' })));
+    give('given');
+    expect(await access()).toBe('no error');
+    give('withdrawn');
+    expect(await access()).toBe('PURPOSEKIT_ERR_ACCESS_DENIED:consent-withdrawn');
+  });
+
+  it.each([
+    ['no data categories', { data: [], action: 'read' }],
+    ['an unknown action', { data: ['ip-address'], action: 'steal' }],
+    ['a non-string category', { data: [42], action: 'read' }],
+  ])('denies a malformed request (%s) and records it', async (_n, request) => {
+    const { kit, audit } = kitFor();
+    expect(await codeOf(kit.runAs({ purpose: 'diagnostics', actor: 'job' }, () => kit.access(request as never)))).toBe('PURPOSEKIT_ERR_ACCESS_DENIED:invalid-request');
+    expect(audit.events[0]).toMatchObject({ decision: 'deny', reason: 'invalid-request' });
+  });
+
+  it('fails closed with AUDIT_UNAVAILABLE when the decision cannot be recorded, even for an allow', async () => {
+    const { kit, audit } = kitFor();
+    audit.failing = true;
+    expect(await codeOf(kit.runAs({ purpose: 'diagnostics', actor: 'job' }, () => kit.access({ data: ['ip-address'], action: 'read' })))).toBe('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE');
+    audit.failing = false;
+    expect(await codeOf(kit.runAs({ purpose: 'diagnostics', actor: 'job' }, () => kit.access({ data: ['ip-address'], action: 'read' })))).toBe('no error');
+  });
+
+  it('wraps a sink failure that is not a purposekit error as AUDIT_UNAVAILABLE with the cause', async () => {
+    const cause = Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+    const kit = createPurposekit({ policy: kubevirt, subjectKey, audit: { append: () => Promise.reject(cause), flush: async () => {}, close: async () => {} } });
+    const err = await kit.runAs({ purpose: 'diagnostics', actor: 'j' }, () => kit.access({ data: ['ip-address'], action: 'read' })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', status: 503, cause });
+  });
+
+  it('fails closed when the consent store cannot be read', async () => {
+    const kit = createPurposekit({ policy: kubevirt, subjectKey, audit: new ArraySink(), consentStore: { facts: () => Promise.reject(new Error('db down')), setConsent() {}, setObjection() {}, setRestriction() {}, history: () => [] } });
+    expect(await codeOf(kit.runAs({ purpose: 'analytics', actor: 'j' }, () => kit.access({ subject: 'u', data: ['usage-data'], action: 'read' })))).toBe('PURPOSEKIT_ERR_INTERNAL');
+  });
+
+  it('outside any context throws NO_CONTEXT', async () => {
+    const { kit } = kitFor();
+    expect(await codeOf(kit.access({ data: ['ip-address'], action: 'read' }))).toBe('PURPOSEKIT_ERR_NO_CONTEXT');
+  });
+});
+
+describe('Purposekit.runAs and bind', () => {
+  it('runAs validates the purpose up front and provides the context to async work', async () => {
+    const { kit } = kitFor(openinfra);
+    expect(() => kit.runAs({ purpose: 'marketing', actor: 'j' }, () => 1)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_PURPOSE' }));
+    const seen = await kit.runAs({ purpose: 'rights-fulfilment', actor: 'dpo', subject: 's1' }, async () => {
+      await new Promise((r) => setImmediate(r));
+      const c = getPrivacyContext()!;
+      return [c.purpose, c.basis, c.actor, c.subject];
+    });
+    expect(seen).toEqual(['rights-fulfilment', 'legal-obligation', 'dpo', 's1']);
+  });
+
+  it('bind checks and records each listed method, and blocks the call on a deny', async () => {
+    const { kit, audit } = kitFor(bitnami);
+    const calls: string[] = [];
+    const repo = {
+      async findEmail(id: string) { calls.push(`find:${id}`); return `${id}@example.org`; },
+      async shareWithPartner(id: string) { calls.push(`share:${id}`); return true; },
+      helper() { return 'untouched'; },
+    };
+    const bound = kit.bind(repo, {
+      findEmail: { data: ['email'], action: 'read', subject: (id) => id },
+      shareWithPartner: { data: ['email'], action: 'share', recipient: 'partner', subject: (id) => id },
+    });
+    const result = await kit.runAs({ purpose: 'marketing.email', actor: 'newsletter-job' }, async () => {
+      const email = await bound.findEmail('c1');
+      const share = await codeOf(bound.shareWithPartner('c1'));
+      return [email, share, bound.helper()];
+    });
+    expect(result).toEqual(['c1@example.org', 'PURPOSEKIT_ERR_ACCESS_DENIED:recipient-not-allowed', 'untouched']);
+    expect(calls).toEqual(['find:c1']);
+    expect(audit.events.map((e) => [e.action, e.decision, e.reason, e.recipient])).toEqual([
+      ['read', 'allow', 'allowed', undefined],
+      ['share', 'deny', 'recipient-not-allowed', 'partner'],
+    ]);
+  });
+});
