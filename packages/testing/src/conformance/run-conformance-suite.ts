@@ -1,0 +1,342 @@
+/**
+ * The adapter conformance suite (issue 6): one list of scenarios every adapter runs over
+ * real HTTP, with the same outcomes. Jest only: it registers `describe`/`it` blocks and
+ * must be called at the top level of a Jest test file.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ERROR_CATALOG, getPrivacyContext } from '@purposekit/core';
+import type { AccessRequest, ErrorCode, PrivacyContext, Purposekit } from '@purposekit/core';
+import { DOB, POLICY, POLICY_NO_DEFAULT, captureLog, createConformanceKit } from './fixtures';
+import type { ArrayAuditSink, CapturedLog } from './fixtures';
+import type { AdapterHarness, ConformanceAppSpec, ConformanceHandlerInput, ConformanceHandlerResult, ConformanceRoute, StartedConformanceApp } from './types';
+
+/** Number of simultaneous requests in the context-isolation scenario. */
+export const CONCURRENT_REQUESTS = 50;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface Echo {
+  fields: Record<string, unknown>;
+  als: { requestId: string | undefined; purpose: string | undefined; basis: string | undefined; subject: string | undefined };
+  sameContext: boolean;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function need(privacy: PrivacyContext | undefined): PrivacyContext {
+  if (privacy === undefined) throw new Error('conformance: the adapter gave the handler no privacy context');
+  return privacy;
+}
+
+/** Echoes the adapter's context and what AsyncLocalStorage holds after an await. */
+async function echoContext({ privacy }: ConformanceHandlerInput): Promise<ConformanceHandlerResult> {
+  const ctx = need(privacy);
+  await yieldToEventLoop();
+  const als = getPrivacyContext();
+  const body: Echo = {
+    fields: { ...ctx.logFields() },
+    als: { requestId: als?.requestId, purpose: als?.purpose, basis: als?.basis, subject: als?.subject },
+    sameContext: als === ctx,
+  };
+  return { status: 200, body };
+}
+
+/** Runs one access; `reached` records that the handler continued past it. */
+function accessThen(request: AccessRequest, reached: string[], label: string): ConformanceRoute['handle'] {
+  return async ({ privacy }) => {
+    const decision = await need(privacy).access(request);
+    reached.push(label);
+    return { status: 200, body: { decision: decision.reason, purpose: decision.purpose, basis: decision.basis } };
+  };
+}
+
+const route = (method: 'GET' | 'POST', path: string, handle: ConformanceRoute['handle'], extra: { purpose?: string; ageGate?: string } = {}): ConformanceRoute => ({ method, path, handle, ...extra });
+
+const errorBody = (code: ErrorCode, reason?: string) => ({
+  error: { code, message: ERROR_CATALOG[code].message, ...(reason !== undefined ? { reason } : {}) },
+});
+
+/**
+ * Registers the conformance scenarios for one adapter as a Jest `describe` block named
+ * `${name}: adapter conformance`. Every adapter gets the same cases in the same order;
+ * a scenario an adapter cannot pass is a bug in that adapter, never a skip.
+ *
+ * @param name the adapter's name in test titles (e.g. `'express'`, `'nestjs (fastify)'`)
+ * @param harness builds a real app of the framework for each scenario
+ */
+export function runConformanceSuite(name: string, harness: AdapterHarness): void {
+  describe(`${name}: adapter conformance`, () => {
+    let started: StartedConformanceApp[] = [];
+    afterEach(async () => {
+      await Promise.all(started.map((s) => s.close()));
+      started = [];
+    });
+
+    interface App {
+      base: string;
+      audit: ArrayAuditSink;
+      log: CapturedLog;
+      warnings: string[];
+      kit: Purposekit;
+    }
+
+    async function start(routes: ConformanceRoute[], opts: { policy?: typeof POLICY; trustProxy?: 'none' | 'loopback'; mountTwice?: boolean } = {}): Promise<App> {
+      const { kit, audit } = createConformanceKit(opts.policy ?? POLICY);
+      const log = captureLog();
+      const warnings: string[] = [];
+      const spec: ConformanceAppSpec = {
+        kit,
+        routes,
+        trustProxy: opts.trustProxy ?? 'none',
+        mountTwice: opts.mountTwice ?? false,
+        logRequest: (privacy, status) => log.logger.info({ ...(privacy?.logFields() ?? { privacy: 'missing' }), status }, 'request'),
+        onWarning: (_message, code) => warnings.push(code),
+      };
+      const app = await harness.start(spec);
+      started.push(app);
+      return { base: app.baseUrl, audit, log, warnings, kit };
+    }
+
+    const postJson = (base: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+    it('tagging: a declared route carries its purpose and the policy\'s basis, through AsyncLocalStorage too', async () => {
+      const app = await start([route('GET', '/tagged', echoContext, { purpose: 'diagnostics' })]);
+      const res = await fetch(`${app.base}/tagged`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Echo;
+      expect(body.fields).toEqual({ requestId: expect.stringMatching(UUID), purpose: 'diagnostics', basis: 'legitimate-interests', policy: 'conformance@1', ip: '127.0.0.0' });
+      expect(body.als).toEqual({ requestId: body.fields['requestId'], purpose: 'diagnostics', basis: 'legitimate-interests', subject: undefined });
+      expect(body.sameContext).toBe(true);
+    });
+
+    it('undeclared route: the policy\'s default purpose applies, and an access there is allowed and recorded', async () => {
+      const reached: string[] = [];
+      const app = await start([route('GET', '/plain', accessThen({ data: ['usage-data'], action: 'read' }, reached, 'plain'))]);
+      const res = await fetch(`${app.base}/plain`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ decision: 'allowed', purpose: 'service.provision', basis: 'legitimate-interests' });
+      expect(reached).toEqual(['plain']);
+      expect(app.audit.events).toEqual([
+        expect.objectContaining({ kind: 'access', purpose: 'service.provision', basis: 'legitimate-interests', data: ['usage-data'], action: 'read', decision: 'allow', reason: 'allowed', requestId: expect.stringMatching(UUID) }),
+      ]);
+    });
+
+    it('undeclared route without a default purpose: 500 PURPOSEKIT_ERR_PURPOSE_UNDECLARED, the deny is recorded, the handler stops', async () => {
+      const reached: string[] = [];
+      const app = await start([route('GET', '/plain', accessThen({ data: ['usage-data'], action: 'read' }, reached, 'plain'))], { policy: POLICY_NO_DEFAULT });
+      const res = await fetch(`${app.base}/plain`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual(errorBody('PURPOSEKIT_ERR_PURPOSE_UNDECLARED'));
+      expect(reached).toEqual([]);
+      expect(app.audit.events).toEqual([expect.objectContaining({ kind: 'access', decision: 'deny', reason: 'no-purpose', data: ['usage-data'] })]);
+      expect(app.audit.events[0]).not.toHaveProperty('purpose');
+    });
+
+    it.each([
+      ['an unknown purpose', { purpose: 'diagnostic' }, 'PURPOSEKIT_ERR_UNKNOWN_PURPOSE', 'Did you mean "diagnostics"?'],
+      ['an unknown age gate', { purpose: 'service.registration', ageGate: 'adults' }, 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE', 'Did you mean "adult"?'],
+    ] as const)('start-up: declaring %s makes start() reject with its code and a hint', async (_label, decl, code, hint) => {
+      const { kit } = createConformanceKit();
+      const spec: ConformanceAppSpec = { kit, routes: [route('POST', '/x', echoContext, decl)], logRequest: () => undefined, onWarning: () => undefined };
+      await expect(harness.start(spec).then((app) => (started.push(app), app))).rejects.toMatchObject({ code, message: expect.stringContaining(hint) });
+    });
+
+    it.each([
+      ['headers', '/tagged', { 'x-purpose': 'marketing.email', purpose: 'marketing.email', 'x-legal-basis': 'consent' }, 'diagnostics'],
+      ['the query', '/tagged?purpose=marketing.email&basis=consent', {}, 'diagnostics'],
+      ['headers on an undeclared route', '/plain', { 'x-purpose': 'marketing.email', purpose: 'marketing.email' }, 'service.provision'],
+      ['the query on an undeclared route', '/plain?purpose=marketing.email', {}, 'service.provision'],
+    ])('a purpose the client sends in %s is ignored', async (_label, path, headers, expected) => {
+      const app = await start([route('GET', '/tagged', echoContext, { purpose: 'diagnostics' }), route('GET', '/plain', echoContext)]);
+      const body = (await (await fetch(`${app.base}${path}`, { headers })).json()) as Echo;
+      expect(body.fields).toMatchObject({ purpose: expected, basis: 'legitimate-interests' });
+      expect(body.als.purpose).toBe(expected);
+    });
+
+    describe('age gate', () => {
+      async function gated() {
+        const stored: unknown[] = [];
+        const app = await start([
+          route('POST', '/register', async ({ privacy, body }) => {
+            await need(privacy).access({ data: ['name'], action: 'collect', subject: 'new-member' });
+            stored.push(body);
+            return { status: 201, body: { ok: true } };
+          }, { purpose: 'service.registration', ageGate: 'adult' }),
+        ]);
+        return { app, stored };
+      }
+
+      it('a refusal is 403 with the stable body and a lockout cookie; the handler never runs; an older date is refused while the lockout lasts', async () => {
+        const { app, stored } = await gated();
+        const refused = await postJson(app.base, '/register', { name: 'Zebulon', dateOfBirth: DOB.minor });
+        expect(refused.status).toBe(403);
+        expect(await refused.json()).toEqual(errorBody('PURPOSEKIT_ERR_AGE_GATE_REFUSED'));
+        const setCookie = refused.headers.get('set-cookie') ?? '';
+        expect(setCookie).toMatch(/HttpOnly/i);
+        expect(setCookie).toMatch(/Max-Age=86400/);
+        const cookie = setCookie.split(';')[0]!;
+        const retry = await postJson(app.base, '/register', { name: 'Zebulon', dateOfBirth: DOB.adult }, { cookie });
+        expect(retry.status).toBe(403);
+        expect(stored).toEqual([]);
+        // Without the cookie the same adult submission passes: the refusal came from the lockout.
+        expect((await postJson(app.base, '/register', { name: 'Ada', dateOfBirth: DOB.adult })).status).toBe(201);
+        expect(stored).toEqual([{ name: 'Ada', dateOfBirth: DOB.adult }]);
+        expect(app.audit.events.map((e) => [e.kind, e.decision, e.reason])).toEqual([
+          ['age-gate', 'deny', 'refused'],
+          ['age-gate', 'deny', 'locked-out'],
+          ['access', 'allow', 'allowed'],
+        ]);
+        const trail = JSON.stringify(app.audit.events) + app.log.lines.join('');
+        for (const leaked of ['Zebulon', DOB.minor, DOB.adult]) expect(trail).not.toContain(leaked);
+      });
+
+      it.each([
+        ['malformed', { dateOfBirth: '15/06/2000' }, 'PURPOSEKIT_ERR_DOB_MALFORMED'],
+        ['missing', {}, 'PURPOSEKIT_ERR_DOB_MISSING'],
+      ] as const)('a %s date of birth is 400 with its own code, no lockout cookie, nothing stored', async (_label, dob, code) => {
+        const { app, stored } = await gated();
+        const res = await postJson(app.base, '/register', { name: 'X', ...dob });
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual(errorBody(code));
+        expect(res.headers.get('set-cookie')).toBeNull();
+        expect(stored).toEqual([]);
+      });
+    });
+
+    it('access allowed and denied: both recorded; a deny is 403 with its reason and the handler does not continue', async () => {
+      const reached: string[] = [];
+      const app = await start([
+        route('GET', '/ip', accessThen({ data: ['ip-address'], action: 'read' }, reached, 'ip'), { purpose: 'diagnostics' }),
+        route('GET', '/email', accessThen({ data: ['email'], action: 'read', subject: 'u1' }, reached, 'email'), { purpose: 'diagnostics' }),
+      ]);
+      const ok = await fetch(`${app.base}/ip`);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ decision: 'allowed', purpose: 'diagnostics', basis: 'legitimate-interests' });
+      const denied = await fetch(`${app.base}/email`);
+      expect(denied.status).toBe(403);
+      expect(await denied.json()).toEqual(errorBody('PURPOSEKIT_ERR_ACCESS_DENIED', 'purpose-limitation'));
+      expect(reached).toEqual(['ip']);
+      expect(app.audit.events).toEqual([
+        expect.objectContaining({ kind: 'access', purpose: 'diagnostics', data: ['ip-address'], decision: 'allow', reason: 'allowed' }),
+        expect.objectContaining({ kind: 'access', purpose: 'diagnostics', data: ['email'], decision: 'deny', reason: 'purpose-limitation', subject: app.kit.pseudonymizeSubject('u1') }),
+      ]);
+      expect(JSON.stringify(app.audit.events)).not.toContain('"u1"');
+    });
+
+    it.each([
+      ['trusts the loopback proxy: the right-most untrusted hop is the client', 'loopback', '203.0.113.0'],
+      ['trusts no proxy: the forwarded chain is ignored', 'none', '127.0.0.0'],
+    ] as const)('client IP: an app that %s, redacted in the context and the captured log', async (_label, trustProxy, expectedIp) => {
+      const app = await start([route('GET', '/tagged', async (input) => {
+        const result = await echoContext(input);
+        app.log.logger.info(need(input.privacy).logFields(), 'handled');
+        return result;
+      }, { purpose: 'diagnostics' })], { trustProxy });
+      // The left-most entry is what a client can forge; only the proxy's own append counts.
+      const res = await fetch(`${app.base}/tagged`, { headers: { 'x-forwarded-for': '198.51.100.23, 203.0.113.77' } });
+      expect(((await res.json()) as Echo).fields['ip']).toBe(expectedIp);
+      await app.log.waitFor(2);
+      const logged = app.log.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged.map((l) => [l['msg'], l['ip']])).toEqual([['handled', expectedIp], ['request', expectedIp]]);
+      const text = app.log.lines.join('');
+      for (const full of ['198.51.100.23', '203.0.113.77', '127.0.0.1']) expect(text).not.toContain(full);
+      expect(app.warnings).toEqual([]);
+    });
+
+    it.each([
+      ['"1" (opt-out)', { 'sec-gpc': '1' }, 403, 'gpc-opt-out'],
+      ['"0"', { 'sec-gpc': '0' }, 200, 'allowed'],
+      ['absent', {}, 200, 'allowed'],
+      ['malformed "yes"', { 'sec-gpc': 'yes' }, 200, 'allowed'],
+    ] as const)('GPC: Sec-GPC %s on a GPC purpose', async (_label, headers, status, reason) => {
+      const reached: string[] = [];
+      const app = await start([route('GET', '/newsletter', accessThen({ data: ['email'], action: 'use', subject: 'u1' }, reached, 'newsletter'), { purpose: 'marketing.email' })]);
+      const res = await fetch(`${app.base}/newsletter`, { headers });
+      expect(res.status).toBe(status);
+      expect(await res.json()).toEqual(status === 403 ? errorBody('PURPOSEKIT_ERR_ACCESS_DENIED', 'gpc-opt-out') : { decision: 'allowed', purpose: 'marketing.email', basis: 'consent' });
+      expect(reached).toEqual(status === 403 ? [] : ['newsletter']);
+      expect(app.audit.events).toEqual([expect.objectContaining({ kind: 'access', purpose: 'marketing.email', reason })]);
+      await app.log.waitFor(1);
+      expect((JSON.parse(app.log.lines[0]!) as Record<string, unknown>)['gpc']).toBe(status === 403 ? true : undefined);
+    });
+
+    it('error bodies: every purposekit error is JSON { error: { code, message } } (+ reason on an access deny) with the catalog status', async () => {
+      const app = await start([
+        route('GET', '/denied', accessThen({ data: ['email'], action: 'read' }, [], 'denied'), { purpose: 'diagnostics' }),
+        route('GET', '/invalid', accessThen({ data: [], action: 'read' }, [], 'invalid'), { purpose: 'diagnostics' }),
+        route('POST', '/register', echoContext, { purpose: 'service.registration', ageGate: 'adult' }),
+      ]);
+      const cases: Array<[Promise<Response>, ErrorCode, string | undefined]> = [
+        [fetch(`${app.base}/denied`), 'PURPOSEKIT_ERR_ACCESS_DENIED', 'purpose-limitation'],
+        [fetch(`${app.base}/invalid`), 'PURPOSEKIT_ERR_ACCESS_DENIED', 'invalid-request'],
+        [postJson(app.base, '/register', { dateOfBirth: DOB.minor }), 'PURPOSEKIT_ERR_AGE_GATE_REFUSED', undefined],
+        [postJson(app.base, '/register', { dateOfBirth: '2023-02-30' }), 'PURPOSEKIT_ERR_DOB_IMPOSSIBLE', undefined],
+      ];
+      for (const [pending, code, reason] of cases) {
+        const res = await pending;
+        expect([res.status, res.headers.get('content-type')?.split(';')[0], await res.json()]).toEqual([ERROR_CATALOG[code].status, 'application/json', errorBody(code, reason)]);
+      }
+    });
+
+    it('other errors are left to the framework: a plain Error is a 500 without a purposekit body', async () => {
+      const app = await start([route('GET', '/boom', async () => {
+        throw new Error('not a purposekit error');
+      }, { purpose: 'diagnostics' })]);
+      const res = await fetch(`${app.base}/boom`);
+      expect(res.status).toBe(500);
+      expect(await res.text()).not.toContain('PURPOSEKIT_ERR');
+    });
+
+    it(`concurrent requests keep separate contexts (${CONCURRENT_REQUESTS} requests in flight at once)`, async () => {
+      // Every handler waits until all requests have arrived: the contexts are provably
+      // alive at the same time, with no sleep.
+      let arrived = 0;
+      let release!: () => void;
+      const allArrived = new Promise<void>((resolve) => (release = resolve));
+      const handle: ConformanceRoute['handle'] = async (input) => {
+        const subject = new URL(input.url, 'http://x').searchParams.get('subject');
+        need(input.privacy).setSubject(subject ?? 'none');
+        if (++arrived === CONCURRENT_REQUESTS) release();
+        await allArrived;
+        return echoContext(input);
+      };
+      const purposes = ['diagnostics', 'site-administration', 'service.provision'] as const;
+      const app = await start([
+        route('GET', '/c/diagnostics', handle, { purpose: 'diagnostics' }),
+        route('GET', '/c/site-administration', handle, { purpose: 'site-administration' }),
+        route('GET', '/c/service.provision', handle),
+      ]);
+      const results = await Promise.all(
+        Array.from({ length: CONCURRENT_REQUESTS }, (_, i) => fetch(`${app.base}/c/${purposes[i % 3]}?subject=s${i}`).then((r) => r.json() as Promise<Echo>)),
+      );
+      results.forEach((r, i) => {
+        expect([r.fields['purpose'], r.als.purpose, r.als.subject, r.sameContext]).toEqual([purposes[i % 3], purposes[i % 3], `s${i}`, true]);
+      });
+      expect(new Set(results.map((r) => r.fields['requestId'])).size).toBe(CONCURRENT_REQUESTS);
+      await app.log.waitFor(CONCURRENT_REQUESTS);
+      const logged = app.log.lines.map((l) => JSON.parse(l) as { requestId: string; purpose: string });
+      const byId = new Map(results.map((r) => [r.fields['requestId'], r.fields['purpose']]));
+      expect(logged.map((l) => byId.get(l.requestId) === l.purpose).every(Boolean)).toBe(true);
+      expect(new Set(logged.map((l) => l.requestId)).size).toBe(CONCURRENT_REQUESTS);
+    });
+
+    it('mounting the middleware twice is harmless: one context, one record per access, one log line per request', async () => {
+      const reached: string[] = [];
+      const app = await start([
+        route('GET', '/ip', accessThen({ data: ['ip-address'], action: 'read' }, reached, 'ip'), { purpose: 'diagnostics' }),
+        route('GET', '/tagged', echoContext, { purpose: 'diagnostics' }),
+        route('GET', '/email', accessThen({ data: ['email'], action: 'read' }, reached, 'email'), { purpose: 'diagnostics' }),
+      ], { mountTwice: true, trustProxy: 'loopback' });
+      expect((await fetch(`${app.base}/ip`)).status).toBe(200);
+      const echo = (await (await fetch(`${app.base}/tagged`)).json()) as Echo;
+      expect([echo.sameContext, echo.als.requestId]).toEqual([true, echo.fields['requestId']]);
+      const denied = await fetch(`${app.base}/email`);
+      expect([denied.status, await denied.json()]).toEqual([403, errorBody('PURPOSEKIT_ERR_ACCESS_DENIED', 'purpose-limitation')]);
+      expect(app.audit.events.map((e) => e.decision)).toEqual(['allow', 'deny']);
+      await app.log.waitFor(3);
+      expect(app.log.lines).toHaveLength(3);
+      expect(app.warnings).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,15 @@
+/**
+ * @purposekit/testing — test doubles and the adapter conformance suite.
+ * One explicit export list, grouped by area. No `export *`.
+ */
+
+// ── adapter conformance suite (issue 6; Jest only) ─────────────────────────────
+export { runConformanceSuite, CONCURRENT_REQUESTS } from './conformance';
+export type {
+  AdapterHarness,
+  ConformanceAppSpec,
+  ConformanceRoute,
+  ConformanceHandlerInput,
+  ConformanceHandlerResult,
+  StartedConformanceApp,
+} from './conformance';
