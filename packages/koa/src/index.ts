@@ -1,0 +1,4 @@
+/** @purposekit/koa — Koa 3 adapter. */
+export { createPrivacy } from './koa-adapter';
+export type { KoaPrivacy } from './koa-adapter';
+export type { PrivacyAdapterOptions } from './types';

@@ -1,0 +1,116 @@
+import { PurposekitError, errorResponse, isPurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import type { PrivacyContext, Purposekit } from '@purposekit/core';
+import type { Context, Middleware, Next } from 'koa';
+import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
+import { toRequestFacts } from './request-facts';
+import type { PrivacyAdapterOptions } from './types';
+
+/** What {@link createPrivacy} returns: the middleware and route helpers of one app. */
+export interface KoaPrivacy {
+  /**
+   * Starts the privacy context of every request (`ctx.state.privacy`) and runs the rest of
+   * the chain inside it. It also answers every purposekit error thrown downstream with its
+   * status and `{ error: { code, message } }`; other errors are rethrown untouched for your
+   * own error handling. Mount it first. Mounting it twice is harmless.
+   */
+  middleware(): Middleware;
+  /**
+   * Declares a route's purpose. Validated now (start-up).
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
+   */
+  purpose(purpose: string): Middleware;
+  /**
+   * Route middleware running the policy's age gate `name` on `ctx.request.body`'s date of
+   * birth (mount your body parser first, e.g. `@koa/bodyparser`). A refusal answers 403
+   * (or 400 for a bad date) with a lockout cookie; the body is dropped and the handler
+   * never runs.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_AGE_GATE at start-up
+   */
+  ageGate(name: string): Middleware;
+  /** The engine. */
+  readonly kit: Purposekit;
+}
+
+const warnedApps = new WeakSet<object>();
+
+function writeError(ctx: Context, err: unknown): void {
+  const { status, body } = errorResponse(err);
+  ctx.status = status;
+  ctx.body = body;
+}
+
+function contextOf(ctx: Context, helper: string): PrivacyContext {
+  const privacy = ctx.state.privacy;
+  if (privacy === undefined) {
+    throw new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', `privacy.${helper}() ran before privacy.middleware(): mount the middleware first.`);
+  }
+  return privacy;
+}
+
+/**
+ * Creates the Koa adapter for one purposekit engine. Koa needs no separate error
+ * handler: `middleware()` maps purposekit errors itself.
+ *
+ * @example
+ * const privacy = createPrivacy(kit);
+ * app.use(privacy.middleware());
+ * router.post('/members', privacy.purpose('service.registration'), handler);
+ *
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a bad engine or option
+ */
+export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = {}): KoaPrivacy {
+  const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
+
+  const middleware: Middleware = async function purposekitMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (ctx.state.privacy !== undefined) {
+      // An outer mount already owns the context and the error mapping.
+      await next();
+      return;
+    }
+    const app = ctx.app;
+    if (app.proxy === true && !(app.maxIpsCount > 0) && !warnedApps.has(app)) {
+      warnedApps.add(app);
+      resolved.onWarning(
+        'Koa "app.proxy" is true with "app.maxIpsCount" 0: every client can choose its own address through X-Forwarded-For. Set app.maxIpsCount to the number of proxies in front of the app.',
+        'PURPOSEKIT_TRUST_ALL_PROXIES',
+      );
+    }
+    const privacy = kit.begin(toRequestFacts(ctx));
+    ctx.state.privacy = privacy;
+    try {
+      await kit.run(privacy, () => next());
+    } catch (err) {
+      if (!isPurposekitError(err) || ctx.headerSent) throw err;
+      writeError(ctx, err);
+    }
+  };
+
+  return Object.freeze({
+    kit,
+    middleware: () => middleware,
+    ageGate(name: string): Middleware {
+      const gate = kit.compileAgeGate<Context>(name);
+      return async function purposekitAgeGate(ctx: Context, next: Next): Promise<void> {
+        const privacy = contextOf(ctx, 'ageGate');
+        const request = ctx.request as RequestWithBody;
+        const refused = kit.checkAgeGate(privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
+        if (refused === null) {
+          await next();
+          return;
+        }
+        // Nothing of a refused submission may travel further, not even to error handlers.
+        request.body = undefined;
+        const { error, setCookie } = await refused;
+        if (setCookie !== undefined) ctx.append('Set-Cookie', setCookie);
+        writeError(ctx, error);
+      };
+    },
+    purpose(purpose: string): Middleware {
+      const decl = kit.declarePurpose(purpose);
+      return function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
+        kit.applyPurpose(contextOf(ctx, 'purpose'), decl);
+        return next();
+      };
+    },
+  });
+}
