@@ -280,7 +280,7 @@ describe('compileAgeGate: country, basis, zone and leap day', () => {
       ['BE', 'consent', 'ok'],
       ['AT', 'consent', 'ok'],
       ['FR', 'consent', 'refused:PURPOSEKIT_ERR_AGE_GATE_REFUSED'],
-      [undefined, 'consent', 'ok'],
+      [undefined, 'consent', 'refused:PURPOSEKIT_ERR_AGE_GATE_REFUSED'] /* unknown country: the GDPR default 16 */,
     ];
     for (const [country, basis, expected] of cases) {
       expect([country, basis, summary(g.check(input(fourteen, { country, basis })))]).toEqual([country, basis, expected]);
@@ -364,5 +364,20 @@ describe('compileAgeGate: check never throws for request data (fast-check, fixed
       ),
       { seed: 404, numRuns: 1500 },
     );
+  });
+});
+
+describe('compileAgeGate: the policy states the time zone', () => {
+  it('uses the gate\'s timeZone over the engine option to decide "today"', () => {
+    // 2026-06-14T13:00Z is already 15 June in Auckland (UTC+12), still 14 June in UTC.
+    const { definePolicy } = require('../policy/define-policy') as typeof import('../policy/define-policy');
+    const make = (timeZone?: string) =>
+      definePolicy({ id: 'tz', version: '1', jurisdictions: ['US'], purposes: { 'service.registration': { basis: 'contract', data: ['name'], ageGate: 'g' } }, ageGates: { g: { minimumAge: 18, ...(timeZone ? { timeZone } : {}) } } });
+    const at = () => new Date('2026-06-14T13:00:00Z');
+    const body = { dateOfBirth: '2008-06-15' }; // 18 on 15 June
+    const nz = compileAgeGate(make('Pacific/Auckland'), 'g', { secret: 'k'.repeat(32), timeZone: 'UTC', now: at });
+    const utc = compileAgeGate(make(), 'g', { secret: 'k'.repeat(32), timeZone: 'UTC', now: at });
+    expect(nz.check({ body, cookieHeader: undefined }).ok).toBe(true);
+    expect(utc.check({ body, cookieHeader: undefined }).ok).toBe(false);
   });
 });

@@ -162,7 +162,8 @@ export function compileAgeGate<TRequest = unknown>(policy: Policy, gateName: str
       details: { factory: FACTORY, option: 'verifiedDateOfBirth' },
     });
   }
-  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
+  // The policy states which zone decides "today"; the engine option is the fallback.
+  const timeZone = gate.timeZone ?? options.timeZone ?? DEFAULT_TIME_ZONE;
   assertTimeZone(timeZone);
   const now = options.now ?? (() => new Date());
   if (typeof now !== 'function') throw invalidOption(FACTORY, 'now', 'a function returning a Date', now);

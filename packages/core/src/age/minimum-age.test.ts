@@ -58,7 +58,9 @@ describe('minimumAgeFor', () => {
   const highCountry = gate('high', { minimumAge: 13, gdprArticle8: true, countries: { DE: 17 } });
 
   const cases: Array<[string, ReturnType<typeof gate>, string | undefined, LegalBasis | undefined, number]> = [
-    ['no country: the gate minimum', coppaWithArt8, undefined, 'consent', 13],
+    ['no country, consent: the GDPR default 16 (protective)', coppaWithArt8, undefined, 'consent', 16],
+    ['no country, contract: the gate minimum', coppaWithArt8, undefined, 'contract', 13],
+    ['no country, Art. 8 off: the gate minimum', coppaOnly, undefined, 'consent', 13],
     ['Germany, consent: Art. 8 raises to 16', coppaWithArt8, 'DE', 'consent', 16],
     ['Germany in lower case', coppaWithArt8, 'de', 'consent', 16],
     ['Germany, contract: Art. 8 does not apply', coppaWithArt8, 'DE', 'contract', 13],
@@ -72,7 +74,7 @@ describe('minimumAgeFor', () => {
     ['per-country minimum raises (KR 14)', coppaWithArt8, 'KR', 'contract', 14],
     ['per-country minimum equal to base', coppaWithArt8, 'US', 'consent', 13],
     ['a country outside the table, consent', coppaWithArt8, 'BR', 'consent', 13],
-    ['garbage country', coppaWithArt8, 'DEU', 'consent', 13],
+    ['garbage country, consent: treated as unknown (16)', coppaWithArt8, 'DEU', 'consent', 16],
     ['gdprArticle8 off: Germany, consent', coppaOnly, 'DE', 'consent', 13],
     ['never lowered by Art. 8 (18+ gate, Belgium 13)', adults, 'BE', 'consent', 18],
     ['never lowered by Art. 8 (18+ gate, Germany 16)', adults, 'DE', 'consent', 18],

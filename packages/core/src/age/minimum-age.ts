@@ -1,6 +1,6 @@
 import type { ResolvedAgeGate } from '../policy/types';
 import type { LegalBasis } from '../vocabulary';
-import { GDPR_ART8_AGES } from './gdpr-article-8';
+import { GDPR_ART8_AGES, GDPR_ART8_DEFAULT } from './gdpr-article-8';
 
 /** Facts about the request that can raise a gate's minimum age. */
 export interface MinimumAgeContext {
@@ -33,15 +33,19 @@ export function normaliseCountry(country: string | undefined): string | undefine
  * basis is `consent`, raised to that country's GDPR Art. 8 age ({@link GDPR_ART8_AGES}).
  * Never lower than the gate's `minimumAge`: a per-country entry below it has no effect.
  *
- * A missing or unrecognised country raises nothing beyond the per-gate minimum; a
- * policy that must protect EU children whose country is unknown sets `minimumAge: 16`.
+ * With `gdprArticle8` on and a consent basis, a missing or unrecognised country is
+ * treated as the GDPR default ({@link GDPR_ART8_DEFAULT}, 16): not knowing where a child
+ * lives must not lower the protection the gate opted into.
  *
  * Per-country keys in the policy are looked up in upper case.
  */
 export function minimumAgeFor(gate: ResolvedAgeGate, context: MinimumAgeContext = {}): number {
   let minimum = gate.minimumAge;
   const country = normaliseCountry(context.country);
-  if (country === undefined) return minimum;
+  if (country === undefined) {
+    if (gate.gdprArticle8 && context.basis === 'consent' && GDPR_ART8_DEFAULT > minimum) minimum = GDPR_ART8_DEFAULT;
+    return minimum;
+  }
   const perCountry = Object.hasOwn(gate.countries, country) ? gate.countries[country] : undefined;
   if (perCountry !== undefined && perCountry > minimum) minimum = perCountry;
   if (gate.gdprArticle8 && context.basis === 'consent') {

@@ -104,6 +104,7 @@ describe('definePolicy: invalid policies name the exact path and rule', () => {
     ['default purpose not in use', (p) => ({ ...p, defaultPurpose: 'marketing.email' }), [{ path: 'defaultPurpose', rule: 'unknown-purpose' }]],
     ['minimum age out of range', (p) => ({ ...p, ageGates: { registration: { minimumAge: 180 } } }), [{ path: 'ageGates.registration.minimumAge', rule: 'range' }, { path: 'ageGates.registration.minimumAge', rule: 'range' }].slice(0, 1)],
     ['country rule lowering the minimum', (p) => ({ ...p, ageGates: { registration: { minimumAge: 16, countries: { DE: 13 } } } }), [{ path: 'ageGates.registration.countries.DE', rule: 'lowers-minimum' }]],
+    ['an unknown time zone', (p) => ({ ...p, ageGates: { registration: { minimumAge: 18, timeZone: 'Mars/Olympus' } } }), [{ path: 'ageGates.registration.timeZone', rule: 'time-zone' }]],
     ['bad country code', (p) => ({ ...p, ageGates: { registration: { minimumAge: 16, countries: { de: 16 } } } }), [{ path: 'ageGates.registration.countries.de', rule: 'country' }]],
     ['an IPv4 prefix that keeps the whole address', (p) => ({ ...p, logs: { ip: { mode: 'truncate', ipv4Prefix: 32 } } }), [{ path: 'logs.ip.ipv4Prefix', rule: 'range' }]],
     ['an unknown IP mode', (p) => ({ ...p, logs: { ip: { mode: 'hash' } } }), [{ path: 'logs.ip.mode', rule: 'unknown-IP-log-mode' }]],

@@ -43,7 +43,7 @@ const TOP_KEYS = [
 const PURPOSE_KEYS = [
   'basis', 'data', 'retention', 'consentType', 'gpc', 'objection', 'ageGate', 'recipients', 'description', 'source',
 ] as const;
-const GATE_KEYS = ['minimumAge', 'countries', 'gdprArticle8', 'lockout', 'leapDay', 'source'] as const;
+const GATE_KEYS = ['minimumAge', 'countries', 'gdprArticle8', 'lockout', 'leapDay', 'timeZone', 'source'] as const;
 
 /** A Set whose contents cannot change after construction. */
 class FrozenSet<T> extends Set<T> {
@@ -137,6 +137,15 @@ class Checker {
     const extra = words ? ` or one of ${[...words].join(', ')}` : '';
     this.error(path, 'duration', `${show(value)} is not an ISO 8601 duration${extra}.`, 'Examples: P30D (30 days), P1M (one month), P5Y (five years).');
     return undefined;
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -234,6 +243,10 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
       }
       const lockout = c.duration(gate['lockout'], join(path, 'lockout')) ?? 'P1D';
       const leapDay = c.oneOf(gate['leapDay'], join(path, 'leapDay'), ['mar-1', 'feb-28'] as const, 'leap-day rule') ?? 'mar-1';
+      const timeZone = c.string(gate['timeZone'], join(path, 'timeZone'), false);
+      if (timeZone !== undefined && !isTimeZone(timeZone)) {
+        c.error(join(path, 'timeZone'), 'time-zone', `${show(timeZone)} is not an IANA time zone.`, 'Examples: UTC, Europe/Berlin, America/Los_Angeles.');
+      }
       if (minimumAge !== undefined) {
         ageGates[name] = Object.freeze({
           name,
@@ -242,6 +255,7 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
           gdprArticle8: c.boolean(gate['gdprArticle8'], join(path, 'gdprArticle8')) ?? false,
           lockoutSeconds: durationSeconds(parseDuration(lockout) ?? parseDuration('P1D')!),
           leapDay,
+          timeZone,
           source: c.string(gate['source'], join(path, 'source'), false),
         });
       }

@@ -36,6 +36,8 @@ export interface AgeGateInput {
   lockout?: string;
   /** Which birthday counts for someone born on 29 February in a non-leap year. Default `mar-1`. */
   leapDay?: 'mar-1' | 'feb-28';
+  /** IANA time zone whose calendar decides "today" (and so birthdays). Default: the engine's `ageGate.timeZone`, else `UTC`. */
+  timeZone?: string;
   /** The sentence of the source policy this gate comes from. */
   source?: string;
 }
@@ -123,6 +125,8 @@ export interface ResolvedAgeGate {
   /** Lockout duration in seconds. */
   readonly lockoutSeconds: number;
   readonly leapDay: 'mar-1' | 'feb-28';
+  /** The policy's time zone for this gate, when it states one. */
+  readonly timeZone: string | undefined;
   readonly source: string | undefined;
 }
 
