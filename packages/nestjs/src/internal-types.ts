@@ -1,0 +1,23 @@
+import type { CompiledAgeGate, PurposeDeclaration, Purposekit } from '@purposekit/core';
+import type { AccessesOptions } from './types';
+
+/** @internal Validated, frozen module options. */
+export interface ResolvedPrivacyModuleOptions {
+  readonly kit: Purposekit;
+  readonly onWarning: (message: string, code: string) => void;
+}
+
+/** @internal Injection token of {@link ResolvedPrivacyModuleOptions}. */
+export const RESOLVED_PRIVACY_OPTIONS = Symbol('purposekit.nestjs.resolved-options');
+
+/** @internal Metadata keys of the decorators. */
+export const PURPOSE_METADATA = 'purposekit:purpose';
+export const AGE_GATE_METADATA = 'purposekit:age-gate';
+export const ACCESSES_METADATA = 'purposekit:accesses';
+
+/** @internal A route's declarations, validated and compiled at start-up. */
+export interface CompiledRoute {
+  readonly purpose: PurposeDeclaration | undefined;
+  readonly ageGate: CompiledAgeGate<unknown> | undefined;
+  readonly accesses: readonly AccessesOptions[];
+}

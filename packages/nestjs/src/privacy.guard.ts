@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { PurposekitError, getPrivacyContext } from '@purposekit/core';
+import type { CompiledAgeGate, PrivacyContext, Purposekit } from '@purposekit/core';
+import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
+import type { CompiledRoute, ResolvedPrivacyModuleOptions } from './internal-types';
+import { PrivacyRouteRegistry } from './route-registry';
+import type { AccessesOptions } from './types';
+
+/** The platform request as the guard sees it (Express `Request` or `FastifyRequest`). */
+type GuardRequest = { body?: unknown; headers: Record<string, string | string[] | undefined>; privacy?: PrivacyContext; raw?: { privacy?: PrivacyContext; body?: unknown } };
+
+/**
+ * The global guard PrivacyModule installs (APP_GUARD). For each HTTP request it applies
+ * the route's `@Purpose` (or its controller's), runs its `@AgeGate`, then checks and
+ * records each `@Accesses`, in that order; any refusal throws, so the handler never
+ * runs, and PrivacyExceptionFilter answers with the catalog's status and body.
+ *
+ * Extend it through its protected methods (as with `ThrottlerGuard`) and pass the
+ * subclass as `PrivacyModule.forRoot({ kit, guard: MyPrivacyGuard })`: the module then
+ * installs yours instead. Call `super` for the checks you keep; skipping them turns the
+ * privacy checks off.
+ */
+@Injectable()
+export class PrivacyGuard implements CanActivate {
+  protected readonly kit: Purposekit;
+
+  constructor(
+    @Inject(RESOLVED_PRIVACY_OPTIONS) options: ResolvedPrivacyModuleOptions,
+    protected readonly routes: PrivacyRouteRegistry,
+    protected readonly adapterHost: HttpAdapterHost,
+  ) {
+    this.kit = options.kit;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const route = this.getRoute(context);
+    if (route.purpose === undefined && route.ageGate === undefined && route.accesses.length === 0) return true;
+    const request = context.switchToHttp().getRequest<GuardRequest>();
+    const ctx = this.getPrivacyContext(request);
+    if (ctx === undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'PrivacyGuard ran without a privacy context: is PrivacyModule imported, and does its middleware cover this route?');
+    }
+    if (route.purpose !== undefined) this.kit.applyPurpose(ctx, route.purpose);
+    if (route.ageGate !== undefined) await this.checkAgeGate(context, ctx, route.ageGate, request);
+    for (const access of route.accesses) await this.checkAccess(context, ctx, access, request);
+    return true;
+  }
+
+  /** The route's compiled declarations (validated at start-up). */
+  protected getRoute(context: ExecutionContext): CompiledRoute {
+    return this.routes.get(context.getClass() as Type<unknown>, context.getHandler());
+  }
+
+  /** The request's privacy context: set on the request by the middleware, else the active one. */
+  protected getPrivacyContext(request: GuardRequest): PrivacyContext | undefined {
+    return request.privacy ?? request.raw?.privacy ?? getPrivacyContext();
+  }
+
+  /**
+   * Runs the age gate on the request body. On a refusal: records it (the engine does),
+   * drops the body, sets the lockout cookie and throws the refusal.
+   */
+  protected async checkAgeGate(context: ExecutionContext, ctx: PrivacyContext, gate: CompiledAgeGate<unknown>, request: GuardRequest): Promise<void> {
+    const cookie = request.headers['cookie'];
+    const refused = this.kit.checkAgeGate(ctx, gate, { body: request.body, cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, request });
+    if (refused === null) return;
+    // Nothing of a refused submission may travel further, not even to exception filters.
+    request.body = undefined;
+    if (request.raw !== undefined) request.raw.body = undefined;
+    const { error, setCookie } = await refused;
+    if (setCookie !== undefined) this.appendSetCookie(context, setCookie);
+    throw error;
+  }
+
+  /** Checks and records one `@Accesses` declaration; a deny throws. */
+  protected async checkAccess(_context: ExecutionContext, ctx: PrivacyContext, access: AccessesOptions, request: GuardRequest): Promise<void> {
+    const subject = access.subject?.(request);
+    await this.kit.access(
+      {
+        data: access.data,
+        action: access.action,
+        ...(access.recipient !== undefined ? { recipient: access.recipient } : {}),
+        ...(subject !== undefined ? { subject } : {}),
+      },
+      ctx,
+    );
+  }
+
+  /** Adds a `Set-Cookie` header through the platform adapter (Express or Fastify). */
+  protected appendSetCookie(context: ExecutionContext, value: string): void {
+    this.adapterHost.httpAdapter.appendHeader(context.switchToHttp().getResponse(), 'Set-Cookie', value);
+  }
+}

@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NestMiddleware } from '@nestjs/common';
+import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
+import type { ResolvedPrivacyModuleOptions } from './internal-types';
+import { toRequestFacts } from './request-facts';
+import type { MiddlewareRequest } from './request-facts';
+
+const warnedApps = new WeakSet<object>();
+
+/**
+ * Starts the privacy context of every request (PrivacyModule applies it to all routes).
+ * It runs before guards, interceptors, pipes, the handler and exception filters, and
+ * keeps the context active (AsyncLocalStorage) for all of them. Running twice (the
+ * module imported twice) is harmless: the second run keeps the first context.
+ * @internal
+ */
+@Injectable()
+export class PrivacyMiddleware implements NestMiddleware {
+  constructor(@Inject(RESOLVED_PRIVACY_OPTIONS) private readonly options: ResolvedPrivacyModuleOptions) {}
+
+  use(req: MiddlewareRequest, _res: unknown, next: (error?: unknown) => void): void {
+    if (req.privacy !== undefined) {
+      next();
+      return;
+    }
+    const app = req.app;
+    if (app !== undefined && typeof app.get === 'function' && !warnedApps.has(app) && app.get('trust proxy') === true) {
+      warnedApps.add(app);
+      this.options.onWarning(
+        'Express "trust proxy" is true: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
+        'PURPOSEKIT_TRUST_ALL_PROXIES',
+      );
+    }
+    const kit = this.options.kit;
+    const ctx = kit.begin(toRequestFacts(req));
+    req.privacy = ctx;
+    kit.run(ctx, next);
+  }
+}

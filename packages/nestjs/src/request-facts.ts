@@ -1,0 +1,43 @@
+import type { RequestFacts, TrustFn } from '@purposekit/core';
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * The request Nest middleware sees: the Express request on the Express platform, the
+ * raw Node request (which @fastify/middie decorates with `ip` / `ips`) on Fastify.
+ * @internal
+ */
+export type MiddlewareRequest = IncomingMessage & {
+  app?: { get(name: string): unknown };
+  ips?: readonly string[];
+};
+
+const NEVER_TRUST: TrustFn = () => false;
+
+/**
+ * The trust decision of the platform, never our own:
+ * - Express: the app's compiled `trust proxy fn` (what `req.ip` uses).
+ * - Fastify: the addresses Fastify itself walked for `request.ips` under its
+ *   `trustProxy` option (@fastify/middie copies them onto the raw request before
+ *   Nest middleware runs). Every hop before the last one of that list is a proxy
+ *   Fastify trusted, so the core resolves exactly `request.ip`. Without `trustProxy`
+ *   Fastify sets no `ips` and no proxy is trusted.
+ * @internal
+ */
+export function platformTrust(req: MiddlewareRequest): TrustFn {
+  const app = req.app;
+  if (app !== undefined && typeof app.get === 'function') {
+    const fn = app.get('trust proxy fn');
+    return typeof fn === 'function' ? (fn as TrustFn) : NEVER_TRUST;
+  }
+  const ips = req.ips;
+  if (Array.isArray(ips) && ips.length > 1) {
+    const proxies = ips.length - 1;
+    return (_address, hop) => hop < proxies;
+  }
+  return NEVER_TRUST;
+}
+
+/** Maps the request Nest middleware sees to the core's request facts. @internal */
+export function toRequestFacts(req: MiddlewareRequest): RequestFacts {
+  return { headers: req.headers, remoteAddress: req.socket.remoteAddress, trust: platformTrust(req) };
+}

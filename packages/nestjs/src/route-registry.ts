@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { OnModuleInit, Type } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { ACTIONS, PurposekitError } from '@purposekit/core';
+import { ACCESSES_METADATA, AGE_GATE_METADATA, PURPOSE_METADATA, RESOLVED_PRIVACY_OPTIONS } from './internal-types';
+import type { CompiledRoute, ResolvedPrivacyModuleOptions } from './internal-types';
+import type { AccessesOptions } from './types';
+
+const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: undefined, accesses: Object.freeze([]) });
+
+/**
+ * Compiles every route's declarations when the module initialises (before the server
+ * listens), so an unknown purpose or gate stops start-up instead of failing a request.
+ * @internal
+ */
+@Injectable()
+export class PrivacyRouteRegistry implements OnModuleInit {
+  readonly #routes = new WeakMap<Type<unknown>, WeakMap<Function, CompiledRoute>>();
+
+  constructor(
+    @Inject(RESOLVED_PRIVACY_OPTIONS) private readonly options: ResolvedPrivacyModuleOptions,
+    private readonly reflector: Reflector,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const cls = wrapper.metatype as Type<unknown> | null | undefined;
+      if (typeof cls !== 'function' || cls.prototype === undefined) continue;
+      for (const name of this.scanner.getAllMethodNames(cls.prototype)) {
+        const handler = (cls.prototype as Record<string, unknown>)[name];
+        if (typeof handler === 'function') this.get(cls, handler);
+      }
+    }
+  }
+
+  /**
+   * The compiled declarations of one route (cached).
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE, PURPOSEKIT_ERR_UNKNOWN_AGE_GATE,
+   *   PURPOSEKIT_ERR_INVALID_OPTION
+   */
+  get(cls: Type<unknown>, handler: Function): CompiledRoute {
+    let byHandler = this.#routes.get(cls);
+    if (byHandler === undefined) {
+      byHandler = new WeakMap();
+      this.#routes.set(cls, byHandler);
+    }
+    let route = byHandler.get(handler);
+    if (route === undefined) {
+      route = this.#compile(cls, handler);
+      byHandler.set(handler, route);
+    }
+    return route;
+  }
+
+  #compile(cls: Type<unknown>, handler: Function): CompiledRoute {
+    const kit = this.options.kit;
+    const purpose = this.reflector.getAllAndOverride<string | undefined>(PURPOSE_METADATA, [handler, cls]);
+    const gate = this.reflector.getAllAndOverride<string | undefined>(AGE_GATE_METADATA, [handler, cls]);
+    const accesses = this.reflector.get<AccessesOptions[] | undefined>(ACCESSES_METADATA, handler) ?? [];
+    if (purpose === undefined && gate === undefined && accesses.length === 0) return NOTHING;
+    const where = `${cls.name}.${handler.name}`;
+    for (const a of accesses) validateAccesses(a, where);
+    return Object.freeze({
+      purpose: purpose === undefined ? undefined : kit.declarePurpose(purpose),
+      ageGate: gate === undefined ? undefined : kit.compileAgeGate<unknown>(gate),
+      accesses: Object.freeze([...accesses]),
+    });
+  }
+}
+
+function validateAccesses(a: AccessesOptions, where: string): void {
+  const bad = (what: string): never => {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `@Accesses() on ${where}: ${what}`);
+  };
+  if (typeof a !== 'object' || a === null) bad('takes { data, action, subject? }.');
+  if (!Array.isArray(a.data) || a.data.length === 0 || a.data.some((d) => typeof d !== 'string' || d === '')) bad('"data" must be a non-empty list of data categories.');
+  if (!(ACTIONS as readonly string[]).includes(a.action)) bad(`"action" must be one of ${ACTIONS.join(', ')}, got ${JSON.stringify(a.action)}.`);
+  if (a.subject !== undefined && typeof a.subject !== 'function') bad('"subject" must be a function of the request.');
+  if (a.recipient !== undefined && typeof a.recipient !== 'string') bad('"recipient" must be a string.');
+}
