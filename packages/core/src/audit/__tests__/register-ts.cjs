@@ -1,0 +1,25 @@
+// Lets a plain `node` child process run this repository's TypeScript sources, for the
+// tests that need a real process (the crash test). Usage: node -r <this file> script.
+// @purposekit/* resolve to their src/index.ts, as in Jest.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const Module = require('node:module');
+const { transformSync } = require('@swc/core');
+
+const packages = path.resolve(__dirname, '../../../..');
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, parent, ...rest) {
+  const m = /^@purposekit\/(core|testing|cli)$/.exec(request);
+  if (m) return path.join(packages, m[1], 'src', 'index.ts');
+  return resolveFilename.call(this, request, parent, ...rest);
+};
+require.extensions['.ts'] = function (module, filename) {
+  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
+    filename,
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  });
+  module._compile(code, filename);
+};

@@ -1,0 +1,100 @@
+/**
+ * Canonical encoding and hashing of audit records (format version 1).
+ *
+ * The chain hash of a record is SHA-256 over the UTF-8 bytes of the RFC 8785 (JCS)
+ * encoding of the record without its `hash` member. Verifiers use the `canonicalize`
+ * package on whatever members a record has ({@link hashAuditRecord}). The writer's hot
+ * path uses {@link encodeEventParts}, which emits the same bytes for the fixed set of
+ * members an event record has, without sorting keys per call (≈ 1 µs instead of
+ * ≈ 3.7 µs); a property test keeps the two byte-identical.
+ */
+import * as crypto from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { AuditEventInput, AuditEventRecord } from './types';
+
+/** The record format version this code writes and verifies. */
+export const AUDIT_FORMAT_VERSION = 1;
+
+/** `prev` of the first record of a trail: 64 zeros. */
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
+type OneShotHash = (algorithm: string, data: string, outputEncoding: 'hex') => string;
+// crypto.hash (Node >= 20.12) is about twice as fast as createHash for short inputs.
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+
+/** Lower-case hex SHA-256 of the UTF-8 bytes of `text`. */
+export const sha256Hex: (text: string) => string =
+  typeof oneShot === 'function'
+    ? (text) => oneShot('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** RFC 8785 canonical JSON of a JSON value (via the `canonicalize` package). */
+export function canonicalJson(value: unknown): string {
+  const out = canonicalize(value);
+  if (out === undefined) throw new TypeError('value has no JSON representation');
+  return out;
+}
+
+const q = JSON.stringify;
+
+function stringArray(items: readonly string[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + q(items[i]);
+  return `${out}]`;
+}
+
+/**
+ * The members of an event record in RFC 8785 order, split around where `hash` sorts:
+ * `[before, after]`, each a string of `,"name":value` pairs (possibly empty).
+ * Only for events that passed `validateAuditEvent` (well-formed strings, finite numbers).
+ */
+export function encodeEventParts(event: AuditEventInput, seq: number, ts: string, prev: string): [string, string] {
+  // Member order is RFC 8785's (UTF-16 code units): action actor attributes basis data
+  // decision | hash | kind policy prev purpose reason recipient requestId seq subject ts v.
+  let before = '';
+  if (event.action !== undefined) before += `,"action":${q(event.action)}`;
+  if (event.actor !== undefined) before += `,"actor":${q(event.actor)}`;
+  if (event.attributes !== undefined) before += `,"attributes":${canonicalJson(event.attributes)}`;
+  if (event.basis !== undefined) before += `,"basis":${q(event.basis)}`;
+  if (event.data !== undefined) before += `,"data":${stringArray(event.data)}`;
+  if (event.decision !== undefined) before += `,"decision":${q(event.decision)}`;
+  let after = `,"kind":${q(event.kind)},"policy":{"id":${q(event.policy.id)},"version":${q(event.policy.version)}},"prev":"${prev}"`;
+  if (event.purpose !== undefined) after += `,"purpose":${q(event.purpose)}`;
+  if (event.reason !== undefined) after += `,"reason":${q(event.reason)}`;
+  if (event.recipient !== undefined) after += `,"recipient":${q(event.recipient)}`;
+  if (event.requestId !== undefined) after += `,"requestId":${q(event.requestId)}`;
+  after += `,"seq":${seq}`;
+  if (event.subject !== undefined) after += `,"subject":${q(event.subject)}`;
+  after += `,"ts":"${ts}","v":1`;
+  return [before, after];
+}
+
+/** The hashed form (no `hash`) from {@link encodeEventParts}' output. */
+export function bodyOf(before: string, after: string): string {
+  return `{${(before + after).slice(1)}}`;
+}
+
+/** The full record (with `hash`), itself in RFC 8785 form, from {@link encodeEventParts}' output. */
+export function lineOf(before: string, hash: string, after: string): string {
+  return `{${(`${before},"hash":"${hash}"${after}`).slice(1)}}`;
+}
+
+/**
+ * The chain hash of a record as read from a trail: SHA-256 over the RFC 8785 encoding
+ * of all its members except `hash`. Works for any format-1 record, including members a
+ * later minor revision adds.
+ */
+export function hashAuditRecord(record: Readonly<Record<string, unknown>>): string {
+  const { hash: _ignored, ...rest } = record;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/**
+ * Builds the chained record for an event (no validation: call `validateAuditEvent`
+ * first). Used by sinks; exported for test doubles and tools.
+ */
+export function sealAuditRecord(event: AuditEventInput, chain: { seq: number; ts: string; prev: string }): AuditEventRecord {
+  const [before, after] = encodeEventParts(event, chain.seq, chain.ts, chain.prev);
+  const hash = sha256Hex(bodyOf(before, after));
+  return Object.freeze(JSON.parse(lineOf(before, hash, after)) as AuditEventRecord);
+}
