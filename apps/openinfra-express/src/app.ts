@@ -12,21 +12,13 @@ import { createFileAuditSink, createPurposekit, openinfra } from '@purposekit/co
 import type { Purposekit } from '@purposekit/core';
 import { createPrivacy } from '@purposekit/express';
 import { ensureKeys } from './keys';
-
-/** What the app keeps about a member. Never the date of birth: it is only checked. */
-interface Member {
-  id: string;
-  name: string;
-  email: string;
-  employer?: string;
-  location?: string;
-  profession?: string;
-  inDirectory: boolean;
-}
+import { OpenInfraStore } from './store';
+import type { Member } from './store';
 
 export interface OpenInfraApp {
   app: express.Express;
   kit: Purposekit;
+  store: OpenInfraStore;
   /** Where the audit trail is written, and the key that verifies it. */
   auditDir: string;
   publicKeyPath: string;
@@ -55,8 +47,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
   });
   const privacy = createPrivacy(kit, { onWarning: (message, code) => logger.warn({ code }, message) });
-  const members = new Map<string, Member>();
-  const deletedMembers = new Map<string, { name: string; email: string; erasedAt: string }>();
+  const store = await OpenInfraStore.open(dataDir);
 
   const app = express();
   app.set('trust proxy', options.trustProxy ?? 'loopback');
@@ -87,7 +78,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   // "we use web visitor IP addresses to help diagnose problems with our servers"
   app.get('/status', privacy.purpose('diagnostics'), wrap(async (req, res) => {
     await req.privacy!.access({ data: ['ip-address'], action: 'read' });
-    res.json({ ok: true, members: members.size, yourAddressAsLogged: req.privacy!.clientIp });
+    res.json({ ok: true, members: await store.countMembers(), yourAddressAsLogged: req.privacy!.clientIp });
   }));
 
   // Individual membership: 18+ ("Do not attempt to register as a services user unless you are at least 18").
@@ -103,15 +94,15 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     req.privacy!.setSubject(id);
     await req.privacy!.access({ data: ['name', 'email', 'employer', 'location', 'profession'], action: 'collect' });
     const inDirectory = b['directory'] === true;
-    const member: Member = { id, name, email, inDirectory };
+    const member: Member = { id, name, email, inDirectory, joinedAt: new Date().toISOString() };
     for (const k of ['employer', 'location', 'profession'] as const) {
       const v = str(b[k]);
       if (v !== undefined) member[k] = v;
     }
-    members.set(id, member);
+    await store.addMember(member);
     if (inDirectory) {
       // "if you elect to be included in our Individual Member Directory": explicit consent.
-      kit.consentStore.setConsent({ subject: id, purpose: 'membership', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
+      await kit.consentStore.setConsent({ subject: id, purpose: 'membership', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
       await kit.record('consent', req.privacy, { subject: id, purpose: 'membership', attributes: { state: 'given', type: 'explicit', source: 'form' } });
     }
     res.status(201).json({ id });
@@ -120,8 +111,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   // The Individual Member Directory lists only members who opted in.
   app.get('/members/directory', privacy.purpose('membership'), wrap(async (req, res) => {
     const listed = [];
-    for (const m of members.values()) {
-      if (!m.inDirectory) continue;
+    for (const m of await store.directory()) {
       await req.privacy!.access({ subject: m.id, data: ['name', 'employer', 'location', 'profession'], action: 'share', recipient: 'public' });
       listed.push({ name: m.name, employer: m.employer, location: m.location, profession: m.profession });
     }
@@ -139,16 +129,17 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     }
     const id = randomUUID();
     req.privacy!.setSubject(id);
-    kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
+    await kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
     await kit.record('consent', req.privacy, { subject: id, purpose: 'marketing.email', attributes: { state: 'given', type: 'explicit', source: 'form' } });
     await req.privacy!.access({ data: ['name', 'email'], action: 'collect' });
+    await store.addSubscriber({ id, name, email });
     res.status(201).json({ id });
   }));
 
   // Withdrawal: takes effect on the next decision; earlier processing stays lawful.
   app.delete('/newsletter/:id', privacy.purpose('marketing.email'), wrap(async (req, res) => {
     const id = String(req.params['id']);
-    kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'withdrawn', type: 'explicit', source: 'api', policyVersion: openinfra.version, at: new Date().toISOString() });
+    await kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'withdrawn', type: 'explicit', source: 'api', policyVersion: openinfra.version, at: new Date().toISOString() });
     await kit.record('consent', req.privacy, { subject: id, purpose: 'marketing.email', attributes: { state: 'withdrawn', source: 'api' } });
     res.status(204).end();
   }));
@@ -156,15 +147,14 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   // Erasure that keeps the minimal "deleted members" record the policy describes.
   app.delete('/members/:id', privacy.purpose('rights-fulfilment'), wrap(async (req, res) => {
     const id = String(req.params['id']);
-    const m = members.get(id);
+    const m = await store.member(id);
     if (m === undefined) {
       res.status(404).json({ error: { code: 'APP_NOT_FOUND', message: 'No such member.' } });
       return;
     }
     req.privacy!.setSubject(id);
     await req.privacy!.access({ data: ['name', 'email', 'username'], action: 'update' });
-    members.delete(id);
-    deletedMembers.set(id, { name: m.name, email: m.email, erasedAt: new Date().toISOString() });
+    await store.eraseMember(id, new Date().toISOString());
     await kit.record('rights', req.privacy, { subject: id, attributes: { right: 'erasure', status: 'completed', keptRecord: 'deleted-members' } });
     res.status(204).end();
   }));
@@ -179,9 +169,13 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   return {
     app,
     kit,
+    store,
     auditDir,
     publicKeyPath: keys.publicKeyPath,
-    close: () => kit.close(),
+    close: async () => {
+      await store.close();
+      await kit.close();
+    },
   };
 }
 
