@@ -57,6 +57,17 @@ describe('decide: each rule', () => {
     expect(run(policy, purpose, c, r, f)).toBe(expected);
   });
 
+  it.each([
+    ['given under the current terms', { termsVersion: 'v2' }, 'allowed'],
+    ['given under earlier terms', { termsVersion: 'v1' }, 'consent-renewal-required'],
+    ['given before the terms were versioned', {}, 'consent-renewal-required'],
+  ] as Array<[string, Partial<ConsentRecord>, AccessReason]>)('consent renewal: explicit consent %s', (_n, over, expected) => {
+    const p = definePolicy({ id: 'x', version: '2', jurisdictions: ['EU'], purposes: { analytics: { basis: 'consent', data: ['usage-data'], termsVersion: 'v2' } } });
+    expect(run(p, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('given', over) })).toBe(expected);
+    // A withdrawal stays a withdrawal whatever the terms: the more fundamental reason is recorded.
+    expect(run(p, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('withdrawn', over) })).toBe('consent-withdrawn');
+  });
+
   it('GPC versus earlier explicit consent: consent wins when the policy says so', () => {
     const p = definePolicy({ id: 'x', version: '1', jurisdictions: ['US'], signals: { gpcVersusConsent: 'consent' }, purposes: { 'marketing.email': { basis: 'consent', data: ['email'] } } });
     expect(run(p, 'marketing.email', { gpc: true }, {}, { consent: consent('given') })).toBe('allowed');

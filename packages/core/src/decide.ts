@@ -20,6 +20,7 @@ export type AccessReason =
   | 'consent-refused'
   | 'consent-withdrawn'
   | 'consent-expired'
+  | 'consent-renewal-required'
   | 'gpc-opt-out';
 
 /** Inputs the decision takes from the request context. */
@@ -80,6 +81,9 @@ export function decide(
       if (c.state === 'withdrawn') return 'consent-withdrawn';
       if (c.state === 'refused') return 'consent-refused';
       if (c.state === 'expired') return 'consent-expired';
+      // The purpose's terms changed since this consent was given: it covered other terms
+      // and no longer counts until the person answers again.
+      if (rule.termsVersion !== undefined && c.termsVersion !== rule.termsVersion) return 'consent-renewal-required';
       explicitConsentGiven = c.type === 'explicit' && c.source !== 'gpc';
     }
   }

@@ -35,13 +35,14 @@ export const GPC_DEFAULT_PURPOSES: ReadonlySet<string> = new Set([
 const RETENTION_WORDS = new Set(['as-long-as-necessary', 'as-required-by-law', 'indefinite']);
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const COUNTRY = /^[A-Z]{2}$/;
+const TERMS_VERSION = /^[A-Za-z0-9._-]{1,64}$/;
 
 const TOP_KEYS = [
   'id', 'version', 'title', 'source', 'jurisdictions', 'defaultPurpose', 'purposes', 'customPurposes',
   'customCategories', 'ageGates', 'logs', 'audit', 'signals', 'rights',
 ] as const;
 const PURPOSE_KEYS = [
-  'basis', 'data', 'retention', 'consentType', 'gpc', 'objection', 'ageGate', 'recipients', 'description', 'source',
+  'basis', 'data', 'retention', 'consentType', 'termsVersion', 'gpc', 'objection', 'ageGate', 'recipients', 'description', 'source',
 ] as const;
 const GATE_KEYS = ['minimumAge', 'countries', 'gdprArticle8', 'lockout', 'leapDay', 'timeZone', 'source'] as const;
 
@@ -299,6 +300,13 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
           c.warn(join(path, 'consentType'), 'implied-consent-eu', 'implied consent is the basis under an EU/UK policy; GDPR consent must be a clear affirmative act (Art. 4(11), Recital 32).', 'Use explicit consent, or another legal basis.');
         }
       }
+      const termsVersion = c.string(rule['termsVersion'], join(path, 'termsVersion'), false);
+      if (termsVersion !== undefined && !TERMS_VERSION.test(termsVersion)) {
+        c.error(join(path, 'termsVersion'), 'format', `${show(termsVersion)} must be 1–64 letters, digits, ".", "_" or "-".`, 'E.g. v2 or 2024-06.');
+      }
+      if (termsVersion !== undefined && basis !== undefined && basis !== 'consent') {
+        c.error(join(path, 'termsVersion'), 'terms-version-without-consent', `applies only to basis "consent" (it decides when consent must be renewed), but the basis is "${basis}".`);
+      }
       const ageGate = c.string(rule['ageGate'], join(path, 'ageGate'), false);
       if (ageGate !== undefined && !(ageGate in ageGates)) {
         c.error(join(path, 'ageGate'), 'unknown-age-gate', `names the age gate "${ageGate}", which is not in ageGates.${didYouMean(ageGate, Object.keys(ageGates))}`);
@@ -320,6 +328,7 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
         data: new FrozenSet(data),
         retention,
         consentType,
+        termsVersion: basis === 'consent' ? termsVersion : undefined,
         gpc: c.boolean(rule['gpc'], join(path, 'gpc')) ?? GPC_DEFAULT_PURPOSES.has(pid),
         objection:
           c.boolean(rule['objection'], join(path, 'objection')) ??

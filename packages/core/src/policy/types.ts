@@ -10,6 +10,14 @@ export interface PurposeRuleInput {
   retention?: string;
   /** For `basis: consent`: how consent is expressed. Default `explicit`. */
   consentType?: ConsentType;
+  /**
+   * For `basis: consent`: the version of this purpose's terms (1–64 of `[A-Za-z0-9._-]`,
+   * e.g. `v2`). Change it when the terms change in a way that needs renewed consent: a
+   * consent given under another terms version (or none) then no longer counts and
+   * access is denied with `consent-renewal-required` until the person answers again.
+   * Default: unversioned (policy version changes never require renewal by themselves).
+   */
+  termsVersion?: string;
   /** Whether a `Sec-GPC: 1` signal opts the person out of this purpose. Default: true for `marketing.email`, `advertising`, `targeted-advertising`, `sell-to-third-parties`, `personalisation`; otherwise false. */
   gpc?: boolean;
   /** Whether the right to object applies (Art. 21). Default: true for legitimate-interests and public-task, and for `marketing.email`. */
@@ -108,6 +116,8 @@ export interface ResolvedPurposeRule {
   readonly data: ReadonlySet<string>;
   readonly retention: string | undefined;
   readonly consentType: ConsentType | undefined;
+  /** The purpose's terms version (consent purposes only); see {@link PurposeRuleInput.termsVersion}. */
+  readonly termsVersion: string | undefined;
   readonly gpc: boolean;
   readonly objection: boolean;
   readonly ageGate: string | undefined;
