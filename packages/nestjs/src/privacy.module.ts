@@ -19,7 +19,7 @@ export interface PrivacyModuleExtras {
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<PrivacyModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras<PrivacyModuleExtras>({}, (definition, extras) => ({
+  .setExtras<PrivacyModuleExtras>({ guard: PrivacyGuard }, (definition, extras) => ({
     ...definition,
     providers: [...(definition.providers ?? []), { provide: APP_GUARD, useClass: extras.guard ?? PrivacyGuard }],
   }))
