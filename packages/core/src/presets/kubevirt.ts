@@ -102,6 +102,13 @@ export const kubevirt: Policy = definePolicy({
       data: ['usage-data'],
       source: 'for research activities, including the production of statistical reports (such aggregated information is not used to contact the subjects of the report)',
     },
+    'rights-fulfilment': {
+      // "you have the following rights, subject to some limitations, against KubeVirt: The right to access ... rectify ... erase ... restrict ... object ... data portability"
+      // Answering them is a legal obligation (GDPR Arts. 12-22), and stays lawful under a restriction (Art. 18(2)).
+      basis: 'legal-obligation',
+      data: ['name', 'email', 'username', 'content', 'usage-data', 'ip-address', 'cookie-id'],
+      source: 'Where the EU General Data Protection Regulation 2016/679 (“GDPR”) applies to the processing of your personal data ... you have the following rights, subject to some limitations, against KubeVirt',
+    },
     'legal-compliance': {
       // "As required by law (such as responding to a valid subpoena, warrant, audit, or agency action, or to prevent fraud)."
       basis: 'legal-obligation',

@@ -48,7 +48,9 @@ describe('presets state what their seed policies say', () => {
     for (const p of ['diagnostics', 'site-administration', 'security']) {
       expect(kubevirt.purposes[p]).toMatchObject({ basis: 'legitimate-interests', objection: true });
     }
-    expect(purposesWith(kubevirt, 'ip-address')).toEqual(['analytics', 'diagnostics', 'legal-compliance', 'security', 'site-administration']);
+    expect(purposesWith(kubevirt, 'ip-address')).toEqual(['analytics', 'diagnostics', 'legal-compliance', 'rights-fulfilment', 'security', 'site-administration']);
+    // Answering a rights request (e.g. rectification, export) is a legal obligation, not something the person can object to.
+    expect(kubevirt.purposes['rights-fulfilment']).toMatchObject({ basis: 'legal-obligation', objection: false });
     expect(kubevirt.purposes['analytics']).toMatchObject({ basis: 'consent', consentType: 'explicit' });
     expect([...kubevirt.purposes['public-record']!.data].sort()).toEqual(['content', 'email', 'name', 'username']);
     expect(kubevirt.rights.honoured.size).toBe(7);
