@@ -3,7 +3,7 @@ import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { createPurposekit, getPrivacyContext, openinfra } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
-import { PrivacyGuard, PrivacyModule, PrivacyService, Purpose } from './index';
+import { Accesses, PrivacyGuard, PrivacyModule, PrivacyService, Purpose } from './index';
 import { ArraySink, PLATFORMS, closeApps, createApp, json, startApp } from './__tests__/harness';
 import type { Platform } from './__tests__/harness';
 
@@ -103,11 +103,14 @@ describe.each(PLATFORMS)('PrivacyModule on %s', (platform: Platform) => {
     await app.close();
   });
 
-  it('is harmless when imported twice: one context per request', async () => {
-    const kit = kitFor();
+  it('is harmless when imported twice: one context per request, one record per @Accesses', async () => {
+    const audit = new ArraySink();
+    const kit = kitFor(audit);
     const ids: string[] = [];
     @Controller()
     class IdController {
+      @Purpose('diagnostics')
+      @Accesses({ data: ['device-info'], action: 'read' })
       @Get('id')
       id() {
         ids.push(getPrivacyContext()!.requestId);
@@ -121,6 +124,7 @@ describe.each(PLATFORMS)('PrivacyModule on %s', (platform: Platform) => {
     expect(res.status).toBe(200);
     await fetch(`${base}/id`);
     expect(new Set(ids).size).toBe(2);
+    expect(audit.events.map((e) => [e.kind, e.decision, e.requestId])).toEqual(ids.map((id) => ['access', 'allow', id]));
   });
 });
 

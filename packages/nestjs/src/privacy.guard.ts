@@ -22,6 +22,10 @@ type GuardRequest = { body?: unknown; headers: Record<string, string | string[] 
  * installs yours instead. Call `super` for the checks you keep; skipping them turns the
  * privacy checks off.
  */
+// Contexts whose route checks have run: PrivacyModule imported twice installs the guard
+// twice, and an access must still be recorded once.
+const checked = new WeakSet<PrivacyContext>();
+
 @Injectable()
 export class PrivacyGuard implements CanActivate {
   protected readonly kit: Purposekit;
@@ -43,6 +47,8 @@ export class PrivacyGuard implements CanActivate {
     if (ctx === undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'PrivacyGuard ran without a privacy context: is PrivacyModule imported, and does its middleware cover this route?');
     }
+    if (checked.has(ctx)) return true;
+    checked.add(ctx);
     if (route.purpose !== undefined) this.kit.applyPurpose(ctx, route.purpose);
     if (route.ageGate !== undefined) await this.checkAgeGate(context, ctx, route.ageGate, request);
     for (const access of route.accesses) await this.checkAccess(context, ctx, access, request);
