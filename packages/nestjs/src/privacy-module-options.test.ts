@@ -4,8 +4,8 @@ import type { ExecutionContext } from '@nestjs/common';
 import { createPurposekit, getPrivacyContext, openinfra } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import { Accesses, PrivacyGuard, PrivacyModule, PrivacyService, Purpose } from './index';
-import { ArraySink, PLATFORMS, closeApps, createApp, json, startApp } from './__tests__/harness';
-import type { Platform } from './__tests__/harness';
+import { ArraySink, PLATFORMS, closeApps, createApp, json, startApp } from '../test/harness';
+import type { Platform } from '../test/harness';
 
 const subjectKey = { id: 'k1', secret: 'x'.repeat(32) };
 const kitFor = (audit = new ArraySink()): Purposekit => createPurposekit({ policy: openinfra, audit, subjectKey });

@@ -23,8 +23,8 @@ import type { Observable } from 'rxjs';
 import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
 import type { Policy, Purposekit } from '@purposekit/core';
 import { Accesses, AgeGate, PrivacyModule, PrivacyService, Purpose } from './index';
-import { ArraySink, PLATFORMS, closeApps, createApp, json, startApp } from './__tests__/harness';
-import type { Platform } from './__tests__/harness';
+import { ArraySink, PLATFORMS, closeApps, createApp, json, startApp } from '../test/harness';
+import type { Platform } from '../test/harness';
 
 const subjectKey = { id: 'k1', secret: 'x'.repeat(32) };
 const TODAY = new Date('2026-06-15T12:00:00Z');

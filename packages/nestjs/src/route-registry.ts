@@ -1,10 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { OnModuleInit, Type } from '@nestjs/common';
+import type { ExecutionContext, OnModuleInit, Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ACTIONS, PurposekitError } from '@purposekit/core';
 import { ACCESSES_METADATA, AGE_GATE_METADATA, PURPOSE_METADATA, RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { CompiledRoute, ResolvedPrivacyModuleOptions } from './internal-types';
 import type { AccessesOptions } from './types';
+
+/** A route handler as Nest hands it out (`ExecutionContext.getHandler()`). */
+type RouteHandler = ReturnType<ExecutionContext['getHandler']>;
 
 const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: undefined, accesses: Object.freeze([]) });
 
@@ -15,7 +18,7 @@ const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: unde
  */
 @Injectable()
 export class PrivacyRouteRegistry implements OnModuleInit {
-  readonly #routes = new WeakMap<Type<unknown>, WeakMap<Function, CompiledRoute>>();
+  readonly #routes = new WeakMap<Type<unknown>, WeakMap<RouteHandler, CompiledRoute>>();
 
   constructor(
     @Inject(RESOLVED_PRIVACY_OPTIONS) private readonly options: ResolvedPrivacyModuleOptions,
@@ -40,7 +43,7 @@ export class PrivacyRouteRegistry implements OnModuleInit {
    * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE, PURPOSEKIT_ERR_UNKNOWN_AGE_GATE,
    *   PURPOSEKIT_ERR_INVALID_OPTION
    */
-  get(cls: Type<unknown>, handler: Function): CompiledRoute {
+  get(cls: Type<unknown>, handler: RouteHandler): CompiledRoute {
     let byHandler = this.#routes.get(cls);
     if (byHandler === undefined) {
       byHandler = new WeakMap();
@@ -54,7 +57,7 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     return route;
   }
 
-  #compile(cls: Type<unknown>, handler: Function): CompiledRoute {
+  #compile(cls: Type<unknown>, handler: RouteHandler): CompiledRoute {
     const kit = this.options.kit;
     const purpose = this.reflector.getAllAndOverride<string | undefined>(PURPOSE_METADATA, [handler, cls]);
     const gate = this.reflector.getAllAndOverride<string | undefined>(AGE_GATE_METADATA, [handler, cls]);

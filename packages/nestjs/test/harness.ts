@@ -16,8 +16,13 @@ export class ArraySink implements AuditSink {
   async append(e: AuditEventInput): Promise<void> {
     this.events.push(e);
   }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
+  readonly closed: boolean[] = [];
+  async flush(): Promise<void> {
+    // Nothing buffered: every event is kept as soon as it is appended.
+  }
+  async close(): Promise<void> {
+    this.closed.push(true);
+  }
 }
 
 export type Platform = 'express' | 'fastify';
