@@ -440,7 +440,8 @@ class FileSink implements FileAuditSink {
     }
     const path = this.#path(index);
     const existed = this.#io.stat(path) !== undefined;
-    const fd = await this.#io.open(path, 'a', 0o600);
+    // a+ (not a): a file unlinked while open can be read back from this descriptor.
+    const fd = await this.#io.open(path, 'a+', 0o600);
     this.#fd = fd;
     this.#fdIndex = index;
     if (!existed) this.#dirDirty = true;
