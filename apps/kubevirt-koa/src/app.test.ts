@@ -1,0 +1,222 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { verifyAuditTrail } from '@purposekit/core';
+import { createApp, listen } from './app';
+import type { KubeVirtApp } from './app';
+
+let h: KubeVirtApp;
+let server: Server;
+let base: string;
+let dataDir: string;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pk-kubevirt-'));
+  const logger = pino(new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  h = await createApp({ dataDir, logger, proxyHops: 1, maxFailedLogins: 2 });
+  server = await listen(h.app, 0);
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await h.close();
+});
+
+type Json = Record<string, unknown>;
+const call = (method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) =>
+  fetch(`${base}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+const answer = async (res: Response): Promise<[number, unknown]> => [res.status, res.status === 204 ? null : await res.json()];
+const denied = (reason: string) => ({ error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', message: 'Access to this personal data is not permitted for this purpose.', reason } });
+const logFor = (path: string, method = 'GET'): Json[] => lines.map((l) => JSON.parse(l) as Json).filter((l) => l['msg'] === 'request' && l['path'] === path && l['method'] === method);
+
+// Dates of birth relative to today, so the ages hold whatever day the suite runs.
+const year = new Date().getUTCFullYear();
+const KID_DOB = `${year - 10}-03-04`;
+const ADULT_DOB = '1990-04-01';
+const tokens: Record<string, string> = {};
+
+function auditEvents(): Json[] {
+  return readdirSync(h.auditDir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((f) => readFileSync(join(h.auditDir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json))
+    .filter((r) => r['kind'] !== 'checkpoint');
+}
+let seen = 0;
+/** The audit events appended since the last call, as [kind, purpose, decision, reason]. */
+async function newAudit(): Promise<unknown[][]> {
+  const events = auditEvents();
+  const fresh = events.slice(seen);
+  seen = events.length;
+  return fresh.map((r) => [r['kind'], r['purpose'], r['decision'], r['reason']]);
+}
+
+describe('kubevirt-koa reference app', () => {
+  it('IPs for diagnosis under legitimate interests: purpose and basis in the log line, a truncated IP only', async () => {
+    expect((await fetch(`${base}/`)).status).toBe(200);
+    const status = await fetch(`${base}/status`, { headers: { 'x-forwarded-for': '198.51.100.23' } });
+    expect(await answer(status)).toEqual([200, { ok: true, accounts: 0, yourAddressAsLogged: '198.51.100.0' }]);
+    expect(logFor('/')[0]).toMatchObject({ purpose: 'service.provision', basis: 'legitimate-interests', policy: 'kubevirt@2018-05-25', status: 200 });
+    expect(logFor('/status')[0]).toMatchObject({ purpose: 'diagnostics', basis: 'legitimate-interests', ip: '198.51.100.0', status: 200 });
+    expect(await newAudit()).toEqual([['access', 'diagnostics', 'allow', 'allowed']]);
+  });
+
+  it('accounts only at 13+: an under-13 registration is refused neutrally, locked out, and nothing is kept', async () => {
+    const kid = await call('POST', '/accounts', { body: { name: 'Young Person', email: 'young@example.org', dateOfBirth: KID_DOB } });
+    expect(await answer(kid)).toEqual([403, { error: { code: 'PURPOSEKIT_ERR_AGE_GATE_REFUSED', message: 'Sorry, we cannot accept this submission.' } }]);
+    const lockout = kid.headers.get('set-cookie');
+    expect(lockout).toMatch(/HttpOnly/i);
+    // Back with the lockout cookie and an adult date: still refused, with the same neutral answer.
+    const retry = await call('POST', '/accounts', { body: { name: 'Young Person', email: 'young@example.org', dateOfBirth: ADULT_DOB }, headers: { cookie: lockout!.split(';')[0]! } });
+    expect(await answer(retry)).toEqual([403, { error: { code: 'PURPOSEKIT_ERR_AGE_GATE_REFUSED', message: 'Sorry, we cannot accept this submission.' } }]);
+    expect(await h.store.countAccounts()).toBe(0);
+
+    for (const [key, body] of [
+      ['ada', { name: 'Ada Lovelace', email: 'ada@example.org', githubHandle: 'ada-l', dateOfBirth: ADULT_DOB }],
+      ['bo', { name: 'Bo Chen', email: 'bo@example.org', dateOfBirth: '1985-01-01' }],
+      ['cy', { name: 'Cy Okafor', email: 'cy@example.org', githubHandle: 'cyo', dateOfBirth: `${year - 14}-01-01` }],
+    ] as const) {
+      const res = await call('POST', '/accounts', { body });
+      const [status, json] = await answer(res);
+      expect(status).toBe(201);
+      tokens[key] = (json as { token: string }).token;
+    }
+    expect(await h.store.countAccounts()).toBe(3);
+    // Only the account fields are stored: never the date of birth, never the refused submission.
+    const stored = readFileSync(join(dataDir, 'accounts.db'), 'utf8');
+    for (const absent of [ADULT_DOB, '1985-01-01', 'dateOfBirth', 'Young Person', 'young@example.org']) expect(stored).not.toContain(absent);
+    expect(await newAudit()).toEqual([
+      ['age-gate', 'service.registration', 'deny', 'refused'],
+      ['age-gate', 'service.registration', 'deny', 'locked-out'],
+      ['access', 'service.registration', 'allow', 'allowed'],
+      ['access', 'service.registration', 'allow', 'allowed'],
+      ['access', 'service.registration', 'allow', 'allowed'],
+    ]);
+  });
+
+  it('IPs for security under legitimate interests: failed logins are counted per truncated address', async () => {
+    const from = (ip: string, token: string) => call('POST', '/login', { body: { token }, headers: { 'x-forwarded-for': ip } });
+    const wrong = '00000000-0000-4000-8000-000000000000';
+    expect(await answer(await from('203.0.113.7', wrong))).toEqual([401, { error: { code: 'APP_LOGIN_FAILED', message: 'Login failed.' } }]);
+    // Another host of the same /24: the same truncated address, so the same counter.
+    expect((await from('203.0.113.99', wrong)).status).toBe(401);
+    expect((await from('203.0.113.8', tokens['ada']!)).status).toBe(429);
+    expect(await answer(await from('192.0.2.10', tokens['ada']!))).toEqual([200, { ok: true }]);
+    expect(logFor('/login', 'POST').map((l) => [l['purpose'], l['basis'], l['ip'], l['status']])).toEqual([
+      ['security', 'legitimate-interests', '203.0.113.0', 401],
+      ['security', 'legitimate-interests', '203.0.113.0', 401],
+      ['security', 'legitimate-interests', '203.0.113.0', 429],
+      ['security', 'legitimate-interests', '192.0.2.0', 200],
+    ]);
+    expect(await newAudit()).toEqual(Array.from({ length: 4 }, () => ['access', 'security', 'allow', 'allowed']));
+  });
+
+  it('public contributor data (name, email, GitHub handle) is shown, as a public record', async () => {
+    expect(await answer(await fetch(`${base}/contributors`))).toEqual([
+      200,
+      {
+        contributors: [
+          { name: 'Ada Lovelace', email: 'ada@example.org', githubHandle: 'ada-l' },
+          { name: 'Bo Chen', email: 'bo@example.org' },
+          { name: 'Cy Okafor', email: 'cy@example.org', githubHandle: 'cyo' },
+        ],
+      },
+    ]);
+    expect(logFor('/contributors')[0]).toMatchObject({ purpose: 'public-record', basis: 'legitimate-interests', status: 200 });
+    const shares = auditEvents().slice(seen);
+    expect(shares.map((r) => [r['kind'], r['purpose'], r['action'], r['recipient'], r['decision'], r['data']])).toEqual([
+      ['access', 'public-record', 'share', 'public', 'allow', ['name', 'email', 'username']],
+      ['access', 'public-record', 'share', 'public', 'allow', ['name', 'email']],
+      ['access', 'public-record', 'share', 'public', 'allow', ['name', 'email', 'username']],
+    ]);
+    // Three different people: three different pseudonyms, none of them an id or a value.
+    expect(new Set(shares.map((r) => r['subject'])).size).toBe(3);
+    await newAudit();
+  });
+
+  it('analytics page views only with consent: denied until given, allowed after, denied again after withdrawal', async () => {
+    const view = (path: string, token?: string) => call('POST', '/analytics/pageview', { body: { path }, ...(token !== undefined ? { token } : {}) });
+    expect(await answer(await view('/docs/refused-before-consent', tokens['ada']))).toEqual([403, denied('consent-missing')]);
+    expect((await view('/docs/', undefined)).status).toBe(401);
+    const given = await call('POST', '/analytics/consent', { token: tokens['ada']!, body: { state: 'given' } });
+    expect(await answer(given)).toEqual([200, { purpose: 'analytics', state: 'given', at: expect.any(String) }]);
+    expect((await view('/docs/kept', tokens['ada'])).status).toBe(204);
+    expect((await call('POST', '/analytics/consent', { token: tokens['ada']!, body: { state: 'withdrawn' } })).status).toBe(200);
+    expect(await answer(await view('/docs/refused-after-withdrawal', tokens['ada']))).toEqual([403, denied('consent-withdrawn')]);
+    // Only the page view made with consent is kept, with the truncated address; the earlier one stays lawful.
+    expect((await h.store.pageViews(tokens['ada']!)).map((v) => [v.path, v.ip])).toEqual([['/docs/kept', '127.0.0.0']]);
+    expect(logFor('/analytics/pageview', 'POST').map((l) => [l['purpose'], l['basis'], l['status']])).toEqual([
+      ['analytics', 'consent', 403],
+      ['analytics', 'consent', 401],
+      ['analytics', 'consent', 204],
+      ['analytics', 'consent', 403],
+    ]);
+    const events = auditEvents().slice(seen);
+    expect(events.filter((r) => r['kind'] === 'consent').map((r) => r['attributes'])).toEqual([
+      { state: 'given', type: 'explicit', source: 'form' },
+      { state: 'withdrawn', type: 'explicit', source: 'form' },
+    ]);
+    expect(await newAudit()).toEqual([
+      ['access', 'analytics', 'deny', 'consent-missing'],
+      ['consent', 'analytics', undefined, undefined],
+      ['access', 'analytics', 'allow', 'allowed'],
+      ['consent', 'analytics', undefined, undefined],
+      ['access', 'analytics', 'deny', 'consent-withdrawn'],
+    ]);
+  });
+
+  it('right to rectify: the authenticated subject corrects their own account, and only theirs', async () => {
+    expect((await call('PATCH', '/account', { body: { name: 'Mallory' } })).status).toBe(401);
+    expect(await answer(await call('PATCH', '/account', { token: tokens['ada']!, body: { email: 'not an email' } }))).toEqual([400, { error: { code: 'APP_INVALID_ACCOUNT', message: 'email must be an email address.' } }]);
+    const res = await call('PATCH', '/account', { token: tokens['ada']!, body: { name: 'Ada King', githubHandle: 'ada-king' } });
+    expect(await answer(res)).toEqual([200, { account: { id: tokens['ada'], name: 'Ada King', email: 'ada@example.org', githubHandle: 'ada-king', createdAt: expect.any(String) } }]);
+    expect(await h.store.account(tokens['bo']!)).toMatchObject({ name: 'Bo Chen' });
+    expect(logFor('/account', 'PATCH').map((l) => [l['purpose'], l['basis'], l['status']])).toEqual([
+      ['rights-fulfilment', 'legal-obligation', 401],
+      ['rights-fulfilment', 'legal-obligation', 400],
+      ['rights-fulfilment', 'legal-obligation', 200],
+    ]);
+    // The old values do not survive in the store's file.
+    expect(readFileSync(join(dataDir, 'accounts.db'), 'utf8')).not.toContain('Ada Lovelace');
+    const events = auditEvents().slice(seen);
+    expect(events.map((r) => [r['kind'], r['purpose'], r['action'], r['decision'], r['data'], r['attributes']])).toEqual([
+      ['access', 'rights-fulfilment', 'update', 'allow', ['name', 'username'], undefined],
+      ['rights', 'rights-fulfilment', 'update', undefined, ['name', 'username'], { right: 'rectification', status: 'completed' }],
+    ]);
+    await newAudit();
+  });
+
+  it('keeps no full IP, no birthdate and no refused body in any log line', () => {
+    const all = lines.join('\n');
+    for (const leaked of ['127.0.0.1', '198.51.100.23', '203.0.113.7', '203.0.113.99', '192.0.2.10', KID_DOB, ADULT_DOB, '1985-01-01', 'dateOfBirth', 'Young Person', 'young@example.org', 'refused-before-consent', 'refused-after-withdrawal', 'Bearer']) {
+      expect(all).not.toContain(leaked);
+    }
+    for (const l of lines.map((x) => JSON.parse(x) as Json).filter((x) => x['msg'] === 'request')) {
+      expect(Object.keys(l).sort()).toEqual(['basis', 'hostname', 'ip', 'level', 'method', 'ms', 'msg', 'path', 'pid', 'policy', 'purpose', 'requestId', 'status', 'time']);
+    }
+  });
+
+  it('the audit trail holds no personal values, and it verifies', async () => {
+    await h.kit.close();
+    const text = readdirSync(h.auditDir).filter((f) => f.endsWith('.jsonl')).map((f) => readFileSync(join(h.auditDir, f), 'utf8')).join('\n');
+    for (const leaked of ['Ada', 'ada@example.org', 'Bo Chen', 'ada-l', tokens['ada']!, ADULT_DOB, KID_DOB, '127.0.0', '198.51.100', '203.0.113', '/docs/']) {
+      expect(text).not.toContain(leaked);
+    }
+    const result = await verifyAuditTrail(h.auditDir, { publicKeys: [readFileSync(h.publicKeyPath, 'utf8')] });
+    expect(result).toMatchObject({ ok: true, signaturesChecked: true, unsignedTail: 0 });
+    expect(result.checkpoints).toBeGreaterThan(0);
+  });
+});
