@@ -82,8 +82,59 @@ export { InMemoryConsentStore } from './consent/consent-store';
 export type { ConsentStore, ConsentRecord, SubjectFacts } from './consent/consent-store';
 
 // ── ip (issue 3) ───────────────────────────────────────────────────────────────
-export { INVALID_IP_TOKEN, compileTrust, resolveClientIp, createIpRedactor } from './ip';
-export type { TrustFn, ClientIpOptions } from './ip';
+export {
+  INVALID_IP_TOKEN,
+  IP_PSEUDONYM_PREFIX,
+  DEFAULT_IPV4_PREFIX,
+  DEFAULT_IPV6_PREFIX,
+  DEFAULT_MAX_HOPS,
+  DEFAULT_MAX_ENTRY_LENGTH,
+  canonicalizeIp,
+  redactIp,
+  createIpRedactor,
+  createIpKeyring,
+  isIpKeyring,
+  pseudonymizeIp,
+  createIpPseudonymizer,
+  scrubIps,
+  createIpScrubber,
+  escapeLogValue,
+  compileTrust,
+  trustsEverything,
+  warnIfTrustsEverything,
+  resolveClientIp,
+  createClientIpResolver,
+} from './ip';
+export type {
+  TrustFn,
+  TrustSetting,
+  ClientIpOptions,
+  ClientIpResolver,
+  ClientIpResolverOptions,
+  IpTruncationOptions,
+  IpRedactor,
+  IpRedactorOptions,
+  IpKeyring,
+  IpKeyringOptions,
+  PseudonymizeIpOptions,
+  IpPseudonymizer,
+  ScrubIpsOptions,
+  IpScrubber,
+} from './ip';
+// logging (issue 3): pino / pino-http, winston, morgan, typed structurally
+export { createPinoIpRedaction, createWinstonIpFormat, registerMorganIpTokens, MORGAN_SAFE_FORMAT } from './logging';
+export type {
+  LogIpRedactionOptions,
+  PinoIpRedaction,
+  PinoIpRedactionOptions,
+  PinoLogMethodHook,
+  WinstonIpFormat,
+  WinstonIpFormatOptions,
+  WinstonInfo,
+  MorganLike,
+  MorganTokenFn,
+  MorganIpTokenOptions,
+} from './logging';
 
 // ── age gates (issue 4) ────────────────────────────────────────────────────────
 export {
