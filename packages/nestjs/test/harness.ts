@@ -48,13 +48,18 @@ export async function createApp(platform: Platform, spec: AppSpec): Promise<INes
 
 const open: INestApplication[] = [];
 
-/** Starts the app over real HTTP on port 0 and returns its base URL. Closed by {@link closeApps}. */
-export async function startApp(platform: Platform, spec: AppSpec): Promise<string> {
+/** Starts the app over real HTTP on port 0. Closed by {@link closeApps}. */
+export async function listenApp(platform: Platform, spec: AppSpec): Promise<{ base: string; app: INestApplication }> {
   const app = await createApp(platform, spec);
   open.push(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
-  return `http://127.0.0.1:${address.port}`;
+  return { base: `http://127.0.0.1:${address.port}`, app };
+}
+
+/** Starts the app over real HTTP on port 0 and returns its base URL. Closed by {@link closeApps}. */
+export async function startApp(platform: Platform, spec: AppSpec): Promise<string> {
+  return (await listenApp(platform, spec)).base;
 }
 
 export async function closeApps(): Promise<void> {
