@@ -126,6 +126,11 @@ export const ERROR_CATALOG = {
     message: 'A file could not be read or written.',
     doc: 'A file or directory purposekit needs is missing, not readable or writable, or (e.g. `purposekit keys generate`) already exists and would be overwritten. `error.details` holds the `path` and the system `code` (ENOENT, EACCES, EEXIST).',
   },
+  PURPOSEKIT_ERR_RIGHT_NOT_OFFERED: {
+    status: 404,
+    message: 'This privacy request is not offered here.',
+    doc: 'A data-subject rights endpoint was called for a right the policy does not list in `rights.honoured` (or, for rectification, the app mounted no rectifier). 404 rather than 403: the endpoint does not exist for this service, whoever asks; the privacy notice says how else to reach the controller.',
+  },
 } as const satisfies Record<string, { status: number; message: string; doc: string }>;
 
 /** Every error code purposekit raises. */

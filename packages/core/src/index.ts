@@ -78,8 +78,20 @@ export { createSubjectPseudonymizer } from './pseudonym';
 export type { PseudonymKey } from './pseudonym';
 
 // ── consent store ──────────────────────────────────────────────────────────────
-export { InMemoryConsentStore } from './consent/consent-store';
-export type { ConsentStore, ConsentRecord, SubjectFacts } from './consent/consent-store';
+export { InMemoryConsentStore, NO_SUBJECT_FACTS, CONSENT_SOURCES, validateConsentRecord } from './consent/consent-store';
+export type { ConsentStore, ConsentRecord, ConsentSource, SubjectFacts } from './consent/consent-store';
+
+// ── consent, signals, rights (issue 8) ─────────────────────────────────────────
+export { FileConsentStore, createFileConsentStore } from './consent/file-consent-store';
+export type { FileConsentStoreOptions } from './consent/file-consent-store';
+export { createConsentManager } from './consent/consent-manager';
+export type { ConsentManager, ConsentManagerOptions, ConsentChangeOptions, ConsentStatus } from './consent/consent-manager';
+export { GPC_WELL_KNOWN_PATH, gpcWellKnown, gpcWellKnownResponse, parseSignalHeader, signalDisclosure } from './signals/gpc';
+export type { GpcWellKnown, GpcWellKnownOptions, GpcWellKnownResponse, SignalDisclosure } from './signals/gpc';
+export { createRightsHandler } from './rights/rights-handler';
+export type { RightsHandler, RightsHandlerOptions, RightsHttpRequest, RightsResponse, AccessLogRecord, Pending } from './rights/rights-handler';
+export { rightsDueDate, listOpenRightsRequests } from './rights/due';
+export type { RightsTrailRecord, OpenRightsRequest } from './rights/due';
 
 // ── ip (issue 3) ───────────────────────────────────────────────────────────────
 export {

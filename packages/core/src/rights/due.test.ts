@@ -1,0 +1,64 @@
+import { listOpenRightsRequests, rightsDueDate } from './due';
+import type { RightsTrailRecord } from './due';
+
+describe('rightsDueDate (GDPR Art. 12(3): one month from receipt)', () => {
+  it.each([
+    ['2026-06-01T10:00:00.000Z', 'P1M', '2026-07-01T10:00:00.000Z'],
+    ['2026-01-31T08:00:00.000Z', 'P1M', '2026-02-28T08:00:00.000Z'],
+    ['2028-01-31T08:00:00.000Z', 'P1M', '2028-02-29T08:00:00.000Z'],
+    ['2026-12-15T00:00:00.000Z', 'P1M', '2027-01-15T00:00:00.000Z'],
+    ['2026-06-01T10:00:00.000Z', 'P30D', '2026-07-01T10:00:00.000Z'],
+    ['2026-06-01T10:00:00.000Z', 'P3M', '2026-09-01T10:00:00.000Z'],
+  ])('%s + %s = %s', (received, period, due) => {
+    expect(rightsDueDate(new Date(received), period).toISOString()).toBe(due);
+  });
+
+  it('rejects a period that is not an ISO 8601 duration', () => {
+    expect(() => rightsDueDate(new Date(), '1 month')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
+  });
+});
+
+describe('listOpenRightsRequests', () => {
+  const rights = (requestId: string | undefined, right: string, status: string, due: string | undefined, ts: string, subject = 'p1'): RightsTrailRecord => ({
+    kind: 'rights',
+    ts,
+    subject,
+    ...(requestId !== undefined ? { requestId } : {}),
+    attributes: { right, status, ...(due !== undefined ? { due } : {}) },
+  });
+  const trail: RightsTrailRecord[] = [
+    rights('r1', 'erasure', 'received', '2026-07-01T00:00:00.000Z', '2026-06-01T00:00:00.000Z'),
+    { kind: 'access', requestId: 'r1', ts: '2026-06-01T00:00:01.000Z' },
+    rights('r2', 'rectification', 'received', '2026-06-20T00:00:00.000Z', '2026-05-20T00:00:00.000Z', 'p2'),
+    rights('r3', 'access', 'received', '2026-06-25T00:00:00.000Z', '2026-05-25T00:00:00.000Z'),
+    rights('r3', 'access', 'completed', '2026-06-25T00:00:00.000Z', '2026-05-25T00:00:02.000Z'),
+    // Same request id, another right: tracked separately.
+    rights('r3', 'withdraw-consent', 'received', '2026-06-25T00:00:00.000Z', '2026-05-25T00:00:03.000Z'),
+    // No request id: cannot be matched, skipped.
+    rights(undefined, 'objection', 'received', '2026-06-02T00:00:00.000Z', '2026-05-02T00:00:00.000Z'),
+    // No due date: skipped.
+    rights('r5', 'objection', 'received', undefined, '2026-05-02T00:00:00.000Z'),
+    { kind: 'checkpoint', ts: '2026-06-01T00:00:05.000Z' },
+  ];
+
+  it('lists received-but-not-completed requests, soonest due first, with overdue flags', () => {
+    expect(listOpenRightsRequests(trail, new Date('2026-06-22T00:00:00.000Z'))).toEqual([
+      { requestId: 'r2', right: 'rectification', subject: 'p2', receivedAt: '2026-05-20T00:00:00.000Z', due: '2026-06-20T00:00:00.000Z', overdue: true },
+      { requestId: 'r3', right: 'withdraw-consent', subject: 'p1', receivedAt: '2026-05-25T00:00:03.000Z', due: '2026-06-25T00:00:00.000Z', overdue: false },
+      { requestId: 'r1', right: 'erasure', subject: 'p1', receivedAt: '2026-06-01T00:00:00.000Z', due: '2026-07-01T00:00:00.000Z', overdue: false },
+    ]);
+  });
+
+  it('drops a request once completed, and counts the due instant itself as overdue', () => {
+    const closed = [...trail, rights('r2', 'rectification', 'completed', undefined, '2026-06-21T00:00:00.000Z', 'p2')];
+    const open = listOpenRightsRequests(closed, Date.parse('2026-06-25T00:00:00.000Z'));
+    expect(open.map((o) => [o.requestId, o.right, o.overdue])).toEqual([
+      ['r3', 'withdraw-consent', true],
+      ['r1', 'erasure', false],
+    ]);
+  });
+
+  it('is empty for an empty trail', () => {
+    expect(listOpenRightsRequests([], 0)).toEqual([]);
+  });
+});
