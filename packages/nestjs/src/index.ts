@@ -5,6 +5,7 @@ export { Purpose } from './purpose.decorator';
 export { AgeGate } from './age-gate.decorator';
 export { Accesses } from './accesses.decorator';
 export { PrivacyGuard } from './privacy.guard';
+export { PrivacyRouteRegistry } from './route-registry';
 export { PrivacyExceptionFilter } from './privacy-exception.filter';
 export { PrivacyService } from './privacy.service';
-export type { PrivacyModuleOptions, AccessesOptions } from './types';
+export type { PrivacyModuleOptions, AccessesOptions, CompiledRoute, PrivacyGuardRequest } from './types';

@@ -1,5 +1,4 @@
-import type { CompiledAgeGate, PurposeDeclaration, Purposekit } from '@purposekit/core';
-import type { AccessesOptions } from './types';
+import type { Purposekit } from '@purposekit/core';
 
 /** @internal Validated, frozen module options. */
 export interface ResolvedPrivacyModuleOptions {
@@ -14,10 +13,3 @@ export const RESOLVED_PRIVACY_OPTIONS = Symbol('purposekit.nestjs.resolved-optio
 export const PURPOSE_METADATA = 'purposekit:purpose';
 export const AGE_GATE_METADATA = 'purposekit:age-gate';
 export const ACCESSES_METADATA = 'purposekit:accesses';
-
-/** @internal A route's declarations, validated and compiled at start-up. */
-export interface CompiledRoute {
-  readonly purpose: PurposeDeclaration | undefined;
-  readonly ageGate: CompiledAgeGate<unknown> | undefined;
-  readonly accesses: readonly AccessesOptions[];
-}

@@ -4,12 +4,13 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { PurposekitError, getPrivacyContext } from '@purposekit/core';
 import type { CompiledAgeGate, PrivacyContext, Purposekit } from '@purposekit/core';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
-import type { CompiledRoute, ResolvedPrivacyModuleOptions } from './internal-types';
+import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyRouteRegistry } from './route-registry';
-import type { AccessesOptions } from './types';
+import type { AccessesOptions, CompiledRoute, PrivacyGuardRequest as GuardRequest } from './types';
 
-/** The platform request as the guard sees it (Express `Request` or `FastifyRequest`). */
-type GuardRequest = { body?: unknown; headers: Record<string, string | string[] | undefined>; privacy?: PrivacyContext; raw?: { privacy?: PrivacyContext; body?: unknown } };
+// Contexts whose route checks have run: PrivacyModule imported twice installs the guard
+// twice, and an access must still be recorded once.
+const checked = new WeakSet<PrivacyContext>();
 
 /**
  * The global guard PrivacyModule installs (APP_GUARD). For each HTTP request it applies
@@ -22,10 +23,6 @@ type GuardRequest = { body?: unknown; headers: Record<string, string | string[] 
  * installs yours instead. Call `super` for the checks you keep; skipping them turns the
  * privacy checks off.
  */
-// Contexts whose route checks have run: PrivacyModule imported twice installs the guard
-// twice, and an access must still be recorded once.
-const checked = new WeakSet<PrivacyContext>();
-
 @Injectable()
 export class PrivacyGuard implements CanActivate {
   protected readonly kit: Purposekit;
@@ -38,6 +35,12 @@ export class PrivacyGuard implements CanActivate {
     this.kit = options.kit;
   }
 
+  /**
+   * Runs the route's checks once per request (HTTP only; other contexts pass).
+   * @throws PurposekitError PURPOSEKIT_ERR_AGE_GATE_REFUSED / PURPOSEKIT_ERR_DOB_* (age gate),
+   *   PURPOSEKIT_ERR_ACCESS_DENIED, PURPOSEKIT_ERR_PURPOSE_UNDECLARED, PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
+   *   (accesses), PURPOSEKIT_ERR_NO_CONTEXT (middleware did not run).
+   */
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const route = this.getRoute(context);

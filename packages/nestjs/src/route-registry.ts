@@ -3,8 +3,8 @@ import type { ExecutionContext, OnModuleInit, Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ACTIONS, PurposekitError } from '@purposekit/core';
 import { ACCESSES_METADATA, AGE_GATE_METADATA, PURPOSE_METADATA, RESOLVED_PRIVACY_OPTIONS } from './internal-types';
-import type { CompiledRoute, ResolvedPrivacyModuleOptions } from './internal-types';
-import type { AccessesOptions } from './types';
+import type { ResolvedPrivacyModuleOptions } from './internal-types';
+import type { AccessesOptions, CompiledRoute } from './types';
 
 /** A route handler as Nest hands it out (`ExecutionContext.getHandler()`). */
 type RouteHandler = ReturnType<ExecutionContext['getHandler']>;
@@ -14,7 +14,7 @@ const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: unde
 /**
  * Compiles every route's declarations when the module initialises (before the server
  * listens), so an unknown purpose or gate stops start-up instead of failing a request.
- * @internal
+ * Exported for PrivacyGuard subclasses that declare their own constructor.
  */
 @Injectable()
 export class PrivacyRouteRegistry implements OnModuleInit {

@@ -1,4 +1,4 @@
-import type { AdapterOptions, PrivacyContext, Purposekit } from '@purposekit/core';
+import type { AdapterOptions, CompiledAgeGate, PrivacyContext, PurposeDeclaration, Purposekit } from '@purposekit/core';
 
 /**
  * Options of {@link PrivacyModule.forRoot} / `forRootAsync` (from `useFactory`).
@@ -22,6 +22,29 @@ export interface AccessesOptions<TRequest = any> {
   recipient?: string;
   /** Whose data, from the request (e.g. `(req) => req.params.id`). Default: the context's subject. */
   subject?: (request: TRequest) => string | undefined;
+}
+
+/** A route's declarations, validated and compiled at start-up (what `PrivacyGuard.getRoute` returns). */
+export interface CompiledRoute {
+  /** From the handler's `@Purpose`, else its controller's; undefined: the policy default applies. */
+  readonly purpose: PurposeDeclaration | undefined;
+  /** From the handler's `@AgeGate`, else its controller's. */
+  readonly ageGate: CompiledAgeGate<unknown> | undefined;
+  /** The handler's `@Accesses`, in source order. */
+  readonly accesses: readonly AccessesOptions[];
+}
+
+/**
+ * The platform request as PrivacyGuard reads it, typed structurally so that no platform
+ * type leaks into this package's declarations: Express `Request` or `FastifyRequest`.
+ */
+export interface PrivacyGuardRequest {
+  body?: unknown;
+  headers: Record<string, string | string[] | undefined>;
+  /** Express platform. */
+  privacy?: PrivacyContext;
+  /** Fastify platform: the raw Node request. */
+  raw?: { privacy?: PrivacyContext; body?: unknown };
 }
 
 declare global {
