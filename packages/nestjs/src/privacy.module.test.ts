@@ -312,6 +312,12 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
     expect(await json(await fetch(`${untrusted}/admin/controller`, { headers: { 'x-forwarded-for': '203.0.113.77' } }))).toMatchObject({ ip: '127.0.0.0' });
   });
 
+  it('follows the platform on a hop count: Express trusts one hop, Fastify 5 trusts none (request.ip semantics)', async () => {
+    const base = await start(kitFor(), { trustProxy: 1 });
+    const body = await json(await fetch(`${base}/admin/controller`, { headers: { 'x-forwarded-for': '203.0.113.77' } }));
+    expect(body.ip).toBe(platform === 'express' ? '203.0.113.0' : '127.0.0.0');
+  });
+
   describe('@AgeGate', () => {
     it('refuses an under-age submission: 403, neutral body, lockout cookie, handler not run; the refusal is recorded without the data', async () => {
       const audit = new ArraySink();
