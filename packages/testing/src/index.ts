@@ -13,3 +13,7 @@ export type {
   ConformanceHandlerResult,
   StartedConformanceApp,
 } from './conformance';
+
+// ── in-memory audit sink (issue 5) ─────────────────────────────────────────────
+export { InMemoryAuditSink } from './in-memory-audit-sink';
+export type { InMemoryAuditSinkOptions, FailAppendsOptions } from './in-memory-audit-sink';
