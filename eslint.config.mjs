@@ -45,7 +45,9 @@ export default [
   },
   {
     files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    // Type-aware rules need a tsconfig that includes the file; tests and their helpers are
+    // outside the build tsconfigs on purpose.
+    ignores: ['**/*.test.ts', '**/__tests__/**', '**/test/**'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
