@@ -2,3 +2,5 @@
 export { createPrivacy } from './koa-adapter';
 export type { KoaPrivacy } from './koa-adapter';
 export type { PrivacyAdapterOptions } from './types';
+export { createRightsRouter } from './rights-router';
+export type { RightsRouterOptions } from './rights-router';
