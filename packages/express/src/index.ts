@@ -2,3 +2,5 @@
 export { createPrivacy } from './express-adapter';
 export type { ExpressPrivacy } from './express-adapter';
 export type { PrivacyAdapterOptions } from './types';
+export { createRightsRouter } from './rights-router';
+export type { RightsRouterOptions } from './rights-router';

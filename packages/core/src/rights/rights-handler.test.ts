@@ -57,7 +57,7 @@ const errorCode = (r: RightsResponse | undefined) => (r?.body as { error?: { cod
 
 describe('createRightsHandler options', () => {
   const kit = (policy: Policy = openinfra): Purposekit => createPurposekit({ policy, audit: new TrailSink(), subjectKey });
-  it.each([
+  it.each<[string, unknown, string]>([
     ['an unknown option, with a hint', { getSubject: () => 'u', exporter: () => 1, accessLog: () => [], eraser: () => undefined, erazer: 1 }, 'Did you mean "eraser"?'],
     ['no getSubject', { exporter: () => 1, accessLog: () => [], eraser: () => undefined }, '"getSubject" must be a function'],
     ['a bad prefix', { getSubject: () => 'u', exporter: () => 1, accessLog: () => [], eraser: () => undefined, prefix: 'privacy/' }, '"prefix" must be a path'],
