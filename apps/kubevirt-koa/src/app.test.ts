@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { verifyAuditTrail } from '@purposekit/core';
+import { listOpenRightsRequests, verifyAuditTrail } from '@purposekit/core';
 import { createApp, listen } from './app';
 import type { KubeVirtApp } from './app';
 
@@ -154,7 +154,9 @@ describe('kubevirt-koa reference app', () => {
     const given = await call('POST', '/analytics/consent', { token: tokens['ada']!, body: { state: 'given' } });
     expect(await answer(given)).toEqual([200, { purpose: 'analytics', state: 'given', at: expect.any(String) }]);
     expect((await view('/docs/kept', tokens['ada'])).status).toBe(204);
-    expect((await call('POST', '/analytics/consent', { token: tokens['ada']!, body: { state: 'withdrawn' } })).status).toBe(200);
+    // Withdrawal is a GDPR right: through the rights router, recorded with its due date.
+    const withdrawn = await call('POST', '/privacy/consent', { token: tokens['ada']!, body: { purpose: 'analytics', state: 'withdrawn' } });
+    expect(await answer(withdrawn)).toEqual([200, { request: { id: expect.any(String), right: 'withdraw-consent', due: expect.any(String), status: 'completed' }, consent: expect.objectContaining({ purpose: 'analytics', state: 'withdrawn', source: 'api' }) }]);
     expect(await answer(await view('/docs/refused-after-withdrawal', tokens['ada']))).toEqual([403, denied('consent-withdrawn')]);
     // Only the page view made with consent is kept, with the truncated address; the earlier one stays lawful.
     expect((await h.store.pageViews(tokens['ada']!)).map((v) => [v.path, v.ip])).toEqual([['/docs/kept', '127.0.0.0']]);
@@ -167,13 +169,15 @@ describe('kubevirt-koa reference app', () => {
     const events = auditEvents().slice(seen);
     expect(events.filter((r) => r['kind'] === 'consent').map((r) => r['attributes'])).toEqual([
       { state: 'given', type: 'explicit', source: 'form' },
-      { state: 'withdrawn', type: 'explicit', source: 'form' },
+      { state: 'withdrawn', type: 'explicit', source: 'api' },
     ]);
     expect(await newAudit()).toEqual([
       ['access', 'analytics', 'deny', 'consent-missing'],
       ['consent', 'analytics', undefined, undefined],
       ['access', 'analytics', 'allow', 'allowed'],
+      ['rights', 'rights-fulfilment', undefined, undefined],
       ['consent', 'analytics', undefined, undefined],
+      ['rights', 'rights-fulfilment', undefined, undefined],
       ['access', 'analytics', 'deny', 'consent-withdrawn'],
     ]);
   });
@@ -199,6 +203,148 @@ describe('kubevirt-koa reference app', () => {
     await newAudit();
   });
 
+  it('right to object: after an objection to diagnostics, an access for that subject under diagnostics is denied (objection)', async () => {
+    const bo = tokens['bo']!;
+    expect((await call('GET', '/status', { token: bo })).status).toBe(200);
+    const objected = await call('POST', '/privacy/objection', { token: bo, body: { purpose: 'diagnostics' } });
+    const [status, json] = await answer(objected);
+    expect([status, json]).toEqual([200, { request: { id: expect.any(String), right: 'objection', due: expect.any(String), status: 'completed' }, purpose: 'diagnostics', objected: true }]);
+    expect(await answer(await call('GET', '/status', { token: bo }))).toEqual([403, denied('objection')]);
+    // Other people, and diagnostics that name no one, go on.
+    expect((await call('GET', '/status', { token: tokens['ada']! })).status).toBe(200);
+    expect((await call('GET', '/status')).status).toBe(200);
+    // "You may contact our privacy team at any time to have this data removed": an objection to the public record.
+    expect((await call('POST', '/privacy/objection', { token: tokens['cy']!, body: { purpose: 'public-record' } })).status).toBe(200);
+    const list = (await (await fetch(`${base}/contributors`)).json()) as { contributors: Array<{ name: string }> };
+    expect(list.contributors.map((c) => c.name)).toEqual(['Ada King', 'Bo Chen']);
+    // Consent is withdrawn, not objected to.
+    expect(await answer(await call('POST', '/privacy/objection', { token: bo, body: { purpose: 'analytics' } }))).toEqual([
+      400,
+      { error: { code: 'PURPOSEKIT_ERR_BAD_REQUEST', message: expect.any(String), field: 'purpose' } },
+    ]);
+    const rights = auditEvents().slice(seen).filter((r) => r['kind'] === 'rights');
+    // The due date is one month after receipt (GDPR Art. 12(3)); the answer and the trail agree.
+    const received = rights[0]!;
+    const due = (received['attributes'] as Json)['due'] as string;
+    expect((json as { request: { due: string } }).request.due).toBe(due);
+    const days = (Date.parse(due) - Date.parse(received['ts'] as string)) / 86_400_000;
+    expect(days).toBeGreaterThanOrEqual(28);
+    expect(days).toBeLessThanOrEqual(31);
+    expect(rights.map((r) => [(r['attributes'] as Json)['right'], (r['attributes'] as Json)['status'], r['actor']])).toEqual([
+      ['objection', 'received', 'data-subject'],
+      ['objection', 'completed', 'data-subject'],
+      ['objection', 'received', 'data-subject'],
+      ['objection', 'completed', 'data-subject'],
+    ]);
+    expect(await newAudit()).toEqual([
+      ['access', 'diagnostics', 'allow', 'allowed'],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['access', 'diagnostics', 'deny', 'objection'],
+      ['access', 'diagnostics', 'allow', 'allowed'],
+      ['access', 'diagnostics', 'allow', 'allowed'],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['access', 'public-record', 'allow', 'allowed'],
+      ['access', 'public-record', 'allow', 'allowed'],
+      ['access', 'public-record', 'deny', 'objection'],
+    ]);
+  });
+
+  it('right to restrict: processing of that subject stops, rectification still goes through, lifting it restores', async () => {
+    const cy = tokens['cy']!;
+    expect(await answer(await call('POST', '/privacy/restriction', { token: cy }))).toEqual([200, { request: expect.objectContaining({ right: 'restriction', status: 'completed' }), restricted: true }]);
+    expect(await answer(await call('GET', '/status', { token: cy }))).toEqual([403, denied('restricted')]);
+    // Art. 18(1)(a): a person who contests accuracy restricts processing meanwhile; correcting it stays lawful.
+    expect((await call('PATCH', '/account', { token: cy, body: { email: 'cy@kubevirt.example' } })).status).toBe(200);
+    expect(await answer(await call('DELETE', '/privacy/restriction', { token: cy }))).toEqual([200, { request: expect.objectContaining({ right: 'restriction', status: 'completed' }), restricted: false }]);
+    expect((await call('GET', '/status', { token: cy })).status).toBe(200);
+    expect(await newAudit()).toEqual([
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['access', 'diagnostics', 'deny', 'restricted'],
+      ['access', 'rights-fulfilment', 'allow', 'allowed'],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['access', 'diagnostics', 'allow', 'allowed'],
+    ]);
+  });
+
+  it('rectification through the rights router: account fields at once, anything else a pending task for the privacy team', async () => {
+    const bo = tokens['bo']!;
+    expect(await answer(await call('POST', '/privacy/rectification', { token: bo, body: { changes: { name: 'Bo Chen-Li' } } }))).toEqual([
+      200,
+      { request: expect.objectContaining({ right: 'rectification', status: 'completed' }), fields: ['name'] },
+    ]);
+    expect(await h.store.account(bo)).toMatchObject({ name: 'Bo Chen-Li' });
+    const pending = await call('POST', '/privacy/rectification', { token: bo, body: { changes: { chatNickname: 'bo_c' } } });
+    expect(await answer(pending)).toEqual([202, { request: expect.objectContaining({ right: 'rectification', status: 'pending' }), fields: ['chatNickname'] }]);
+    expect(await newAudit()).toEqual([
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['access', 'rights-fulfilment', 'allow', 'allowed'],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+    ]);
+  });
+
+  it('rights of access and portability: the subject\'s own data, consent history and access log as one JSON document, and nobody else\'s', async () => {
+    const ada = tokens['ada']!;
+    expect(await answer(await call('GET', '/privacy/export'))).toEqual([401, { error: { code: 'PURPOSEKIT_ERR_UNAUTHENTICATED', message: expect.any(String) } }]);
+    const log = (await (await call('GET', '/privacy/access-log', { token: ada })).json()) as { request: Json; records: Json[] };
+    expect(log.request).toMatchObject({ right: 'access', status: 'completed' });
+    // The oracle: the trail's own records under Ada's pseudonym, in order.
+    const pseudonym = h.kit.pseudonymizeSubject(ada);
+    const mine = auditEvents().filter((r) => r['subject'] === pseudonym);
+    // The report is read between this request's "received" and "completed" records.
+    expect(mine.at(-1)).toMatchObject({ kind: 'rights', requestId: log.request['id'], attributes: expect.objectContaining({ right: 'access', status: 'completed' }) });
+    expect(log.records.map((r) => [r['kind'], r['purpose'], r['requestId'], r['ts']])).toEqual(mine.slice(0, -1).map((r) => [r['kind'], r['purpose'], r['requestId'], r['ts']]));
+    expect(log.records[0]).toMatchObject({ kind: 'access', purpose: 'service.registration', action: 'collect', decision: 'allow', basis: 'contract' });
+    expect(log.records.some((r) => r['reason'] === 'consent-missing')).toBe(true);
+    expect(JSON.stringify(log)).not.toContain(pseudonym); // the report names no pseudonym either
+
+    const exported = (await (await call('GET', '/privacy/export', { token: ada })).json()) as Json;
+    expect(exported).toMatchObject({
+      request: { right: 'portability', status: 'completed' },
+      format: 'purposekit-export',
+      version: 1,
+      policy: { id: 'kubevirt', version: '2018-05-25' },
+      subject: ada,
+      data: {
+        account: { id: ada, name: 'Ada King', email: 'ada@example.org', githubHandle: 'ada-king', createdAt: expect.any(String) },
+        pageViews: [{ path: '/docs/kept', at: expect.any(String), ip: '127.0.0.0' }],
+      },
+    });
+    expect((exported['consent'] as Json[]).map((c) => [c['purpose'], c['state'], c['source']])).toEqual([
+      ['analytics', 'given', 'form'],
+      ['analytics', 'withdrawn', 'api'],
+    ]);
+    expect((exported['accessLog'] as Json[]).length).toBeGreaterThan(log.records.length);
+    const bo = JSON.stringify(await (await call('GET', '/privacy/export', { token: tokens['bo']! })).json());
+    for (const other of ['Ada', 'ada@example.org', '/docs/kept', ada]) expect(bo).not.toContain(other);
+    await newAudit();
+  });
+
+  it('right to erasure: the account and its page views leave the store and its files; the token stops working; the trail keeps the proof', async () => {
+    const ada = tokens['ada']!;
+    expect(await answer(await call('POST', '/privacy/erasure', { token: ada }))).toEqual([200, { request: expect.objectContaining({ right: 'erasure', status: 'completed' }), erased: true, kept: [] }]);
+    expect(await h.store.account(ada)).toBeUndefined();
+    expect(await h.store.pageViews(ada)).toEqual([]);
+    const files = readFileSync(join(dataDir, 'accounts.db'), 'utf8') + readFileSync(join(dataDir, 'page-views.db'), 'utf8');
+    for (const gone of [ada, 'Ada King', 'ada@example.org', 'ada-king', '/docs/kept']) expect(files).not.toContain(gone);
+    expect((await call('GET', '/privacy/export', { token: ada })).status).toBe(401);
+    expect((await call('PATCH', '/account', { token: ada, body: { name: 'Ghost' } })).status).toBe(401);
+    const list = (await (await fetch(`${base}/contributors`)).json()) as { contributors: Array<{ name: string }> };
+    expect(list.contributors.map((c) => c.name)).toEqual(['Bo Chen-Li']);
+    expect(await newAudit()).toEqual([
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['access', 'rights-fulfilment', 'allow', 'allowed'],
+      ['rights', 'rights-fulfilment', undefined, undefined],
+      ['access', 'public-record', 'allow', 'allowed'],
+      ['access', 'public-record', 'deny', 'objection'],
+    ]);
+  });
+
   it('keeps no full IP, no birthdate and no refused body in any log line', () => {
     const all = lines.join('\n');
     for (const leaked of ['127.0.0.1', '198.51.100.23', '203.0.113.7', '203.0.113.99', '192.0.2.10', KID_DOB, ADULT_DOB, '1985-01-01', 'dateOfBirth', 'Young Person', 'young@example.org', 'refused-before-consent', 'refused-after-withdrawal', 'Bearer']) {
@@ -218,5 +364,7 @@ describe('kubevirt-koa reference app', () => {
     const result = await verifyAuditTrail(h.auditDir, { publicKeys: [readFileSync(h.publicKeyPath, 'utf8')] });
     expect(result).toMatchObject({ ok: true, signaturesChecked: true, unsignedTail: 0 });
     expect(result.checkpoints).toBeGreaterThan(0);
+    // Only the manual rectification is still open, due in a month.
+    expect(listOpenRightsRequests(auditEvents() as never, Date.now()).map((r) => [r.right, r.overdue])).toEqual([['rectification', false]]);
   });
 });

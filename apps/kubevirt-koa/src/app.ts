@@ -14,9 +14,9 @@ import Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
-import { createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, isPurposekitError, kubevirt } from '@purposekit/core';
-import type { ConsentManager, Purposekit } from '@purposekit/core';
-import { createPrivacy } from '@purposekit/koa';
+import { buildSubjectReport, createConsentManager, requirePrivacyContext, createFileAuditSink, createFileConsentStore, createPurposekit, isPurposekitError, kubevirt } from '@purposekit/core';
+import type { ConsentManager, PrivacyContext, Purposekit } from '@purposekit/core';
+import { createPrivacy, createRightsRouter } from '@purposekit/koa';
 import { jsonBody } from './json-body';
 import { ensureKeys } from './keys';
 import { KubeVirtStore } from './store';
@@ -137,6 +137,12 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
     await next();
   };
 
+  /** Rectification, shared by `PATCH /account` and the rights router: checked, then applied. */
+  async function rectify(p: PrivacyContext, subject: string, fields: AccountChanges): Promise<Account | undefined> {
+    await p.access({ subject, data: categoriesOf(fields), action: 'update' });
+    return store.rectify(subject, fields);
+  }
+
   const app = new Koa({ proxy: proxyHops > 0, maxIpsCount: proxyHops });
   app.silent = true;
   // Outermost: one log line per request, after the response is final.
@@ -156,6 +162,40 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
   app.use(privacy.middleware());
   app.use(jsonBody());
 
+  // The GDPR rights ("Your Rights and Choices in the EEA") under /privacy, for the subject
+  // of the demo bearer token. Each request runs under `rights-fulfilment` (set by the
+  // handler), is recorded received/completed with its due date (one month), and each
+  // callback checks its own access before it touches the data.
+  app.use(
+    createRightsRouter(kit, {
+      getSubject: subjectOf,
+      // Access and portability: the account and the page views, as one JSON document.
+      exporter: async (subject) => {
+        await kit.access({ subject, data: ['name', 'email', 'username', 'usage-data', 'ip-address'], action: 'export' });
+        return store.exportSubject(subject);
+      },
+      // Erasure: the account and the page views, compacted away. The handler then
+      // withdraws any consent still given, so a re-created account inherits none.
+      eraser: async (subject) => {
+        await kit.access({ subject, data: ['name', 'email', 'username', 'usage-data', 'ip-address'], action: 'delete' });
+        await store.eraseSubject(subject);
+      },
+      // The subject access report: the subject's records in the audit trail. Report entries
+      // leave out the pseudonym they were found by; the handler re-checks it on every record.
+      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries.map((e) => ({ ...e, subject: pseudonym })),
+      // `POST /privacy/rectification { changes }`: the account fields are corrected at once;
+      // anything else (or an invalid value) becomes a manual task for the privacy team
+      // ('pending': the request stays open in the trail until it is completed).
+      rectifier: async (subject, changes) => {
+        const known = Object.keys(changes).every((k) => k === 'name' || k === 'email' || k === 'githubHandle');
+        const parsed = known ? profileFields(changes, false) : undefined;
+        if (parsed === undefined || !parsed.ok || categoriesOf(parsed.fields).length !== Object.keys(changes).length) return 'pending';
+        await rectify(requirePrivacyContext(), subject, parsed.fields);
+        return undefined;
+      },
+    }),
+  );
+
   const router = new Router();
 
   // Undeclared: the policy's default purpose (service.provision). Touches no personal data.
@@ -171,6 +211,13 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
         'PATCH /account',
         'POST /analytics/consent',
         'POST /analytics/pageview',
+        'GET /privacy/access-log',
+        'GET /privacy/export',
+        'POST /privacy/erasure',
+        'POST|DELETE /privacy/restriction',
+        'POST|DELETE /privacy/objection',
+        'POST /privacy/consent',
+        'POST /privacy/rectification',
       ],
     };
   });
@@ -258,8 +305,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       return;
     }
     const p = ctx.state.privacy!;
-    await p.access({ data, action: 'update' });
-    const updated = await store.rectify(p.subject!, parsed.fields);
+    const updated = await rectify(p, p.subject!, parsed.fields);
     await kit.record('rights', p, { subject: p.subject!, data, action: 'update', attributes: { right: 'rectification', status: 'completed' } });
     ctx.body = { account: updated };
   });
