@@ -3,7 +3,7 @@
  * real HTTP, with the same outcomes. Jest only: it registers `describe`/`it` blocks and
  * must be called at the top level of a Jest test file.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import type * as JestGlobals from '@jest/globals';
 import { ERROR_CATALOG, getPrivacyContext } from '@purposekit/core';
 import type { AccessRequest, ErrorCode, PrivacyContext, Purposekit } from '@purposekit/core';
 import { DOB, POLICY, POLICY_NO_DEFAULT, captureLog, createConformanceKit } from './fixtures';
@@ -64,7 +64,15 @@ const errorBody = (code: ErrorCode, reason?: string) => ({
  * @param name the adapter's name in test titles (e.g. `'express'`, `'nestjs (fastify)'`)
  * @param harness builds a real app of the framework for each scenario
  */
+// Jest is loaded when the suite is run, not when the package is imported: users who only
+// want InMemoryAuditSink (under vitest, node:test or no runner at all) must not need Jest.
+let describe: typeof JestGlobals.describe;
+let it: typeof JestGlobals.it;
+let expect: typeof JestGlobals.expect;
+let afterEach: typeof JestGlobals.afterEach;
+
 export function runConformanceSuite(name: string, harness: AdapterHarness): void {
+  ({ describe, it, expect, afterEach } = require('@jest/globals') as typeof JestGlobals);
   describe(`${name}: adapter conformance`, () => {
     let started: StartedConformanceApp[] = [];
     afterEach(async () => {

@@ -1,0 +1,110 @@
+// Packed-tarball smoke test: what users install is what we test.
+// Packs every publishable package (after `npm run build`), installs the tarballs into
+// fresh CommonJS, ESM and TypeScript projects outside the workspace, and runs a real
+// Express app, a Koa app and the core API from each.
+//
+// Run: npm run build && node tools/smoke/pack-smoke.mjs
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const work = mkdtempSync(join(tmpdir(), 'purposekit-smoke-'));
+const packs = join(work, 'packs');
+mkdirSync(packs);
+const PACKAGES = ['core', 'testing', 'express', 'koa', 'nestjs', 'cli'];
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+
+for (const p of PACKAGES) run('npm', ['pack', '--silent', '--pack-destination', packs], join(root, 'packages', p));
+const tarballs = readdirSync(packs).map((f) => join(packs, f));
+console.log(`packed ${tarballs.length} packages into ${packs}`);
+
+// The same check in each project: a real Express 5 app over HTTP, a Koa 3 app, a policy
+// error branch on its code, and nothing but the public entry points.
+const body = (imports) => `${imports}
+const audit = new InMemoryAuditSink();
+const kit = createPurposekit({ policy: openinfra, audit, subjectKey: { id: 'k', secret: 'x'.repeat(32) } });
+let failures = 0;
+const check = (name, ok) => { console.log((ok ? 'ok   ' : 'FAIL ') + name); if (!ok) failures++; };
+
+const privacy = createPrivacy(kit);
+const app = express().use(privacy.middleware());
+app.get('/s', privacy.purpose('diagnostics'), async (req, res, next) => {
+  try { await req.privacy.access({ data: ['ip-address'], action: 'read' }); res.json(req.privacy.logFields()); } catch (e) { next(e); }
+});
+app.use(privacy.errorHandler());
+const server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
+const got = await (await fetch('http://127.0.0.1:' + server.address().port + '/s')).json();
+server.close();
+check('express: purpose and basis tagged', got.purpose === 'diagnostics' && got.basis === 'legitimate-interests');
+check('express: IP truncated', got.ip === '127.0.0.0');
+check('audit: the access was recorded', audit.getRecords().length === 1);
+
+const koaPrivacy = createKoaPrivacy(kit);
+const kapp = new Koa();
+kapp.use(koaPrivacy.middleware());
+kapp.use(async (ctx) => { ctx.body = { purpose: ctx.state.privacy.purpose }; });
+const ks = await new Promise((r) => { const s = kapp.listen(0, '127.0.0.1', () => r(s)); });
+const kgot = await (await fetch('http://127.0.0.1:' + ks.address().port + '/')).json();
+ks.close();
+check('koa: default purpose tagged', kgot.purpose === 'service.provision');
+
+try { definePolicy({ id: 'x' }); check('policy error thrown', false); }
+catch (e) { check('policy error recognised by code', isPurposekitError(e) && e.code === 'PURPOSEKIT_ERR_POLICY_INVALID'); }
+if (failures) process.exitCode = 1;
+`;
+
+function project(name, type, file, source) {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `smoke-${name}`, private: true, type }, null, 2));
+  // Peers come from the registry as a user would get them; our packages from the tarballs.
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', ...tarballs, 'express@5', 'koa@3', 'reflect-metadata', 'rxjs', '@nestjs/common@12', '@nestjs/core@12'], dir);
+  writeFileSync(join(dir, file), source);
+  return dir;
+}
+
+const cjs = project('cjs', 'commonjs', 'index.js', `(async () => {${body(`
+const { createPurposekit, openinfra, definePolicy, isPurposekitError } = require('@purposekit/core');
+const { createPrivacy } = require('@purposekit/express');
+const { createPrivacy: createKoaPrivacy } = require('@purposekit/koa');
+const { InMemoryAuditSink } = require('@purposekit/testing');
+const express = require('express');
+const Koa = require('koa');
+require('@purposekit/nestjs');`)}})();`);
+console.log('-- CommonJS project');
+process.stdout.write(run('node', ['index.js'], cjs));
+
+const esm = project('esm', 'module', 'index.mjs', body(`
+import { createPurposekit, openinfra, definePolicy, isPurposekitError } from '@purposekit/core';
+import { createPrivacy } from '@purposekit/express';
+import { createPrivacy as createKoaPrivacy } from '@purposekit/koa';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import { PrivacyModule } from '@purposekit/nestjs';
+import express from 'express';
+import Koa from 'koa';
+if (typeof PrivacyModule.forRoot !== 'function') throw new Error('nestjs named export missing');`));
+console.log('-- ESM project');
+process.stdout.write(run('node', ['index.mjs'], esm));
+
+// TypeScript: the published .d.ts files type-check a user's code (nodenext resolution).
+writeFileSync(join(cjs, 'check.ts'), `import { createPurposekit, openinfra, type AccessDecision } from '@purposekit/core';
+import { createPrivacy } from '@purposekit/express';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import express from 'express';
+const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey: { id: 'k', secret: 'x'.repeat(32) } });
+const app = express();
+app.get('/', createPrivacy(kit).purpose('diagnostics'), async (req) => {
+  const d: AccessDecision = await req.privacy!.access({ data: ['ip-address'], action: 'read' });
+  const basis: 'legitimate-interests' | string = d.basis;
+  return basis;
+});
+`);
+writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['check.ts'] }));
+run('npm', ['install', '--no-audit', '--no-fund', '--silent', '@types/express@5', '@types/node@20'], cjs);
+console.log('-- TypeScript project');
+run(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], cjs);
+console.log('ok   the published types check a user project (strict, nodenext, skipLibCheck off)');
+console.log(`smoke test passed (${work})`);
