@@ -9,3 +9,6 @@ export { PrivacyRouteRegistry } from './route-registry';
 export { PrivacyExceptionFilter } from './privacy-exception.filter';
 export { PrivacyService } from './privacy.service';
 export type { PrivacyModuleOptions, AccessesOptions, CompiledRoute, PrivacyGuardRequest } from './types';
+// data-subject rights endpoints (issue 8): the core's createRightsHandler as a Nest module
+export { PrivacyRightsModule } from './rights.module';
+export type { PrivacyRightsModuleOptions, PrivacyRightsModuleAsyncOptions } from './rights.module';
