@@ -5,6 +5,7 @@
 import { PurposekitError } from './errors';
 import { didYouMean, show } from './policy/suggest';
 import { Purposekit } from './purposekit';
+import { gpcWellKnownResponse } from './signals/gpc';
 
 /** Options every adapter accepts. */
 export interface AdapterOptions {
@@ -40,4 +41,27 @@ export function resolveAdapterOptions(kit: unknown, options: AdapterOptions | un
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): "onWarning" must be a function, got ${show(opts.onWarning)}.`);
   }
   return Object.freeze({ onWarning: opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code })) });
+}
+
+/** A fixed response an adapter sends as is. */
+export interface StaticResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/**
+ * The `/.well-known/gpc.json` response for this engine's policy, serialised once, or
+ * `undefined` when the policy does not ask to serve it (`signals.serveGpcJson`).
+ */
+export function gpcWellKnownFor(kit: Purposekit): StaticResponse | undefined {
+  const r = gpcWellKnownResponse(kit.policy);
+  return r === undefined ? undefined : Object.freeze({ status: r.status, headers: r.headers, body: JSON.stringify(r.body) });
+}
+
+/** True when a request is `GET`/`HEAD` for `path` (the query string ignored). */
+export function isWellKnownRequest(method: string | undefined, url: string | undefined, path: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (url === undefined || !url.startsWith(path)) return false;
+  return url.length === path.length || url.charCodeAt(path.length) === 63; // '?'
 }

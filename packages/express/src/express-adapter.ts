@@ -1,7 +1,10 @@
 import {
+  GPC_WELL_KNOWN_PATH,
   PurposekitError,
   errorResponse,
+  gpcWellKnownFor,
   isPurposekitError,
+  isWellKnownRequest,
   resolveAdapterOptions,
 } from '@purposekit/core';
 import type { Purposekit } from '@purposekit/core';
@@ -46,7 +49,13 @@ const warnedApps = new WeakSet<object>();
 export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = {}): ExpressPrivacy {
   const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
 
-  const middleware: RequestHandler = function purposekitMiddleware(req: Request, _res: Response, next: NextFunction): void {
+  const gpc = gpcWellKnownFor(kit);
+
+  const middleware: RequestHandler = function purposekitMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (gpc !== undefined && isWellKnownRequest(req.method, req.url, GPC_WELL_KNOWN_PATH)) {
+      res.writeHead(gpc.status, gpc.headers).end(req.method === 'HEAD' ? undefined : gpc.body);
+      return;
+    }
     if (req.privacy !== undefined) {
       next();
       return;

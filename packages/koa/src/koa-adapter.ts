@@ -1,4 +1,4 @@
-import { PurposekitError, errorResponse, isPurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
@@ -61,7 +61,15 @@ function contextOf(ctx: Context, helper: string): PrivacyContext {
 export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = {}): KoaPrivacy {
   const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
 
+  const gpc = gpcWellKnownFor(kit);
+
   const middleware: Middleware = async function purposekitMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (gpc !== undefined && isWellKnownRequest(ctx.method, ctx.url, GPC_WELL_KNOWN_PATH)) {
+      ctx.status = gpc.status;
+      ctx.set(gpc.headers);
+      ctx.body = gpc.body;
+      return;
+    }
     if (ctx.state.privacy !== undefined) {
       // An outer mount already owns the context and the error mapping.
       await next();

@@ -1,4 +1,7 @@
+import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
+import { GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest } from '@purposekit/core';
+import type { StaticResponse } from '@purposekit/core';
 import type { NestMiddleware } from '@nestjs/common';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
@@ -16,9 +19,18 @@ const warnedApps = new WeakSet<object>();
  */
 @Injectable()
 export class PrivacyMiddleware implements NestMiddleware {
-  constructor(@Inject(RESOLVED_PRIVACY_OPTIONS) private readonly options: ResolvedPrivacyModuleOptions) {}
+  constructor(@Inject(RESOLVED_PRIVACY_OPTIONS) private readonly options: ResolvedPrivacyModuleOptions) {
+    this.#gpc = gpcWellKnownFor(options.kit);
+  }
 
-  use(req: MiddlewareRequest, _res: unknown, next: (error?: unknown) => void): void {
+  readonly #gpc: StaticResponse | undefined;
+
+  use(req: MiddlewareRequest, res: ServerResponse, next: (error?: unknown) => void): void {
+    const gpc = this.#gpc;
+    if (gpc !== undefined && isWellKnownRequest(req.method, req.originalUrl ?? req.url, GPC_WELL_KNOWN_PATH)) {
+      res.writeHead(gpc.status, gpc.headers).end(req.method === 'HEAD' ? undefined : gpc.body);
+      return;
+    }
     if (req.privacy !== undefined) {
       next();
       return;

@@ -9,6 +9,8 @@ import type { IncomingMessage } from 'node:http';
 export type MiddlewareRequest = IncomingMessage & {
   app?: { get(name: string): unknown };
   ips?: readonly string[];
+  /** Express sets it; on Fastify (middie) the raw url is the full path. */
+  originalUrl?: string;
 };
 
 const NEVER_TRUST: TrustFn = () => false;

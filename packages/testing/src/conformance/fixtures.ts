@@ -38,6 +38,17 @@ export const POLICY: Policy = definePolicy({
   ageGates: { adult: { minimumAge: 18 } },
 });
 
+/** The same policy, asking the adapter to serve /.well-known/gpc.json. */
+export const POLICY_SERVES_GPC: Policy = definePolicy({
+  id: 'conformance-gpc',
+  version: '2026-01-15',
+  jurisdictions: ['US', 'US-CA'],
+  defaultPurpose: 'service.provision',
+  purposes: purposeRules(),
+  ageGates: { adult: { minimumAge: 18 } },
+  signals: { serveGpcJson: true },
+});
+
 /** The same policy without a default purpose: undeclared routes fail closed. */
 export const POLICY_NO_DEFAULT: Policy = definePolicy({
   id: 'conformance-nodefault',

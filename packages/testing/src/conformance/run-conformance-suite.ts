@@ -6,7 +6,7 @@
 import type * as JestGlobals from '@jest/globals';
 import { ERROR_CATALOG, getPrivacyContext } from '@purposekit/core';
 import type { AccessRequest, ErrorCode, PrivacyContext, Purposekit } from '@purposekit/core';
-import { DOB, POLICY, POLICY_NO_DEFAULT, captureLog, createConformanceKit } from './fixtures';
+import { DOB, POLICY, POLICY_NO_DEFAULT, POLICY_SERVES_GPC, captureLog, createConformanceKit } from './fixtures';
 import type { ArrayAuditSink, CapturedLog } from './fixtures';
 import type { AdapterHarness, ConformanceAppSpec, ConformanceHandlerInput, ConformanceHandlerResult, ConformanceRoute, StartedConformanceApp } from './types';
 
@@ -267,6 +267,19 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       expect(app.audit.events).toEqual([expect.objectContaining({ kind: 'access', purpose: 'marketing.email', reason })]);
       await app.log.waitFor(1);
       expect((JSON.parse(app.log.lines[0]!) as Record<string, unknown>)['gpc']).toBe(status === 403 ? true : undefined);
+    });
+
+    it('GPC: serves /.well-known/gpc.json when the policy asks, and leaves the path to the app otherwise', async () => {
+      const routes = () => [route('GET', '/tagged', echoContext, { purpose: 'diagnostics' })];
+      const serving = await start(routes(), { policy: POLICY_SERVES_GPC });
+      const res = await fetch(`${serving.base}/.well-known/gpc.json?x=1`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({ gpc: true, lastUpdate: '2026-01-15' });
+      expect((await fetch(`${serving.base}/.well-known/gpc.json`, { method: 'POST' })).status).toBe(404);
+      const silent = await start(routes());
+      expect((await fetch(`${silent.base}/.well-known/gpc.json`)).status).toBe(404);
+      expect(serving.audit.events).toEqual([]);
     });
 
     it('error bodies: every purposekit error is JSON { error: { code, message } } (+ reason on an access deny) with the catalog status', async () => {
