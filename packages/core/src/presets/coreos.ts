@@ -16,6 +16,9 @@ import type { Policy } from '../policy/types';
  *   `marketing.email` (implied consent, withdrawable, GPC applies) and `notifications`
  *   (contract).
  * - No age gate: the text states none.
+ * - Account deletion "on request" is answered through the rights endpoints, which record
+ *   under `rights-fulfilment`: contract, not legal obligation, because the text offers it
+ *   as part of the service (a US-only policy of 2015 owed no statutory erasure).
  * - Retention is "as required by law or for legitimate business purposes".
  */
 export const coreos: Policy = definePolicy({
@@ -45,6 +48,12 @@ export const coreos: Policy = definePolicy({
       basis: 'contract',
       data: ['name', 'email'],
       source: 'If you wish to delete your account, please email us at partners@coreos.com.',
+    },
+    'rights-fulfilment': {
+      // "If you wish to delete your account, please email us" and "You may opt out of receiving promotional communications": answering those requests.
+      basis: 'contract',
+      data: ['name', 'email'],
+      source: 'If you wish to delete your account, please email us at partners@coreos.com. Note that we may retain certain information as required by law or for legitimate business purposes as may be necessary to fulfill the purposes identified in the privacy policy.',
     },
     analytics: {
       // "We log information about your use of the Services, including the type of device you use, access times, IP address, pages viewed ... We use this information for analytic and product improvement purposes."

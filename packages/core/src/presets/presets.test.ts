@@ -65,5 +65,10 @@ describe('presets state what their seed policies say', () => {
     expect(coreos.purposes['notifications']!.basis).toBe('contract');
     expect(Object.keys(coreos.ageGates)).toEqual([]);
     expect(coreos.rights.honoured.has('erasure')).toBe(true);
+    // Deletion on request goes through the rights endpoints, which record under rights-fulfilment.
+    expect(coreos.purposes['rights-fulfilment']).toMatchObject({ basis: 'contract' });
+    expect([...coreos.purposes['rights-fulfilment']!.data].sort()).toEqual(['email', 'name']);
+    // Analytics and product improvement are not GPC-applicable in this reading; promotional email is.
+    expect([coreos.purposes['analytics']!.gpc, coreos.purposes['product-improvement']!.gpc, coreos.purposes['marketing.email']!.gpc]).toEqual([false, false, true]);
   });
 });
