@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { verifyAuditTrail } from '@purposekit/core';
 import { createApp, listen } from './app';
 import type { OpenInfraApp } from './app';
 
@@ -66,9 +67,51 @@ describe('openinfra-express reference app', () => {
     expect((await json('DELETE', `/newsletter/${id}`)).status).toBe(204);
   });
 
+  it('accepts nothing from under-13s: surveys and questions behind the 13+ gate; 13 is enough for them', async () => {
+    const kid = { name: 'Kid Two', email: 'kid2@example.org', dateOfBirth: '2014-05-05' };
+    expect((await json('POST', '/surveys', { ...kid, answer: 'fun' })).status).toBe(403);
+    expect((await json('POST', '/questions', { ...kid, question: 'why?' })).status).toBe(403);
+    const teen = { name: 'Tess', email: 'tess@example.org', dateOfBirth: '2012-01-01' };
+    expect((await json('POST', '/surveys', { ...teen, answer: 'great summit', location: 'Berlin' })).status).toBe(201);
+    expect((await json('POST', '/questions', { ...teen, question: 'How do I join?' })).status).toBe(201);
+    expect([await h.store.countSubmissions('survey'), await h.store.countSubmissions('question')]).toEqual([1, 1]);
+  });
+
+  it('answers the GDPR rights for the authenticated member only, within one month', async () => {
+    const join = await json('POST', '/members', { name: 'Dee', email: 'dee@example.org', dateOfBirth: '1970-07-07', directory: true });
+    const { id } = (await join.json()) as { id: string };
+    const other = (await (await json('POST', '/members', { name: 'Eve', email: 'eve@example.org', dateOfBirth: '1980-01-01' })).json()) as { id: string };
+    const as = (who: string) => ({ authorization: `Bearer ${who}` });
+
+    expect((await fetch(`${base}/privacy/export`)).status).toBe(401);
+    const exported = (await (await fetch(`${base}/privacy/export`, { headers: as(id) })).json()) as { data: { member: { name: string } }; consent: Array<{ purpose: string }>; accessLog: Array<{ purpose: string }>; request: { due: string } };
+    expect(exported.data.member.name).toBe('Dee');
+    expect(exported.consent.map((c) => c.purpose)).toEqual(['membership']);
+    expect(exported.accessLog.map((r) => r.purpose)).toContain('service.registration');
+    // Due one month after receipt (GDPR Art. 12(3); OpenInfra: "within one month").
+    const due = new Date(exported.request.due);
+    const monthLater = new Date();
+    monthLater.setUTCMonth(monthLater.getUTCMonth() + 1);
+    expect(Math.abs(due.getTime() - monthLater.getTime())).toBeLessThan(60_000);
+    // A body naming another subject is refused; the export is always the caller's own.
+    expect((await json('POST', '/privacy/objection', { purpose: 'diagnostics', subject: other.id }, as(id))).status).toBe(400);
+    const log = (await (await fetch(`${base}/privacy/access-log`, { headers: as(other.id) })).json()) as { records: Array<{ purpose: string }> };
+    expect(log.records.length).toBeGreaterThan(0);
+    expect(JSON.stringify(log)).not.toContain('membership');
+
+    const erased = await json('POST', '/privacy/erasure', undefined, as(id));
+    expect(erased.status).toBe(200);
+    expect(((await erased.json()) as { kept: string[] }).kept).toEqual(['email', 'id', 'name']);
+    // Gone from the directory; only the "deleted members" record remains.
+    const dir = (await (await fetch(`${base}/members/directory`)).json()) as { members: Array<{ name: string }> };
+    expect(dir.members.map((m) => m.name)).not.toContain('Dee');
+    expect(await h.store.member(id)).toBeUndefined();
+    expect(await h.store.deletedMember(id)).toMatchObject({ id, name: 'Dee', email: 'dee@example.org' });
+  });
+
   it('keeps no full IP, no birthdate and no refused body in any log line', () => {
     const all = lines.join('\n');
-    for (const leaked of ['127.0.0.1', '198.51.100.23', '2009-02-01', '1990-04-01', '2015-01-01', 'Young Person', 'young@example.org']) {
+    for (const leaked of ['127.0.0.1', '198.51.100.23', '2009-02-01', '1990-04-01', '2015-01-01', '2014-05-05', 'Young Person', 'young@example.org', 'Kid Two', 'kid2@example.org']) {
       expect(all).not.toContain(leaked);
     }
   });
@@ -77,7 +120,7 @@ describe('openinfra-express reference app', () => {
     await h.kit.close();
     const records = auditRecords();
     const events = records.filter((r) => r['kind'] !== 'checkpoint');
-    expect(events.map((r) => [r['kind'], r['purpose'], r['decision'], r['reason']])).toEqual([
+    expect(events.slice(0, 10).map((r) => [r['kind'], r['purpose'], r['decision'], r['reason']])).toEqual([
       ['access', 'diagnostics', 'allow', 'allowed'],
       ['age-gate', 'service.registration', 'deny', 'refused'],
       ['access', 'service.registration', 'allow', 'allowed'],
@@ -89,8 +132,21 @@ describe('openinfra-express reference app', () => {
       ['access', 'marketing.email', 'allow', 'allowed'],
       ['consent', 'marketing.email', undefined, undefined],
     ]);
+    // The rights requests: received and completed, each with its due date.
+    const rights = events.filter((r) => r['kind'] === 'rights').map((r) => r['attributes'] as Record<string, string>);
+    expect(rights.map((a) => [a['right'], a['status']])).toEqual([
+      ['portability', 'received'], ['portability', 'completed'],
+      ['access', 'received'], ['access', 'completed'],
+      ['erasure', 'received'], ['erasure', 'completed'],
+    ]);
+    for (const a of rights) expect(a['due']).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const verified = await verifyAuditTrail(h.auditDir, { publicKeys: [readFileSync(h.publicKeyPath, 'utf8')] });
+    expect(verified).toMatchObject({ ok: true, signaturesChecked: true });
+    expect(verified.checkpoints).toBeGreaterThan(0);
     const text = JSON.stringify(records);
-    for (const leaked of ['Ada', 'ada@example.org', '1990-04-01', '127.0.0.1', '198.51.100']) expect(text).not.toContain(leaked);
+    for (const leaked of ['Ada', 'ada@example.org', 'Dee', 'dee@example.org', 'Tess', 'Kid Two', 'kid2@example.org', '2014-05-05', '1990-04-01', '127.0.0.1', '198.51.100']) expect(text).not.toContain(leaked);
+    // The two refusals at the survey and question gates are recorded, without the submission.
+    expect(events.filter((r) => r['kind'] === 'age-gate' && (r['purpose'] === 'surveys' || r['purpose'] === 'customer-care')).map((r) => r['reason'])).toEqual(['refused', 'refused']);
     expect(records.some((r) => r['kind'] === 'checkpoint')).toBe(true);
   });
 });

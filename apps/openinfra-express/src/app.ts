@@ -8,9 +8,9 @@ import type { Server } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { createFileAuditSink, createPurposekit, openinfra } from '@purposekit/core';
-import type { Purposekit } from '@purposekit/core';
-import { createPrivacy } from '@purposekit/express';
+import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openinfra } from '@purposekit/core';
+import type { ConsentManager, Purposekit } from '@purposekit/core';
+import { createPrivacy, createRightsRouter } from '@purposekit/express';
 import { ensureKeys } from './keys';
 import { OpenInfraStore } from './store';
 import type { Member } from './store';
@@ -18,6 +18,7 @@ import type { Member } from './store';
 export interface OpenInfraApp {
   app: express.Express;
   kit: Purposekit;
+  consent: ConsentManager;
   store: OpenInfraStore;
   /** Where the audit trail is written, and the key that verifies it. */
   auditDir: string;
@@ -40,14 +41,22 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     checkpointEvery: openinfra.audit.checkpointEvery,
     checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
   });
+  const consentStore = createFileConsentStore({ path: `${dataDir}/consent.jsonl` });
   const kit = createPurposekit({
     policy: openinfra,
     audit,
+    consentStore,
     subjectKey: { id: 'subj-1', secret: keys.subjectSecret },
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
   });
   const privacy = createPrivacy(kit, { onWarning: (message, code) => logger.warn({ code }, message) });
+  const consent = createConsentManager(kit);
   const store = await OpenInfraStore.open(dataDir);
+  /** Demo authentication: the member id returned at registration, as a bearer token. */
+  const memberOf = (req: Request): string | undefined => {
+    const m = /^Bearer ([0-9a-f-]{36})$/.exec(req.headers.authorization ?? '');
+    return m?.[1];
+  };
 
   const app = express();
   app.set('trust proxy', options.trustProxy ?? 'loopback');
@@ -71,7 +80,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     res.json({
       app: 'openinfra-express',
       policy: `${openinfra.id}@${openinfra.version}`,
-      routes: ['GET /status', 'POST /members', 'GET /members/directory', 'POST /newsletter', 'DELETE /newsletter/:id', 'DELETE /members/:id'],
+      routes: ['GET /status', 'POST /members', 'GET /members/directory', 'POST /newsletter', 'DELETE /newsletter/:id', 'POST /surveys', 'POST /questions', 'GET /privacy/access-log', 'GET /privacy/export', 'POST /privacy/erasure', 'POST /privacy/restriction', 'POST /privacy/objection', 'POST /privacy/consent'],
     });
   });
 
@@ -102,8 +111,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     await store.addMember(member);
     if (inDirectory) {
       // "if you elect to be included in our Individual Member Directory": explicit consent.
-      await kit.consentStore.setConsent({ subject: id, purpose: 'membership', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
-      await kit.record('consent', req.privacy, { subject: id, purpose: 'membership', attributes: { state: 'given', type: 'explicit', source: 'form' } });
+      await consent.give(id, 'membership', { source: 'form', type: 'explicit' });
     }
     res.status(201).json({ id });
   }));
@@ -129,35 +137,81 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     }
     const id = randomUUID();
     req.privacy!.setSubject(id);
-    await kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: new Date().toISOString() });
-    await kit.record('consent', req.privacy, { subject: id, purpose: 'marketing.email', attributes: { state: 'given', type: 'explicit', source: 'form' } });
+    await consent.give(id, 'marketing.email', { source: 'form', type: 'explicit' });
     await req.privacy!.access({ data: ['name', 'email'], action: 'collect' });
     await store.addSubscriber({ id, name, email });
     res.status(201).json({ id });
   }));
 
+  // Surveys: "If you choose to participate in such a survey, you will be asked to submit
+  // personal data such as your name, email address, and location." Consent, 13+.
+  app.post('/surveys', privacy.purpose('surveys'), privacy.ageGate('any-collection'), wrap(async (req, res) => {
+    const b = req.body as Record<string, unknown>;
+    const name = str(b['name']);
+    const email = str(b['email']);
+    const text = str(b['answer'], 2000);
+    if (!name || !email || !text) {
+      res.status(400).json({ error: { code: 'APP_INVALID_SURVEY', message: 'name, email and answer are required.' } });
+      return;
+    }
+    const id = randomUUID();
+    req.privacy!.setSubject(id);
+    await consent.give(id, 'surveys', { source: 'form', type: 'explicit' });
+    await req.privacy!.access({ data: ['name', 'email', 'location', 'content'], action: 'collect' });
+    const location = str(b['location']);
+    await store.addSubmission({ id, kind: 'survey', name, email, text, ...(location ? { location } : {}), at: new Date().toISOString() });
+    res.status(201).json({ id });
+  }));
+
+  // Questions: "via our site to submit a question ... we will collect your name and email
+  // address." Legitimate interests, 13+.
+  app.post('/questions', privacy.purpose('customer-care'), privacy.ageGate('any-collection'), wrap(async (req, res) => {
+    const b = req.body as Record<string, unknown>;
+    const name = str(b['name']);
+    const email = str(b['email']);
+    const text = str(b['question'], 2000);
+    if (!name || !email || !text) {
+      res.status(400).json({ error: { code: 'APP_INVALID_QUESTION', message: 'name, email and question are required.' } });
+      return;
+    }
+    const id = randomUUID();
+    req.privacy!.setSubject(id);
+    await req.privacy!.access({ data: ['name', 'email', 'content'], action: 'collect' });
+    await store.addSubmission({ id, kind: 'question', name, email, text, at: new Date().toISOString() });
+    res.status(201).json({ id });
+  }));
+
   // Withdrawal: takes effect on the next decision; earlier processing stays lawful.
   app.delete('/newsletter/:id', privacy.purpose('marketing.email'), wrap(async (req, res) => {
+    // The id is the subscription token returned at sign-up (the unsubscribe link's secret).
     const id = String(req.params['id']);
-    await kit.consentStore.setConsent({ subject: id, purpose: 'marketing.email', state: 'withdrawn', type: 'explicit', source: 'api', policyVersion: openinfra.version, at: new Date().toISOString() });
-    await kit.record('consent', req.privacy, { subject: id, purpose: 'marketing.email', attributes: { state: 'withdrawn', source: 'api' } });
+    if (!/^[0-9a-f-]{36}$/.test(id)) {
+      res.status(404).json({ error: { code: 'APP_NOT_FOUND', message: 'No such subscription.' } });
+      return;
+    }
+    await consent.withdraw(id, 'marketing.email', { source: 'api' });
     res.status(204).end();
   }));
 
-  // Erasure that keeps the minimal "deleted members" record the policy describes.
-  app.delete('/members/:id', privacy.purpose('rights-fulfilment'), wrap(async (req, res) => {
-    const id = String(req.params['id']);
-    const m = await store.member(id);
-    if (m === undefined) {
-      res.status(404).json({ error: { code: 'APP_NOT_FOUND', message: 'No such member.' } });
-      return;
-    }
-    req.privacy!.setSubject(id);
-    await req.privacy!.access({ data: ['name', 'email', 'username'], action: 'update' });
-    await store.eraseMember(id, new Date().toISOString());
-    await kit.record('rights', req.privacy, { subject: id, attributes: { right: 'erasure', status: 'completed', keptRecord: 'deleted-members' } });
-    res.status(204).end();
-  }));
+  // The GDPR rights, for the authenticated member, under /privacy (answered within one
+  // month: each request is recorded with its due date). Erasure keeps the minimal "deleted
+  // members" record the policy describes: "we may retain your name, email and OpenStackID".
+  app.use(
+    privacy.purpose('rights-fulfilment'),
+    createRightsRouter(kit, {
+      getSubject: memberOf,
+      exporter: async (subject) => {
+        const m = await store.member(subject);
+        return m === undefined ? null : { member: m };
+      },
+      erasureRecord: async (subject): Promise<Record<string, string>> => {
+        const kept = await store.keepDeletedRecord(subject, new Date().toISOString());
+        return kept === undefined ? {} : { id: kept.id, name: kept.name, email: kept.email };
+      },
+      eraser: (subject) => store.eraseMember(subject),
+      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries.map((e) => ({ ...e, subject: pseudonym })),
+    }),
+  );
 
   app.use(privacy.errorHandler());
   // Last resort: an app error never echoes its message (it could hold a value).
@@ -169,12 +223,14 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   return {
     app,
     kit,
+    consent,
     store,
     auditDir,
     publicKeyPath: keys.publicKeyPath,
     close: async () => {
       await store.close();
       await kit.close();
+      await consentStore.close();
     },
   };
 }

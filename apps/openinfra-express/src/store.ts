@@ -1,0 +1,117 @@
+/**
+ * The app's own data, in an embedded store (@seald-io/nedb: file-persisted, no server).
+ * A member's date of birth is never stored: the age gate only checks it.
+ */
+import { join } from 'node:path';
+import Datastore from '@seald-io/nedb';
+
+export interface Member {
+  id: string;
+  name: string;
+  email: string;
+  employer?: string;
+  location?: string;
+  profession?: string;
+  /** Opted in to the Individual Member Directory. */
+  inDirectory: boolean;
+  joinedAt: string;
+}
+
+/** OpenInfra's "deleted members" record: name, email and id, used only to prove the erasure. */
+export interface DeletedMember {
+  id: string;
+  name: string;
+  email: string;
+  erasedAt: string;
+}
+
+export interface Subscriber {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** A survey answer or a question: what the person chose to submit. */
+export interface Submission {
+  id: string;
+  kind: 'survey' | 'question';
+  name: string;
+  email: string;
+  text: string;
+  location?: string;
+  at: string;
+}
+
+export class OpenInfraStore {
+  readonly #members: Datastore<Member>;
+  readonly #deleted: Datastore<DeletedMember>;
+  readonly #subscribers: Datastore<Subscriber>;
+  readonly #submissions: Datastore<Submission>;
+
+  private constructor(dir: string) {
+    this.#members = new Datastore<Member>({ filename: join(dir, 'members.db') });
+    this.#deleted = new Datastore<DeletedMember>({ filename: join(dir, 'deleted-members.db') });
+    this.#subscribers = new Datastore<Subscriber>({ filename: join(dir, 'subscribers.db') });
+    this.#submissions = new Datastore<Submission>({ filename: join(dir, 'submissions.db') });
+  }
+
+  static async open(dir: string): Promise<OpenInfraStore> {
+    const s = new OpenInfraStore(dir);
+    await Promise.all([s.#members.loadDatabaseAsync(), s.#deleted.loadDatabaseAsync(), s.#subscribers.loadDatabaseAsync(), s.#submissions.loadDatabaseAsync()]);
+    await s.#members.ensureIndexAsync({ fieldName: 'id', unique: true });
+    return s;
+  }
+
+  async addMember(m: Member): Promise<void> {
+    await this.#members.insertAsync(m);
+  }
+
+  async member(id: string): Promise<Member | undefined> {
+    return (await this.#members.findOneAsync({ id })) ?? undefined;
+  }
+
+  async directory(): Promise<Member[]> {
+    return this.#members.findAsync({ inDirectory: true }).sort({ joinedAt: 1 });
+  }
+
+  async countMembers(): Promise<number> {
+    return this.#members.countAsync({});
+  }
+
+  /** Keeps the minimal "deleted members" record the policy describes (before the erasure). */
+  async keepDeletedRecord(id: string, erasedAt: string): Promise<DeletedMember | undefined> {
+    const m = await this.member(id);
+    if (m === undefined) return undefined;
+    const record: DeletedMember = { id: m.id, name: m.name, email: m.email, erasedAt };
+    await this.#deleted.insertAsync(record);
+    return record;
+  }
+
+  /** Erases a member and everything the app holds about them. */
+  async eraseMember(id: string): Promise<void> {
+    await this.#members.removeAsync({ id }, {});
+    await this.#subscribers.removeAsync({ id }, { multi: true });
+    // The erased rows must not survive in the append-only data files.
+    await Promise.all([this.#members.compactDatafileAsync(), this.#subscribers.compactDatafileAsync()]);
+  }
+
+  async deletedMember(id: string): Promise<DeletedMember | undefined> {
+    return (await this.#deleted.findOneAsync({ id })) ?? undefined;
+  }
+
+  async addSubscriber(s: Subscriber): Promise<void> {
+    await this.#subscribers.insertAsync(s);
+  }
+
+  async addSubmission(s: Submission): Promise<void> {
+    await this.#submissions.insertAsync(s);
+  }
+
+  async countSubmissions(kind: Submission['kind']): Promise<number> {
+    return this.#submissions.countAsync({ kind });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#members.compactDatafileAsync(), this.#subscribers.compactDatafileAsync(), this.#deleted.compactDatafileAsync(), this.#submissions.compactDatafileAsync()]);
+  }
+}
