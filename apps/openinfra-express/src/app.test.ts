@@ -107,6 +107,7 @@ describe('openinfra-express reference app', () => {
     expect(dir.members.map((m) => m.name)).not.toContain('Dee');
     expect(await h.store.member(id)).toBeUndefined();
     expect(await h.store.deletedMember(id)).toMatchObject({ id, name: 'Dee', email: 'dee@example.org' });
+    expect(logFor('/privacy/erasure', 'POST')[0]).toMatchObject({ purpose: 'rights-fulfilment', basis: 'legal-obligation', status: 200 });
   });
 
   it('keeps no full IP, no birthdate and no refused body in any log line', () => {

@@ -66,7 +66,9 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      logger.info({ ...req.privacy!.logFields(), method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      // originalUrl: routers strip their mount prefix from req.path; the query string is never logged.
+      const path = req.originalUrl.split('?', 1)[0];
+      logger.info({ ...req.privacy!.logFields(), method: req.method, path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     });
     next();
   });
