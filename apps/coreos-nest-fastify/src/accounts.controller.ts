@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post, Req } from '@nestjs/common';
 import { requirePrivacyContext } from '@purposekit/core';
 import { Purpose } from '@purposekit/nestjs';
 import { APP_SERVICES, appError, bodyObject, requireSubject, str } from './http';
@@ -22,7 +22,9 @@ export class AccountsController {
       routes: [
         'POST /signup',
         'GET /account',
-        'DELETE /account',
+        'POST /privacy/erasure',
+        'POST /privacy/consent',
+        'POST /privacy/objection',
         'GET /inbox',
         'POST /analytics/events',
         'POST /analytics/opt-out',
@@ -65,31 +67,6 @@ export class AccountsController {
     await p.access({ data: ['name', 'email'], action: 'read' });
     const a = await store.account(subject);
     return { account: a };
-  }
-
-  // "If you wish to delete your account, please email us": here, the authenticated
-  // account holder asks by request. "Note that we may retain certain information as
-  // required by law": only the ErasureRecord (id, sign-up date, erasure date) is kept, for
-  // legal-compliance; name, email, the emails sent and their opens are erased.
-  @Purpose('account-management')
-  @Delete('account')
-  @HttpCode(200)
-  async deleteAccount(@Req() req: AppRequest): Promise<unknown> {
-    const { kit, store } = this.services;
-    const subject = await requireSubject(store, req);
-    const p = requirePrivacyContext();
-    p.setSubject(subject);
-    await p.access({ data: ['name', 'email'], action: 'delete' });
-    const kept = await store.eraseAccount(subject, new Date().toISOString());
-    if (kept === undefined) throw appError(404, 'APP_NOT_FOUND', 'No such account.');
-    const keptFields = Object.keys(kept).sort();
-    await kit.record('rights', p, {
-      subject,
-      data: ['name', 'email'],
-      action: 'delete',
-      attributes: { right: 'erasure', status: 'completed', kept: keptFields.join(','), keptFor: 'legal-compliance' },
-    });
-    return { erased: true, kept: keptFields, keptFor: 'legal-compliance' };
   }
 
   // Stand-in for the account holder's mail client: the messages sent to them, each with

@@ -17,11 +17,12 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { coreos, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit } from '@purposekit/core';
 import type { ConsentManager, Purposekit } from '@purposekit/core';
-import { PrivacyModule } from '@purposekit/nestjs';
+import { PrivacyModule, PrivacyRightsModule } from '@purposekit/nestjs';
 import { AccountsController } from './accounts.controller';
 import { AnalyticsController } from './analytics.controller';
 import { EmailController } from './email.controller';
-import { APP_SERVICES } from './http';
+import { APP_SERVICES, subjectOf } from './http';
+import type { AppRequest } from './http';
 import type { AppServices } from './http';
 import { ensureKeys } from './keys';
 import { CoreOsStore } from './store';
@@ -82,7 +83,22 @@ export async function createApp(options: CoreOsAppOptions): Promise<CoreOsApp> {
 
   const root: DynamicModule = {
     module: CoreOsModule,
-    imports: [PrivacyModule.forRoot({ kit, onWarning })],
+    imports: [
+      PrivacyModule.forRoot({ kit, onWarning }),
+      // The rights the policy honours (erasure, withdraw-consent, objection) under /privacy,
+      // served by the core's rights handler. Account deletion on request is POST
+      // /privacy/erasure: "we may retain certain information as required by law", so the
+      // erasure record (account id, sign-up and erasure dates: no name, no email) is
+      // stored first, for legal-compliance, and only its field names reach the trail.
+      PrivacyRightsModule.forRoot<AppRequest>({
+        getSubject: (req) => subjectOf(store, req),
+        erasureRecord: async (subject) => {
+          const kept = await store.keepErasureRecord(subject, new Date().toISOString());
+          return kept === undefined ? {} : { ...kept };
+        },
+        eraser: (subject) => store.eraseAccount(subject),
+      }),
+    ],
     controllers: [AccountsController, AnalyticsController, EmailController],
     providers: [{ provide: APP_SERVICES, useValue: services }],
   };

@@ -62,16 +62,25 @@ function withoutId<T extends object>(doc: T): T {
   return rest as T;
 }
 
+/** An account as stored: with its sign-up order, which never leaves the store. */
+type StoredAccount = Account & { seq: number };
+
+function account(doc: StoredAccount): Account {
+  const { _id: _ignored, seq: _seq, ...rest } = doc as StoredAccount & { _id?: string };
+  return rest;
+}
+
 export class CoreOsStore {
-  readonly #accounts: Datastore<Account>;
+  readonly #accounts: Datastore<StoredAccount>;
   readonly #erased: Datastore<ErasureRecord>;
   readonly #events: Datastore<AnalyticsEvent>;
   readonly #outbox: Datastore<OutboxMessage>;
   readonly #opens: Datastore<EmailOpen>;
   #seq = 0;
+  #accountSeq = 0;
 
   private constructor(dir: string) {
-    this.#accounts = new Datastore<Account>({ filename: join(dir, 'accounts.db') });
+    this.#accounts = new Datastore<StoredAccount>({ filename: join(dir, 'accounts.db') });
     this.#erased = new Datastore<ErasureRecord>({ filename: join(dir, 'erased-accounts.db') });
     this.#events = new Datastore<AnalyticsEvent>({ filename: join(dir, 'analytics-events.db') });
     this.#outbox = new Datastore<OutboxMessage>({ filename: join(dir, 'outbox.db') });
@@ -86,21 +95,23 @@ export class CoreOsStore {
     await s.#events.ensureIndexAsync({ fieldName: 'visitor' });
     const last = await s.#outbox.findAsync({}).sort({ seq: -1 }).limit(1);
     s.#seq = last[0]?.seq ?? 0;
+    const newest = await s.#accounts.findAsync({}).sort({ seq: -1 }).limit(1);
+    s.#accountSeq = newest[0]?.seq ?? 0;
     return s;
   }
 
   async addAccount(a: Account): Promise<void> {
-    await this.#accounts.insertAsync(a);
+    await this.#accounts.insertAsync({ ...a, seq: ++this.#accountSeq });
   }
 
   async account(id: string): Promise<Account | undefined> {
     const doc = await this.#accounts.findOneAsync({ id });
-    return doc === null ? undefined : withoutId(doc);
+    return doc === null ? undefined : account(doc);
   }
 
   /** Every account, oldest first (the recipients of a mailing). */
   async accounts(): Promise<Account[]> {
-    return (await this.#accounts.findAsync({}).sort({ createdAt: 1 })).map(withoutId);
+    return (await this.#accounts.findAsync({}).sort({ seq: 1 })).map(account);
   }
 
   async countAccounts(): Promise<number> {
@@ -108,20 +119,26 @@ export class CoreOsStore {
   }
 
   /**
-   * Deletes an account and everything tied to it (its emails, their opens), keeping only
-   * the {@link ErasureRecord}; compacts so that no erased row survives in nedb's append log.
-   * Resolves to the kept record, or undefined for an unknown account.
+   * Stores the {@link ErasureRecord} of an account about to be erased (the rights
+   * handler calls this before the eraser). Resolves to it, or undefined for an unknown account.
    */
-  async eraseAccount(id: string, erasedAt: string): Promise<ErasureRecord | undefined> {
+  async keepErasureRecord(id: string, erasedAt: string): Promise<ErasureRecord | undefined> {
     const a = await this.account(id);
     if (a === undefined) return undefined;
     const kept: ErasureRecord = { id: a.id, createdAt: a.createdAt, erasedAt };
     await this.#erased.insertAsync(kept);
+    return kept;
+  }
+
+  /**
+   * Deletes an account and everything tied to it (the emails sent to it, their opens);
+   * compacts so that no erased row survives in nedb's append-only data files.
+   */
+  async eraseAccount(id: string): Promise<void> {
     await this.#accounts.removeAsync({ id }, { multi: true });
     await this.#outbox.removeAsync({ subject: id }, { multi: true });
     await this.#opens.removeAsync({ subject: id }, { multi: true });
     await Promise.all([this.#accounts.compactDatafileAsync(), this.#outbox.compactDatafileAsync(), this.#opens.compactDatafileAsync()]);
-    return kept;
   }
 
   async erasureRecord(id: string): Promise<ErasureRecord | undefined> {
