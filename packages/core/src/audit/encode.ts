@@ -37,9 +37,27 @@ export function canonicalJson(value: unknown): string {
 
 const q = JSON.stringify;
 
+// JSON forms of the values that repeat on almost every record (kind, actor, action,
+// categories, purpose, basis, decision, reason, policy): a Map hit is cheaper than
+// JSON.stringify. Per-record values (requestId, subject) bypass it.
+const QUOTED = new Map<string, string>();
+const QUOTED_MAX = 2048;
+
+function qc(s: string): string {
+  let out = QUOTED.get(s);
+  if (out === undefined) {
+    out = q(s);
+    if (s.length <= 64) {
+      if (QUOTED.size >= QUOTED_MAX) QUOTED.clear();
+      QUOTED.set(s, out);
+    }
+  }
+  return out;
+}
+
 function stringArray(items: readonly string[]): string {
   let out = '[';
-  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + q(items[i]);
+  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + qc(items[i]!);
   return `${out}]`;
 }
 
@@ -52,15 +70,15 @@ export function encodeEventParts(event: AuditEventInput, seq: number, ts: string
   // Member order is RFC 8785's (UTF-16 code units): action actor attributes basis data
   // decision | hash | kind policy prev purpose reason recipient requestId seq subject ts v.
   let before = '';
-  if (event.action !== undefined) before += `,"action":${q(event.action)}`;
-  if (event.actor !== undefined) before += `,"actor":${q(event.actor)}`;
+  if (event.action !== undefined) before += `,"action":${qc(event.action)}`;
+  if (event.actor !== undefined) before += `,"actor":${qc(event.actor)}`;
   if (event.attributes !== undefined) before += `,"attributes":${canonicalJson(event.attributes)}`;
-  if (event.basis !== undefined) before += `,"basis":${q(event.basis)}`;
+  if (event.basis !== undefined) before += `,"basis":${qc(event.basis)}`;
   if (event.data !== undefined) before += `,"data":${stringArray(event.data)}`;
-  if (event.decision !== undefined) before += `,"decision":${q(event.decision)}`;
-  let after = `,"kind":${q(event.kind)},"policy":{"id":${q(event.policy.id)},"version":${q(event.policy.version)}},"prev":"${prev}"`;
-  if (event.purpose !== undefined) after += `,"purpose":${q(event.purpose)}`;
-  if (event.reason !== undefined) after += `,"reason":${q(event.reason)}`;
+  if (event.decision !== undefined) before += `,"decision":${qc(event.decision)}`;
+  let after = `,"kind":${qc(event.kind)},"policy":{"id":${qc(event.policy.id)},"version":${qc(event.policy.version)}},"prev":"${prev}"`;
+  if (event.purpose !== undefined) after += `,"purpose":${qc(event.purpose)}`;
+  if (event.reason !== undefined) after += `,"reason":${qc(event.reason)}`;
   if (event.recipient !== undefined) after += `,"recipient":${q(event.recipient)}`;
   if (event.requestId !== undefined) after += `,"requestId":${q(event.requestId)}`;
   after += `,"seq":${seq}`;

@@ -28,8 +28,17 @@ function reject(field: string, rule: string, hint: string): never {
   });
 }
 
+// Strings that passed every check and hold nothing date-like, so that no later clock can
+// change their verdict. Actors, purposes, bases, actions and categories repeat on almost
+// every record: this turns ≈ 1.5 µs of regex work per event into a few Set lookups.
+const PASSED = new Set<string>();
+const PASSED_MAX = 4096;
+const CACHEABLE_LENGTH = 64; // the shortest limit of any field, so a hit is valid for all
+const DATE_LIKE = /\d[-/.]\d/;
+
 function checkString(field: string, value: unknown, max: number, now: number, dates: boolean): void {
   if (typeof value !== 'string') reject(field, 'type', 'must be a string');
+  if (PASSED.has(value)) return;
   if (value.length === 0) reject(field, 'empty', 'must not be empty');
   if (value.length > max) reject(field, 'too-long', `must be at most ${max} characters`);
   if (BAD_CHARS.test(value)) reject(field, 'bad-character', 'contains a control character or a lone surrogate');
@@ -37,6 +46,10 @@ function checkString(field: string, value: unknown, max: number, now: number, da
   if (containsEmailAddress(value)) reject(field, 'email-address', 'looks like it contains an email address; pass a pseudonym or an opaque id');
   if (dates && containsPossibleBirthDate(value, now)) {
     reject(field, 'date-of-birth', 'contains a past date without a time of day, which could be a date of birth; use a full ISO timestamp');
+  }
+  if (value.length <= CACHEABLE_LENGTH && !DATE_LIKE.test(value)) {
+    if (PASSED.size >= PASSED_MAX) PASSED.clear();
+    PASSED.add(value);
   }
 }
 
