@@ -5,7 +5,10 @@ const path = require('node:path');
 
 /**
  * @param {string} dir the project's folder (pass __dirname)
- * @param {{ decorators?: boolean }} [options] decorators: legacy decorators + metadata (NestJS only)
+ * @param {{ decorators?: boolean, nest?: boolean }} [options]
+ *   decorators: legacy decorators + metadata (NestJS packages only);
+ *   nest: NestJS 12 ships ESM only and Jest's CommonJS loader cannot load it, so @swc/jest
+ *   turns node_modules/@nestjs (and nothing else in node_modules) into CommonJS.
  */
 function createJestConfig(dir, options = {}) {
   const swc = {
@@ -17,6 +20,15 @@ function createJestConfig(dir, options = {}) {
     module: { type: 'commonjs' },
     sourceMaps: 'inline',
   };
+  const nest = options.nest
+    ? {
+        transform: {
+          '^.+\\.ts$': ['@swc/jest', swc],
+          '^.+/node_modules/@nestjs/.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+        },
+        transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+      }
+    : {};
   return {
     displayName: path.basename(dir),
     rootDir: dir,
@@ -27,6 +39,7 @@ function createJestConfig(dir, options = {}) {
       '^@purposekit/(core|express|koa|nestjs|testing|cli)$': path.join(__dirname, 'packages/$1/src/index.ts'),
     },
     moduleFileExtensions: ['ts', 'js', 'json'],
+    ...nest,
   };
 }
 
