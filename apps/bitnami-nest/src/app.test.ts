@@ -1,0 +1,317 @@
+import 'reflect-metadata';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { bitnami, signalDisclosure, verifyAuditTrail } from '@purposekit/core';
+import { createApp, listen } from './app';
+import type { BitnamiApp } from './app';
+
+// Walks issue 7's row for apps/bitnami-nest over real HTTP, in order: each test builds on
+// the state the previous ones left (accounts, orders, subscriptions, the trail).
+
+const CARD = '4242424242424242';
+const CARD_AS_TYPED = '4242 4242 4242 4242';
+const ADULT_DOB = '1990-04-01';
+const CHILD_DOB = '2019-06-01'; // under 13 until 2032
+const CHILD = { name: 'Young Person', email: 'young@example.org', username: 'young' };
+
+let h: BitnamiApp;
+let base: string;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pk-bitnami-'));
+  const logger = pino(new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  h = await createApp({ dataDir, logger, trustProxy: 'loopback' });
+  const server = await listen(h.app, 0);
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await h?.close().catch(() => undefined);
+});
+
+interface Reply {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+async function call(method: string, path: string, options: { body?: unknown; as?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.as !== undefined ? { authorization: `Bearer ${options.as}` } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
+}
+
+const requestLines = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'request');
+const logFor = (method: string, path: string) => requestLines().filter((l) => l['path'] === path && l['method'] === method);
+
+function trail(): Array<Record<string, any>> {
+  return readdirSync(h.auditDir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .flatMap((f) => readFileSync(join(h.auditDir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>));
+}
+const events = () => trail().filter((r) => r['kind'] !== 'checkpoint');
+
+const REFUSED = { error: { code: 'PURPOSEKIT_ERR_AGE_GATE_REFUSED', message: 'Sorry, we cannot accept this submission.' } };
+
+let ada: string; // an adult customer
+let bo: string; // a second customer who keeps the newsletter
+let visitor: string; // a newsletter subscriber without an account
+let order: string;
+
+describe('bitnami-nest reference app', () => {
+  it('tags each request with its purpose and basis in the log line, with a truncated IP only', async () => {
+    const r = await call('GET', '/', { headers: { 'x-forwarded-for': '198.51.100.23' } });
+    expect(r).toMatchObject({ status: 200, body: { app: 'bitnami-nest', policy: 'bitnami@2010-08-08' } });
+    expect(logFor('GET', '/')).toEqual([
+      expect.objectContaining({ purpose: 'service.provision', basis: 'legitimate-interests', policy: 'bitnami@2010-08-08', ip: '198.51.100.0', method: 'GET', path: '/', status: 200, requestId: expect.any(String) }),
+    ]);
+  });
+
+  describe('COPPA: 13+ for everything that collects personal data', () => {
+    it.each([
+      ['POST', '/accounts', { ...CHILD, dateOfBirth: CHILD_DOB }],
+      ['POST', '/newsletter', { email: CHILD.email, name: CHILD.name, dateOfBirth: CHILD_DOB }],
+    ])('%s %s from an under-13: refused neutrally, with the lockout, nothing kept', async (method, path, body) => {
+      const r = await call(method, path, { body });
+      expect(r.status).toBe(403);
+      expect(r.body).toEqual(REFUSED);
+      expect(r.headers.get('set-cookie')).toMatch(/HttpOnly/);
+      expect(await h.store.accounts()).toEqual([]);
+      expect(await h.store.subscribers()).toEqual([]);
+    });
+
+    it('the lockout cookie refuses the same browser\'s second try with another date', async () => {
+      const first = await call('POST', '/accounts', { body: { ...CHILD, dateOfBirth: CHILD_DOB } });
+      const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+      const again = await call('POST', '/accounts', { body: { ...CHILD, dateOfBirth: ADULT_DOB }, headers: { cookie } });
+      expect(again).toMatchObject({ status: 403, body: REFUSED });
+      expect(await h.store.accounts()).toEqual([]);
+    });
+
+    it('a submission without a date of birth is not accepted either', async () => {
+      const r = await call('POST', '/accounts', { body: { name: 'Ada', email: 'ada@example.org', username: 'ada' } });
+      expect(r).toMatchObject({ status: 400, body: { error: { code: 'PURPOSEKIT_ERR_DOB_MISSING' } } });
+      expect(await h.store.accounts()).toEqual([]);
+    });
+
+    it('13 and older: the account is created, without its date of birth', async () => {
+      const a = await call('POST', '/accounts', { body: { name: 'Ada Lovelace', email: 'ada@example.org', username: 'ada', dateOfBirth: ADULT_DOB } });
+      expect(a.status).toBe(201);
+      ada = a.body.id;
+      const b = await call('POST', '/accounts', { body: { name: 'Bo Brown', email: 'bo@example.org', username: 'bo', dateOfBirth: '2000-02-29' } });
+      expect(b.status).toBe(201);
+      bo = b.body.id;
+      expect((await h.store.accounts()).map((x) => [x.id, x.username])).toEqual([
+        [ada, 'ada'],
+        [bo, 'bo'],
+      ]);
+      expect(JSON.stringify(await h.store.accounts())).not.toMatch(/dateOfBirth|1990-04-01|2000-02-29/);
+      expect(logFor('POST', '/accounts').at(-1)).toMatchObject({ purpose: 'service.registration', basis: 'contract', status: 201 });
+    });
+
+    it('an under-13 order is refused like any other submission', async () => {
+      const r = await call('POST', '/orders', { as: ada, body: { product: 'Stacksmith', card: { number: CARD }, dateOfBirth: CHILD_DOB } });
+      expect(r).toMatchObject({ status: 403, body: REFUSED });
+      expect(await h.store.ordersOf(ada)).toEqual([]);
+    });
+  });
+
+  describe('orders under a contract; the card only for billing', () => {
+    it('POST /orders: order data under order-fulfilment, the card only under payment, to the payment gateway; only a token and the last 4 kept', async () => {
+      const r = await call('POST', '/orders', { as: ada, body: { product: 'Stacksmith', quantity: 2, card: { number: CARD_AS_TYPED }, dateOfBirth: ADULT_DOB } });
+      expect(r.status).toBe(201);
+      expect(r.body).toEqual({ id: expect.any(String), product: 'Stacksmith', quantity: 2, cardLast4: '4242', placedAt: expect.any(String) });
+      order = r.body.id;
+      const stored = await h.store.order(order);
+      expect(stored).toMatchObject({ account: ada, cardLast4: '4242', cardToken: expect.stringMatching(/^tok_[0-9a-f]{24}$/) });
+      expect(JSON.stringify(stored)).not.toContain(CARD);
+      const log = logFor('POST', '/orders').at(-1)!;
+      expect(log).toMatchObject({ purpose: 'order-fulfilment', basis: 'contract', status: 201 });
+      // Both decisions of this request, linked by its request id.
+      const mine = events().filter((e) => e['requestId'] === log['requestId']);
+      expect(mine.map((e) => [e['kind'], e['purpose'], e['basis'], e['data'], e['action'], e['recipient'], e['actor'], e['decision']])).toEqual([
+        ['access', 'order-fulfilment', 'contract', ['order-history'], 'collect', undefined, 'service', 'allow'],
+        ['access', 'payment', 'contract', ['payment'], 'share', 'payment-gateway', 'billing', 'allow'],
+      ]);
+    });
+
+    it('GET /orders shows the customer their orders with the last 4 digits only', async () => {
+      const r = await call('GET', '/orders', { as: ada });
+      expect(r).toMatchObject({ status: 200, body: { orders: [{ id: order, product: 'Stacksmith', quantity: 2, cardLast4: '4242' }] } });
+      expect(JSON.stringify(r.body)).not.toMatch(/tok_|4242424242424242/);
+    });
+
+    it.each([
+      ['no bearer token', undefined, { product: 'X', card: { number: CARD }, dateOfBirth: ADULT_DOB }, 401, 'APP_UNAUTHENTICATED'],
+      ['a card number that fails the check', 'ada', { product: 'X', card: { number: '4242424242424241' }, dateOfBirth: ADULT_DOB }, 400, 'APP_INVALID_CARD'],
+      ['no product', 'ada', { card: { number: CARD }, dateOfBirth: ADULT_DOB }, 400, 'APP_INVALID_ORDER'],
+    ])('refused with %s, nothing recorded or kept, the number never echoed', async (_name, who, body, status, code) => {
+      const before = events().length;
+      const r = await call('POST', '/orders', { ...(who !== undefined ? { as: ada } : {}), body });
+      expect(r).toMatchObject({ status, body: { error: { code } } });
+      expect(JSON.stringify(r.body)).not.toMatch(/424242/);
+      expect(events().length).toBe(before);
+      expect(await h.store.ordersOf(ada)).toHaveLength(1);
+    });
+
+    it.each([
+      // [purpose the code runs under, what it tries, reason]
+      ['order-fulfilment', 'the gateway client (card data) outside billing', 'purpose-limitation'],
+      ['payment', 'card data to a recipient other than the gateway', 'recipient-not-allowed'],
+      ['notifications', 'card data to mail an order notice', 'purpose-limitation'],
+    ])('the policy refuses card data under %s (%s): %s, recorded', async (purpose, _what, reason) => {
+      const attempt = () =>
+        h.kit.runAs({ purpose, actor: 'test', subject: ada }, () =>
+          purpose === 'order-fulfilment' ? h.gateway.tokenize(CARD) : h.kit.access({ data: ['payment'], action: 'share', recipient: purpose === 'payment' ? 'analytics-vendor' : 'payment-gateway' }),
+        );
+      await expect(attempt()).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_ACCESS_DENIED', details: { reason } });
+      expect(events().at(-1)).toMatchObject({ kind: 'access', purpose, data: ['payment'], decision: 'deny', reason });
+    });
+  });
+
+  describe('newsletter (implied consent) with unsubscribe; order notices go on', () => {
+    it('a visitor subscribes (13+); the form is recorded as implied consent', async () => {
+      const r = await call('POST', '/newsletter', { body: { email: 'cy@example.org', name: 'Cy', dateOfBirth: ADULT_DOB } });
+      expect(r.status).toBe(201);
+      visitor = r.body.id;
+      expect(events().at(-1)).toMatchObject({ kind: 'consent', purpose: 'marketing.email', basis: 'consent', subject: h.kit.pseudonymizeSubject(visitor), attributes: { state: 'given', type: 'implied', source: 'form' } });
+    });
+
+    it('customers and subscribers get the newsletter until they opt out', async () => {
+      const r = await call('POST', '/newsletter/send');
+      expect(r).toMatchObject({ status: 200, body: { sent: [ada, bo, visitor], skipped: [] } });
+    });
+
+    it('POST /newsletter/unsubscribe records the withdrawal; the next send to Ada is denied (consent-withdrawn) while her order notice goes out', async () => {
+      const u = await call('POST', '/newsletter/unsubscribe', { as: ada });
+      expect(u).toMatchObject({ status: 200, body: { unsubscribed: true } });
+      expect(events().at(-1)).toMatchObject({ kind: 'consent', purpose: 'marketing.email', subject: h.kit.pseudonymizeSubject(ada), actor: 'data-subject', attributes: { state: 'withdrawn', type: 'implied', source: 'form' } });
+
+      const send = await call('POST', '/newsletter/send');
+      expect(send).toMatchObject({ status: 200, body: { sent: [bo, visitor], skipped: [{ id: ada, reason: 'consent-withdrawn' }] } });
+      expect(events().filter((e) => e['subject'] === h.kit.pseudonymizeSubject(ada) && e['purpose'] === 'marketing.email' && e['kind'] === 'access').at(-1)).toMatchObject({ decision: 'deny', reason: 'consent-withdrawn' });
+
+      const notice = await call('POST', `/orders/${order}/notify`);
+      expect(notice).toMatchObject({ status: 201, body: { sent: true } });
+      expect(events().at(-1)).toMatchObject({ kind: 'access', purpose: 'notifications', basis: 'contract', subject: h.kit.pseudonymizeSubject(ada), decision: 'allow' });
+      const toAda = (await h.store.outbox()).filter((o) => o.to === ada).map((o) => o.kind);
+      expect(toAda).toEqual(['newsletter', 'order-notice']);
+    });
+
+    it('a visitor who unsubscribes is removed from the list: the address is gone from the store', async () => {
+      expect((await call('POST', '/newsletter/unsubscribe', { as: visitor })).status).toBe(200);
+      expect(await h.store.subscribers()).toEqual([]);
+      await h.store.close(); // compaction, as on shutdown
+      expect(readFileSync(join(h.auditDir, '..', 'subscribers.db'), 'utf8')).not.toContain('cy@example.org');
+      expect((await call('POST', '/newsletter/unsubscribe', { as: visitor })).status).toBe(401);
+    });
+
+    it('the rights endpoints the policy honours: withdraw consent and object to the newsletter; others are not offered', async () => {
+      const w = await call('POST', '/privacy/objection', { as: bo, body: { purpose: 'marketing.email' } });
+      expect(w).toMatchObject({ status: 200, body: { request: { right: 'objection', status: 'completed' }, purpose: 'marketing.email', objected: true } });
+      const send = await call('POST', '/newsletter/send');
+      expect(send.body.skipped).toEqual([
+        { id: ada, reason: 'consent-withdrawn' },
+        { id: bo, reason: 'objection' },
+      ]);
+      expect(await call('GET', '/privacy/access-log', { as: bo })).toMatchObject({ status: 404, body: { error: { code: 'PURPOSEKIT_ERR_RIGHT_NOT_OFFERED' } } });
+      expect(await call('POST', '/privacy/consent', { body: { purpose: 'marketing.email', state: 'withdrawn' } })).toMatchObject({ status: 401 });
+    });
+  });
+
+  it('sharing customer data with a partner "for marketing" is denied by the policy and recorded as a deny; the handler never runs', async () => {
+    const r = await call('POST', '/partners/share', { body: { partner: 'acme-ads' } });
+    expect(r).toEqual({ status: 403, body: { error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', message: expect.any(String), reason: 'recipient-not-allowed' } }, headers: expect.anything() });
+    expect(r.body).not.toHaveProperty('shared');
+    expect(events().at(-1)).toMatchObject({ kind: 'access', purpose: 'marketing.email', data: ['name', 'email'], action: 'share', recipient: 'marketing-partner', decision: 'deny', reason: 'recipient-not-allowed' });
+    expect(logFor('POST', '/partners/share')[0]).toMatchObject({ purpose: 'marketing.email', basis: 'consent', status: 403 });
+  });
+
+  it.each([
+    ['with DNT: 1', { dnt: '1' }, true],
+    ['without DNT', {}, false],
+    ['with DNT: 0', { dnt: '0' }, false],
+  ] as const)('CalOPPA: GET /privacy/dnt %s states how DNT is treated and what the request sent', async (_name, headers, received) => {
+    const r = await call('GET', '/privacy/dnt', { headers });
+    expect(r).toMatchObject({ status: 200, body: { dnt: { received, statement: signalDisclosure(bitnami).dnt }, gpc: { received: false, statement: signalDisclosure(bitnami).gpc } } });
+    expect(logFor('GET', '/privacy/dnt').at(-1)).toMatchObject({ purpose: 'service.provision', status: 200 });
+  });
+
+  it('keeps no full IP, no birthdate, no card number and no refused body in any log line', () => {
+    expect(requestLines().length).toBeGreaterThan(20);
+    const all = lines.join('\n');
+    for (const leaked of ['127.0.0.1', '198.51.100.23', ADULT_DOB, CHILD_DOB, '2000-02-29', CARD, CARD_AS_TYPED, '4242', CHILD.name, CHILD.email, 'ada@example.org', 'cy@example.org', 'acme-ads']) {
+      expect(all).not.toContain(leaked);
+    }
+    for (const l of requestLines()) expect(String(l['path'])).not.toContain('?');
+  });
+
+  it('writes the expected records to the audit trail, in order, without personal values, and the trail verifies', async () => {
+    await h.close();
+    const records = trail();
+    const ev = records.filter((r) => r['kind'] !== 'checkpoint');
+    const A = h.kit.pseudonymizeSubject(ada);
+    const B = h.kit.pseudonymizeSubject(bo);
+    const V = h.kit.pseudonymizeSubject(visitor);
+    expect(ev.map((r) => [r['kind'], r['purpose'], r['subject'], r['action'] ?? r['attributes']?.['state'] ?? r['attributes']?.['status'], r['recipient'], r['decision'], r['reason']])).toEqual([
+      // COPPA refusals: two forms, the lockout, a missing date
+      ['age-gate', 'service.registration', undefined, undefined, undefined, 'deny', 'refused'],
+      ['age-gate', 'marketing.email', undefined, undefined, undefined, 'deny', 'refused'],
+      ['age-gate', 'service.registration', undefined, undefined, undefined, 'deny', 'refused'],
+      ['age-gate', 'service.registration', undefined, undefined, undefined, 'deny', 'locked-out'],
+      ['age-gate', 'service.registration', undefined, undefined, undefined, 'deny', 'invalid-dob'],
+      // two accounts
+      ['access', 'service.registration', A, 'collect', undefined, 'allow', 'allowed'],
+      ['access', 'service.registration', B, 'collect', undefined, 'allow', 'allowed'],
+      ['age-gate', 'order-fulfilment', undefined, undefined, undefined, 'deny', 'refused'],
+      // the order, and its card under payment
+      ['access', 'order-fulfilment', A, 'collect', undefined, 'allow', 'allowed'],
+      ['access', 'payment', A, 'share', 'payment-gateway', 'allow', 'allowed'],
+      ['access', 'order-fulfilment', A, 'read', undefined, 'allow', 'allowed'],
+      // card data anywhere else
+      ['access', 'order-fulfilment', A, 'share', 'payment-gateway', 'deny', 'purpose-limitation'],
+      ['access', 'payment', A, 'share', 'analytics-vendor', 'deny', 'recipient-not-allowed'],
+      ['access', 'notifications', A, 'share', 'payment-gateway', 'deny', 'purpose-limitation'],
+      // newsletter
+      ['access', 'marketing.email', V, 'collect', undefined, 'allow', 'allowed'],
+      ['consent', 'marketing.email', V, 'given', undefined, undefined, undefined],
+      ['access', 'marketing.email', A, 'use', undefined, 'allow', 'allowed'],
+      ['access', 'marketing.email', B, 'use', undefined, 'allow', 'allowed'],
+      ['access', 'marketing.email', V, 'use', undefined, 'allow', 'allowed'],
+      ['consent', 'marketing.email', A, 'withdrawn', undefined, undefined, undefined],
+      ['access', 'marketing.email', A, 'use', undefined, 'deny', 'consent-withdrawn'],
+      ['access', 'marketing.email', B, 'use', undefined, 'allow', 'allowed'],
+      ['access', 'marketing.email', V, 'use', undefined, 'allow', 'allowed'],
+      ['access', 'notifications', A, 'use', undefined, 'allow', 'allowed'],
+      ['consent', 'marketing.email', V, 'withdrawn', undefined, undefined, undefined],
+      // the objection (a rights request), and the send after it
+      ['rights', 'rights-fulfilment', B, 'received', undefined, undefined, undefined],
+      ['rights', 'rights-fulfilment', B, 'completed', undefined, undefined, undefined],
+      ['access', 'marketing.email', A, 'use', undefined, 'deny', 'consent-withdrawn'],
+      ['access', 'marketing.email', B, 'use', undefined, 'deny', 'objection'],
+      // the partner
+      ['access', 'marketing.email', undefined, 'share', 'marketing-partner', 'deny', 'recipient-not-allowed'],
+    ]);
+    const text = JSON.stringify(records);
+    for (const leaked of ['Ada', 'ada@example.org', 'Bo Brown', 'cy@example.org', ADULT_DOB, CHILD_DOB, CARD, '4242', '127.0.0.1', '198.51.100', ada, bo, visitor]) {
+      expect(text).not.toContain(leaked);
+    }
+    expect(records.some((r) => r['kind'] === 'checkpoint')).toBe(true);
+    const verified = await verifyAuditTrail(h.auditDir, { publicKeys: [readFileSync(h.publicKeyPath, 'utf8')] });
+    expect(verified).toMatchObject({ ok: true, records: records.length });
+    expect(verified.checkpoints).toBeGreaterThan(0);
+  });
+});
