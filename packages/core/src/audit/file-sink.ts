@@ -223,7 +223,6 @@ class FileSink implements FileAuditSink {
 
   #timer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
-  #closed = false;
   #locked = false;
 
   constructor(options: ResolvedFileAuditSinkOptions, io: AuditFileIo, now: () => number) {
@@ -775,7 +774,6 @@ class FileSink implements FileAuditSink {
     } catch (cause) {
       error = cause;
     }
-    this.#closed = true;
     if (this.#fd !== undefined) {
       const fd = this.#fd;
       this.#fd = undefined;

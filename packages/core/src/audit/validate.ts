@@ -16,6 +16,7 @@ const MAX_CATEGORIES = 64;
 const MAX_ATTRIBUTES = 32;
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 // C0/C1 controls and lone surrogates: they break terminals, CSV and RFC 8785 (I-JSON).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const BAD_CHARS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const KINDS = new Set(['access', 'consent', 'age-gate', 'rights']);
