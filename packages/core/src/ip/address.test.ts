@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import fc from 'fast-check';
 import { canonicalizeIp, MAX_IP_TEXT_LENGTH } from './address';
-import { fcParams } from './__tests__/fast-check-settings';
+import { fcParams, same } from './__tests__/fast-check-settings';
 
 describe('canonicalizeIp: RFC 5952 canonical text', () => {
   // RFC 5952 §2.1–§2.3: many spellings of one address; §4: the one canonical form.
@@ -112,8 +112,8 @@ describe('canonicalizeIp: RFC 5952 canonical text', () => {
         const out = canonicalizeIp(ip)!;
         // ipaddr.js writes everything in hex; compare the 128 bits and the hex spelling
         // wherever mixed notation does not apply.
-        expect(ipaddr.IPv6.parse(out).toNormalizedString()).toBe(parsed.toNormalizedString());
-        if (!out.includes('.')) expect(out).toBe(parsed.toRFC5952String());
+        same(ipaddr.IPv6.parse(out).toNormalizedString(), parsed.toNormalizedString(), '128 bits');
+        if (!out.includes('.')) same(out, parsed.toRFC5952String(), 'RFC 5952 text');
       }),
       fcParams(),
     );

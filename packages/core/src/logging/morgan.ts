@@ -38,6 +38,12 @@ export interface MorganIpTokenOptions extends LogIpRedactionOptions {
 export const MORGAN_SAFE_FORMAT = ':client-ip - :method :url HTTP/:http-version :status :res[content-length] - :response-time ms';
 
 const WRAPPED = Symbol('purposekit.morganWrapped');
+
+interface MorganState {
+  readonly scrubText: (text: string) => string;
+  readonly clientToken: MorganTokenFn;
+}
+const current = new WeakMap<object, MorganState>();
 const TOKEN_NAME = /^[-\w]{2,64}$/;
 const SCRUBBED_TOKENS = ['url', 'referrer', 'user-agent', 'req', 'res'] as const;
 
@@ -54,9 +60,9 @@ function defaultClientIp(req: Record<string, unknown>): string | undefined {
  * scrubbed and escaped against log injection; if anything throws, the token writes
  * `INVALID_IP_TOKEN` (fail closed). Use {@link MORGAN_SAFE_FORMAT} as the format.
  *
- * Calling it again re-registers the client token with the new options; built-ins are
- * wrapped once. morgan's tokens are global to the module, so this affects every morgan
- * logger in the process (which is the point).
+ * Calling it again applies the new options to every token (built-ins are wrapped once
+ * and cannot be unwrapped). morgan's tokens are global to the module, so this affects
+ * every morgan logger in the process (which is the point).
  *
  * @example registerMorganIpTokens(morgan, { redactor }); app.use(morgan(MORGAN_SAFE_FORMAT));
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for bad options or something that is not morgan.
@@ -81,6 +87,9 @@ export function registerMorganIpTokens(morgan: MorganLike, options?: MorganIpTok
     }
   };
   morgan.token(tokenName, clientToken);
+  // The wrapped built-ins read the latest registration, so calling again with new
+  // options takes effect everywhere.
+  current.set(morgan, { scrubText: r.scrubText, clientToken });
   if (!wrapBuiltIns) return;
 
   // morgan keeps each token as a property of the module (that is how its compiled
@@ -94,14 +103,19 @@ export function registerMorganIpTokens(morgan: MorganLike, options?: MorganIpTok
     safe[WRAPPED] = true;
     tokens[name] = safe;
   };
-  wrap('remote-addr', () => clientToken);
+  const state = (): MorganState => current.get(morgan)!;
+  wrap('remote-addr', () =>
+    function safeRemoteAddr(req, res) {
+      return state().clientToken(req, res);
+    },
+  );
   for (const name of SCRUBBED_TOKENS) {
     wrap(name, (original) =>
       function safeToken(this: unknown, req, res, arg) {
         try {
           const value = original.call(this, req, res, arg) as unknown;
           if (value === undefined || value === null) return undefined;
-          return escapeLogValue(r.scrubText(String(value)));
+          return escapeLogValue(state().scrubText(String(value)));
         } catch {
           return INVALID_IP_TOKEN;
         }

@@ -17,7 +17,11 @@ export interface LogIpRedactionOptions {
    * address); if it throws, `INVALID_IP_TOKEN` is written.
    */
   redactor?: IpRedactor;
-  /** Nesting depth of logged values that is scrubbed; deeper values are written as `"[Object]"`. 1–100, default 10. */
+  /**
+   * Levels of nested objects scrubbed, counting a log entry's own fields as level 1;
+   * objects deeper than this are written as `"[Object]"` (pino's default depth is 5).
+   * 1–100, default 10.
+   */
   maxDepth?: number;
 }
 

@@ -54,7 +54,7 @@ function scrubHeaders(headers: unknown, r: ResolvedLogRedaction): unknown {
   for (const [name, value] of Object.entries(headers as Rec)) {
     if (typeof value === 'string') out[name] = r.scrubAndEscape(value);
     else if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === 'string' ? r.scrubAndEscape(v) : r.scrubValue(v)));
-    else out[name] = r.scrubValue(value);
+    else out[name] = r.scrubValue(value, 2);
   }
   return out;
 }
@@ -103,7 +103,7 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
             out[key] = scrubHeaders(value, r);
             break;
           default:
-            out[key] = typeof value === 'string' ? r.scrubAndEscape(value) : r.scrubValue(value);
+            out[key] = typeof value === 'string' ? r.scrubAndEscape(value) : r.scrubValue(value, 1);
         }
       }
       return out;
@@ -120,7 +120,7 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
         return { statusCode: src['statusCode'], headers: scrubHeaders((src['getHeaders'] as () => unknown).call(src), r) };
       }
       const out: Rec = {};
-      for (const key of Object.keys(src)) out[key] = key === 'headers' ? scrubHeaders(src[key], r) : r.scrubValue(src[key]);
+      for (const key of Object.keys(src)) out[key] = key === 'headers' ? scrubHeaders(src[key], r) : r.scrubValue(src[key], 1);
       return out;
     } catch {
       return { statusCode: undefined };
@@ -141,7 +141,7 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
       for (const key of Object.keys(object)) {
         const value = object[key];
         // Raw req/res objects are left to the serializers above (pino runs them after this hook).
-        const next = (key === 'req' || key === 'res') && isHttpMessage(value) ? value : r.scrubValue(value);
+        const next = (key === 'req' || key === 'res') && isHttpMessage(value) ? value : r.scrubValue(value, 1);
         if (next !== value) {
           copy ??= { ...object };
           copy[key] = next;
@@ -163,7 +163,7 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
         const next = isHttpMessage(a) ? a : formatLog(a as Rec);
         scrubbed[i] = next;
         lastScrubbed = next;
-      } else scrubbed[i] = r.scrubValue(a);
+      } else scrubbed[i] = r.scrubValue(a, i === 0 ? 0 : 1);
     }
     method.apply(this, scrubbed);
     lastScrubbed = undefined;

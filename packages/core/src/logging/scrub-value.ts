@@ -13,8 +13,11 @@
  */
 import { INVALID_IP_TOKEN } from '../ip/truncate';
 
-/** A value → scrubbed value function (same reference when nothing changed). */
-export type ValueScrubber = (value: unknown) => unknown;
+/**
+ * A value → scrubbed value function (same reference when nothing changed). `depth` is the
+ * nesting level of `value` itself: 0 for a whole log entry, 1 for one of its fields.
+ */
+export type ValueScrubber = (value: unknown, depth?: number) => unknown;
 
 /** Default depth of nested values scrubbed (pino prints 5 levels by default). */
 export const DEFAULT_MAX_DEPTH = 10;
@@ -80,8 +83,8 @@ export function createValueScrubber(scrubText: (text: string) => string, maxDept
   function scrub(value: unknown, depth: number): unknown {
     if (typeof value === 'string') return scrubText(value);
     if (typeof value !== 'object' || value === null) return value;
-    if (depth >= maxDepth) return DEPTH_MARKER;
     if (ancestors.includes(value)) return CIRCULAR_MARKER;
+    if (depth > maxDepth) return DEPTH_MARKER;
     ancestors.push(value);
     try {
       if (Array.isArray(value)) {
@@ -108,9 +111,9 @@ export function createValueScrubber(scrubText: (text: string) => string, maxDept
     }
   }
 
-  return function scrubValue(value: unknown): unknown {
+  return function scrubValue(value: unknown, depth = 0): unknown {
     try {
-      return scrub(value, 0);
+      return scrub(value, depth);
     } catch {
       ancestors.length = 0;
       return INVALID_IP_TOKEN;
