@@ -250,6 +250,13 @@ describe('bitnami-nest reference app', () => {
     expect(logFor('GET', '/privacy/dnt').at(-1)).toMatchObject({ purpose: 'service.provision', status: 200 });
   });
 
+  it('a body that is not JSON is refused by the platform\'s parser before any handler, and still logged (without the body)', async () => {
+    const res = await fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ada}` }, body: `{"card":{"number":"${CARD}"` });
+    expect(res.status).toBe(400);
+    expect(logFor('POST', '/orders').at(-1)).toMatchObject({ status: 400 });
+    expect(await h.store.ordersOf(ada)).toHaveLength(1);
+  });
+
   it('keeps no full IP, no birthdate, no card number and no refused body in any log line', () => {
     expect(requestLines().length).toBeGreaterThan(20);
     const all = lines.join('\n');

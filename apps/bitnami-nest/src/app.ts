@@ -85,8 +85,10 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false });
   app.set('trust proxy', options.trustProxy ?? 'loopback');
   app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: '16kb' });
+  // Before the body parser: a request whose body does not parse still gets its log line
+  // (without the privacy fields, which Nest's middleware adds after parsing).
   app.use(requestLog(logger));
+  app.useBodyParser('json', { limit: '16kb' });
   await app.init();
 
   return {
