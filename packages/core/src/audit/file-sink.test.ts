@@ -374,6 +374,25 @@ describe('file sink: fail closed', () => {
     await verified(dir);
   });
 
+  it('EIO on fdatasync in batched mode: records acknowledged after their write stay, and are synced on recovery', async () => {
+    const io = faultyIo();
+    const dir = tempDir();
+    const sink = await openSink(dir, { durability: 'batched' }, io);
+    await sink.append(accessEvent(1));
+    await sink.flush();
+    io.faults.fdatasync = () => errno('EIO');
+    await sink.append(accessEvent(2)); // acknowledged once written
+    await expect(sink.flush()).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', details: { code: 'EIO' } });
+    io.faults.fdatasync = undefined;
+    const syncsBefore = io.calls.fdatasync;
+    await sink.append(accessEvent(3));
+    await sink.flush();
+    expect(io.calls.fdatasync).toBeGreaterThan(syncsBefore);
+    await sink.close();
+    expect(requestIds(dir)).toEqual(['req-1', 'req-2', 'req-3']);
+    await verified(dir);
+  });
+
   it('async mode: acknowledged records are kept in memory through the outage and written on recovery', async () => {
     const io = faultyIo();
     const dir = tempDir();

@@ -360,6 +360,12 @@ class FileSink implements FileAuditSink {
         await this.#writeBatch(batch);
         this.#inflight = undefined;
       }
+      // A flush with nothing queued but written records not yet synced (batched mode
+      // after a failed fdatasync): sync them now rather than leave the flush waiting.
+      if (this.#failure === undefined && this.#flushWaiters.length > 0 && this.#syncedSeq < this.#seq && this.#fd !== undefined) {
+        await this.#io.fdatasync(this.#fd);
+        this.#syncedSeq = this.#seq;
+      }
     } catch (error) {
       this.#fail(error);
     } finally {
@@ -562,12 +568,15 @@ class FileSink implements FileAuditSink {
           if (last === undefined || last.record['seq'] !== target.seq || last.record['hash'] !== target.hash) {
             throw fileError('ESTALE', `${trailFileName(this.prefix, target.fileIndex)} no longer ends with the last acknowledged record (seq ${target.seq})`);
           }
+          // acknowledged records whose fdatasync failed (batched mode) are made durable now
+          await this.#io.fdatasync(fd);
         } finally {
           await this.#io.close(fd);
         }
       }
       if (st.size > target.endOffset) await this.#quarantineFile(target.fileIndex, target.endOffset, 'records refused while the trail could not be written');
       this.#failure = undefined;
+      this.#syncedSeq = Math.max(this.#syncedSeq, target.seq);
       this.#queue = this.#retained.concat(this.#queue);
       this.#retained = [];
       warn(`purposekit audit: writing to ${this.dir} works again; the chain continues from seq ${target.seq}.`, 'PURPOSEKIT_WARN_AUDIT_RECOVERED');
