@@ -71,14 +71,23 @@ describe('definePolicy: valid policies', () => {
 
   it('warns (not fails) on implied consent under an EU policy', () => {
     const warnings: PolicyIssue[] = [];
-    const p = definePolicy({ ...base(), purposes: { 'service.provision': { basis: 'consent', consentType: 'implied', data: ['usage-data'] } } }, { onWarning: (w) => warnings.push(w) });
+    const p = definePolicy({ ...base(), rights: { honoured: [] }, purposes: { 'service.provision': { basis: 'consent', consentType: 'implied', data: ['usage-data'] } } }, { onWarning: (w) => warnings.push(w) });
     expect(warnings.map((w) => [w.path, w.rule])).toEqual([['purposes["service.provision"].consentType', 'implied-consent-eu']]);
     expect(p.warnings).toHaveLength(1);
   });
 
+  it('warns when rights are honoured but no rights-fulfilment purpose gives them a basis', () => {
+    const warnings: PolicyIssue[] = [];
+    definePolicy({ ...base(), jurisdictions: ['US'] }, { onWarning: (w) => warnings.push(w) });
+    expect(warnings.map((w) => [w.path, w.rule])).toEqual([['purposes', 'rights-without-basis']]);
+    const quiet: PolicyIssue[] = [];
+    definePolicy({ ...base(), rights: { honoured: [] } }, { onWarning: (w) => quiet.push(w) });
+    expect(quiet).toEqual([]);
+  });
+
   it('does not warn on implied consent under a US-only policy', () => {
     const warnings: PolicyIssue[] = [];
-    definePolicy({ ...base(), jurisdictions: ['US'], purposes: { 'service.provision': { basis: 'consent', consentType: 'implied', data: ['usage-data'] } } }, { onWarning: (w) => warnings.push(w) });
+    definePolicy({ ...base(), jurisdictions: ['US'], rights: { honoured: [] }, purposes: { 'service.provision': { basis: 'consent', consentType: 'implied', data: ['usage-data'] } } }, { onWarning: (w) => warnings.push(w) });
     expect(warnings).toEqual([]);
   });
 });

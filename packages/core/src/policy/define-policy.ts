@@ -392,6 +392,10 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
     };
   }
 
+  if (rights.honoured.size > 0 && raw['purposes'] !== undefined && !('rights-fulfilment' in purposes) && !c.errors.some((e) => e.path.startsWith('purposes'))) {
+    c.warn('purposes', 'rights-without-basis', 'the policy honours data-subject rights but has no "rights-fulfilment" purpose, so answering them is recorded with no legal basis.', 'Add purposes["rights-fulfilment"] (usually basis legal-obligation) with the data a request touches.');
+  }
+
   if (c.errors.length > 0) throw invalid(c.errors);
 
   const policy: Policy = Object.freeze({

@@ -84,6 +84,13 @@ export const bitnami: Policy = definePolicy({
       ageGate: 'coppa',
       source: 'We collect information from you when you ... file a support request ... send us an inquiry',
     },
+    'rights-fulfilment': {
+      // "You may also contact us via email, phone or mail ... to request that we remove you from our email list."
+      // Honouring an unsubscribe is an obligation of US email law (CAN-SPAM), hence legal-obligation.
+      basis: 'legal-obligation',
+      data: ['email', 'name'],
+      source: 'You may also contact us via email, phone or mail at the addresses provided at the end of this document to request that we remove you from our email list.',
+    },
     'legal-compliance': {
       // "We may also release your information when we believe release is appropriate to comply with the law"
       basis: 'legal-obligation',

@@ -25,6 +25,7 @@ function purposeRules(): PolicyInput['purposes'] {
     // Implied (opt-out) consent with GPC honoured: `Sec-GPC: 1` is the opt-out.
     'marketing.email': { basis: 'consent', consentType: 'implied', gpc: true, data: ['email'] },
     'service.registration': { basis: 'contract', data: ['name', 'email'], ageGate: 'adult' },
+    'rights-fulfilment': { basis: 'legal-obligation', data: ['name', 'email'] },
   };
 }
 
