@@ -63,20 +63,22 @@ function stringArray(items: readonly string[]): string {
 
 /**
  * The members of an event record in RFC 8785 order, split around where `hash` sorts:
- * `[before, after]`, each a string of `,"name":value` pairs (possibly empty).
- * Only for events that passed `validateAuditEvent` (well-formed strings, finite numbers).
+ * `[before, after]`. `before` is `"name":value,` pairs, each with a trailing comma
+ * (possibly none); `after` is `"kind":…,"v":1` (never empty). Built this way so that
+ * neither form needs a copy to drop a separator. Only for events that passed
+ * `validateAuditEvent` (well-formed strings, finite numbers).
  */
 export function encodeEventParts(event: AuditEventInput, seq: number, ts: string, prev: string): [string, string] {
   // Member order is RFC 8785's (UTF-16 code units): action actor attributes basis data
   // decision | hash | kind policy prev purpose reason recipient requestId seq subject ts v.
   let before = '';
-  if (event.action !== undefined) before += `,"action":${qc(event.action)}`;
-  if (event.actor !== undefined) before += `,"actor":${qc(event.actor)}`;
-  if (event.attributes !== undefined) before += `,"attributes":${canonicalJson(event.attributes)}`;
-  if (event.basis !== undefined) before += `,"basis":${qc(event.basis)}`;
-  if (event.data !== undefined) before += `,"data":${stringArray(event.data)}`;
-  if (event.decision !== undefined) before += `,"decision":${qc(event.decision)}`;
-  let after = `,"kind":${qc(event.kind)},"policy":{"id":${qc(event.policy.id)},"version":${qc(event.policy.version)}},"prev":"${prev}"`;
+  if (event.action !== undefined) before += `"action":${qc(event.action)},`;
+  if (event.actor !== undefined) before += `"actor":${qc(event.actor)},`;
+  if (event.attributes !== undefined) before += `"attributes":${canonicalJson(event.attributes)},`;
+  if (event.basis !== undefined) before += `"basis":${qc(event.basis)},`;
+  if (event.data !== undefined) before += `"data":${stringArray(event.data)},`;
+  if (event.decision !== undefined) before += `"decision":${qc(event.decision)},`;
+  let after = `"kind":${qc(event.kind)},"policy":{"id":${qc(event.policy.id)},"version":${qc(event.policy.version)}},"prev":"${prev}"`;
   if (event.purpose !== undefined) after += `,"purpose":${qc(event.purpose)}`;
   if (event.reason !== undefined) after += `,"reason":${qc(event.reason)}`;
   if (event.recipient !== undefined) after += `,"recipient":${q(event.recipient)}`;
@@ -89,12 +91,12 @@ export function encodeEventParts(event: AuditEventInput, seq: number, ts: string
 
 /** The hashed form (no `hash`) from {@link encodeEventParts}' output. */
 export function bodyOf(before: string, after: string): string {
-  return `{${(before + after).slice(1)}}`;
+  return `{${before}${after}}`;
 }
 
 /** The full record (with `hash`), itself in RFC 8785 form, from {@link encodeEventParts}' output. */
 export function lineOf(before: string, hash: string, after: string): string {
-  return `{${(`${before},"hash":"${hash}"${after}`).slice(1)}}`;
+  return `{${before}"hash":"${hash}",${after}}`;
 }
 
 /**
