@@ -182,7 +182,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       },
       // The subject access report: the subject's records in the audit trail. Report entries
       // leave out the pseudonym they were found by; the handler re-checks it on every record.
-      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries.map((e) => ({ ...e, subject: pseudonym })),
+      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries,
       // `POST /privacy/rectification { changes }`: the account fields are corrected at once;
       // anything else (or an invalid value) becomes a manual task for the privacy team
       // ('pending': the request stays open in the trail until it is completed).

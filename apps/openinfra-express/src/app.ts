@@ -211,7 +211,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
         return kept === undefined ? {} : { id: kept.id, name: kept.name, email: kept.email };
       },
       eraser: (subject) => store.eraseMember(subject),
-      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries.map((e) => ({ ...e, subject: pseudonym })),
+      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries,
     }),
   );
 

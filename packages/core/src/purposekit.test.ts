@@ -104,6 +104,13 @@ describe('Purposekit.access', () => {
     expect(err).toMatchObject({ code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', status: 503, cause });
   });
 
+  it('lets a refused event keep its own code (a programming error, not an outage)', async () => {
+    const rejected = new PurposekitError('PURPOSEKIT_ERR_AUDIT_REJECTED', 'actor looks like an email');
+    const kit = createPurposekit({ policy: kubevirt, subjectKey, audit: { append: () => Promise.reject(rejected), flush: async () => {}, close: async () => {} } });
+    const err = await kit.runAs({ purpose: 'diagnostics', actor: 'j' }, () => kit.access({ data: ['ip-address'], action: 'read' })).catch((e: unknown) => e);
+    expect(err).toBe(rejected);
+  });
+
   it('fails closed when the consent store cannot be read', async () => {
     const kit = createPurposekit({ policy: kubevirt, subjectKey, audit: new ArraySink(), consentStore: { facts: () => Promise.reject(new Error('db down')), setConsent() {}, setObjection() {}, setRestriction() {}, history: () => [] } });
     expect(await codeOf(kit.runAs({ purpose: 'analytics', actor: 'j' }, () => kit.access({ subject: 'u', data: ['usage-data'], action: 'read' })))).toBe('PURPOSEKIT_ERR_INTERNAL');

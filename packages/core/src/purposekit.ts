@@ -414,7 +414,9 @@ export class Purposekit implements ContextEngine {
     try {
       await this.#audit.append(event);
     } catch (cause) {
-      if (isPurposekitError(cause) && cause.code === 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE') throw cause;
+      // An outage is a 503; a refused event (personal data, a malformed field) is a
+      // programming error and keeps its own code rather than looking like an outage.
+      if (isPurposekitError(cause) && (cause.code === 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE' || cause.code === 'PURPOSEKIT_ERR_AUDIT_REJECTED')) throw cause;
       throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'The audit record could not be written; the access was not granted.', { cause });
     }
   }

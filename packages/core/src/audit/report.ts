@@ -15,6 +15,8 @@ export interface SubjectReportEntry {
   /** When (ISO 8601, UTC). */
   readonly ts: string;
   readonly kind: AuditEventKind;
+  /** Whose data: the pseudonym the record matched (a report may search several keys). */
+  readonly subject: string;
   /** By whom. */
   readonly actor?: string;
   readonly action?: string;
@@ -95,6 +97,7 @@ export async function buildSubjectReport(path: string, options: SubjectReportOpt
       seq: record.seq,
       ts: record.ts,
       kind: record.kind,
+      subject: record.subject,
       ...(record.actor === undefined ? {} : { actor: record.actor }),
       ...(record.action === undefined ? {} : { action: record.action }),
       data: record.data ?? [],
