@@ -256,6 +256,44 @@ describe('purposekit audit export', () => {
   });
 });
 
+describe('purposekit rights due', () => {
+  /** Three requests: one completed, one open due 2026-12-15, one open due 2026-12-01. */
+  async function rightsTrail(): Promise<string> {
+    const dir = join(work, 'rights-trail');
+    const pseudo = createSubjectPseudonymizer(parseSubjectKey(readFileSync(join(keyDir, 'subject-hmac.key.json'), 'utf8')));
+    const sink = await createFileAuditSink({ dir, signingKey: readFileSync(join(keyDir, 'audit-signing.key.pem'), 'utf8') });
+    const rights = (requestId: string, who: string, right: string, status: string, due: string): AuditEventInput => ({
+      kind: 'rights', actor: 'data-subject', subject: pseudo(who), purpose: 'rights-fulfilment', policy: { id: 'openinfra', version: '2024-06' }, requestId, attributes: { right, status, due },
+    });
+    await sink.append(rights('r-done', 'alice', 'access', 'received', '2026-12-10T00:00:00.000Z'));
+    await sink.append(rights('r-done', 'alice', 'access', 'completed', '2026-12-10T00:00:00.000Z'));
+    await sink.append(rights('r-later', 'bob', 'erasure', 'received', '2026-12-15T00:00:00.000Z'));
+    await sink.append(rights('r-soon', 'alice', 'rectification', 'received', '2026-12-01T00:00:00.000Z'));
+    await sink.close();
+    return dir;
+  }
+
+  it('lists open requests soonest due first, marks the overdue, and can fail a scheduled check', async () => {
+    const dir = await rightsTrail();
+    const before = await cli(['rights', 'due', dir, '--at', '2026-11-25T00:00:00Z', '--fail-on-overdue']);
+    expect(before.code).toBe(0);
+    const rows = before.stdout.trim().split('\n');
+    expect(rows.slice(1, 3).map((r) => r.split(/\s+/).slice(0, 2))).toEqual([['2026-12-01T00:00:00.000Z', 'rectification'], ['2026-12-15T00:00:00.000Z', 'erasure']]);
+    expect(rows[3]).toBe('2 open, 0 overdue (as of 2026-11-25T00:00:00.000Z).');
+    expect(before.stdout).not.toContain('r-done');
+
+    const after = await cli(['rights', 'due', dir, '--at', '2026-12-05T00:00:00Z', '--fail-on-overdue', '--json']);
+    expect(after.code).toBe(1);
+    const json = JSON.parse(after.stdout) as { open: Array<{ requestId: string; overdue: boolean }> };
+    expect(json.open.map((o) => [o.requestId, o.overdue])).toEqual([['r-soon', true], ['r-later', false]]);
+  });
+
+  it('rejects a bad --at', async () => {
+    const ran = await cli(['rights', 'due', join(work, 'rights-trail'), '--at', 'soon']);
+    expect([ran.code, ran.stderr.split(':')[0]]).toEqual([2, 'PURPOSEKIT_ERR_INVALID_OPTION']);
+  });
+});
+
 describe('purposekit --help / --version', () => {
   it.each([['--help'], ['--version'], ['audit', '--help']])('%j exits 0 and prints to stdout', async (...argv) => {
     const ran = await cli(argv);

@@ -14,6 +14,8 @@ import { auditExport } from './commands/audit-export';
 import { auditReport } from './commands/audit-report';
 import { auditVerify } from './commands/audit-verify';
 import { keysGenerate } from './commands/keys-generate';
+import { rightsDue } from './commands/rights-due';
+import type { RightsDueFlags } from './commands/rights-due';
 import type { CliIo } from './io';
 
 /** Exit code when verification fails. */
@@ -73,6 +75,18 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--output <file>', 'write to this new file instead of stdout')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .action(async (path: string, flags: { format: string; output?: string; prefix?: string }) => setCode(await auditExport(io, path, flags)));
+
+  root
+    .command('rights')
+    .description('data-subject rights requests recorded in an audit trail')
+    .command('due')
+    .description('list requests received and not yet completed, soonest due first (GDPR Art. 12(3): one month)')
+    .argument('<path>', 'trail directory or file')
+    .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
+    .option('--json', 'print the list as JSON')
+    .option('--fail-on-overdue', 'exit 1 when any request is overdue')
+    .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
+    .action(async (path: string, flags: RightsDueFlags) => setCode(await rightsDue(io, path, flags)));
 
   root
     .command('keys')
