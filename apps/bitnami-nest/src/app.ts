@@ -11,13 +11,12 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
-import { bitnami, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit } from '@purposekit/core';
+import { bitnami, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openKeyDirectory } from '@purposekit/core';
 import type { FileConsentStore, Purposekit } from '@purposekit/core';
 import { PrivacyModule, PrivacyRightsModule } from '@purposekit/nestjs';
 import { AccountsController } from './accounts.controller';
 import { APP_SERVICES, bearer } from './http';
 import type { AppRequest, AppServices } from './http';
-import { ensureKeys } from './keys';
 import { NewsletterController } from './newsletter.controller';
 import { PinoNestLogger } from './nest-logger';
 import { OrdersController } from './orders.controller';
@@ -44,7 +43,9 @@ export interface BitnamiApp {
 /** Builds the app (no listening): data, consent records and audit trail under `dataDir`. */
 export async function createApp(options: { dataDir: string; logger: Logger; trustProxy?: string | number | boolean }): Promise<BitnamiApp> {
   const { dataDir, logger } = options;
-  const keys = ensureKeys(dataDir);
+  // First start creates the key directory (a demo convenience; production keys come from
+  // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
+  const keys = openKeyDirectory(join(dataDir, 'keys'), { createIfMissing: true });
   const auditDir = join(dataDir, 'audit');
   const audit = await createFileAuditSink({
     dir: auditDir,
@@ -59,7 +60,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     policy: bitnami,
     audit,
     consentStore,
-    subjectKey: { id: 'subj-1', secret: keys.subjectSecret },
+    subjectKey: keys.subjectKey,
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
   });
   const store = await BitnamiStore.open(dataDir);

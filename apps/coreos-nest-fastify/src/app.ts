@@ -15,7 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import { coreos, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit } from '@purposekit/core';
+import { coreos, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openKeyDirectory } from '@purposekit/core';
 import type { ConsentManager, Purposekit } from '@purposekit/core';
 import { PrivacyModule, PrivacyRightsModule } from '@purposekit/nestjs';
 import { AccountsController } from './accounts.controller';
@@ -24,7 +24,6 @@ import { EmailController } from './email.controller';
 import { APP_SERVICES, subjectOf } from './http';
 import type { AppRequest } from './http';
 import type { AppServices } from './http';
-import { ensureKeys } from './keys';
 import { CoreOsStore } from './store';
 
 /** Options of {@link createApp}. */
@@ -58,7 +57,9 @@ class CoreOsModule {}
 /** Builds the app (no listening): data, consent store and audit trail under `dataDir`. */
 export async function createApp(options: CoreOsAppOptions): Promise<CoreOsApp> {
   const { dataDir, logger } = options;
-  const keys = ensureKeys(dataDir);
+  // First start creates the key directory (a demo convenience; production keys come from
+  // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
+  const keys = openKeyDirectory(join(dataDir, 'keys'), { createIfMissing: true });
   const auditDir = join(dataDir, 'audit');
   const audit = await createFileAuditSink({
     dir: auditDir,
@@ -74,7 +75,7 @@ export async function createApp(options: CoreOsAppOptions): Promise<CoreOsApp> {
   const kit = createPurposekit({
     policy: coreos,
     audit,
-    subjectKey: { id: 'subj-1', secret: keys.subjectSecret },
+    subjectKey: keys.subjectKey,
     consentStore: createFileConsentStore({ path: join(dataDir, 'consent.jsonl'), onWarning }),
   });
   const consent = createConsentManager(kit);

@@ -14,11 +14,10 @@ import Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
-import { buildSubjectReport, createConsentManager, requirePrivacyContext, createFileAuditSink, createFileConsentStore, createPurposekit, isPurposekitError, kubevirt } from '@purposekit/core';
+import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, isPurposekitError, kubevirt, openKeyDirectory, requirePrivacyContext } from '@purposekit/core';
 import type { ConsentManager, PrivacyContext, Purposekit } from '@purposekit/core';
 import { createPrivacy, createRightsRouter } from '@purposekit/koa';
 import { jsonBody } from './json-body';
-import { ensureKeys } from './keys';
 import { KubeVirtStore } from './store';
 import type { Account, AccountChanges } from './store';
 
@@ -100,7 +99,9 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
   const { dataDir, logger } = options;
   const proxyHops = options.proxyHops ?? 0;
   const maxFailedLogins = options.maxFailedLogins ?? 5;
-  const keys = ensureKeys(dataDir);
+  // First start creates the key directory (a demo convenience; production keys come from
+  // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
+  const keys = openKeyDirectory(join(dataDir, 'keys'), { createIfMissing: true });
   const auditDir = join(dataDir, 'audit');
   const audit = await createFileAuditSink({
     dir: auditDir,
@@ -113,7 +114,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
   const kit = createPurposekit({
     policy: kubevirt,
     audit,
-    subjectKey: { id: 'subj-1', secret: keys.subjectSecret },
+    subjectKey: keys.subjectKey,
     consentStore: createFileConsentStore({ path: join(dataDir, 'consent.jsonl'), onWarning: (message, code) => logger.warn({ code }, message) }),
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
   });

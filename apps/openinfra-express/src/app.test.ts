@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { run as purposekit } from '@purposekit/cli';
 import { verifyAuditTrail } from '@purposekit/core';
 import { createApp, listen } from './app';
 import type { OpenInfraApp } from './app';
@@ -12,6 +13,7 @@ import type { OpenInfraApp } from './app';
 let h: OpenInfraApp;
 let server: Server;
 let base: string;
+let adaId: string;
 const lines: string[] = [];
 
 beforeAll(async () => {
@@ -53,6 +55,7 @@ describe('openinfra-express reference app', () => {
     expect(await kid.json()).toEqual({ error: { code: 'PURPOSEKIT_ERR_AGE_GATE_REFUSED', message: 'Sorry, we cannot accept this submission.' } });
     const ada = await json('POST', '/members', { name: 'Ada', email: 'ada@example.org', dateOfBirth: '1990-04-01', employer: 'Acme', directory: true });
     expect(ada.status).toBe(201);
+    adaId = ((await ada.json()) as { id: string }).id;
     const bo = await json('POST', '/members', { name: 'Bo', email: 'bo@example.org', dateOfBirth: '1985-01-01' });
     expect(bo.status).toBe(201);
     const dir = (await (await fetch(`${base}/members/directory`)).json()) as { members: Array<{ name: string }> };
@@ -144,10 +147,27 @@ describe('openinfra-express reference app', () => {
     const verified = await verifyAuditTrail(h.auditDir, { publicKeys: [readFileSync(h.publicKeyPath, 'utf8')] });
     expect(verified).toMatchObject({ ok: true, signaturesChecked: true });
     expect(verified.checkpoints).toBeGreaterThan(0);
+
     const text = JSON.stringify(records);
     for (const leaked of ['Ada', 'ada@example.org', 'Dee', 'dee@example.org', 'Tess', 'Kid Two', 'kid2@example.org', '2014-05-05', '1990-04-01', '127.0.0.1', '198.51.100']) expect(text).not.toContain(leaked);
     // The two refusals at the survey and question gates are recorded, without the submission.
     expect(events.filter((r) => r['kind'] === 'age-gate' && (r['purpose'] === 'surveys' || r['purpose'] === 'customer-care')).map((r) => r['reason'])).toEqual(['refused', 'refused']);
     expect(records.some((r) => r['kind'] === 'checkpoint')).toBe(true);
+  });
+  it('answers "who touched my data, and why?" with the CLI, from the app\'s own trail and keys', async () => {
+    let out = '';
+    const stdout = new Writable({ write(c, _e, cb) { out += String(c); cb(); } });
+    const code = await purposekit(['audit', 'report', '--json', '--subject', adaId, h.auditDir, '--key', join(h.auditDir, '../keys/subject-hmac.key.json')], { stdout, stderr: stdout });
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { entries: Array<{ kind: string; purpose: string; basis: string; data: string[]; decision?: string }> };
+    // Ada joined (collected under a contract), opted in to the directory (consent), and was
+    // listed in it twice (shared with the public under that consent). Nothing else.
+    expect(report.entries.map((e) => [e.kind, e.purpose, e.basis, e.decision])).toEqual([
+      ['access', 'service.registration', 'contract', 'allow'],
+      ['consent', 'membership', 'consent', undefined],
+      ['access', 'membership', 'consent', 'allow'],
+      ['access', 'membership', 'consent', 'allow'],
+    ]);
+    expect(report.entries[0]!.data).toEqual(['name', 'email', 'employer', 'location', 'profession']);
   });
 });

@@ -3,15 +3,15 @@
  * Express. Every route declares its purpose; a log line per request shows the purpose and
  * legal basis it was tagged with (and only a truncated IP).
  */
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openinfra } from '@purposekit/core';
+import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openinfra, openKeyDirectory } from '@purposekit/core';
 import type { ConsentManager, Purposekit } from '@purposekit/core';
 import { createPrivacy, createRightsRouter } from '@purposekit/express';
-import { ensureKeys } from './keys';
 import { OpenInfraStore } from './store';
 import type { Member } from './store';
 
@@ -31,7 +31,9 @@ const str = (v: unknown, max = 200): string | undefined => (typeof v === 'string
 /** Builds the app (no listening): data and audit trail under `dataDir`. */
 export async function createApp(options: { dataDir: string; logger: Logger; trustProxy?: string | number | boolean }): Promise<OpenInfraApp> {
   const { dataDir, logger } = options;
-  const keys = ensureKeys(dataDir);
+  // First start creates the key directory (a demo convenience; production keys come from
+  // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
+  const keys = openKeyDirectory(join(dataDir, 'keys'), { createIfMissing: true });
   const auditDir = `${dataDir}/audit`;
   const audit = await createFileAuditSink({
     dir: auditDir,
@@ -46,7 +48,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     policy: openinfra,
     audit,
     consentStore,
-    subjectKey: { id: 'subj-1', secret: keys.subjectSecret },
+    subjectKey: keys.subjectKey,
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
   });
   const privacy = createPrivacy(kit, { onWarning: (message, code) => logger.warn({ code }, message) });

@@ -81,7 +81,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('purposekit keys generate', () => {
   it('writes the key pair and the subject key, secrets with mode 0600, and prints the key ids', async () => {
     const names = readdirSync(keyDir).sort();
-    expect(names).toEqual(['audit-signing.key.pem', 'audit-signing.pub.pem', 'subject-hmac.key.json']);
+    expect(names).toEqual(['audit-signing.key.pem', 'audit-signing.pub.pem', 'lockout-hmac.key', 'subject-hmac.key.json']);
+    expect(statSync(join(keyDir, 'lockout-hmac.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(keyDir, 'audit-signing.key.pem')).mode & 0o777).toBe(0o600);
     expect(statSync(join(keyDir, 'subject-hmac.key.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(keyDir, 'audit-signing.pub.pem')).mode & 0o777).toBe(0o644);
@@ -96,7 +97,7 @@ describe('purposekit keys generate', () => {
     const before = readFileSync(join(dir, 'subject-hmac.key.json'), 'utf8');
     const ran = await cli(['keys', 'generate', '--out-dir', 'partial-keys']);
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toBe(`PURPOSEKIT_ERR_FILE_ACCESS: ${join(dir, 'audit-signing.pub.pem')} already exists; refusing to overwrite a key (move it away or choose another --out-dir).\n`);
+    expect(ran.stderr).toBe(`PURPOSEKIT_ERR_FILE_ACCESS: ${join(dir, 'audit-signing.pub.pem')} already exists; refusing to overwrite a key (move it away or choose another directory).\n`);
     expect(existsSync(join(dir, 'audit-signing.key.pem'))).toBe(false);
     expect(readFileSync(join(dir, 'subject-hmac.key.json'), 'utf8')).toBe(before);
   });

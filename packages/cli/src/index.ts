@@ -5,4 +5,4 @@
 export { run, EXIT_VERIFY_FAILED, EXIT_ERROR } from './cli';
 export type { CliIo, CliStream } from './io';
 export { renderReport } from './commands/audit-report';
-export { KEY_FILES } from './commands/keys-generate';
+export { KEY_FILES } from '@purposekit/core';

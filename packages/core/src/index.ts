@@ -75,6 +75,8 @@ export { resolveAdapterOptions, gpcWellKnownFor, isWellKnownRequest } from './ad
 export type { AdapterOptions, ResolvedAdapterOptions, StaticResponse } from './adapter-support';
 
 export { createSubjectPseudonymizer } from './pseudonym';
+export { KEY_FILES, generateKeyDirectory, openKeyDirectory } from './keys/key-directory';
+export type { KeyDirectory, OpenKeyDirectoryOptions } from './keys/key-directory';
 export type { PseudonymKey } from './pseudonym';
 
 // ── consent store ──────────────────────────────────────────────────────────────
