@@ -4,7 +4,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { runConformanceSuite } from '@purposekit/testing';
 import type { AdapterHarness } from '@purposekit/testing';
-import { createPrivacy } from './index';
+import { createPrivacy, createRightsRouter } from './index';
 
 const harness: AdapterHarness = {
   async start(spec) {
@@ -18,6 +18,8 @@ const harness: AdapterHarness = {
       res.on('finish', () => spec.logRequest(req.privacy, res.statusCode));
       next();
     });
+    const rights = spec.rights;
+    if (rights !== undefined) app.use(createRightsRouter(spec.kit, { ...rights.options, getSubject: (req) => rights.subjectFrom(req.headers) }));
     for (const r of spec.routes) {
       const chain = [
         ...(r.purpose !== undefined ? [privacy.purpose(r.purpose)] : []),

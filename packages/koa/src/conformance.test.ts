@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { runConformanceSuite } from '@purposekit/testing';
 import type { AdapterHarness } from '@purposekit/testing';
-import { createPrivacy } from './index';
+import { createPrivacy, createRightsRouter } from './index';
 import { jsonBody } from './__tests__/json-body';
 
 const harness: AdapterHarness = {
@@ -25,6 +25,8 @@ const harness: AdapterHarness = {
     app.use(jsonBody());
     app.use(privacy.middleware());
     if (spec.mountTwice) app.use(privacy.middleware());
+    const rights = spec.rights;
+    if (rights !== undefined) app.use(createRightsRouter(spec.kit, { ...rights.options, getSubject: (ctx) => rights.subjectFrom(ctx.headers) }));
     const router = new Router();
     for (const r of spec.routes) {
       const chain: Middleware[] = [

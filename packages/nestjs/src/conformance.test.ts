@@ -8,7 +8,7 @@ import type { PrivacyContext } from '@purposekit/core';
 import { runConformanceSuite } from '@purposekit/testing';
 import type { AdapterHarness, ConformanceAppSpec } from '@purposekit/testing';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AgeGate, PrivacyModule, Purpose } from './index';
+import { AgeGate, PrivacyModule, PrivacyRightsModule, Purpose } from './index';
 
 type AnyRequest = { privacy?: PrivacyContext; raw?: { privacy?: PrivacyContext }; body?: unknown; originalUrl?: string; url: string };
 
@@ -45,7 +45,9 @@ function harnessFor(platform: 'express' | 'fastify'): AdapterHarness {
       @Module({ imports: [privacy()] })
       class SecondMount {}
 
-      @Module({ imports: [privacy(), ...(spec.mountTwice ? [SecondMount] : [])], controllers: [buildController(spec)] })
+      const rights = spec.rights;
+      const rightsModules = rights === undefined ? [] : [PrivacyRightsModule.forRoot({ ...rights.options, getSubject: (req: { headers: Record<string, string | string[] | undefined> }) => rights.subjectFrom(req.headers) })];
+      @Module({ imports: [privacy(), ...(spec.mountTwice ? [SecondMount] : []), ...rightsModules], controllers: [buildController(spec)] })
       class ConformanceModule implements NestModule {
         configure(consumer: MiddlewareConsumer): void {
           // The app's request logger: a Nest middleware, so it sees what the privacy middleware set.

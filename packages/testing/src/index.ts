@@ -8,6 +8,7 @@ export { runConformanceSuite, CONCURRENT_REQUESTS } from './conformance';
 export type {
   AdapterHarness,
   ConformanceAppSpec,
+  ConformanceRightsSpec,
   ConformanceRoute,
   ConformanceHandlerInput,
   ConformanceHandlerResult,

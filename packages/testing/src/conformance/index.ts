@@ -3,6 +3,7 @@ export { runConformanceSuite, CONCURRENT_REQUESTS } from './run-conformance-suit
 export type {
   AdapterHarness,
   ConformanceAppSpec,
+  ConformanceRightsSpec,
   ConformanceRoute,
   ConformanceHandlerInput,
   ConformanceHandlerResult,

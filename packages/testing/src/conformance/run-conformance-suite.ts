@@ -8,7 +8,7 @@ import { ERROR_CATALOG, getPrivacyContext } from '@purposekit/core';
 import type { AccessRequest, ErrorCode, PrivacyContext, Purposekit } from '@purposekit/core';
 import { DOB, POLICY, POLICY_NO_DEFAULT, POLICY_SERVES_GPC, captureLog, createConformanceKit } from './fixtures';
 import type { ArrayAuditSink, CapturedLog } from './fixtures';
-import type { AdapterHarness, ConformanceAppSpec, ConformanceHandlerInput, ConformanceHandlerResult, ConformanceRoute, StartedConformanceApp } from './types';
+import type { AdapterHarness, ConformanceAppSpec, ConformanceRightsSpec, ConformanceHandlerInput, ConformanceHandlerResult, ConformanceRoute, StartedConformanceApp } from './types';
 
 /** Number of simultaneous requests in the context-isolation scenario. */
 export const CONCURRENT_REQUESTS = 50;
@@ -88,7 +88,7 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       kit: Purposekit;
     }
 
-    async function start(routes: ConformanceRoute[], opts: { policy?: typeof POLICY; trustProxy?: 'none' | 'loopback'; mountTwice?: boolean } = {}): Promise<App> {
+    async function start(routes: ConformanceRoute[], opts: { policy?: typeof POLICY; trustProxy?: 'none' | 'loopback'; mountTwice?: boolean; rights?: ConformanceRightsSpec } = {}): Promise<App> {
       const { kit, audit } = createConformanceKit(opts.policy ?? POLICY);
       const log = captureLog();
       const warnings: string[] = [];
@@ -97,6 +97,7 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
         routes,
         trustProxy: opts.trustProxy ?? 'none',
         mountTwice: opts.mountTwice ?? false,
+        ...(opts.rights !== undefined ? { rights: opts.rights } : {}),
         logRequest: (privacy, status) => log.logger.info({ ...(privacy?.logFields() ?? { privacy: 'missing' }), status }, 'request'),
         onWarning: (_message, code) => warnings.push(code),
       };
@@ -280,6 +281,121 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       const silent = await start(routes());
       expect((await fetch(`${silent.base}/.well-known/gpc.json`)).status).toBe(404);
       expect(serving.audit.events).toEqual([]);
+    });
+
+    describe('data-subject rights and consent (issue 8)', () => {
+      const SUBJECT_HEADER = 'x-conformance-subject';
+      const as = (subject: string) => ({ [SUBJECT_HEADER]: subject });
+
+      /** The rights endpoints plus one route that accesses data of the subject named in `?as=`. */
+      async function withRights() {
+        const erased: string[] = [];
+        const rectified: Array<[string, unknown]> = [];
+        let app: App | undefined; // eslint-disable-line prefer-const -- assigned after the options that read it are built
+        const rights: ConformanceRightsSpec = {
+          subjectFrom: (headers) => {
+            const v = headers[SUBJECT_HEADER];
+            return typeof v === 'string' && v !== '' ? v : undefined;
+          },
+          options: {
+            exporter: (subject) => ({ profile: { id: subject } }),
+            eraser: (subject) => {
+              erased.push(subject);
+            },
+            erasureRecord: (subject) => ({ id: subject }),
+            accessLog: (pseudonym) => app!.audit.events.filter((e) => e.subject === pseudonym),
+            rectifier: (subject, changes) => {
+              rectified.push([subject, changes]);
+            },
+          },
+        };
+        const touch = (purpose: string, data: string[]): ConformanceRoute =>
+          route('GET', `/touch/${purpose}`, async ({ privacy, url }) => {
+            const subject = new URL(url, 'http://x').searchParams.get('as') ?? undefined;
+            try {
+              const d = await need(privacy).access({ data, action: 'use', ...(subject !== undefined ? { subject } : {}) });
+              return { status: 200, body: { decision: d.reason } };
+            } catch (e) {
+              const code = (e as { code?: string; details?: { reason?: string } });
+              return { status: 403, body: { denied: code.details?.reason ?? code.code } };
+            }
+          }, { purpose });
+        app = await start([touch('diagnostics', ['ip-address']), touch('marketing.email', ['email'])], { rights });
+        return { app, erased, rectified };
+      }
+
+      const rightsRecords = (app: App) => app.audit.events.filter((e) => e.kind === 'rights').map((e) => [e.attributes?.['right'], e.attributes?.['status']]);
+
+      it('no authenticated subject: 401 PURPOSEKIT_ERR_UNAUTHENTICATED, nothing recorded', async () => {
+        const { app } = await withRights();
+        for (const [method, path] of [['GET', '/privacy/access-log'], ['GET', '/privacy/export'], ['POST', '/privacy/erasure']] as const) {
+          const res = await fetch(`${app.base}${path}`, { method });
+          expect([path, res.status]).toEqual([path, 401]);
+          expect(await res.json()).toEqual(errorBody('PURPOSEKIT_ERR_UNAUTHENTICATED'));
+        }
+        expect(app.audit.events).toEqual([]);
+      });
+
+      it('access and portability: the subject\'s own records only, recorded with a due date one month out', async () => {
+        const { app } = await withRights();
+        await fetch(`${app.base}/touch/diagnostics?as=alice`);
+        await fetch(`${app.base}/touch/diagnostics?as=bob`);
+        const log = (await (await fetch(`${app.base}/privacy/access-log`, { headers: as('alice') })).json()) as { request: { right: string; due: string; status: string }; records: Array<{ purpose: string }> };
+        expect(log.request).toMatchObject({ right: 'access', status: 'completed' });
+        // Alice's own access, and the receipt of this very request; nothing of Bob's.
+        expect(log.records.map((r) => r.purpose)).toEqual(['diagnostics', 'rights-fulfilment']);
+        const due = Date.parse(log.request.due) - Date.now();
+        expect(due).toBeGreaterThan(27 * 86_400_000);
+        expect(due).toBeLessThanOrEqual(31 * 86_400_000);
+        const exported = (await (await fetch(`${app.base}/privacy/export`, { headers: as('alice') })).json()) as { format: string; data: unknown; accessLog: Array<{ purpose: string }> };
+        expect(exported).toMatchObject({ format: 'purposekit-export', data: { profile: { id: 'alice' } } });
+        expect(exported.accessLog.map((r) => r.purpose)).toEqual(['diagnostics', 'rights-fulfilment', 'rights-fulfilment', 'rights-fulfilment']);
+        expect(rightsRecords(app)).toEqual([['access', 'received'], ['access', 'completed'], ['portability', 'received'], ['portability', 'completed']]);
+      });
+
+      it('restriction and objection take effect on the next decision, and lift', async () => {
+        const { app } = await withRights();
+        const touch = async () => (await (await fetch(`${app.base}/touch/diagnostics?as=alice`)).json()) as Record<string, string>;
+        expect(await touch()).toEqual({ decision: 'allowed' });
+        expect((await fetch(`${app.base}/privacy/restriction`, { method: 'POST', headers: as('alice') })).status).toBe(200);
+        expect(await touch()).toEqual({ denied: 'restricted' });
+        expect((await fetch(`${app.base}/privacy/restriction`, { method: 'DELETE', headers: as('alice') })).status).toBe(200);
+        expect(await touch()).toEqual({ decision: 'allowed' });
+        expect((await postJson(app.base, '/privacy/objection', { purpose: 'diagnostics' }, as('alice'))).status).toBe(200);
+        expect(await touch()).toEqual({ denied: 'objection' });
+        expect((await (await fetch(`${app.base}/touch/diagnostics?as=bob`)).json())).toEqual({ decision: 'allowed' });
+        expect((await fetch(`${app.base}/privacy/objection`, { method: 'DELETE', headers: { ...as('alice'), 'content-type': 'application/json' }, body: JSON.stringify({ purpose: 'diagnostics' }) })).status).toBe(200);
+        expect(await touch()).toEqual({ decision: 'allowed' });
+        // An objection to a contract purpose is not a right the GDPR gives: 400.
+        const bad = await postJson(app.base, '/privacy/objection', { purpose: 'service.registration' }, as('alice'));
+        expect(bad.status).toBe(400);
+      });
+
+      it('consent transitions: withdrawn → denied, given → allowed, refused → denied; each change is recorded', async () => {
+        const { app } = await withRights();
+        const touch = async () => (await (await fetch(`${app.base}/touch/marketing.email?as=alice`)).json()) as Record<string, string>;
+        expect(await touch()).toEqual({ decision: 'allowed' }); // implied consent: allowed until the person says no
+        for (const [state, expected] of [['withdrawn', { denied: 'consent-withdrawn' }], ['given', { decision: 'allowed' }], ['refused', { denied: 'consent-refused' }]] as const) {
+          const res = await postJson(app.base, '/privacy/consent', { purpose: 'marketing.email', state }, as('alice'));
+          expect([state, res.status]).toEqual([state, 200]);
+          expect(await touch()).toEqual(expected);
+        }
+        expect(app.audit.events.filter((e) => e.kind === 'consent').map((e) => e.attributes?.['state'])).toEqual(['withdrawn', 'given', 'refused']);
+      });
+
+      it('erasure and rectification act on the authenticated subject only; a body naming another subject is refused', async () => {
+        const { app, erased, rectified } = await withRights();
+        expect((await postJson(app.base, '/privacy/erasure', { subject: 'bob' }, as('alice'))).status).toBe(400);
+        expect(erased).toEqual([]);
+        const res = await fetch(`${app.base}/privacy/erasure`, { method: 'POST', headers: as('alice') });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ erased: true, kept: ['id'] });
+        expect(erased).toEqual(['alice']);
+        expect((await postJson(app.base, '/privacy/rectification', { changes: { name: 'Alicia' } }, as('alice'))).status).toBe(200);
+        expect(rectified).toEqual([['alice', { name: 'Alicia' }]]);
+        expect(rightsRecords(app)).toEqual([['erasure', 'received'], ['erasure', 'completed'], ['rectification', 'received'], ['rectification', 'completed']]);
+        expect(JSON.stringify(app.audit.events)).not.toContain('Alicia');
+      });
     });
 
     it('error bodies: every purposekit error is JSON { error: { code, message } } (+ reason on an access deny) with the catalog status', async () => {

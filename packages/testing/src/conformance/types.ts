@@ -1,4 +1,15 @@
-import type { PrivacyContext, Purposekit } from '@purposekit/core';
+import type { PrivacyContext, Purposekit, RightsHandlerOptions } from '@purposekit/core';
+
+/**
+ * The data-subject rights endpoints a scenario asks for. The harness mounts its adapter's
+ * rights router (Express/Koa `createRightsRouter`, NestJS `PrivacyRightsModule`) with
+ * these options plus a `getSubject` that passes the request's raw headers to
+ * `subjectFrom` (the suite's stand-in for authentication).
+ */
+export interface ConformanceRightsSpec {
+  readonly options: Omit<RightsHandlerOptions<unknown>, 'getSubject'>;
+  subjectFrom(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined;
+}
 
 /** What a conformance route's handler receives from the adapter under test. */
 export interface ConformanceHandlerInput {
@@ -56,6 +67,8 @@ export interface ConformanceAppSpec {
   readonly trustProxy?: 'none' | 'loopback';
   /** Mount the privacy middleware (or module) twice. Default false. */
   readonly mountTwice?: boolean;
+  /** Mount the rights endpoints (before the routes). */
+  readonly rights?: ConformanceRightsSpec;
   /**
    * The app's request logger: the harness calls it once per request when the response has
    * finished, with the adapter's context for that request and the status sent
