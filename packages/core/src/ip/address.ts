@@ -58,50 +58,51 @@ function hexValue(c: number): number {
 /**
  * Fills `out` (8 words) from a VALID IPv6 text without zone id (validated by the caller).
  * Handles `::` compression, any hex case and leading zeros, and a trailing dotted quad.
+ * One pass, no allocation: the words after `::` are shifted into place at the end.
  */
 export function parseIpv6Words(text: string, out: Uint16Array): void {
   const n = text.length;
-  // Words before and after the `::` are collected separately, then joined with zeros.
-  const head: number[] = [];
-  const tail: number[] = [];
-  let cur = head;
+  let k = 0;
+  let v = 0;
+  let gap = -1;
+  let groupStart = 0;
   let i = 0;
-  while (i < n) {
+  for (; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 58) {
+      if (i > 0 && text.charCodeAt(i - 1) !== 58) {
+        out[k++] = v;
+        v = 0;
+      }
       if (i + 1 < n && text.charCodeAt(i + 1) === 58) {
-        cur = tail;
-        i += 2;
-      } else {
+        gap = k;
         i++;
       }
-      continue;
-    }
-    let j = i;
-    let v = 0;
-    let dotted = false;
-    while (j < n) {
-      const d = text.charCodeAt(j);
-      if (d === 58) break;
-      if (d === 46) {
-        dotted = true;
-        break;
-      }
-      v = v * 16 + hexValue(d);
-      j++;
-    }
-    if (dotted) {
-      const v4 = ipv4ToUint32(text, i, n);
-      cur.push(v4 >>> 16, v4 & 0xffff);
+      groupStart = i + 1;
+    } else if (c === 46) {
+      // A dotted quad closes the address: this group is its first octet, in decimal.
+      const v4 = ipv4ToUint32(text, groupStart, n);
+      out[k++] = v4 >>> 16;
+      out[k++] = v4 & 0xffff;
       break;
+    } else {
+      v = (v << 4) | hexValue(c);
     }
-    cur.push(v);
-    i = j;
   }
-  let k = 0;
-  for (const w of head) out[k++] = w;
-  for (let z = 8 - head.length - tail.length; z > 0; z--) out[k++] = 0;
-  for (const w of tail) out[k++] = w;
+  if (i === n && text.charCodeAt(n - 1) !== 58) out[k++] = v;
+  if (gap === -1) return;
+  const tail = k - gap;
+  for (let j = tail - 1; j >= 0; j--) out[8 - tail + j] = out[gap + j]!;
+  for (let z = gap; z < 8 - tail; z++) out[z] = 0;
+}
+
+// Hex text of a byte, without and with a leading zero: formatting a word is two lookups.
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16));
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+function hexWord(w: number): string {
+  const hi = w >>> 8;
+  return hi === 0 ? HEX[w]! : HEX[hi]! + HEX2[w & 255]!;
 }
 
 /**
@@ -133,7 +134,7 @@ export function formatIpv6(words: Uint16Array, mixed: boolean): string {
       i += bestLen - 1;
       continue;
     }
-    s += words[i]!.toString(16);
+    s += hexWord(words[i]!);
     if (i < 7) s += ':';
   }
   if (mixed) {

@@ -158,7 +158,7 @@ export function createIpPseudonymizer(
     }
     // `::ffff:a.b.c.d` → `a.b.c.d` (but not translated `::ffff:0:a.b.c.d`).
     const text = canonical.startsWith('::ffff:') && canonical.indexOf(':', 7) === -1 ? canonical.slice(7) : canonical;
-    return prefix + createHmac('sha256', key).update(DOMAIN + text, 'utf8').digest().toString('hex', 0, 16);
+    return prefix + createHmac('sha256', key).update(DOMAIN + text, 'utf8').digest('hex').slice(0, 32);
   };
   if (cacheSize === 0) return compute;
 

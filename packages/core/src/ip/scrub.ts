@@ -86,25 +86,72 @@ function isWordChar(c: number): boolean {
   return c >= 0 && c < 128 && (CLASS[c]! & WORD) !== 0;
 }
 
+function isRunChar(c: number): boolean {
+  return c < 128 && (CLASS[c]! & RUN) !== 0;
+}
+
+/** How many backslashes end at index q (q included). */
+function backslashesEndingAt(text: string, q: number): number {
+  let k = 0;
+  while (q >= 0 && text.charCodeAt(q) === 92) {
+    k++;
+    q--;
+  }
+  return k;
+}
+
 /**
- * Length of an escape sequence starting at `i` (a `\` or `%`), or 0. Escapes are
- * boundaries: JSON (`\n`, `\"`, `\u0041`), util.inspect (`\x1b`) and percent-encoding.
+ * Escapes right before a run at [s, e): JSON (`\n`, `\"`, `\u0041`, `\b`), util.inspect
+ * (`\x1b`) and percent-encoding (`%2F`). Returns how many leading characters of the run
+ * belong to the escape (its hex digits), -1 when the escape ends just before the run (a
+ * boundary, although its last character is a letter), or 0 when there is none. A
+ * backslash counts as an escape only when an odd number of them ends there (`\\n` is an
+ * escaped backslash and a literal `n`).
  */
-function escapeLength(text: string, i: number, n: number): number {
-  const c = text.charCodeAt(i);
-  const d = i + 1 < n ? text.charCodeAt(i + 1) : -1;
-  if (c === 37) return i + 2 < n && isHex(d) && isHex(text.charCodeAt(i + 2)) ? 3 : 0;
-  switch (d) {
+function escapeAtRunStart(text: string, s: number, e: number): number {
+  if (s === 0) return 0;
+  const prev = text.charCodeAt(s - 1);
+  if (prev === 37) return s + 2 <= e && isHex(text.charCodeAt(s)) && isHex(text.charCodeAt(s + 1)) ? 2 : 0;
+  if (prev === 92) {
+    if (backslashesEndingAt(text, s - 1) % 2 === 0) return 0;
+    const c = text.charCodeAt(s);
+    return c === 98 || c === 102 || c === 48 ? 1 : 0; // \b \f \0: the escape letter is a hex digit
+  }
+  if (s < 2 || text.charCodeAt(s - 2) !== 92 || backslashesEndingAt(text, s - 2) % 2 === 0) return 0;
+  switch (prev) {
     case 117: // \uXXXX
-      return i + 5 < n && isHex(text.charCodeAt(i + 2)) && isHex(text.charCodeAt(i + 3)) && isHex(text.charCodeAt(i + 4)) && isHex(text.charCodeAt(i + 5)) ? 6 : 0;
+      return s + 4 <= e && isHex(text.charCodeAt(s)) && isHex(text.charCodeAt(s + 1)) && isHex(text.charCodeAt(s + 2)) && isHex(text.charCodeAt(s + 3)) ? 4 : 0;
     case 120: // \xXX
-      return i + 3 < n && isHex(text.charCodeAt(i + 2)) && isHex(text.charCodeAt(i + 3)) ? 4 : 0;
-    case 110: case 114: case 116: case 98: case 102: case 118: case 48: // n r t b f v 0
-    case 34: case 39: case 92: case 47: // " ' \ /
-      return 2;
+      return s + 2 <= e && isHex(text.charCodeAt(s)) && isHex(text.charCodeAt(s + 1)) ? 2 : 0;
+    case 110: case 114: case 116: case 118: // \n \r \t \v
+      return -1;
     default:
       return 0;
   }
+}
+
+/**
+ * A necessary condition for [a, b) to be IPv6, checked before the slice and isIP call:
+ * `::` with at most 8 colons, or exactly 7 colons (6 before a dotted quad). Times such as
+ * `12:34:56.789` fail here at the cost of one short loop.
+ */
+function plausibleV6(text: string, a: number, b: number): boolean {
+  let colons = 0;
+  let compressed = false;
+  let dotted = false;
+  for (let p = a; p < b; p++) {
+    const c = text.charCodeAt(p);
+    if (c === 58) {
+      colons++;
+      if (p > a && text.charCodeAt(p - 1) === 58) compressed = true;
+    } else if (c === 46) {
+      dotted = true;
+    }
+  }
+  // `1:2:3:4:5:6:7::` has 8 colons; no valid address has more.
+  if (colons > 8) return false;
+  if (compressed) return true;
+  return colons === (dotted ? 6 : 7);
 }
 
 /**
@@ -153,11 +200,12 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
   const truncate = compileTruncation(
     { ipv4Prefix: o['ipv4Prefix'], ipv6Prefix: o['ipv6Prefix'], nat64Prefixes: o['nat64Prefixes'] } as IpTruncationOptions,
     'createIpScrubber()',
-  ).truncate;
+  ).truncateValid;
 
-  const replace = (candidate: string): string => {
+  // `candidate` has passed isIP (IPv6) or the strict dotted-quad check (IPv4).
+  const replace = (candidate: string, family: 4 | 6): string => {
     try {
-      if (custom === undefined) return truncate(candidate);
+      if (custom === undefined) return truncate(candidate, family);
       const canonical = canonicalizeIp(candidate);
       if (canonical === undefined) return INVALID_IP_TOKEN;
       const out = custom(canonical);
@@ -169,40 +217,51 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
 
   return function scrubIpsIn(input: string): string {
     const text = typeof input === 'string' ? input : String(input);
-    // Most log lines with no `.` or `:` at all cannot hold an address.
-    if (text.indexOf('.') === -1 && text.indexOf(':') === -1) return text;
     const n = text.length;
+    if (n < 32) {
+      // Short values (log fields) are most often clean: one tight loop beats two indexOf calls.
+      let trigger = false;
+      for (let k = 0; k < n; k++) {
+        const c = text.charCodeAt(k);
+        if (c === 46 || c === 58) {
+          trigger = true;
+          break;
+        }
+      }
+      if (!trigger) return text;
+    }
+    // Jump from one `.` or `:` to the next with native indexOf (most of a line is never
+    // looked at in JS); only the run of hex digits, `:` and `.` around each is examined.
+    let nextDot = text.indexOf('.');
+    let nextColon = text.indexOf(':');
+    if (nextDot === -1 && nextColon === -1) return text;
     let out = '';
     let last = 0;
-    let boundary = 0; // a run starting here follows an escape (or the start of the text)
     let i = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c >= 128 || (CLASS[c]! & RUN) === 0) {
-        if (c === 92 || c === 37) {
-          const skip = escapeLength(text, i, n);
-          if (skip > 0) {
-            i += skip;
-            boundary = i;
-            continue;
-          }
-        }
-        i++;
-        continue;
-      }
-      const s = i;
+    for (;;) {
+      if (nextDot !== -1 && nextDot < i) nextDot = text.indexOf('.', i);
+      if (nextColon !== -1 && nextColon < i) nextColon = text.indexOf(':', i);
+      const trigger = nextDot === -1 ? nextColon : nextColon === -1 ? nextDot : Math.min(nextDot, nextColon);
+      if (trigger === -1) break;
+      let s = trigger;
+      while (s > i && isRunChar(text.charCodeAt(s - 1))) s--;
+      let e = trigger;
       let colons = 0;
       let dots = 0;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d >= 128 || (CLASS[d]! & RUN) === 0) break;
+      while (e < n) {
+        const d = text.charCodeAt(e);
         if (d === 58) colons++;
         else if (d === 46) dots++;
-        i++;
+        else if (!isRunChar(d)) break;
+        e++;
       }
-      const e = i;
+      i = e;
       if (colons < 2 && dots < 3) continue;
-      const prevSep = s === boundary || !isWordChar(text.charCodeAt(s - 1));
+      // Rule 4: an escape right before the run is a boundary, and an escape's own hex
+      // digits (`\u001b`, `\x1b`, `%2F`, `\b`) are not part of the candidate.
+      const escaped = escapeAtRunStart(text, s, e);
+      if (escaped > 0) s += escaped;
+      const prevSep = escaped !== 0 || s === 0 || !isWordChar(text.charCodeAt(s - 1));
       const nextSep = e === n || !isWordChar(text.charCodeAt(e));
 
       if (colons >= 2) {
@@ -216,7 +275,7 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
         const attempt = (a: number, b: number): boolean => {
           if (b - a < 2 || b - a > MAX_V6) return false;
           if (!(a > s || prevSep) || !(b < e || nextSep)) return false;
-          if (isIP(text.slice(a, b)) !== 6) return false;
+          if (!plausibleV6(text, a, b) || isIP(text.slice(a, b)) !== 6) return false;
           match = a;
           matchEnd = b;
           return true;
@@ -255,7 +314,7 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
               i = z;
             }
           }
-          out += text.slice(last, match) + replace(text.slice(match, matchEnd));
+          out += text.slice(last, match) + replace(text.slice(match, matchEnd), 6);
           last = end;
           continue;
         }
@@ -269,7 +328,7 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
         if (p === e) while (segEnd > segStart && text.charCodeAt(segEnd - 1) === 46) segEnd--;
         const kind = quadKind(text, segStart, segEnd);
         if (kind !== 0 && (segStart > s || prevSep) && (segEnd < e || nextSep)) {
-          out += text.slice(last, segStart) + (kind === 1 ? replace(text.slice(segStart, segEnd)) : INVALID_IP_TOKEN);
+          out += text.slice(last, segStart) + (kind === 1 ? replace(text.slice(segStart, segEnd), 4) : INVALID_IP_TOKEN);
           last = segEnd;
         }
         segStart = p + 1;

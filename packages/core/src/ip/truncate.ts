@@ -163,6 +163,8 @@ export interface CompiledTruncation {
   readonly options: ResolvedIpTruncation;
   /** Canonical truncated text, or {@link INVALID_IP_TOKEN}. Never throws. */
   readonly truncate: (ip: unknown) => string;
+  /** {@link truncate} for text the caller has already validated (`family` from isIP): no second validation. */
+  readonly truncateValid: (ip: string, family: 4 | 6) => string;
   /** Truncates 8 words in place. */
   readonly truncateWords: (w: Uint16Array) => void;
   /** Whether 8 words are written in mixed notation (mapped, translated, NAT64 /96). */
@@ -253,16 +255,18 @@ export function compileTruncation(input: IpTruncationOptions | undefined, where 
   };
 
   const words = new Uint16Array(8);
-  const truncate = (ip: unknown): string => {
-    const family = ipFamily(ip);
-    if (family === 4) return truncateV4(ip as string);
-    if (family === 0) return INVALID_IP_TOKEN;
-    parseIpv6Words(stripZone(ip as string), words);
+  const truncateValid = (ip: string, family: 4 | 6): string => {
+    if (family === 4) return truncateV4(ip);
+    parseIpv6Words(stripZone(ip), words);
     truncateWords(words);
     return formatIpv6(words, isMixed(words));
   };
+  const truncate = (ip: unknown): string => {
+    const family = ipFamily(ip);
+    return family === 0 ? INVALID_IP_TOKEN : truncateValid(ip as string, family);
+  };
 
-  return Object.freeze({ options, truncate, truncateWords, isMixed });
+  return Object.freeze({ options, truncate, truncateValid, truncateWords, isMixed });
 }
 
 /**

@@ -44,6 +44,8 @@ export interface PinoIpRedaction {
 
 type Rec = Record<string, unknown>;
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 function isHttpMessage(v: unknown): boolean {
   return typeof v === 'object' && v !== null && 'socket' in v && ('headers' in v || 'setHeader' in v);
 }
@@ -138,10 +140,17 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
     }
     try {
       let copy: Rec | undefined;
-      for (const key of Object.keys(object)) {
+      // for…in + own check, as pino's own serializer loop does (no key array allocated).
+      for (const key in object) {
+        if (!hasOwn.call(object, key)) continue;
         const value = object[key];
+        let next: unknown;
+        // Inline the cheap cases: most fields are numbers, booleans or short strings.
+        if (typeof value === 'string') next = r.scrubText(value);
+        else if (typeof value !== 'object' || value === null) continue;
         // Raw req/res objects are left to the serializers above (pino runs them after this hook).
-        const next = (key === 'req' || key === 'res') && isHttpMessage(value) ? value : r.scrubValue(value, 1);
+        else if ((key === 'req' || key === 'res') && isHttpMessage(value)) continue;
+        else next = r.scrubValue(value, 1);
         if (next !== value) {
           copy ??= { ...object };
           copy[key] = next;
@@ -154,18 +163,24 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
   }
 
   function logMethod(this: unknown, args: unknown[], method: (...args: unknown[]) => void): void {
-    const scrubbed = new Array<unknown>(args.length);
+    // Copy the arguments only when something changes (the common clean call allocates nothing).
+    let scrubbed: unknown[] | undefined;
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      if (typeof a === 'string') scrubbed[i] = r.scrubText(a);
-      else if (i === 0 && typeof a === 'object' && a !== null && !(a instanceof Error)) {
+      let next: unknown;
+      if (typeof a === 'string') next = r.scrubText(a);
+      else if (typeof a !== 'object' || a === null) continue;
+      else if (i === 0 && !(a instanceof Error)) {
         // The merging object: pino may take the message from its `err`, so scrub now.
-        const next = isHttpMessage(a) ? a : formatLog(a as Rec);
-        scrubbed[i] = next;
+        next = isHttpMessage(a) ? a : formatLog(a as Rec);
         lastScrubbed = next;
-      } else scrubbed[i] = r.scrubValue(a, i === 0 ? 0 : 1);
+      } else next = r.scrubValue(a, i === 0 ? 0 : 1);
+      if (next !== a) {
+        scrubbed ??= args.slice();
+        scrubbed[i] = next;
+      }
     }
-    method.apply(this, scrubbed);
+    method.apply(this, scrubbed ?? args);
     lastScrubbed = undefined;
   }
 
