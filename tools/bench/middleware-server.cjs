@@ -6,7 +6,11 @@ const variant = process.argv[2];
 const app = express();
 app.set('trust proxy', 'loopback');
 
-if (variant !== 'bare') {
+if (variant === 'two-noop-layers') {
+  // The same number of middleware layers purposekit adds, doing nothing: the framework's own cost.
+  app.use(function noop(_req, _res, next) { next(); });
+  app.get('/x', function noopRoute(_req, _res, next) { next(); }, (_req, res) => res.json({ ok: true, p: 'diagnostics' }));
+} else if (variant !== 'bare') {
   const { createPurposekit, openinfra } = require('@purposekit/core');
   const { createPrivacy } = require('@purposekit/express');
   const audit = { async append() {}, async flush() {}, async close() {} }; // measures our code, not a disk

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const REQUESTS = Number(process.env.REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-const VARIANTS = ['bare', 'purposekit', 'purposekit+access'];
+const VARIANTS = (process.env.VARIANTS ?? 'bare,two-noop-layers,purposekit,purposekit+access').split(',');
 const serverPath = fileURLToPath(new URL('./middleware-server.cjs', import.meta.url));
 
 function once(child, key) {

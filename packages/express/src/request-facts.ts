@@ -1,12 +1,13 @@
+import { trustForApp } from '@purposekit/core';
 import type { RequestFacts, TrustFn } from '@purposekit/core';
 import type { Request } from 'express';
 
 /** Maps an Express request to the core's request facts, using Express's own `trust proxy` setting. */
 export function toRequestFacts(req: Request): RequestFacts {
-  const trust = req.app.get('trust proxy fn') as TrustFn | undefined;
+  const app = req.app;
   return {
     headers: req.headers,
     remoteAddress: req.socket.remoteAddress,
-    ...(trust !== undefined ? { trust } : {}),
+    trust: trustForApp(app, app.get('trust proxy'), () => app.get('trust proxy fn') as TrustFn | undefined),
   };
 }

@@ -1,3 +1,4 @@
+import { trustForApp } from '@purposekit/core';
 import type { RequestFacts, TrustFn } from '@purposekit/core';
 import type { IncomingMessage } from 'node:http';
 
@@ -17,7 +18,8 @@ const NEVER_TRUST: TrustFn = () => false;
 
 /**
  * The trust decision of the platform, never our own:
- * - Express: the app's compiled `trust proxy fn` (what `req.ip` uses).
+ * - Express: the app's `trust proxy` setting (what `req.ip` uses), compiled once by
+ *   the core's faster matcher (`trustForApp`).
  * - Fastify: the addresses Fastify itself walked for `request.ips` under its
  *   `trustProxy` option (@fastify/middie copies them onto the raw request before
  *   Nest middleware runs). Every hop before the last one of that list is a proxy
@@ -28,8 +30,10 @@ const NEVER_TRUST: TrustFn = () => false;
 export function platformTrust(req: MiddlewareRequest): TrustFn {
   const app = req.app;
   if (app !== undefined && typeof app.get === 'function') {
-    const fn = app.get('trust proxy fn');
-    return typeof fn === 'function' ? (fn as TrustFn) : NEVER_TRUST;
+    return trustForApp(app, app.get('trust proxy'), () => {
+      const fn = app.get('trust proxy fn');
+      return typeof fn === 'function' ? (fn as TrustFn) : undefined;
+    });
   }
   const ips = req.ips;
   if (Array.isArray(ips) && ips.length > 1) {
