@@ -35,6 +35,30 @@ describe('createPurposekit options', () => {
   });
 });
 
+describe('IP handling from the policy', () => {
+  it('pseudonymises client IPs with the engine\'s keys when the policy says so, and refuses to start without keys', () => {
+    const policy = { ...JSON.parse(JSON.stringify({ id: 'p', version: '1', jurisdictions: ['EU'], purposes: { diagnostics: { basis: 'legitimate-interests', data: ['ip-address'] } }, rights: { honoured: [] } })), logs: { ip: { mode: 'pseudonymize' } } };
+    expect(() => createPurposekit({ policy, audit: new ArraySink(), subjectKey })).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_KEY' }));
+    const kit = createPurposekit({ policy, audit: new ArraySink(), subjectKey, ipKeys: { id: 'ip1', secret: 'i'.repeat(32) } });
+    const a = kit.begin({ headers: {}, remoteAddress: '203.0.113.77' }).clientIp;
+    expect(a).toMatch(/^ip-hmac:ip1:[0-9a-f]{32}$/);
+    expect(kit.begin({ headers: {}, remoteAddress: '203.0.113.77' }).clientIp).toBe(a);
+    expect(kit.begin({ headers: {}, remoteAddress: '203.0.113.78' }).clientIp).not.toBe(a);
+  });
+
+  it('truncates the IPv4 embedded under a configured NAT64 /32 prefix, which /64 truncation alone would keep', () => {
+    // RFC 6052: under a /32 prefix the IPv4 (203.0.113.77 = cb00:714d) sits in bits 32–63.
+    const policy = { id: 'p', version: '1', jurisdictions: ['US'] as const, purposes: { diagnostics: { basis: 'legitimate-interests' as const, data: ['ip-address'] } }, rights: { honoured: [] }, logs: { ip: { mode: 'truncate' as const, ipv6Prefix: 64 } } };
+    const address = '2001:db8:cb00:714d::1';
+    const plain = createPurposekit({ policy: { ...policy, jurisdictions: ['US'] }, audit: new ArraySink(), subjectKey });
+    expect(plain.begin({ headers: {}, remoteAddress: address }).clientIp).toContain('714d');
+    const aware = createPurposekit({ policy: { ...policy, jurisdictions: ['US'] }, audit: new ArraySink(), subjectKey, nat64Prefixes: ['2001:db8::/32'] });
+    const redacted = aware.begin({ headers: {}, remoteAddress: address }).clientIp;
+    expect(redacted).not.toContain('714d');
+    expect(redacted.startsWith('2001:db8:cb00:71')).toBe(true); // the IPv4 kept to its /24, like any other
+  });
+});
+
 describe('Purposekit.access', () => {
   it('records an allow with a pseudonymised subject, purpose, basis, policy and request id', async () => {
     const { kit, audit } = kitFor();

@@ -16,7 +16,8 @@ import { decide } from './decide';
 import type { AccessReason } from './decide';
 import { PurposekitError, isPurposekitError } from './errors';
 import { createIpRedactor, resolveClientIp } from './ip';
-import type { TrustFn } from './ip';
+import type { IpKeyring, TrustFn } from './ip';
+import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
 import { didYouMean, show } from './policy/suggest';
 import type { Policy, PolicyInput } from './policy/types';
@@ -100,6 +101,14 @@ export interface PurposekitOptions {
    * (`field`, `verifiedAge`, `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`).
    */
   ageGate?: AgeGateOptions<any>;
+  /**
+   * Keys for IP pseudonyms when the policy's `logs.ip.mode` is `pseudonymize` (required
+   * then): one `{ id, secret }`, a list (the first makes new pseudonyms, the others stay
+   * for rotation), or a keyring from `createIpKeyring`.
+   */
+  ipKeys?: IpKeyring | PseudonymKey | readonly PseudonymKey[];
+  /** NAT64 network-specific prefixes in use (e.g. `['2001:db8:64::/96']`), so the IPv4 they embed is truncated too. Default: only the well-known 64:ff9b::/96. */
+  nat64Prefixes?: readonly string[];
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -110,7 +119,7 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate'] as const;
+const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
 const NO_FACTS: SubjectFacts = Object.freeze({ consent: undefined, objected: false, restricted: false });
 const NEVER_TRUST: TrustFn = () => false;
 
@@ -166,7 +175,7 @@ export class Purposekit implements ContextEngine {
     this.policyVersion = this.policy.version;
     this.#audit = options.audit;
     this.#pseudonymize = createSubjectPseudonymizer(options.subjectKey);
-    this.#redactIp = createIpRedactor(this.policy.logs.ip);
+    this.#redactIp = createIpRedactor(this.policy.logs.ip, options.ipKeys, options.nat64Prefixes === undefined ? undefined : { nat64Prefixes: options.nat64Prefixes });
     this.consentStore = options.consentStore ?? new InMemoryConsentStore();
     this.#country = options.country;
     this.#requestId = options.requestId ?? (() => randomUUID());
