@@ -6,7 +6,13 @@ const variant = process.argv[2];
 const app = express();
 app.set('trust proxy', 'loopback');
 
-if (variant === 'two-noop-layers') {
+if (variant === 'als-only') {
+  // One AsyncLocalStorage.run per request and nothing else: what context propagation costs.
+  const { AsyncLocalStorage } = require('node:async_hooks');
+  const als = new AsyncLocalStorage();
+  app.use(function alsOnly(_req, _res, next) { als.run({}, next); });
+  app.get('/x', function noopRoute(_req, _res, next) { next(); }, (_req, res) => res.json({ ok: true, p: 'diagnostics' }));
+} else if (variant === 'two-noop-layers') {
   // The same number of middleware layers purposekit adds, doing nothing: the framework's own cost.
   app.use(function noop(_req, _res, next) { next(); });
   app.get('/x', function noopRoute(_req, _res, next) { next(); }, (_req, res) => res.json({ ok: true, p: 'diagnostics' }));
