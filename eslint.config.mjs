@@ -34,6 +34,12 @@ export default [
     },
   },
   {
+    // The README's example is kept as a real file and run by a test; it imports the package
+    // by its published name, as a user would, which the same-project rule would forbid.
+    files: ['packages/*/test/readme-example.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
     // Test doubles legitimately have empty methods (a sink that keeps nothing, a no-op close).
     files: ['**/*.test.ts', '**/__tests__/**/*.ts', 'packages/testing/src/**/*.ts'],
     rules: { '@typescript-eslint/no-empty-function': 'off' },

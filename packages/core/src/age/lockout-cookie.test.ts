@@ -51,7 +51,7 @@ describe('createLockoutCookie: keys', () => {
     ['a 31-byte Buffer', randomBytes(31)],
     ['a 16-byte secret KeyObject', createSecretKey(randomBytes(16))],
     ['a private key', generateKeyPairSync('ed25519').privateKey],
-    ['a number', 12345678901234567890],
+    ['a number', 1234567890],
     ['undefined', undefined],
     ['an object', { key: 'a'.repeat(40) }],
   ];
