@@ -34,6 +34,21 @@ export function createValueScrubber(scrubText: (text: string) => string, maxDept
     const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
     for (const key of Reflect.ownKeys(err)) {
       const desc = Object.getOwnPropertyDescriptor(err, key)!;
+      if (!('value' in desc)) {
+        // Node 24 (V8 12+) defines `stack` as an own accessor bound to the original error:
+        // copied as is it would read nothing on the copy, and it was never scrubbed. Read it
+        // through the original once and keep a scrubbed data property instead.
+        let value: unknown;
+        try {
+          value = (err as unknown as Record<PropertyKey, unknown>)[key];
+        } catch {
+          value = undefined;
+        }
+        const next = scrub(value, depth + 1);
+        if (next !== value) changed = true;
+        Object.defineProperty(copy, key, { value: next, writable: true, enumerable: desc.enumerable ?? false, configurable: true });
+        continue;
+      }
       if ('value' in desc) {
         const next = scrub(desc.value, depth + 1);
         if (next !== desc.value) {
