@@ -68,6 +68,33 @@ describe('decide: each rule', () => {
     expect(run(p, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('withdrawn', over) })).toBe('consent-withdrawn');
   });
 
+  it('implied consent that has expired no longer allows (opt-out purposes too)', () => {
+    expect(run(coreos, 'marketing.email', {}, { data: ['email'] }, { consent: consent('expired', { type: 'implied' }) })).toBe('consent-expired');
+  });
+
+  it('an implied answer does not count for a purpose that needs explicit consent', () => {
+    expect(run(kubevirt, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('given', { type: 'implied' }) })).toBe('consent-missing');
+    expect(run(kubevirt, 'analytics', {}, { data: ['usage-data'] }, { consent: consent('given', { type: 'explicit' }) })).toBe('allowed');
+  });
+
+  it('a gate\'s per-country minimum applies: a weaker gate passed elsewhere does not satisfy it', () => {
+    const p = definePolicy({
+      id: 'cc', version: '1', jurisdictions: ['EU'], rights: { honoured: [] },
+      purposes: { 'service.registration': { basis: 'contract', data: ['name'], ageGate: 'reg' } },
+      ageGates: { reg: { minimumAge: 13, countries: { DE: 16 } }, basic: { minimumAge: 13 } },
+    });
+    const collect = { data: ['name'], action: 'collect' };
+    expect(run(p, 'service.registration', { ageProven: 13, country: 'DE' }, collect, {})).toBe('age-unverified');
+    expect(run(p, 'service.registration', { ageProven: 16, country: 'DE' }, collect, {})).toBe('allowed');
+    expect(run(p, 'service.registration', { ageProven: 13, country: 'FR' }, collect, {})).toBe('allowed');
+  });
+
+  it('restriction exempts only legal compliance and rights fulfilment (Art. 18(2)), not every legal-obligation purpose', () => {
+    const p = definePolicy({ id: 'r', version: '1', jurisdictions: ['EU'], rights: { honoured: [] }, customPurposes: { 'tax-records': { description: 'Keep invoices for the tax office.' } }, purposes: { 'tax-records': { basis: 'legal-obligation', data: ['name'] }, 'legal-compliance': { basis: 'legal-obligation', data: ['name'] } } });
+    expect(run(p, 'tax-records', {}, { data: ['name'] }, { restricted: true })).toBe('restricted');
+    expect(run(p, 'legal-compliance', {}, { data: ['name'] }, { restricted: true })).toBe('allowed');
+  });
+
   it('GPC versus earlier explicit consent: consent wins when the policy says so', () => {
     const p = definePolicy({ id: 'x', version: '1', jurisdictions: ['US'], signals: { gpcVersusConsent: 'consent' }, purposes: { 'marketing.email': { basis: 'consent', data: ['email'] } } });
     expect(run(p, 'marketing.email', { gpc: true }, {}, { consent: consent('given') })).toBe('allowed');

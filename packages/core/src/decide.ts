@@ -2,6 +2,7 @@
  * The access decision: a pure function of the policy rule, the request's context facts
  * and the subject's stored facts. Kept apart from I/O so every rule is table-testable.
  */
+import { minimumAgeFor } from './age';
 import type { SubjectFacts } from './consent/consent-store';
 import type { Policy, ResolvedPurposeRule } from './policy/types';
 
@@ -29,6 +30,8 @@ export interface DecisionContext {
   /** The highest minimum age this request has proven through an age gate (-1: none). */
   readonly ageProven: number;
   readonly now: number;
+  /** The subject's country, when known: a gate's per-country and Art. 8 minimums depend on it. */
+  readonly country?: string | undefined;
 }
 
 /** What is being done to whose data. */
@@ -60,9 +63,12 @@ export function decide(
   if (req.recipient !== undefined && !rule.recipients.has(req.recipient)) return 'recipient-not-allowed';
   if (rule.ageGate !== undefined && req.action === 'collect') {
     const gate = policy.ageGates[rule.ageGate];
-    if (gate === undefined || ctx.ageProven < gate.minimumAge) return 'age-unverified';
+    // The minimum this request must have proven is the gate's minimum for this subject's
+    // country and basis, not its base minimum: a weaker gate passed elsewhere in the
+    // request must not satisfy a stricter per-country one.
+    if (gate === undefined || ctx.ageProven < minimumAgeFor(gate, { country: ctx.country, basis: rule.basis })) return 'age-unverified';
   }
-  if (facts.restricted && !RESTRICTION_EXEMPT.has(rule.id) && rule.basis !== 'legal-obligation') return 'restricted';
+  if (facts.restricted && !RESTRICTION_EXEMPT.has(rule.id)) return 'restricted';
   if (rule.objection && facts.objected) return 'objection';
 
   let explicitConsentGiven = false;
@@ -73,11 +79,14 @@ export function decide(
       return 'consent-expired';
     }
     if (rule.consentType === 'implied') {
-      // Opt-out model: allowed until the person says no.
+      // Opt-out model: allowed until the person says no, or the answer lapses.
       if (c?.state === 'withdrawn') return 'consent-withdrawn';
       if (c?.state === 'refused') return 'consent-refused';
+      if (c?.state === 'expired') return 'consent-expired';
     } else {
       if (c === undefined) return 'consent-missing';
+      // Only an explicit answer counts for a purpose that needs explicit consent.
+      if (c.state === 'given' && c.type !== 'explicit') return 'consent-missing';
       if (c.state === 'withdrawn') return 'consent-withdrawn';
       if (c.state === 'refused') return 'consent-refused';
       if (c.state === 'expired') return 'consent-expired';

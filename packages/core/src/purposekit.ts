@@ -329,7 +329,7 @@ export class Purposekit implements ContextEngine {
           throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause });
         }
       }
-      reason = decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now() }, { subject, data, action, recipient: request.recipient }, facts);
+      reason = decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
     }
 
     const event: AuditEventInput = {
