@@ -22,7 +22,8 @@ export type AccessReason =
   | 'consent-withdrawn'
   | 'consent-expired'
   | 'consent-renewal-required'
-  | 'gpc-opt-out';
+  | 'gpc-opt-out'
+  | 'store-unavailable';
 
 /** Inputs the decision takes from the request context. */
 export interface DecisionContext {

@@ -135,9 +135,24 @@ describe('Purposekit.access', () => {
     expect(err).toBe(rejected);
   });
 
-  it('fails closed when the consent store cannot be read', async () => {
-    const kit = createPurposekit({ policy: kubevirt, subjectKey, audit: new ArraySink(), consentStore: { facts: () => Promise.reject(new Error('db down')), setConsent() {}, setObjection() {}, setRestriction() {}, history: () => [] } });
-    expect(await codeOf(kit.runAs({ purpose: 'analytics', actor: 'j' }, () => kit.access({ subject: 'u', data: ['usage-data'], action: 'read' })))).toBe('PURPOSEKIT_ERR_INTERNAL');
+  it('fails closed when the consent store cannot be read, and records the deny', async () => {
+    const audit = new ArraySink();
+    const kit = createPurposekit({ policy: kubevirt, subjectKey, audit, consentStore: { facts: () => Promise.reject(new Error('db down')), setConsent() {}, setObjection() {}, setRestriction() {}, history: () => [] } });
+    expect(await codeOf(kit.runAs({ purpose: 'analytics', actor: 'j' }, () => kit.access({ subject: 'u', data: ['usage-data'], action: 'read' })))).toBe('PURPOSEKIT_ERR_INTERNAL:store-unavailable');
+    expect(audit.events).toMatchObject([{ kind: 'access', purpose: 'analytics', decision: 'deny', reason: 'store-unavailable' }]);
+  });
+
+  it('never writes free text from the caller: categories and recipients that are not identifiers become "unlisted"', async () => {
+    const { kit, audit } = kitFor(bitnami);
+    await codeOf(kit.runAs({ purpose: 'marketing.email', actor: 'job' }, () => kit.access({ subject: 'c1', data: ['email', 'Alice Smith, 12 Main St'], action: 'share', recipient: 'Alice Smith born 1990' })));
+    await codeOf(kit.runAs({ purpose: 'payment', actor: 'job' }, () => kit.access({ subject: 'c1', data: ['payment'], action: 'share', recipient: 'payment-gateway' })));
+    await codeOf(kit.runAs({ purpose: 'marketing.email', actor: 'job' }, () => kit.access({ subject: 'c1', data: ['email'], action: 'share', recipient: 'acme-ads' })));
+    expect(audit.events.map((e) => [e.data, e.recipient, e.reason])).toEqual([
+      [['email', 'unlisted'], 'unlisted', 'purpose-limitation'],
+      [['payment'], 'payment-gateway', 'allowed'],
+      [['email'], 'acme-ads', 'recipient-not-allowed'], // an identifier: who the denied share was for stays visible
+    ]);
+    expect(JSON.stringify(audit.events)).not.toContain('Alice');
   });
 
   it('outside any context throws NO_CONTEXT', async () => {

@@ -122,6 +122,14 @@ export interface AgeGateRefusal {
 const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
 const NO_FACTS: SubjectFacts = Object.freeze({ consent: undefined, objected: false, restricted: false });
 const NEVER_TRUST: TrustFn = () => false;
+/**
+ * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
+ * in the trail even when the policy does not list them, since a denied share's target is
+ * what a privacy officer needs to see. Anything else (free text such as a name or an
+ * address passed by mistake) is replaced, so it is never written down.
+ */
+const IDENTIFIER = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const listedOrToken = (value: string): string => (IDENTIFIER.test(value) ? value : 'unlisted');
 
 function flag(value: string | string[] | undefined): boolean | undefined {
   // The GPC spec defines exactly "1"; anything else (including "true" or a list) is no preference.
@@ -181,6 +189,7 @@ export class Purposekit implements ContextEngine {
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
+
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
   }
@@ -315,6 +324,7 @@ export class Purposekit implements ContextEngine {
 
     let reason: AccessReason;
     let facts: SubjectFacts = NO_FACTS;
+    let storeFailure: unknown;
     if (rule === undefined) {
       reason = 'no-purpose';
     } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
@@ -325,18 +335,23 @@ export class Purposekit implements ContextEngine {
           const f = this.consentStore.facts(subject, rule.id);
           facts = f instanceof Promise ? await f : f;
         } catch (cause) {
-          // A store we cannot read is a decision we cannot make: fail closed.
-          throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause });
+          // A store we cannot read is a decision we cannot make: fail closed, and record
+          // the deny like any other.
+          storeFailure = cause;
         }
       }
-      reason = decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
+      reason = storeFailure !== undefined
+        ? 'store-unavailable'
+        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
     }
 
     const event: AuditEventInput = {
       kind: 'access',
       actor,
       ...(subject !== undefined && typeof subject === 'string' ? { subject: this.#pseudonymize(subject) } : {}),
-      data: data.filter((d): d is string => typeof d === 'string'),
+      // Only names the policy knows reach the trail: a caller passing free text (a name, an
+      // address) where a category or recipient belongs must not write it down verbatim.
+      data: data.filter((d): d is string => typeof d === 'string').map(listedOrToken),
       action: action || 'invalid',
       ...(purpose !== undefined ? { purpose } : {}),
       ...(ctx._basis !== undefined ? { basis: ctx._basis } : {}),
@@ -344,9 +359,13 @@ export class Purposekit implements ContextEngine {
       requestId: ctx.requestId,
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
-      ...(typeof request?.recipient === 'string' ? { recipient: request.recipient } : {}),
+      ...(typeof request?.recipient === 'string' ? { recipient: listedOrToken(request.recipient) } : {}),
     };
     await this.#record(event);
+
+    if (storeFailure !== undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
+    }
 
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
     if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
