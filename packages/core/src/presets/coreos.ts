@@ -86,6 +86,9 @@ export const coreos: Policy = definePolicy({
     security: {
       // "Detect, investigate and prevent any suspected breaches of the terms applicable to the use of our Services"
       basis: 'legitimate-interests',
+      // No right to object here: an objection must not switch off abuse and attack
+      // detection for the very person objecting ("compelling legitimate grounds", Art. 21(1)).
+      objection: false,
       data: ['ip-address', 'usage-data', 'device-info'],
       source: 'Detect, investigate and prevent any suspected breaches of the terms applicable to the use of our Services (including our Sites)',
     },

@@ -12,7 +12,9 @@ import type { Policy } from '../policy/types';
  *   ePrivacy that needs consent, so analytics is consent-based (explicit) here: the
  *   statement names no basis for it, and this is the reading that survives an EU audit.
  * - Contributor data is public by default ("made public by default") as a public record.
- * - Under 13 never accepted (COPPA). All GDPR rights apply.
+ * - Under 13 never accepted (COPPA): the purposes that take a submission (registration,
+ *   questions, surveys) carry the gate; the others only use what those collected.
+ * - All GDPR rights apply. Security processing is not open to objection (see `security`).
  */
 export const kubevirt: Policy = definePolicy({
   id: 'kubevirt',
@@ -64,6 +66,9 @@ export const kubevirt: Policy = definePolicy({
     security: {
       // "... and to help ensure the security of your interaction with our services."
       basis: 'legitimate-interests',
+      // No right to object here: an objection must not switch off abuse and attack
+      // detection for the very person objecting ("compelling legitimate grounds", Art. 21(1)).
+      objection: false,
       data: ['ip-address', 'usage-data', 'device-info'],
       source: 'to help ensure the security of your interaction with our services',
     },

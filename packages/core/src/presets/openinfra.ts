@@ -9,9 +9,14 @@ import type { Policy } from '../policy/types';
  *   extent necessary to meet our legitimate interest") and consent for anything else
  *   ("We will not use your personal data in any other way unless (i) you have given your
  *   express consent").
- * - Two gates: 18 to register, 13 for any submission at all. Every purpose that collects
- *   from the person carries one of them.
- * - IP addresses appear in exactly two purposes: diagnostics and site administration.
+ * - Two gates: 18 to register, 13 for any submission at all. The purposes that take a
+ *   submission through a form (registration, mailing list, surveys, questions) carry one;
+ *   the member directory and the public record only re-use what registration collected.
+ * - IP addresses serve diagnostics and site administration, and legal compliance when the
+ *   law requires a disclosure; no other purpose may touch them.
+ * - The mailing list and surveys are read as consent ("if you sign up", "if you choose to
+ *   participate"), although the text lists them among its legitimate-interest uses: opting
+ *   in is what the person actually does.
  * - "Requests answered within one month" → rights.responseTime P1M; the "deleted members"
  *   record is the erasure record the rights module keeps.
  */

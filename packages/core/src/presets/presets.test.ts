@@ -45,9 +45,11 @@ describe('presets state what their seed policies say', () => {
 
   it('KubeVirt: legitimate interests for IP uses, analytics by consent, under-13 refused, every GDPR right', () => {
     expect(kubevirt.ageGates['coppa']!.minimumAge).toBe(13);
-    for (const p of ['diagnostics', 'site-administration', 'security']) {
+    for (const p of ['diagnostics', 'site-administration']) {
       expect(kubevirt.purposes[p]).toMatchObject({ basis: 'legitimate-interests', objection: true });
     }
+    // An objection must not switch off security processing for the person objecting.
+    for (const policy of [kubevirt, coreos]) expect(policy.purposes['security']).toMatchObject({ basis: 'legitimate-interests', objection: false });
     expect(purposesWith(kubevirt, 'ip-address')).toEqual(['analytics', 'diagnostics', 'legal-compliance', 'rights-fulfilment', 'security', 'site-administration']);
     // Answering a rights request (e.g. rectification, export) is a legal obligation, not something the person can object to.
     expect(kubevirt.purposes['rights-fulfilment']).toMatchObject({ basis: 'legal-obligation', objection: false });

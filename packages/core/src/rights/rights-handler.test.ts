@@ -1,5 +1,6 @@
 import type { AuditEventInput, AuditSink } from '../audit';
 import { PurposekitError } from '../errors';
+import { definePolicy } from '../policy/define-policy';
 import { coreos, openinfra } from '../presets';
 import { createPurposekit } from '../purposekit';
 import type { Purposekit } from '../purposekit';
@@ -184,5 +185,42 @@ describe('rights handler', () => {
     // Bob's withdrawal through a body field is refused; his consent stands.
     await call('POST', '/privacy/consent', 'alice', { purpose: 'marketing.email', state: 'withdrawn', subject: 'bob' });
     expect((await kit.consentStore.facts('bob', 'marketing.email')).consent?.state).toBe('given');
+  });
+});
+
+describe('review fixes', () => {
+  it('withdrawal is always accepted, even when the policy does not list withdraw-consent (Art. 7(3))', async () => {
+    const policy = definePolicy({ id: 'w', version: '1', jurisdictions: ['US'], rights: { honoured: [] }, purposes: { 'marketing.email': { basis: 'consent', data: ['email'] } } });
+    const { call } = setup(policy, { exporter: undefined, eraser: undefined, accessLog: undefined, erasureRecord: undefined });
+    expect((await call('POST', '/privacy/consent', 'u1', { purpose: 'marketing.email', state: 'given' }))?.status).toBe(200);
+    expect((await call('POST', '/privacy/consent', 'u1', { purpose: 'marketing.email', state: 'withdrawn' }))?.status).toBe(200);
+  });
+
+  it('objection and restriction records say what they targeted and whether they lifted it', async () => {
+    const { call, audit } = setup();
+    await call('POST', '/privacy/objection', 'u1', { purpose: 'diagnostics' });
+    await call('DELETE', '/privacy/objection', 'u1', { purpose: 'diagnostics' });
+    await call('POST', '/privacy/restriction', 'u1');
+    await call('DELETE', '/privacy/restriction', 'u1');
+    const rights = audit.records.filter((r) => r.kind === 'rights').map((r) => r.attributes);
+    expect(rights.map((a) => [a?.['right'], a?.['status'], a?.['target'], a?.['lifted']])).toEqual([
+      ['objection', 'received', 'diagnostics', undefined],
+      ['objection', 'completed', 'diagnostics', undefined],
+      ['objection', 'received', 'diagnostics', undefined],
+      ['objection', 'completed', 'diagnostics', 'true'],
+      ['restriction', 'received', undefined, undefined],
+      ['restriction', 'completed', undefined, undefined],
+      ['restriction', 'received', undefined, undefined],
+      ['restriction', 'completed', undefined, 'true'],
+    ]);
+  });
+
+  it('the access log shows other actors by role, never their internal ids', async () => {
+    const { kit, call } = setup();
+    await kit.runAs({ purpose: 'diagnostics', actor: 'member-b-internal-id' }, () => kit.access({ subject: 'u1', data: ['ip-address'], action: 'read' }));
+    const res = await call('GET', '/privacy/access-log', 'u1');
+    const records = (res?.body as { records: Array<{ actor: string; purpose: string }> }).records;
+    expect(records.find((r) => r.purpose === 'diagnostics')?.actor).toBe('organisation');
+    expect(JSON.stringify(res?.body)).not.toContain('member-b-internal-id');
   });
 });

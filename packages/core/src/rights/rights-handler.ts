@@ -160,11 +160,17 @@ function plainBody(body: unknown, allowed: readonly string[], required: boolean)
   return record;
 }
 
+/** Actors shown to the subject as they are; any other (a staff member's or another user's internal id) is shown as the organisation. */
+const SHOWN_ACTORS = new Set(['service', 'data-subject', 'rights-handler']);
+
 function report(r: AccessLogRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of ['ts', 'kind', 'actor', 'data', 'action', 'purpose', 'basis', 'decision', 'reason', 'recipient', 'requestId', 'attributes'] as const) {
     if (r[k] !== undefined) out[k] = r[k];
   }
+  // Art. 15 tells the person who processed their data by role, not which colleague:
+  // another person's internal id must not leak through someone's access log.
+  if (typeof out['actor'] === 'string' && !SHOWN_ACTORS.has(out['actor'])) out['actor'] = 'organisation';
   return out;
 }
 
@@ -289,7 +295,10 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
     const consentState = endpoint === 'consent' ? (input['state'] as (typeof CONSENT_BODY_STATES)[number]) : undefined;
     // Giving or refusing consent is not a rights request; withdrawing one is (Art. 7(3)).
     const isRightsRequest = consentState === undefined || consentState === 'withdrawn';
-    if (isRightsRequest && !honoured.has(right) && !(endpoint === 'export' && honoured.has('access'))) throw notOffered(right);
+    // Withdrawing consent is always possible, whatever the policy lists: it must be as easy
+    // as giving it (GDPR Art. 7(3)), and giving it is always accepted here.
+    const alwaysOffered = consentState === 'withdrawn';
+    if (isRightsRequest && !alwaysOffered && !honoured.has(right) && !(endpoint === 'export' && honoured.has('access'))) throw notOffered(right);
 
     let purpose: string | undefined;
     if (endpoint === 'objection' || endpoint === 'consent') {
@@ -325,7 +334,7 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
     const receivedAt = new Date(now());
     const due = rightsDueDate(receivedAt, kit.policy.rights.responseTime).toISOString();
     const requestInfo = { id: ctx.requestId, right, due };
-    if (isRightsRequest) await record(ctx, subject, right, 'received', due);
+    if (isRightsRequest) await record(ctx, subject, right, 'received', due, endpoint === 'objection' && purpose !== undefined ? { target: purpose } : {});
     const done = async (status: number, payload: Record<string, unknown>, extra?: Record<string, string>): Promise<RightsResponse> => {
       if (isRightsRequest) await record(ctx, subject, right, 'completed', due, extra);
       return { status, headers: HEADERS, body: isRightsRequest ? { request: { ...requestInfo, status: 'completed' }, ...payload } : payload };
@@ -366,12 +375,12 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
       case 'restriction': {
         const restricted = method === 'POST';
         await kit.consentStore.setRestriction(subject, restricted);
-        return done(200, { restricted });
+        return done(200, { restricted }, restricted ? {} : { lifted: 'true' });
       }
       case 'objection': {
         const objected = method === 'POST';
         await kit.consentStore.setObjection(subject, purpose!, objected);
-        return done(200, { purpose, objected });
+        return done(200, { purpose, objected }, { target: purpose!, ...(objected ? {} : { lifted: 'true' }) });
       }
       case 'consent': {
         const rec = await consent.change(subject, purpose!, consentState!, { context: ctx, source: 'api' });
