@@ -27,7 +27,7 @@ export const ERROR_CATALOG = {
   PURPOSEKIT_ERR_UNKNOWN_PURPOSE: {
     status: 500,
     message: 'A route declares a purpose the policy does not contain.',
-    doc: 'A route declaration names a purpose that is not in the policy. Thrown when the route is declared (start-up), never at request time.',
+    doc: 'A route declaration names a purpose that is not in the policy. Thrown when a route is declared (start-up); for background jobs, when `runAs` names an unknown purpose.',
   },
   PURPOSEKIT_ERR_UNKNOWN_AGE_GATE: {
     status: 500,

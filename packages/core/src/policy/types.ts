@@ -18,7 +18,7 @@ export interface PurposeRuleInput {
    * Default: unversioned (policy version changes never require renewal by themselves).
    */
   termsVersion?: string;
-  /** Whether a `Sec-GPC: 1` signal opts the person out of this purpose. Default: true for `marketing.email`, `advertising`, `targeted-advertising`, `sell-to-third-parties`, `personalisation`; otherwise false. */
+  /** Whether a `Sec-GPC: 1` signal opts the person out of this purpose. Default: true for `marketing.email`, `advertising`, `targeted-advertising`, `sell-to-third-parties`; otherwise false. */
   gpc?: boolean;
   /** Whether the right to object applies (Art. 21). Default: true for legitimate-interests and public-task, and for `marketing.email`. */
   objection?: boolean;
