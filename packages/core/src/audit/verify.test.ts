@@ -316,3 +316,45 @@ describe('verifyAuditTrail: input errors', () => {
     expect((await verify(dir, { prefix: 'audit' })).ok).toBe(true);
   });
 });
+
+describe('verifyAuditTrail: lines another reader could read differently are malformed', () => {
+  it('a member named twice (JSON.parse keeps the last value; the hash matched the original)', async () => {
+    const dir = await buildTrail(6);
+    editFile(dir, (ls) => ls.map((l) => (parse(l)['seq'] === 3 ? l.replace('{', '{"decision":"deny",') : l)));
+    expect(problemOf(await verify(dir))).toMatchObject({ kind: 'malformed', seq: undefined, line: 3 });
+  });
+
+  it('a signature re-spelled through its spare bits (same bytes, another head hash, no key needed)', async () => {
+    const dir = await buildTrail(6);
+    editFile(dir, (ls) => {
+      const i = ls.length - 1;
+      const cp = parse(ls[i]!);
+      const sig = cp['sig'] as string;
+      const last = sig.at(-1)!;
+      // The last of 86 characters carries 2 data bits and 4 spare bits: flip a spare bit.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const respelled = alphabet[alphabet.indexOf(last) ^ 1]!;
+      expect(Buffer.from(sig.slice(0, -1) + respelled, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true);
+      return ls.map((l, j) => (j === i ? l.replace(`"sig":"${sig}"`, `"sig":"${sig.slice(0, -1)}${respelled}"`) : l));
+    });
+    const r = await verify(dir);
+    expect(r.ok).toBe(false);
+    expect(r.problem).toMatchObject({ kind: 'malformed' });
+    expect(r.problem!.message).toContain('canonical base64url');
+  });
+
+  it('a CR, or a null value', async () => {
+    const cr = await buildTrail(6);
+    editFile(cr, (ls) => ls.map((l) => (parse(l)['seq'] === 2 ? l.replace('"action":', '\r"action":') : l)));
+    expect((await verify(cr)).problem).toMatchObject({ kind: 'malformed', line: 2 });
+    const nul = await buildTrail(6);
+    editFile(nul, (ls) => ls.map((l) => (parse(l)['seq'] === 2 ? l.replace('{', '{"actor2":null,') : l)));
+    expect((await verify(nul)).problem).toMatchObject({ kind: 'malformed', line: 2 });
+  });
+
+  it('an empty directory is not a verified trail (a wrong path must not pass)', async () => {
+    const r = await verify(tempDir('empty'));
+    expect(r.ok).toBe(false);
+    expect(r.problem).toMatchObject({ kind: 'missing' });
+  });
+});

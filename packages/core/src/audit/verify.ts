@@ -105,12 +105,61 @@ function loc(item: Item): string {
   return `${item.l.file.name}:${item.l.line}`;
 }
 
+/**
+ * True when some object in the JSON text names a member twice. JSON.parse keeps the last
+ * value, while another reader may show the first: the record hashed would not be the
+ * record displayed. A single linear scan (strings skipped, one set of names per object).
+ */
+export function hasDuplicateMembers(text: string): boolean {
+  const stack: Array<Set<string> | undefined> = []; // undefined: an array level
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top !== undefined) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, j + 1)) as string;
+        } catch {
+          return false; // not JSON at all: JSON.parse will say so
+        }
+        if (top.has(key)) return true;
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (ch === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (ch === '[') {
+      stack.push(undefined);
+    } else if (ch === '}' || ch === ']') {
+      stack.pop();
+    } else if (ch === ',') {
+      expectKey = stack[stack.length - 1] !== undefined;
+    }
+  }
+  return false;
+}
+
+/** Any `null` value, at any depth (the format never writes one). */
+function hasNull(v: unknown): boolean {
+  if (v === null) return true;
+  if (typeof v !== 'object') return false;
+  return Object.values(v as Record<string, unknown>).some(hasNull);
+}
+
 function parse(item: Item): Record<string, unknown> | undefined {
   if (!item.parsed) {
     item.parsed = true;
+    const text = item.l.text;
     try {
-      const v = JSON.parse(item.l.text) as unknown;
-      item.record = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+      const v = JSON.parse(text) as unknown;
+      const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && !text.includes('\r') && !hasNull(v) && !hasDuplicateMembers(text);
+      item.record = ok ? (v as Record<string, unknown>) : undefined;
     } catch {
       item.record = undefined;
     }
@@ -138,6 +187,9 @@ function structureProblem(r: Record<string, unknown>): string | undefined {
     if (r['alg'] !== 'Ed25519') return 'checkpoint "alg" is not Ed25519';
     if (typeof r['keyId'] !== 'string' || r['keyId'].length === 0) return 'checkpoint has no "keyId"';
     if (typeof r['sig'] !== 'string') return 'checkpoint has no "sig"';
+    // 86 base64url characters carry 4 spare bits: only the canonical encoding is accepted,
+    // or anyone could re-spell a signature (and so change the head hash) without the key.
+    if (!/^[A-Za-z0-9_-]{86}$/.test(r['sig']) || Buffer.from(r['sig'], 'base64url').toString('base64url') !== r['sig']) return 'checkpoint "sig" is not the canonical base64url of 64 bytes';
     return undefined;
   }
   if (typeof kind !== 'string' || !EVENT_KINDS.has(kind)) return `unknown record kind ${JSON.stringify(kind)}`;
@@ -192,7 +244,6 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
   const firstFile = layout.files[0];
   const partial = options.partial === true || (layout.mode === 'file' && firstFile !== undefined && firstFile.index > 1);
   if (layout.mode === 'file') notes.push('A single file was verified: links to other files and the head file were not checked.');
-  if (layout.files.length === 0) notes.push('No trail files were found.');
   for (const q of layout.quarantine) notes.push(`Quarantine file ${q} holds bytes set aside at start-up or recovery (not part of the chain).`);
 
   let records = 0;
@@ -258,6 +309,9 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
     line: item.l.line,
     ...(seq === undefined ? {} : { seq }),
   });
+
+  // An empty trail proves nothing: a wrong path must not verify.
+  if (layout.files.length === 0) return result({ kind: 'missing', message: `No trail files were found at ${path}.`, file: '', line: 0 });
 
   const classify = (cur: Item, r: Record<string, unknown>, expected: number, prevHash: string): AuditProblem => {
     const s = r['seq'] as number;
