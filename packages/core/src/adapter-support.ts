@@ -92,3 +92,17 @@ export function trustForApp(app: object, setting: unknown, fallback: () => Trust
 }
 
 const NEVER_TRUST: TrustFn = () => false;
+
+/**
+ * Drops a refused submission from request objects before the refusal travels on: the
+ * parsed `body`, and the `rawBody` copy that common body parsers (and NestJS's
+ * `rawBody: true`) keep. Pass every object the framework hangs a body on.
+ */
+export function discardSubmission(...requests: ReadonlyArray<object | undefined>): void {
+  for (const r of requests) {
+    if (r === undefined || r === null) continue;
+    const o = r as Record<string, unknown>;
+    o['body'] = undefined;
+    if ('rawBody' in o) o['rawBody'] = undefined;
+  }
+}

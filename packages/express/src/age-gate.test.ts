@@ -155,6 +155,28 @@ describe('@purposekit/express ageGate(): the seeds\' gates over real HTTP', () =
     expect(h.audit.events).toEqual([expect.objectContaining({ kind: 'access', action: 'collect', decision: 'allow', purpose: 'service.registration' })]);
   });
 
+  it('drops the raw body copy too: error handlers after a refusal see neither body nor rawBody', async () => {
+    const kit = createPurposekit({ policy: bitnami, audit: new ArraySink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) }, ageGate: { secret: 'l'.repeat(32), secureCookie: false, now: () => TODAY } });
+    const privacy = createPrivacy(kit);
+    const app = express();
+    type Raw = express.Request & { rawBody?: Buffer };
+    app.use(express.json({ verify: (req, _res, buf) => { (req as Raw).rawBody = Buffer.from(buf); } }));
+    app.use(privacy.middleware());
+    const seen: unknown[] = [];
+    app.post('/register', privacy.purpose('service.registration'), privacy.ageGate('coppa'), (_req, res) => res.status(201).end());
+    app.use((err: unknown, req: express.Request, _res: express.Response, next: express.NextFunction) => {
+      seen.push({ body: req.body, rawBody: (req as Raw).rawBody });
+      next(err);
+    });
+    app.use(privacy.errorHandler());
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect((await post(base, '/register', { name: 'Kid Raw', dateOfBirth: DOB.age12 })).status).toBe(403);
+    expect(seen).toEqual([{ body: undefined, rawBody: undefined }]);
+  });
+
   it('declaring an unknown gate fails at start-up', () => {
     const kit = createPurposekit({ policy: bitnami, audit: new ArraySink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) }, ageGate: { secret: 'l'.repeat(32) } });
     expect(() => createPrivacy(kit).ageGate('copa')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE', message: expect.stringContaining('Did you mean "coppa"?') }));

@@ -1,10 +1,11 @@
 import {
-  GPC_WELL_KNOWN_PATH,
-  PurposekitError,
+  discardSubmission,
   errorResponse,
+  GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
   isPurposekitError,
   isWellKnownRequest,
+  PurposekitError,
   resolveAdapterOptions,
 } from '@purposekit/core';
 import type { Purposekit } from '@purposekit/core';
@@ -99,7 +100,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
           return;
         }
         // Nothing of a refused submission may travel further, not even to error handlers.
-        req.body = undefined;
+        discardSubmission(req);
         refused.then(
           ({ error, setCookie }) => {
             if (setCookie !== undefined) res.append('Set-Cookie', setCookie);

@@ -1,4 +1,4 @@
-import { errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { discardSubmission, errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
@@ -107,7 +107,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
           return;
         }
         // Nothing of a refused submission may travel further, not even to error handlers.
-        request.body = undefined;
+        discardSubmission(request, ctx.req);
         const { error, setCookie } = await refused;
         if (setCookie !== undefined) ctx.append('Set-Cookie', setCookie);
         writeError(ctx, error);

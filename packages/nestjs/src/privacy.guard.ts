@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { PurposekitError, getPrivacyContext } from '@purposekit/core';
+import { discardSubmission, getPrivacyContext, PurposekitError } from '@purposekit/core';
 import type { CompiledAgeGate, PrivacyContext, Purposekit } from '@purposekit/core';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
@@ -77,8 +77,7 @@ export class PrivacyGuard implements CanActivate {
     const refused = this.kit.checkAgeGate(ctx, gate, { body: request.body, cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, request });
     if (refused === null) return;
     // Nothing of a refused submission may travel further, not even to exception filters.
-    request.body = undefined;
-    if (request.raw !== undefined) request.raw.body = undefined;
+    discardSubmission(request, request.raw);
     const { error, setCookie } = await refused;
     if (setCookie !== undefined) this.appendSetCookie(context, setCookie);
     throw error;
