@@ -86,6 +86,10 @@ async function start(policy: Policy = openinfra, over: Partial<RightsRouterOptio
       ...over,
     }),
   );
+  // The app's own route under the rights prefix: its body is the app's business.
+  app.post('/privacy/feedback', express.text({ type: '*/*' }), (req, res) => {
+    res.json({ app: 'feedback', length: String(req.body).length });
+  });
   // An ordinary route of the app: sends the newsletter (consent-based).
   app.post('/newsletter/send/:user', privacy.purpose('marketing.email'), async (req, res, next) => {
     try {
@@ -316,5 +320,15 @@ describe('createRightsRouter over real HTTP: refusals', () => {
     expect(a.profiles.get('bob')).toEqual({ name: 'Bob B.', email: 'bob@example.org' });
     expect((await call(a.base, 'POST', '/newsletter/send/bob')).status).toBe(200);
     expect(a.erased).toEqual([]);
+  });
+});
+
+describe('createRightsRouter leaves the app\'s own routes under the prefix alone', () => {
+  it('a malformed or large body to /privacy/feedback reaches the app, not the rights parser', async () => {
+    const app = await start();
+    for (const body of ['{"not json', 'x'.repeat(20_000)]) {
+      const res = await fetch(`${app.base}/privacy/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect([res.status, await res.json()]).toEqual([200, { app: 'feedback', length: body.length }]);
+    }
   });
 });

@@ -49,6 +49,10 @@ export function createRightsRouter(kit: Purposekit, options: RightsRouterOptions
     res.status(status).set('cache-control', 'no-store').json({ error: { ...body.error, field: 'body' } });
   };
 
-  router.use(handler.prefix, express.json({ limit: BODY_LIMIT }), rights, bodyErrors);
+  // Only the endpoints themselves: the app's own routes under the prefix keep their bodies.
+  const ownRoute: RequestHandler = function purposekitRightsMatch(req: Request, _res: Response, next: NextFunction): void {
+    next(handler.matches(req.method, handler.prefix + req.path) ? undefined : 'router');
+  };
+  router.use(handler.prefix, ownRoute, express.json({ limit: BODY_LIMIT }), rights, bodyErrors);
   return router;
 }

@@ -89,6 +89,12 @@ async function start(opts: { upstreamParser?: boolean; options?: Partial<RightsR
   router.get('/privacy/notice', (ctx) => {
     ctx.body = { notice: 'downstream' };
   });
+  // The app's own route under the prefix, reading its raw body itself.
+  router.post('/privacy/feedback', async (ctx) => {
+    let raw = '';
+    for await (const chunk of ctx.req) raw += String(chunk);
+    ctx.body = { app: 'feedback', length: raw.length };
+  });
   router.post('/privacy/echo', (ctx) => {
     ctx.body = { echoed: (ctx.request as { body?: unknown }).body ?? null };
   });
@@ -219,7 +225,11 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
   it('passes every other request on: other paths under the prefix, other methods, other prefixes', async () => {
     const s = await start();
     expect(await (await call(s, 'GET', '/privacy/notice', 'alice')).json()).toEqual({ notice: 'downstream' });
-    expect(await (await call(s, 'POST', '/privacy/echo', 'alice', '{"a":1}')).json()).toEqual({ echoed: { a: 1 } });
+    // Not an endpoint: the rights router leaves the body to the app (no parser here, so none).
+    expect(await (await call(s, 'POST', '/privacy/echo', 'alice', '{"a":1}')).json()).toEqual({ echoed: null });
+    // With the app's own parser upstream, the app's route sees its body as parsed.
+    const withParser = await start({ upstreamParser: true });
+    expect(await (await call(withParser, 'POST', '/privacy/echo', 'alice', '{"a":1}')).json()).toEqual({ echoed: { a: 1 } });
     expect((await call(s, 'PUT', '/privacy/erasure', 'alice')).status).toBe(404);
     expect((await call(s, 'GET', '/privacyx/erasure', 'alice')).status).toBe(404);
     expect(s.erased).toEqual([]);
@@ -238,5 +248,15 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
     expect(() => createRightsRouter(kit, { ...base, getSubjects: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('Did you mean "getSubject"?') }));
     expect(() => createRightsRouter(kit, { getSubject: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('exporter') }));
     expect(() => createRightsRouter(kit, { ...base, prefix: 'privacy/' })).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
+  });
+});
+
+describe('createRightsRouter leaves the app\'s own routes under the prefix alone', () => {
+  it('a malformed or large body to /privacy/feedback reaches the app unread', async () => {
+    const s = await start();
+    for (const body of ['{"not json', 'x'.repeat(20_000)]) {
+      const res = await call(s, 'POST', '/privacy/feedback', undefined, body);
+      expect([res.status, await res.json()]).toEqual([200, { app: 'feedback', length: body.length }]);
+    }
   });
 });

@@ -72,7 +72,8 @@ export function createRightsRouter(kit: Purposekit, options: RightsRouterOptions
 
   return async function purposekitRights(ctx: Context, next: Next): Promise<void> {
     // Everything outside the prefix passes at the cost of one string comparison.
-    if (!ctx.path.startsWith(prefixSlash)) {
+    // Only the endpoints themselves: the app's own routes under the prefix keep their bodies.
+    if (!ctx.path.startsWith(prefixSlash) || !handler.matches(ctx.method, ctx.path)) {
       await next();
       return;
     }

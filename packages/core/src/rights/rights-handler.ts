@@ -111,6 +111,11 @@ export interface RightsHandler<TRequest = unknown> {
    */
   handle(input: RightsHttpRequest<TRequest>): Promise<RightsResponse | undefined>;
   /**
+   * True when `method` + `path` (query ignored) is one of the endpoints. Adapters check it
+   * before parsing a body, so the app's own routes under the prefix stay the app's.
+   */
+  matches(method: string, path: string): boolean;
+  /**
    * Records the completion of a request that was left `pending` (a manual erasure or
    * rectification), under its original request id.
    * @throws (rejects) PurposekitError PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
@@ -395,16 +400,21 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
   }
 
   const prefixSlash = `${prefix}/`;
+  const endpointOf = (rawMethod: unknown, rawPath: unknown): Endpoint | undefined => {
+    const method = typeof rawMethod === 'string' ? rawMethod.toUpperCase() : '';
+    const raw = typeof rawPath === 'string' ? rawPath : '';
+    const q = raw.indexOf('?');
+    let path = q < 0 ? raw : raw.slice(0, q);
+    if (path.length > prefixSlash.length && path.endsWith('/')) path = path.slice(0, -1);
+    if (!path.startsWith(prefixSlash)) return undefined;
+    return ROUTES[`${method} ${path.slice(prefixSlash.length)}`];
+  };
   return Object.freeze({
     prefix,
+    matches: (method: string, path: string): boolean => endpointOf(method, path) !== undefined,
     async handle(input: RightsHttpRequest<TRequest>): Promise<RightsResponse | undefined> {
       const method = typeof input.method === 'string' ? input.method.toUpperCase() : '';
-      const raw = typeof input.path === 'string' ? input.path : '';
-      const q = raw.indexOf('?');
-      let path = q < 0 ? raw : raw.slice(0, q);
-      if (path.length > prefixSlash.length && path.endsWith('/')) path = path.slice(0, -1);
-      if (!path.startsWith(prefixSlash)) return undefined;
-      const endpoint = ROUTES[`${method} ${path.slice(prefixSlash.length)}`];
+      const endpoint = endpointOf(method, input.path);
       if (endpoint === undefined) return undefined;
       const ctx = input.context ?? kit.begin({ headers: {}, remoteAddress: undefined });
       try {
