@@ -2,13 +2,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { createPurposekit, definePolicy } from '@purposekit/core';
-import type { Purposekit, PurposekitOptions } from '@purposekit/core';
+import { PurposekitError, createPurposekit, definePolicy } from '@purposekit/core';
+import type { AuditEventInput, AuditSink, Purposekit } from '@purposekit/core';
 import { createPrivacy } from './index';
 import { jsonBody } from './__tests__/json-body';
-
-type AuditSink = PurposekitOptions['audit'];
-type AuditEventInput = Parameters<AuditSink['append']>[0];
 
 class ArraySink implements AuditSink {
   readonly events: AuditEventInput[] = [];
@@ -30,6 +27,7 @@ const policy = definePolicy({
     'service.registration': { basis: 'contract', data: ['name'], ageGate: 'adult' },
   },
   ageGates: { adult: { minimumAge: 18 } },
+  rights: { honoured: [] },
 });
 
 function newKit(): Purposekit {
@@ -118,6 +116,31 @@ describe('@purposekit/koa: errors and the chain', () => {
     expect([failed.status, await failed.text()]).toEqual([418, 'app handled it']);
     expect(seen).toEqual([boom]);
     expect(seen[0]).toBe(boom);
+  });
+
+  it('a server-side purposekit error (audit unavailable) is answered with 503 and reported on the app\'s error event', async () => {
+    const failing: AuditSink = { append: () => Promise.reject(new Error('ENOSPC')), flush: async () => {}, close: async () => {} };
+    const privacy = createPrivacy(createPurposekit({ policy, audit: failing, subjectKey: { id: 'k1', secret: 'x'.repeat(32) } }));
+    const app = new Koa();
+    const reported: unknown[] = [];
+    app.on('error', (err: unknown) => reported.push(err));
+    app.use(privacy.middleware());
+    const router = new Router();
+    router.get('/status', privacy.purpose('diagnostics'), async (ctx) => {
+      await ctx.state.privacy!.access({ data: ['ip-address'], action: 'read' });
+      ctx.body = 'unreachable';
+    });
+    router.get('/denied', privacy.purpose('diagnostics'), () => {
+      throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', 'x', { details: { reason: 'purpose-limitation' } });
+    });
+    app.use(router.routes());
+    const base = await listen(app);
+    const res = await fetch(`${base}/status`);
+    expect(res.status).toBe(503);
+    expect(reported).toEqual([expect.objectContaining({ code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE' })]);
+    // A client error is the client's business: no error event for a 403.
+    expect((await fetch(`${base}/denied`)).status).toBe(403);
+    expect(reported).toHaveLength(1);
   });
 
   it('a route helper mounted without the middleware throws PURPOSEKIT_ERR_NO_CONTEXT into the app', async () => {

@@ -90,6 +90,10 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     } catch (err) {
       if (!isPurposekitError(err) || ctx.headerSent) throw err;
       writeError(ctx, err);
+      // A server-side failure (an audit sink that cannot write, an internal error) is
+      // answered here but must not go unseen: Koa's own channel for that is the app's
+      // 'error' event (what Express users see through their error middleware).
+      if (err.status >= 500) ctx.app.emit('error', err, ctx);
     }
   };
 

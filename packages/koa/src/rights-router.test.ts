@@ -3,13 +3,11 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createPurposekit, definePolicy } from '@purposekit/core';
-import type { Purposekit, PurposekitOptions } from '@purposekit/core';
+import type { Purposekit, AuditEventInput, AuditSink } from '@purposekit/core';
 import { createPrivacy, createRightsRouter } from './index';
 import type { RightsRouterOptions } from './index';
 import { jsonBody } from './__tests__/json-body';
 
-type AuditSink = PurposekitOptions['audit'];
-type AuditEventInput = Parameters<AuditSink['append']>[0];
 
 class ArraySink implements AuditSink {
   readonly events: AuditEventInput[] = [];

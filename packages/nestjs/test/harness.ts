@@ -4,11 +4,8 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { PurposekitOptions } from '@purposekit/core';
+import type { AuditEventInput, AuditSink } from '@purposekit/core';
 
-// Derived from the engine's options: core's index does not export the audit types yet.
-type AuditSink = PurposekitOptions['audit'];
-type AuditEventInput = Parameters<AuditSink['append']>[0];
 
 /** A small array-backed audit sink for tests. */
 export class ArraySink implements AuditSink {

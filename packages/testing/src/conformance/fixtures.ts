@@ -5,11 +5,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createPurposekit, definePolicy } from '@purposekit/core';
-import type { Policy, PolicyInput, Purposekit, PurposekitOptions } from '@purposekit/core';
+import type { Policy, PolicyInput, Purposekit, AuditEventInput, AuditSink } from '@purposekit/core';
 
-// Derived from the engine's options: the core index does not export the audit types yet.
-type AuditSink = PurposekitOptions['audit'];
-type AuditEventInput = Parameters<AuditSink['append']>[0];
 
 /** The day the age gates are judged on. */
 export const TODAY = new Date('2026-06-15T12:00:00Z');
