@@ -102,6 +102,11 @@ describe('openinfra-express reference app', () => {
     expect(log.records.length).toBeGreaterThan(0);
     expect(JSON.stringify(log)).not.toContain('membership');
 
+    // Correction: profile fields at once; anything else becomes a manual task (pending).
+    expect((await json('POST', '/privacy/rectification', { changes: { employer: 'NewCo' } }, as(id))).status).toBe(200);
+    expect((await h.store.member(id))?.employer).toBe('NewCo');
+    expect((await json('POST', '/privacy/rectification', { changes: { shoeSize: '42' } }, as(id))).status).toBe(202);
+
     const erased = await json('POST', '/privacy/erasure', undefined, as(id));
     expect(erased.status).toBe(200);
     expect(((await erased.json()) as { kept: string[] }).kept).toEqual(['email', 'id', 'name']);
@@ -141,6 +146,8 @@ describe('openinfra-express reference app', () => {
     expect(rights.map((a) => [a['right'], a['status']])).toEqual([
       ['portability', 'received'], ['portability', 'completed'],
       ['access', 'received'], ['access', 'completed'],
+      ['rectification', 'received'], ['rectification', 'completed'],
+      ['rectification', 'received'], // the manual one stays open
       ['erasure', 'received'], ['erasure', 'completed'],
     ]);
     for (const a of rights) expect(a['due']).toMatch(/^\d{4}-\d{2}-\d{2}T/);
@@ -149,7 +156,7 @@ describe('openinfra-express reference app', () => {
     expect(verified.checkpoints).toBeGreaterThan(0);
 
     const text = JSON.stringify(records);
-    for (const leaked of ['Ada', 'ada@example.org', 'Dee', 'dee@example.org', 'Tess', 'Kid Two', 'kid2@example.org', '2014-05-05', '1990-04-01', '127.0.0.1', '198.51.100']) expect(text).not.toContain(leaked);
+    for (const leaked of ['NewCo', 'shoeSize', 'Ada', 'ada@example.org', 'Dee', 'dee@example.org', 'Tess', 'Kid Two', 'kid2@example.org', '2014-05-05', '1990-04-01', '127.0.0.1', '198.51.100']) expect(text).not.toContain(leaked);
     // The two refusals at the survey and question gates are recorded, without the submission.
     expect(events.filter((r) => r['kind'] === 'age-gate' && (r['purpose'] === 'surveys' || r['purpose'] === 'customer-care')).map((r) => r['reason'])).toEqual(['refused', 'refused']);
     expect(records.some((r) => r['kind'] === 'checkpoint')).toBe(true);

@@ -200,8 +200,9 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   // The GDPR rights, for the authenticated member, under /privacy (answered within one
   // month: each request is recorded with its due date). Erasure keeps the minimal "deleted
   // members" record the policy describes: "we may retain your name, email and OpenStackID".
+  // (The rights handler tags its own requests with rights-fulfilment once it knows the
+  // subject; no purpose() here, or every request falling through would carry it.)
   app.use(
-    privacy.purpose('rights-fulfilment'),
     createRightsRouter(kit, {
       getSubject: memberOf,
       exporter: async (subject) => {
@@ -213,6 +214,18 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
         return kept === undefined ? {} : { id: kept.id, name: kept.name, email: kept.email };
       },
       eraser: (subject) => store.eraseMember(subject),
+      // "Request correction of the personal data that we hold about you": the profile fields
+      // are corrected at once; anything else needs a person ("we may need to verify the
+      // accuracy of the new data"), so it stays an open request until completed.
+      rectifier: async (subject, changes) => {
+        const fields = ['name', 'email', 'employer', 'location', 'profession'] as const;
+        const update: Partial<Member> = {};
+        for (const [k, v] of Object.entries(changes)) {
+          if (!(fields as readonly string[]).includes(k) || (v !== null && str(v) === undefined) || ((k === 'name' || k === 'email') && v === null)) return 'pending';
+          (update as Record<string, string | undefined>)[k] = v ?? undefined;
+        }
+        return (await store.updateMember(subject, update)) ? undefined : 'pending';
+      },
       accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries,
     }),
   );

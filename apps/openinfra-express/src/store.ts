@@ -70,6 +70,18 @@ export class OpenInfraStore {
     return (await this.#members.findOneAsync({ id })) ?? undefined;
   }
 
+  /** Corrects a member's profile fields; false when there is no such member. */
+  async updateMember(id: string, fields: Partial<Pick<Member, 'name' | 'email' | 'employer' | 'location' | 'profession'>>): Promise<boolean> {
+    const set: Record<string, string> = {};
+    const unset: Record<string, true> = {};
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined) unset[k] = true;
+      else set[k] = v;
+    }
+    const n = await this.#members.updateAsync({ id }, { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) }, {});
+    return n.numAffected > 0;
+  }
+
   async directory(): Promise<Member[]> {
     return this.#members.findAsync({ inDirectory: true }).sort({ joinedAt: 1 });
   }
