@@ -4,7 +4,8 @@
  */
 import { PurposekitError } from './errors';
 import { didYouMean, show } from './policy/suggest';
-import { Purposekit } from './purposekit';
+import { isPurposekit } from './purposekit';
+import type { Purposekit } from './purposekit';
 import { compileTrust } from './ip';
 import type { TrustFn } from './ip';
 import { gpcWellKnownResponse } from './signals/gpc';
@@ -27,7 +28,7 @@ const KEYS = ['onWarning'] as const;
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
  */
 export function resolveAdapterOptions(kit: unknown, options: AdapterOptions | undefined, factory: string): ResolvedAdapterOptions {
-  if (!(kit instanceof Purposekit)) {
+  if (!isPurposekit(kit)) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}() takes the engine from createPurposekit() as its first argument, got ${show(kit)}.`);
   }
   const opts = options ?? {};

@@ -56,7 +56,7 @@ export type { Duration } from './policy/duration';
 export { bitnami, coreos, kubevirt, openinfra } from './presets';
 
 // ── engine, context, decisions ─────────────────────────────────────────────────
-export { Purposekit, createPurposekit } from './purposekit';
+export { Purposekit, createPurposekit, isPurposekit } from './purposekit';
 export type {
   PurposekitOptions,
   RequestFacts,

@@ -2,7 +2,7 @@ import type { AuditEventInput, AuditSink } from './audit';
 import { getPrivacyContext } from './context';
 import { PurposekitError, isPurposekitError } from './errors';
 import { kubevirt, openinfra, bitnami } from './presets';
-import { createPurposekit } from './purposekit';
+import { createPurposekit, isPurposekit } from './purposekit';
 import type { Purposekit } from './purposekit';
 
 class ArraySink implements AuditSink {
@@ -32,6 +32,15 @@ describe('createPurposekit options', () => {
     ['an invalid policy', { policy: { id: 'x' }, audit: new ArraySink(), subjectKey }, 'PURPOSEKIT_ERR_POLICY_INVALID', 'jurisdictions'],
   ])('rejects %s', (_n, options, code, text) => {
     expect(() => createPurposekit(options as never)).toThrow(expect.objectContaining({ code, message: expect.stringContaining(text) }));
+  });
+});
+
+describe('isPurposekit', () => {
+  it('recognises an engine by its Symbol.for brand, so adapters accept an engine from another installed copy of the core', () => {
+    expect(isPurposekit(kitFor().kit)).toBe(true);
+    expect(isPurposekit({ [Symbol.for('purposekit.engine')]: true })).toBe(true);
+    expect(isPurposekit({})).toBe(false);
+    expect(isPurposekit(null)).toBe(false);
   });
 });
 

@@ -8,7 +8,8 @@ import { compileAgeGate, minimumAgeFor } from './age';
 import type { AgeGateOptions, CompiledAgeGate } from './age';
 import { createSubjectPseudonymizer } from './pseudonym';
 import type { AuditEventInput, AuditSink } from './audit';
-import { InMemoryConsentStore } from './consent/consent-store';
+import { InMemoryConsentStore, NO_SUBJECT_FACTS } from './consent/consent-store';
+import { parseSignalHeader } from './signals/gpc';
 import type { ConsentStore, SubjectFacts } from './consent/consent-store';
 import { PrivacyContext, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
 import type { ContextEngine, Signals } from './context';
@@ -120,7 +121,6 @@ export interface AgeGateRefusal {
 }
 
 const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
-const NO_FACTS: SubjectFacts = Object.freeze({ consent: undefined, objected: false, restricted: false });
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -131,10 +131,9 @@ const NEVER_TRUST: TrustFn = () => false;
 const IDENTIFIER = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const listedOrToken = (value: string): string => (IDENTIFIER.test(value) ? value : 'unlisted');
 
-function flag(value: string | string[] | undefined): boolean | undefined {
-  // The GPC spec defines exactly "1"; anything else (including "true" or a list) is no preference.
-  return value === '1' ? true : undefined;
-}
+// The GPC spec defines exactly "1"; anything else (including "true" or a list) is no preference.
+const flag = parseSignalHeader;
+const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
 
 /**
  * The purposekit engine. Create one per application with {@link createPurposekit} and
@@ -147,6 +146,8 @@ export class Purposekit implements ContextEngine {
   readonly consentStore: ConsentStore;
   readonly policyId: string;
   readonly policyVersion: string;
+  /** @internal A brand that survives two installed copies of the core (adapters check it, not instanceof). */
+  readonly [ENGINE_BRAND] = true;
   readonly #audit: AuditSink;
   readonly #pseudonymize: (subject: string) => string;
   readonly #redactIp: (ip: string | undefined) => string;
@@ -323,7 +324,7 @@ export class Purposekit implements ContextEngine {
     const rule = purpose === undefined ? undefined : this.policy.purposes[purpose];
 
     let reason: AccessReason;
-    let facts: SubjectFacts = NO_FACTS;
+    let facts: SubjectFacts = NO_SUBJECT_FACTS;
     let storeFailure: unknown;
     if (rule === undefined) {
       reason = 'no-purpose';
@@ -448,6 +449,11 @@ export class Purposekit implements ContextEngine {
       throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'The audit record could not be written; the access was not granted.', { cause });
     }
   }
+}
+
+/** True for an engine made by `createPurposekit`, by any installed copy of `@purposekit/core`. */
+export function isPurposekit(value: unknown): value is Purposekit {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ENGINE_BRAND] === true;
 }
 
 /**
