@@ -3,7 +3,7 @@
  * start-up. One format for the CLI and every service, so that a privacy officer can run
  * `purposekit audit report --key <dir>/subject-hmac.key.json` on any service's trail.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { generateAuditKeys, parseSubjectKey } from '../audit';
@@ -65,12 +65,33 @@ export function generateKeyDirectory(dir: string): { signingKeyId: string; subje
     const code = (cause as { code?: string }).code ?? 'EIO';
     throw fileError(dir, code, `Cannot create ${dir} (${code}).`, cause);
   }
-  const keys = generateAuditKeys();
-  write(join(dir, KEY_FILES.signingPrivate.name), keys.signingPrivateKeyPem, KEY_FILES.signingPrivate.mode);
-  write(join(dir, KEY_FILES.signingPublic.name), keys.signingPublicKeyPem, KEY_FILES.signingPublic.mode);
-  write(join(dir, KEY_FILES.subject.name), keys.subjectKeyJson, KEY_FILES.subject.mode);
-  write(join(dir, KEY_FILES.lockout.name), `${randomBytes(32).toString('hex')}\n`, KEY_FILES.lockout.mode);
-  return { signingKeyId: keys.signingKeyId, subjectKeyId: keys.subjectKeyId };
+  // Written into a private staging directory beside the target, then each file is
+  // linked into place with `wx` semantics: a failure part-way leaves no key in `dir`.
+  const staging = mkdtempSync(join(dir, '.keys-'));
+  try {
+    const keys = generateAuditKeys();
+    const contents: Record<keyof typeof KEY_FILES, string> = {
+      signingPrivate: keys.signingPrivateKeyPem,
+      signingPublic: keys.signingPublicKeyPem,
+      subject: keys.subjectKeyJson,
+      lockout: `${randomBytes(32).toString('hex')}\n`,
+    };
+    for (const [id, f] of Object.entries(KEY_FILES) as Array<[keyof typeof KEY_FILES, { name: string; mode: number }]>) write(join(staging, f.name), contents[id], f.mode);
+    const placed: string[] = [];
+    try {
+      for (const f of Object.values(KEY_FILES)) {
+        linkSync(join(staging, f.name), join(dir, f.name)); // fails with EEXIST rather than overwrite
+        placed.push(join(dir, f.name));
+      }
+    } catch (cause) {
+      for (const p of placed) rmSync(p, { force: true });
+      const code = (cause as { code?: string }).code ?? 'EIO';
+      throw fileError(dir, code, code === 'EEXIST' ? `A key file appeared in ${dir} meanwhile; refusing to overwrite it.` : `Cannot place the keys in ${dir} (${code}).`, cause);
+    }
+    return { signingKeyId: keys.signingKeyId, subjectKeyId: keys.subjectKeyId };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** Options of {@link openKeyDirectory}. */
