@@ -152,6 +152,21 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
     expect(warnings).toEqual(['PURPOSEKIT_TRUST_ALL_PROXIES']);
   });
 
+  it.each([[true], [Infinity]])('warns about trust proxy = %p (every hop trusted), and not about a bounded setting', async (setting) => {
+    for (const [value, expected] of [[setting, ['PURPOSEKIT_TRUST_ALL_PROXIES']], ['loopback', []]] as const) {
+      const warnings: string[] = [];
+      const privacy = createPrivacy(createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey }), { onWarning: (_m, code) => warnings.push(code) });
+      const app = express();
+      app.set('trust proxy', value);
+      app.use(privacy.middleware());
+      app.get('/x', (_req, res) => res.end());
+      const base = await listen(app);
+      await fetch(`${base}/x`);
+      await fetch(`${base}/x`);
+      expect(warnings).toEqual(expected);
+    }
+  });
+
   it('rejects bad options at start-up', () => {
     const kit = createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey });
     expect(() => createPrivacy(kit, { onWarnings: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('Did you mean "onWarning"?') }));

@@ -7,8 +7,9 @@ import {
   isWellKnownRequest,
   PurposekitError,
   resolveAdapterOptions,
+  trustsEverything,
 } from '@purposekit/core';
-import type { Purposekit } from '@purposekit/core';
+import type { Purposekit, TrustSetting } from '@purposekit/core';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
@@ -61,12 +62,15 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       next();
       return;
     }
-    if (!warnedApps.has(req.app) && req.app.get('trust proxy') === true) {
+    if (!warnedApps.has(req.app)) {
       warnedApps.add(req.app);
-      resolved.onWarning(
-        'Express "trust proxy" is true: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
-        'PURPOSEKIT_TRUST_ALL_PROXIES',
-      );
+      // Checked once per app, on its first request (when its settings are final).
+      if (trustsEverything(req.app.get('trust proxy') as TrustSetting)) {
+        resolved.onWarning(
+          'Express "trust proxy" trusts every hop: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
+          'PURPOSEKIT_TRUST_ALL_PROXIES',
+        );
+      }
     }
     const ctx = kit.begin(toRequestFacts(req));
     req.privacy = ctx;

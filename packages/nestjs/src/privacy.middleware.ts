@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest } from '@purposekit/core';
-import type { StaticResponse } from '@purposekit/core';
+import { GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest, trustsEverything } from '@purposekit/core';
+import type { StaticResponse, TrustSetting } from '@purposekit/core';
 import type { NestMiddleware } from '@nestjs/common';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
@@ -36,12 +36,15 @@ export class PrivacyMiddleware implements NestMiddleware {
       return;
     }
     const app = req.app;
-    if (app !== undefined && typeof app.get === 'function' && !warnedApps.has(app) && app.get('trust proxy') === true) {
+    if (app !== undefined && typeof app.get === 'function' && !warnedApps.has(app)) {
       warnedApps.add(app);
-      this.options.onWarning(
-        'Express "trust proxy" is true: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
-        'PURPOSEKIT_TRUST_ALL_PROXIES',
-      );
+      // Checked once per app, on its first request (when its settings are final).
+      if (trustsEverything(app.get('trust proxy') as TrustSetting)) {
+        this.options.onWarning(
+          'Express "trust proxy" trusts every hop: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
+          'PURPOSEKIT_TRUST_ALL_PROXIES',
+        );
+      }
     }
     const kit = this.options.kit;
     const ctx = kit.begin(toRequestFacts(req));
