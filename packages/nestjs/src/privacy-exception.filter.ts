@@ -1,7 +1,10 @@
-import { Catch } from '@nestjs/common';
+import { Catch, Logger } from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { errorResponse, isPurposekitError } from '@purposekit/core';
+
+/** Where server-side purposekit errors are logged: Nest's `Logger`, context `PurposeKit`. */
+const SERVER_ERRORS = new Logger('PurposeKit');
 
 /**
  * The global exception filter PrivacyModule installs (APP_FILTER): a purposekit error
@@ -29,6 +32,10 @@ export class PrivacyExceptionFilter extends BaseExceptionFilter {
       return;
     }
     const { status, body } = errorResponse(exception);
+    // A server-side failure (an audit sink that cannot write, an internal error) is
+    // answered here but must not go unseen: log its code and message (never a request
+    // value), as Nest's own filter logs the 5xx errors it handles.
+    if (status >= 500) SERVER_ERRORS.error(`${exception.code}: ${exception.message}`);
     adapter.reply(response, body, status);
   }
 }

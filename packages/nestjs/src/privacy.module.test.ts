@@ -9,6 +9,7 @@ import {
   Get,
   HttpCode,
   Injectable,
+  Logger,
   NotFoundException,
   Param,
   Post,
@@ -221,6 +222,19 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
     expect(res.status).toBe(500);
     expect(await json(res)).toEqual({ error: { code: 'PURPOSEKIT_ERR_PURPOSE_UNDECLARED', message: 'This route has no declared purpose.' } });
     expect(audit.events).toMatchObject([{ kind: 'access', decision: 'deny', reason: 'no-purpose' }]);
+  });
+
+  it('a server-side purposekit error (audit unavailable) answers 503 and is logged through Nest\'s Logger (code and message only)', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const kit = createPurposekit({ policy: openinfra, subjectKey, audit: { append: () => Promise.reject(new Error('ENOSPC')), flush: async () => {}, close: async () => {} } });
+      const base = await startApp(platform, { imports: [PrivacyModule.forRoot({ kit })], controllers: [UndeclaredController] });
+      const res = await fetch(`${base}/undeclared`);
+      expect(res.status).toBe(503);
+      expect(logged.mock.calls.map((c) => String(c[0]).split(':')[0])).toEqual(['PURPOSEKIT_ERR_AUDIT_UNAVAILABLE']);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('ignores a purpose the client sends in headers or the query', async () => {
