@@ -65,6 +65,7 @@ export type {
   AccessDecision,
   RunAsOptions,
   BindSpec,
+  Bound,
   AgeGateRefusal,
 } from './purposekit';
 export { PrivacyContext, getPrivacyContext, requirePrivacyContext } from './context';

@@ -80,6 +80,11 @@ export type BindSpec<T> = {
     : never;
 };
 
+/** The object {@link Purposekit.bind} returns: every listed method now returns a promise (the access check runs first). */
+export type Bound<T, S> = {
+  [K in keyof T]: K extends keyof S ? (T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : T[K]) : T[K];
+};
+
 /** Options of {@link createPurposekit}. */
 export interface PurposekitOptions {
   /** The policy: a preset, `definePolicy(...)`, `loadPolicy(path)` or a plain object (validated here). */
@@ -379,7 +384,7 @@ export class Purposekit implements ContextEngine {
    * Wraps an object (a repository, a client) so that each listed method first runs
    * {@link access} with its spec, then the method itself. Unlisted members pass through.
    */
-  bind<T extends object>(target: T, spec: BindSpec<T>): T {
+  bind<T extends object, S extends BindSpec<T>>(target: T, spec: S): Bound<T, S> {
     const wrapped = new Map<PropertyKey, unknown>();
     for (const [name, s] of Object.entries(spec) as Array<[string, { data: readonly string[]; action: string; recipient?: string; subject?: (...a: unknown[]) => string | undefined }]>) {
       const original = (target as Record<string, unknown>)[name];
@@ -396,7 +401,7 @@ export class Purposekit implements ContextEngine {
       get(obj, prop, receiver) {
         return wrapped.has(prop) ? wrapped.get(prop) : Reflect.get(obj, prop, receiver);
       },
-    });
+    }) as unknown as Bound<T, S>;
   }
 
   /**

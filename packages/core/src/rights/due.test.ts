@@ -62,3 +62,13 @@ describe('listOpenRightsRequests', () => {
     expect(listOpenRightsRequests([], 0)).toEqual([]);
   });
 });
+
+describe('listOpenRightsRequests: a completion closes only its own subject\'s request', () => {
+  it('a completed record naming another subject leaves the request open', () => {
+    const received = { kind: 'rights', requestId: 'r1', subject: 'hmac-sha256:k:aa', ts: '2026-01-01T00:00:00.000Z', attributes: { right: 'erasure', status: 'received', due: '2026-02-01T00:00:00.000Z' } };
+    const wrong = { kind: 'rights', requestId: 'r1', subject: 'hmac-sha256:k:bb', attributes: { right: 'erasure', status: 'completed' } };
+    const right = { ...wrong, subject: 'hmac-sha256:k:aa' };
+    expect(listOpenRightsRequests([received, wrong], Date.parse('2026-01-15T00:00:00Z')).map((o) => o.requestId)).toEqual(['r1']);
+    expect(listOpenRightsRequests([received, wrong, right], Date.parse('2026-01-15T00:00:00Z'))).toEqual([]);
+  });
+});

@@ -59,7 +59,9 @@ export function listOpenRightsRequests(records: Iterable<RightsTrailRecord>, now
     const right = r.attributes?.['right'];
     const status = r.attributes?.['status'];
     if (typeof right !== 'string') continue;
-    const key = `${r.requestId}\u0000${right}`;
+    // The subject is part of the key: a completion recorded for another subject (an app
+    // passing the wrong id to complete()) must not close this subject's request.
+    const key = `${r.requestId}\u0000${right}\u0000${r.subject ?? ''}`;
     if (status === 'received') {
       const due = r.attributes?.['due'];
       if (typeof due !== 'string' || Number.isNaN(Date.parse(due))) continue;
