@@ -59,7 +59,10 @@ export interface StaticResponse {
  */
 export function gpcWellKnownFor(kit: Purposekit): StaticResponse | undefined {
   const r = gpcWellKnownResponse(kit.policy);
-  return r === undefined ? undefined : Object.freeze({ status: r.status, headers: r.headers, body: JSON.stringify(r.body) });
+  if (r === undefined) return undefined;
+  const body = JSON.stringify(r.body);
+  // Content-Length up front, so a HEAD answer carries it too (the body is not sent then).
+  return Object.freeze({ status: r.status, headers: Object.freeze({ ...r.headers, 'content-length': String(Buffer.byteLength(body)) }), body });
 }
 
 /** True when a request is `GET`/`HEAD` for `path` (the query string ignored). */

@@ -277,6 +277,8 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       expect(await res.json()).toEqual({ gpc: true, lastUpdate: '2026-01-15' });
+      const head = await fetch(`${serving.base}/.well-known/gpc.json`, { method: 'HEAD' });
+      expect([head.status, head.headers.get('content-length')]).toEqual([200, String(JSON.stringify({ gpc: true, lastUpdate: '2026-01-15' }).length)]);
       expect((await fetch(`${serving.base}/.well-known/gpc.json`, { method: 'POST' })).status).toBe(404);
       const silent = await start(routes());
       expect((await fetch(`${silent.base}/.well-known/gpc.json`)).status).toBe(404);
