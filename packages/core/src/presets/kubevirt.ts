@@ -35,7 +35,7 @@ export const kubevirt: Policy = definePolicy({
       basis: 'contract',
       data: ['name', 'email', 'username', 'employer', 'location'],
       ageGate: 'coppa',
-      source: 'KubeVirt uses the personal data you provide to: identify and authenticate you',
+      source: 'KubeVirt uses the personal data you provide to: … identify and authenticate you',
     },
     authentication: {
       // "Remind us of who you are and to access your account information"
@@ -49,7 +49,7 @@ export const kubevirt: Policy = definePolicy({
       data: ['name', 'email', 'username', 'content'],
       recipients: ['public'],
       retention: 'indefinite',
-      source: 'some personal data attached to KubeVirt accounts is made public by default, particularly: your email address and any display name associated with your email; your github handle.',
+      source: 'some personal data attached to KubeVirt accounts is made public by default, particularly: … your email address and any display name associated with your email; … your github handle.',
     },
     diagnostics: {
       // "We use IP addresses to help diagnose problems with our servers"
