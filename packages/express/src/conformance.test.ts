@@ -15,7 +15,7 @@ const harness: AdapterHarness = {
     app.use(privacy.middleware());
     if (spec.mountTwice) app.use(privacy.middleware());
     app.use((req, res, next) => {
-      res.on('finish', () => spec.logRequest(req.privacy, res.statusCode));
+      res.on('finish', () => spec.logRequest(req.privacy, res.statusCode, req.body));
       next();
     });
     const rights = spec.rights;

@@ -19,7 +19,7 @@ const harness: AdapterHarness = {
     // Koa's default error handling writes to stderr; the suite's plain-Error case is expected.
     app.silent = true;
     app.use(async (ctx, next) => {
-      ctx.res.on('finish', () => spec.logRequest(ctx.state.privacy, ctx.res.statusCode));
+      ctx.res.on('finish', () => spec.logRequest(ctx.state.privacy, ctx.res.statusCode, (ctx.request as { body?: unknown }).body));
       await next();
     });
     app.use(jsonBody());

@@ -51,9 +51,12 @@ function harnessFor(platform: 'express' | 'fastify'): AdapterHarness {
       class ConformanceModule implements NestModule {
         configure(consumer: MiddlewareConsumer): void {
           // The app's request logger: a Nest middleware, so it sees what the privacy middleware set.
+          // On Fastify the body is parsed after Nest middleware: log from Fastify's own
+          // onResponse hook instead (registered below), where request.body is the real one.
+          if (platform === 'fastify') return;
           consumer
-            .apply((req: IncomingMessage, res: ServerResponse, next: () => void) => {
-              res.on('finish', () => spec.logRequest(req.privacy, res.statusCode));
+            .apply((req: IncomingMessage & { body?: unknown }, res: ServerResponse, next: () => void) => {
+              res.on('finish', () => spec.logRequest(req.privacy, res.statusCode, req.body));
               next();
             })
             .forRoutes('{*path}');
@@ -64,6 +67,13 @@ function harnessFor(platform: 'express' | 'fastify'): AdapterHarness {
       const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(loopback ? { trustProxy: '127.0.0.1' } : {});
       if (platform === 'express' && loopback) (adapter.getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', 'loopback');
       const app: INestApplication = await NestFactory.create(ConformanceModule, adapter, { logger: false, abortOnError: false });
+      if (platform === 'fastify') {
+        type Hooked = { addHook(name: 'onResponse', hook: (request: { raw: IncomingMessage; body?: unknown }, reply: { statusCode: number }, done: () => void) => void): void };
+        (adapter.getInstance() as unknown as Hooked).addHook('onResponse', (request, reply, done) => {
+          spec.logRequest(request.raw.privacy, reply.statusCode, request.body);
+          done();
+        });
+      }
       try {
         await app.listen(0, '127.0.0.1');
       } catch (error) {

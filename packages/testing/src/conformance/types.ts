@@ -74,7 +74,7 @@ export interface ConformanceAppSpec {
    * finished, with the adapter's context for that request and the status sent
    * (Express/Nest: `res.on('finish')`; Koa: the same on `ctx.res`).
    */
-  logRequest(privacy: PrivacyContext | undefined, status: number): void;
+  logRequest(privacy: PrivacyContext | undefined, status: number, body?: unknown): void;
   /** Receives the adapter's start-up warnings (`onWarning` option). */
   onWarning(message: string, code: string): void;
 }
