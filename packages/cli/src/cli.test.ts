@@ -307,7 +307,7 @@ describe('purposekit --help / --version', () => {
 describe('the purposekit binary, as a real child process', () => {
   // Runs src/bin.ts through a small swc require hook (no build needed); the built
   // dist/bin.js is the same code compiled by tsc.
-  const REGISTER = join(__dirname, '__tests__', 'register-ts.cjs');
+  const REGISTER = join(__dirname, '../../../tools/test-support/register-ts.cjs');
   const BIN = join(__dirname, 'bin.ts');
 
   function spawnCli(argv: string[]): Promise<Ran> {

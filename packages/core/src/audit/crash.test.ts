@@ -5,7 +5,7 @@ import { openFileAuditSink } from './file-sink';
 import { verifyAuditTrail } from './verify';
 import { captureWarnings, cleanupDirs, keyPair, readRecords, tempDir } from './__tests__/helpers';
 
-const REGISTER = join(__dirname, '__tests__', 'register-ts.cjs');
+const REGISTER = join(__dirname, '../../../../tools/test-support/register-ts.cjs');
 const WRITER = join(__dirname, '__tests__', 'crash-writer.ts');
 const ITERATIONS = 20;
 

@@ -1,12 +1,14 @@
-// Lets a plain `node` child process run this repository's TypeScript sources (the CLI
-// child-process test runs src/bin.ts through it). @purposekit/* resolve to src/index.ts.
+// Lets a plain `node` child process run this repository's TypeScript sources, for the
+// tests that need a real process (the audit crash test, the CLI binary test).
+// Usage: node -r tools/test-support/register-ts.cjs script.ts. @purposekit/* resolve to
+// their src/index.ts, as in Jest.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
 const { transformSync } = require('@swc/core');
 
-const packages = path.resolve(__dirname, '../../..');
+const packages = path.resolve(__dirname, '../../packages');
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   const m = /^@purposekit\/(core|testing|cli)$/.exec(request);
