@@ -4,20 +4,13 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import pino from 'pino';
 import { bitnami, createPurposekit, openinfra } from '@purposekit/core';
-import type { AuditEventInput, AuditSink, Policy } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import type { Policy } from '@purposekit/core';
 import { createPrivacy } from './index';
 
 const TODAY = new Date('2026-06-15T12:00:00Z');
 const DOB = { age12: '2014-01-01', age13: '2013-06-15', age13dayBefore: '2013-06-16', age17: '2009-01-01', age18: '2008-06-15', age30: '1996-03-03' };
 
-class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  async append(e: AuditEventInput): Promise<void> {
-    this.events.push(e);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -27,7 +20,7 @@ afterEach(async () => {
 
 interface Harness {
   base: string;
-  audit: ArraySink;
+  audit: InMemoryAuditSink;
   logs: string[];
   stored: unknown[];
 }
@@ -37,7 +30,7 @@ interface Harness {
  * at the end of every request, and handlers that store what they receive.
  */
 async function start(policy: Policy, routes: Array<[path: string, purpose: string, gate: string]>): Promise<Harness> {
-  const audit = new ArraySink();
+  const audit = new InMemoryAuditSink();
   const logs: string[] = [];
   const stored: unknown[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } }));
@@ -140,10 +133,10 @@ describe('@purposekit/express ageGate(): the seeds\' gates over real HTTP', () =
     const secretName = 'Zebulon Quartermaine';
     await post(h.base, '/members', { name: secretName, dateOfBirth: DOB.age17 });
     await post(h.base, '/members', { name: secretName, dateOfBirth: '2023-02-30' });
-    const everything = h.logs.join('\n') + JSON.stringify(h.audit.events);
+    const everything = h.logs.join('\n') + JSON.stringify(h.audit.getRecords());
     for (const leaked of [secretName, DOB.age17, '2023-02-30', '"18"', 'minimumAge']) expect(everything).not.toContain(leaked);
     expect(h.logs).toHaveLength(2);
-    expect(h.audit.events).toEqual([
+    expect(h.audit.getRecords()).toEqual([
       expect.objectContaining({ kind: 'age-gate', decision: 'deny', reason: 'refused', purpose: 'service.registration', attributes: { gate: 'registration' }, requestId: expect.any(String) }),
       expect.objectContaining({ kind: 'age-gate', decision: 'deny', reason: 'invalid-dob', attributes: { gate: 'registration' } }),
     ]);
@@ -152,11 +145,11 @@ describe('@purposekit/express ageGate(): the seeds\' gates over real HTTP', () =
   it('passing the gate is what lets the handler collect under a gated purpose', async () => {
     const h = await start(openinfra, [['/members', 'service.registration', 'registration']]);
     expect((await post(h.base, '/members', { dateOfBirth: DOB.age18 })).status).toBe(201);
-    expect(h.audit.events).toEqual([expect.objectContaining({ kind: 'access', action: 'collect', decision: 'allow', purpose: 'service.registration' })]);
+    expect(h.audit.getRecords()).toEqual([expect.objectContaining({ kind: 'access', action: 'collect', decision: 'allow', purpose: 'service.registration' })]);
   });
 
   it('drops the raw body copy too: error handlers after a refusal see neither body nor rawBody', async () => {
-    const kit = createPurposekit({ policy: bitnami, audit: new ArraySink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) }, ageGate: { secret: 'l'.repeat(32), secureCookie: false, now: () => TODAY } });
+    const kit = createPurposekit({ policy: bitnami, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) }, ageGate: { secret: 'l'.repeat(32), secureCookie: false, now: () => TODAY } });
     const privacy = createPrivacy(kit);
     const app = express();
     type Raw = express.Request & { rawBody?: Buffer };
@@ -178,7 +171,7 @@ describe('@purposekit/express ageGate(): the seeds\' gates over real HTTP', () =
   });
 
   it('declaring an unknown gate fails at start-up', () => {
-    const kit = createPurposekit({ policy: bitnami, audit: new ArraySink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) }, ageGate: { secret: 'l'.repeat(32) } });
+    const kit = createPurposekit({ policy: bitnami, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) }, ageGate: { secret: 'l'.repeat(32) } });
     expect(() => createPrivacy(kit).ageGate('copa')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE', message: expect.stringContaining('Did you mean "coppa"?') }));
   });
 });

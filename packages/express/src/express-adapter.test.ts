@@ -2,17 +2,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
-import type { AuditEventInput, AuditSink, Purposekit } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import type { Purposekit } from '@purposekit/core';
 import { createPrivacy } from './index';
 
-class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  async append(e: AuditEventInput): Promise<void> {
-    this.events.push(e);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 const subjectKey = { id: 'k1', secret: 'x'.repeat(32) };
 let servers: Server[] = [];
@@ -69,7 +62,7 @@ function appFor(kit: Purposekit) {
 
 describe('@purposekit/express: purpose tagging over real HTTP', () => {
   it('tags a declared route with its purpose and the policy\'s basis, and redacts the IP', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const base = await listen(appFor(createPurposekit({ policy: openinfra, audit, subjectKey })));
     const res = await fetch(`${base}/diagnose`);
     expect(res.status).toBe(200);
@@ -79,7 +72,7 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
   });
 
   it('ignores a purpose sent by the client in a header or the query', async () => {
-    const base = await listen(appFor(createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey })));
+    const base = await listen(appFor(createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey })));
     const res = await fetch(`${base}/diagnose?purpose=marketing.email&basis=consent`, { headers: { 'x-purpose': 'marketing.email', 'x-legal-basis': 'consent', purpose: 'marketing.email' } });
     expect(await res.json()).toMatchObject({ purpose: 'diagnostics', basis: 'legitimate-interests' });
     const res2 = await fetch(`${base}/undeclared?purpose=marketing.email`, { headers: { 'x-purpose': 'marketing.email' } });
@@ -87,54 +80,54 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
   });
 
   it('gives an undeclared route the policy default purpose', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const base = await listen(appFor(createPurposekit({ policy: openinfra, audit, subjectKey })));
     expect(await (await fetch(`${base}/undeclared`)).json()).toEqual({ purpose: 'service.provision', basis: 'legitimate-interests' });
-    expect(audit.events).toMatchObject([{ kind: 'access', purpose: 'service.provision', decision: 'allow', reason: 'allowed' }]);
+    expect(audit.getRecords()).toMatchObject([{ kind: 'access', purpose: 'service.provision', decision: 'allow', reason: 'allowed' }]);
   });
 
   it('fails closed on an undeclared route when the policy has no default purpose', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const policy = definePolicy({ id: 'nodefault', version: '1', jurisdictions: ['US'], purposes: { diagnostics: { basis: 'legitimate-interests', data: ['ip-address'] }, 'site-administration': { basis: 'legitimate-interests', data: ['usage-data'] } } });
     const base = await listen(appFor(createPurposekit({ policy, audit, subjectKey })));
     const res = await fetch(`${base}/undeclared`);
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: { code: 'PURPOSEKIT_ERR_PURPOSE_UNDECLARED', message: 'This route has no declared purpose.' } });
-    expect(audit.events).toMatchObject([{ kind: 'access', decision: 'deny', reason: 'no-purpose' }]);
+    expect(audit.getRecords()).toMatchObject([{ kind: 'access', decision: 'deny', reason: 'no-purpose' }]);
   });
 
   it('rejects an unknown purpose when the route is declared (start-up), with a hint', () => {
-    const privacy = createPrivacy(createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey }));
+    const privacy = createPrivacy(createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey }));
     expect(() => privacy.purpose('diagnostic')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_PURPOSE', message: expect.stringContaining('Did you mean "diagnostics"?') }));
   });
 
   it('carries the context through async code (AsyncLocalStorage)', async () => {
-    const base = await listen(appFor(createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey })));
+    const base = await listen(appFor(createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey })));
     expect(await (await fetch(`${base}/deep`)).json()).toEqual({ purpose: 'site-administration' });
   });
 
   it('turns a deny into 403 with the stable body, records it, and the handler does not continue', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const base = await listen(appFor(createPurposekit({ policy: openinfra, audit, subjectKey })));
     const res = await fetch(`${base}/email`);
     expect(res.status).toBe(403);
     expect(res.headers.get('x-ran-past-access')).toBe('false');
     expect(await res.json()).toEqual({ error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', message: 'Access to this personal data is not permitted for this purpose.', reason: 'purpose-limitation' } });
-    expect(audit.events).toHaveLength(1);
-    expect(audit.events[0]).toMatchObject({ kind: 'access', purpose: 'diagnostics', basis: 'legitimate-interests', data: ['email'], decision: 'deny', reason: 'purpose-limitation', policy: { id: 'openinfra', version: '2024-current' } });
-    expect(audit.events[0]!.subject).toMatch(/k1/);
-    expect(audit.events[0]!.subject).not.toContain('u1');
+    expect(audit.getRecords()).toHaveLength(1);
+    expect(audit.getRecords()[0]).toMatchObject({ kind: 'access', purpose: 'diagnostics', basis: 'legitimate-interests', data: ['email'], decision: 'deny', reason: 'purpose-limitation', policy: { id: 'openinfra', version: '2024-current' } });
+    expect(audit.getRecords()[0]!.subject).toMatch(/k1/);
+    expect(audit.getRecords()[0]!.subject).not.toContain('u1');
   });
 
   it('keeps concurrent requests apart', async () => {
-    const base = await listen(appFor(createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey })));
+    const base = await listen(appFor(createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey })));
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${base}/${i % 2 ? 'deep' : 'diagnose'}`).then((r) => r.json() as Promise<{ purpose: string }>)));
     results.forEach((r, i) => expect(r.purpose).toBe(i % 2 ? 'site-administration' : 'diagnostics'));
   });
 
   it('is harmless when mounted twice, and warns once when the app trusts every proxy', async () => {
     const warnings: string[] = [];
-    const kit = createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey });
+    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey });
     const privacy = createPrivacy(kit, { onWarning: (_m, code) => warnings.push(code) });
     const app = express();
     app.set('trust proxy', true);
@@ -155,7 +148,7 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
   it.each([[true], [Infinity]])('warns about trust proxy = %p (every hop trusted), and not about a bounded setting', async (setting) => {
     for (const [value, expected] of [[setting, ['PURPOSEKIT_TRUST_ALL_PROXIES']], ['loopback', []]] as const) {
       const warnings: string[] = [];
-      const privacy = createPrivacy(createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey }), { onWarning: (_m, code) => warnings.push(code) });
+      const privacy = createPrivacy(createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey }), { onWarning: (_m, code) => warnings.push(code) });
       const app = express();
       app.set('trust proxy', value);
       app.use(privacy.middleware());
@@ -168,7 +161,7 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
   });
 
   it('rejects bad options at start-up', () => {
-    const kit = createPurposekit({ policy: openinfra, audit: new ArraySink(), subjectKey });
+    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey });
     expect(() => createPrivacy(kit, { onWarnings: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('Did you mean "onWarning"?') }));
     expect(() => createPrivacy({} as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
   });

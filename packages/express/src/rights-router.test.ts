@@ -5,23 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { PurposekitError, coreos, createFileConsentStore, createPurposekit, listOpenRightsRequests, openinfra } from '@purposekit/core';
-import type { AuditEventInput, AuditSink, ConsentStore, FileConsentStore, Policy, Purposekit } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import type { ConsentStore, FileConsentStore, Policy, Purposekit } from '@purposekit/core';
 import { createPrivacy, createRightsRouter } from './index';
 import type { RightsRouterOptions } from './index';
 
 const NOW = Date.parse('2026-03-31T08:00:00.000Z');
 const subjectKey = { id: 'k1', secret: 'e'.repeat(32) };
 
-class TrailSink implements AuditSink {
-  readonly records: Array<AuditEventInput & { ts: string }> = [];
-  failing = false;
-  async append(e: AuditEventInput): Promise<void> {
-    if (this.failing) throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'disk full');
-    this.records.push({ ...e, ts: new Date(NOW).toISOString() });
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 let servers: Server[] = [];
 afterEach(async () => {
@@ -44,14 +35,14 @@ const auth = (user: 'alice' | 'bob' | undefined): Record<string, string> => (use
 interface App {
   base: string;
   kit: Purposekit;
-  audit: TrailSink;
+  audit: InMemoryAuditSink;
   erased: string[];
   deletedMembers: Map<string, Record<string, string>>;
   profiles: Map<string, { name: string; email: string }>;
 }
 
 async function start(policy: Policy = openinfra, over: Partial<RightsRouterOptions> = {}, consentStore?: ConsentStore): Promise<App> {
-  const audit = new TrailSink();
+  const audit = new InMemoryAuditSink({ now: () => NOW });
   const kit = createPurposekit({ policy, audit, subjectKey, now: () => NOW, ...(consentStore !== undefined ? { consentStore } : {}) });
   const privacy = createPrivacy(kit, { onWarning: () => undefined });
   const erased: string[] = [];
@@ -76,7 +67,7 @@ async function start(policy: Policy = openinfra, over: Partial<RightsRouterOptio
         deletedMembers.set(subject, kept);
         return kept;
       },
-      accessLog: (pseudonym) => audit.records.filter((r) => r.subject === pseudonym),
+      accessLog: (pseudonym) => audit.getRecords().filter((r) => r.subject === pseudonym),
       rectifier: (subject, changes) => {
         const p = profiles.get(subject)!;
         if (typeof changes['name'] === 'string') p.name = changes['name'];
@@ -157,8 +148,8 @@ describe('createRightsRouter over real HTTP: every right', () => {
     expect(a.erased).toEqual(['alice']);
     expect(a.profiles.has('alice')).toBe(false);
     expect(a.deletedMembers.get('alice')).toEqual({ name: 'Alice A.', email: 'alice@example.org', openstackId: 'alice' });
-    expect(a.audit.records.at(-1)).toMatchObject({ kind: 'rights', subject: a.kit.pseudonymizeSubject('alice'), attributes: { right: 'erasure', status: 'completed', due: DUE, keptRecord: 'email,name,openstackId' } });
-    expect(JSON.stringify(a.audit.records)).not.toMatch(/Alice A\.|alice@example\.org|"alice"/);
+    expect(a.audit.getRecords().at(-1)).toMatchObject({ kind: 'rights', subject: a.kit.pseudonymizeSubject('alice'), attributes: { right: 'erasure', status: 'completed', due: DUE, keptRecord: 'email,name,openstackId' } });
+    expect(JSON.stringify(a.audit.getRecords())).not.toMatch(/Alice A\.|alice@example\.org|"alice"/);
   });
 
   it('POST and DELETE /privacy/restriction: restricted processing is denied until lifted', async () => {
@@ -189,10 +180,10 @@ describe('createRightsRouter over real HTTP: every right', () => {
     expect(a.profiles.get('alice')!.name).toBe('Alice B.');
     const manual = await call(a.base, 'POST', '/privacy/rectification', 'alice', { changes: { email: 'new@example.org' } });
     expect(manual).toMatchObject({ status: 202, body: { request: { right: 'rectification', status: 'pending', due: DUE } } });
-    expect(listOpenRightsRequests(a.audit.records, NOW)).toEqual([
+    expect(listOpenRightsRequests(a.audit.getRecords(), NOW)).toEqual([
       { requestId: manual.body.request.id, right: 'rectification', subject: a.kit.pseudonymizeSubject('alice'), receivedAt: new Date(NOW).toISOString(), due: DUE, overdue: false },
     ]);
-    expect(JSON.stringify(a.audit.records)).not.toContain('new@example.org');
+    expect(JSON.stringify(a.audit.getRecords())).not.toContain('new@example.org');
   });
 });
 
@@ -216,7 +207,7 @@ describe('createRightsRouter over real HTTP: every consent transition', () => {
     // Only a withdrawal is a rights request (Art. 7(3)); giving or refusing is a consent record.
     expect(r.body.request !== undefined).toBe(to === 'withdrawn');
     expect((await call(a.base, 'POST', '/newsletter/send/alice')).status).toBe(status);
-    const consentRecords = a.audit.records.filter((x) => x.kind === 'consent');
+    const consentRecords = a.audit.getRecords().filter((x) => x.kind === 'consent');
     expect(consentRecords.at(-1)!.attributes).toEqual({ state: to, type: 'explicit', source: 'api' });
     expect(consentRecords).toHaveLength(from === undefined ? 1 : 2);
   });
@@ -242,7 +233,7 @@ describe('createRightsRouter over real HTTP: every consent transition', () => {
       const next = await call(one.base, 'POST', '/newsletter/send/alice');
       expect(next).toMatchObject({ status: 403, body: { error: { reason: 'consent-withdrawn' } } });
       // Earlier processing stays on record as allowed.
-      expect(two.audit.records.filter((r) => r.kind === 'access').map((r) => r.reason)).toEqual(['allowed']);
+      expect(two.audit.getRecords().filter((r) => r.kind === 'access').map((r) => r.reason)).toEqual(['allowed']);
     } finally {
       for (const s of stores) await s.close();
       rmSync(dir, { recursive: true, force: true });
@@ -267,7 +258,7 @@ describe('createRightsRouter over real HTTP: refusals', () => {
     const a = await start();
     const r = await call(a.base, method, path, undefined, body);
     expect(r).toMatchObject({ status: 401, body: { error: { code: 'PURPOSEKIT_ERR_UNAUTHENTICATED', message: 'Authentication is required.' } } });
-    expect(a.audit.records).toEqual([]);
+    expect(a.audit.getRecords()).toEqual([]);
   });
 
   it.each([
@@ -280,7 +271,7 @@ describe('createRightsRouter over real HTTP: refusals', () => {
     const a = await start();
     const r = await call(a.base, method, path, 'alice', undefined, raw);
     expect(r).toMatchObject({ status: 400, body: { error: { code: 'PURPOSEKIT_ERR_BAD_REQUEST', message: expect.any(String), field } } });
-    expect(a.audit.records).toEqual([]);
+    expect(a.audit.getRecords()).toEqual([]);
   });
 
   it('a right the policy does not honour: 404 PURPOSEKIT_ERR_RIGHT_NOT_OFFERED (CoreOS offers no restriction or export)', async () => {
@@ -299,7 +290,7 @@ describe('createRightsRouter over real HTTP: refusals', () => {
 
   it('503 when the trail cannot record the request: nothing is erased', async () => {
     const a = await start();
-    a.audit.failing = true;
+    a.audit.failAppends();
     expect(await call(a.base, 'POST', '/privacy/erasure', 'alice')).toMatchObject({ status: 503, body: { error: { code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE' } } });
     expect(a.erased).toEqual([]);
   });

@@ -3,18 +3,11 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { PurposekitError, createPurposekit, definePolicy } from '@purposekit/core';
-import type { AuditEventInput, AuditSink, Purposekit } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import type { AuditSink, Purposekit } from '@purposekit/core';
 import { createPrivacy } from './index';
 import { jsonBody } from './__tests__/json-body';
 
-class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  async append(e: AuditEventInput): Promise<void> {
-    this.events.push(e);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 const policy = definePolicy({
   id: 'koa-test',
@@ -31,7 +24,7 @@ const policy = definePolicy({
 });
 
 function newKit(): Purposekit {
-  return createPurposekit({ policy, audit: new ArraySink(), subjectKey: { id: 'k1', secret: 'x'.repeat(32) }, ageGate: { secret: 'l'.repeat(32), secureCookie: false, now: () => new Date('2026-06-15T12:00:00Z') } });
+  return createPurposekit({ policy, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 'x'.repeat(32) }, ageGate: { secret: 'l'.repeat(32), secureCookie: false, now: () => new Date('2026-06-15T12:00:00Z') } });
 }
 
 let servers: Server[] = [];

@@ -3,20 +3,13 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { createPurposekit, definePolicy } from '@purposekit/core';
-import type { Purposekit, AuditEventInput, AuditSink } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import type { Purposekit } from '@purposekit/core';
 import { createPrivacy, createRightsRouter } from './index';
 import type { RightsRouterOptions } from './index';
 import { jsonBody } from './__tests__/json-body';
 
 
-class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  async append(e: AuditEventInput): Promise<void> {
-    this.events.push(e);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 const policy = definePolicy({
   id: 'koa-rights-test',
@@ -38,7 +31,7 @@ const people: Record<string, { name: string }> = { alice: { name: 'Alice' }, bob
 interface Started {
   base: string;
   kit: Purposekit;
-  sink: ArraySink;
+  sink: InMemoryAuditSink;
   erased: string[];
   rectified: Array<[string, Record<string, string | null>]>;
   requestIds: string[];
@@ -51,7 +44,7 @@ afterEach(async () => {
 });
 
 async function start(opts: { upstreamParser?: boolean; options?: Partial<RightsRouterOptions> } = {}): Promise<Started> {
-  const sink = new ArraySink();
+  const sink = new InMemoryAuditSink();
   const kit = createPurposekit({ policy, audit: sink, subjectKey: { id: 'k1', secret: 's'.repeat(32) }, now: () => NOW });
   const privacy = createPrivacy(kit);
   const erased: string[] = [];
@@ -75,7 +68,7 @@ async function start(opts: { upstreamParser?: boolean; options?: Partial<RightsR
       eraser: (subject) => {
         erased.push(subject);
       },
-      accessLog: (pseudonym) => sink.events.filter((e) => e.subject === pseudonym).map((e) => ({ ...e })),
+      accessLog: (pseudonym) => sink.getRecords().filter((e) => e.subject === pseudonym).map((e) => ({ ...e })),
       rectifier: (subject, changes) => {
         rectified.push([subject, { ...changes }]);
       },
@@ -133,7 +126,7 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
     expect(res.status).toBe(200);
     expect([res.headers.get('content-type'), res.headers.get('cache-control')]).toEqual(['application/json; charset=utf-8', 'no-store']);
     expect(await res.json()).toEqual({ request: request(right, s.requestIds[0]), ...payload });
-    const rights = s.sink.events.filter((e) => e.kind === 'rights');
+    const rights = s.sink.getRecords().filter((e) => e.kind === 'rights');
     expect(rights.map((e) => [e.attributes?.['right'], e.attributes?.['status'], e.requestId, e.purpose, e.actor])).toEqual([
       [right, 'received', s.requestIds[0], 'rights-fulfilment', 'data-subject'],
       [right, 'completed', s.requestIds[0], 'rights-fulfilment', 'data-subject'],
@@ -156,7 +149,7 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
     const denied = await call(s, 'GET', '/status', 'alice');
     expect([denied.status, await denied.json()]).toEqual([403, { error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', message: 'Access to this personal data is not permitted for this purpose.', reason: 'objection' } }]);
     expect((await call(s, 'GET', '/status', 'bob')).status).toBe(200);
-    expect(s.sink.events.filter((e) => e.kind === 'access').map((e) => [e.decision, e.reason])).toEqual([
+    expect(s.sink.getRecords().filter((e) => e.kind === 'access').map((e) => [e.decision, e.reason])).toEqual([
       ['allow', 'allowed'],
       ['deny', 'objection'],
       ['allow', 'allowed'],
@@ -170,7 +163,7 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
     const withdrawn = await call(s, 'POST', '/privacy/consent', 'alice', '{"purpose":"analytics","state":"withdrawn"}');
     expect(withdrawn.status).toBe(200);
     expect(await withdrawn.json()).toMatchObject({ request: request('withdraw-consent', s.requestIds[1]), consent: { state: 'withdrawn' } });
-    expect(s.sink.events.map((e) => [e.kind, e.attributes?.['state'] ?? e.attributes?.['status']])).toEqual([
+    expect(s.sink.getRecords().map((e) => [e.kind, e.attributes?.['state'] ?? e.attributes?.['status']])).toEqual([
       ['consent', 'given'],
       ['rights', 'received'],
       ['consent', 'withdrawn'],
@@ -208,7 +201,7 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
     expect(res.status).toBe(status);
     const error = ((await res.json()) as { error: { code: string; field?: string } }).error;
     expect([error.code, error.field]).toEqual([code, field]);
-    expect(s.sink.events.filter((e) => e.kind === 'rights')).toEqual([]);
+    expect(s.sink.getRecords().filter((e) => e.kind === 'rights')).toEqual([]);
     expect(s.erased).toEqual([]);
   });
 
@@ -231,7 +224,7 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
     expect((await call(s, 'PUT', '/privacy/erasure', 'alice')).status).toBe(404);
     expect((await call(s, 'GET', '/privacyx/erasure', 'alice')).status).toBe(404);
     expect(s.erased).toEqual([]);
-    expect(s.sink.events).toEqual([]);
+    expect(s.sink.getRecords()).toEqual([]);
   });
 
   it('honours a custom prefix', async () => {
@@ -241,7 +234,7 @@ describe('@purposekit/koa: createRightsRouter serves the core rights handler', (
   });
 
   it('rejects bad options at start-up', () => {
-    const kit = createPurposekit({ policy, audit: new ArraySink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) } });
+    const kit = createPurposekit({ policy, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 's'.repeat(32) } });
     const base: RightsRouterOptions = { getSubject: () => undefined, exporter: () => null, eraser: () => undefined, accessLog: () => [] };
     expect(() => createRightsRouter(kit, { ...base, getSubjects: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('Did you mean "getSubject"?') }));
     expect(() => createRightsRouter(kit, { getSubject: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('exporter') }));

@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { createPurposekit, getPrivacyContext, openinfra } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import { Accesses, PrivacyGuard, PrivacyModule, PrivacyService, Purpose } from './index';
-import { ArraySink, PLATFORMS, closeApps, createApp, json, startApp } from '../test/harness';
+import { PLATFORMS, closeApps, createApp, json, startApp } from '../test/harness';
 import type { Platform } from '../test/harness';
 
 const subjectKey = { id: 'k1', secret: 'x'.repeat(32) };
-const kitFor = (audit = new ArraySink()): Purposekit => createPurposekit({ policy: openinfra, audit, subjectKey });
+const kitFor = (audit = new InMemoryAuditSink()): Purposekit => createPurposekit({ policy: openinfra, audit, subjectKey });
 
 @Controller()
 class RootController {
@@ -104,7 +105,7 @@ describe.each(PLATFORMS)('PrivacyModule on %s', (platform: Platform) => {
   });
 
   it('is harmless when imported twice: one context per request, one record per @Accesses', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const kit = kitFor(audit);
     const ids: string[] = [];
     @Controller()
@@ -124,7 +125,7 @@ describe.each(PLATFORMS)('PrivacyModule on %s', (platform: Platform) => {
     expect(res.status).toBe(200);
     await fetch(`${base}/id`);
     expect(new Set(ids).size).toBe(2);
-    expect(audit.events.map((e) => [e.kind, e.decision, e.requestId])).toEqual(ids.map((id) => ['access', 'allow', id]));
+    expect(audit.getRecords().map((e) => [e.kind, e.decision, e.requestId])).toEqual(ids.map((id) => ['access', 'allow', id]));
   });
 });
 

@@ -22,15 +22,16 @@ import type { ArgumentsHost, CallHandler, CanActivate, ExceptionFilter, Executio
 import { map } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Policy, Purposekit } from '@purposekit/core';
 import { Accesses, AgeGate, PrivacyModule, PrivacyService, Purpose } from './index';
-import { ArraySink, PLATFORMS, closeApps, createApp, json, listenApp, startApp } from '../test/harness';
+import { PLATFORMS, closeApps, createApp, json, listenApp, startApp } from '../test/harness';
 import type { Platform } from '../test/harness';
 
 const subjectKey = { id: 'k1', secret: 'x'.repeat(32) };
 const TODAY = new Date('2026-06-15T12:00:00Z');
 
-function kitFor(policy: Policy = openinfra, audit = new ArraySink()): Purposekit {
+function kitFor(policy: Policy = openinfra, audit = new InMemoryAuditSink()): Purposekit {
   return createPurposekit({ policy, audit, subjectKey, ageGate: { secret: 'l'.repeat(32), secureCookie: false, now: () => TODAY } });
 }
 
@@ -207,21 +208,21 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
   });
 
   it('gives an undeclared route the policy default purpose', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const base = await start(kitFor(openinfra, audit));
     expect(await json(await fetch(`${base}/undeclared`))).toEqual({ purpose: 'service.provision', basis: 'legitimate-interests' });
-    expect(audit.events).toMatchObject([{ kind: 'access', purpose: 'service.provision', decision: 'allow', reason: 'allowed' }]);
+    expect(audit.getRecords()).toMatchObject([{ kind: 'access', purpose: 'service.provision', decision: 'allow', reason: 'allowed' }]);
   });
 
   it('fails closed (500 PURPOSEKIT_ERR_PURPOSE_UNDECLARED) on an undeclared route without a default purpose', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const policy = definePolicy({ id: 'nodefault', version: '1', jurisdictions: ['US'], purposes: { diagnostics: { basis: 'legitimate-interests', data: ['ip-address'] } } });
     const kit = createPurposekit({ policy, audit, subjectKey });
     const base = await startApp(platform, { imports: [PrivacyModule.forRoot({ kit })], controllers: [UndeclaredController] });
     const res = await fetch(`${base}/undeclared`);
     expect(res.status).toBe(500);
     expect(await json(res)).toEqual({ error: { code: 'PURPOSEKIT_ERR_PURPOSE_UNDECLARED', message: 'This route has no declared purpose.' } });
-    expect(audit.events).toMatchObject([{ kind: 'access', decision: 'deny', reason: 'no-purpose' }]);
+    expect(audit.getRecords()).toMatchObject([{ kind: 'access', decision: 'deny', reason: 'no-purpose' }]);
   });
 
   it('a server-side purposekit error (audit unavailable) answers 503 and is logged through Nest\'s Logger (code and message only)', async () => {
@@ -250,26 +251,26 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
   };
 
   it('@Accesses allows and records before the handler runs', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const { base, ran } = await startWithController(kitFor(openinfra, audit));
     const res = await fetch(`${base}/allowed`);
     expect(res.status).toBe(200);
     expect(ran).toEqual(['allowed']);
-    expect(audit.events).toMatchObject([{ kind: 'access', purpose: 'diagnostics', data: ['device-info'], action: 'read', decision: 'allow', reason: 'allowed' }]);
+    expect(audit.getRecords()).toMatchObject([{ kind: 'access', purpose: 'diagnostics', data: ['device-info'], action: 'read', decision: 'allow', reason: 'allowed' }]);
   });
 
   it('@Accesses deny: 403 with the stable body and reason, recorded, and the handler never runs', async () => {
-    const audit = new ArraySink();
+    const audit = new InMemoryAuditSink();
     const { base, ran } = await startWithController(kitFor(openinfra, audit));
     const res = await fetch(`${base}/denied/u42`);
     expect(res.status).toBe(403);
     expect(await json(res)).toEqual({ error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', message: 'Access to this personal data is not permitted for this purpose.', reason: 'purpose-limitation' } });
     expect(ran).toEqual([]);
-    expect(audit.events).toHaveLength(1);
-    expect(audit.events[0]).toMatchObject({ kind: 'access', purpose: 'diagnostics', data: ['email'], decision: 'deny', reason: 'purpose-limitation' });
+    expect(audit.getRecords()).toHaveLength(1);
+    expect(audit.getRecords()[0]).toMatchObject({ kind: 'access', purpose: 'diagnostics', data: ['email'], decision: 'deny', reason: 'purpose-limitation' });
     // subject(req) took the route parameter; the trail holds only its keyed pseudonym.
-    expect(audit.events[0]!.subject).toBe(kitFor().pseudonymizeSubject('u42'));
-    expect(JSON.stringify(audit.events)).not.toContain('u42');
+    expect(audit.getRecords()[0]!.subject).toBe(kitFor().pseudonymizeSubject('u42'));
+    expect(JSON.stringify(audit.getRecords())).not.toContain('u42');
   });
 
   it('GPC opts out of a GPC purpose even with consent given; without the signal the access is allowed', async () => {
@@ -334,7 +335,7 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
 
   describe('@AgeGate', () => {
     it('refuses an under-age submission: 403, neutral body, lockout cookie, handler not run; the refusal is recorded without the data', async () => {
-      const audit = new ArraySink();
+      const audit = new InMemoryAuditSink();
       const kit = kitFor(openinfra, audit);
       const { base, ran } = await startWithController(kit);
       const young = await post(`${base}/members`, { name: 'Zebulon', dateOfBirth: '2009-01-01' });
@@ -350,9 +351,9 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
       const adult = await post(`${base}/members`, { name: 'Ada', dateOfBirth: '1990-01-01' });
       expect(adult.status).toBe(201);
       expect(ran).toEqual(['register:{"name":"Ada","dateOfBirth":"1990-01-01"}']);
-      const trail = JSON.stringify(audit.events);
+      const trail = JSON.stringify(audit.getRecords());
       for (const leaked of ['Zebulon', '2009-01-01']) expect(trail).not.toContain(leaked);
-      expect(audit.events).toEqual([
+      expect(audit.getRecords()).toEqual([
         expect.objectContaining({ kind: 'age-gate', decision: 'deny', reason: 'refused', purpose: 'service.registration', attributes: { gate: 'registration' } }),
         expect.objectContaining({ kind: 'age-gate', decision: 'deny', attributes: { gate: 'registration' } }),
         expect.objectContaining({ kind: 'access', action: 'collect', decision: 'allow', purpose: 'service.registration' }),

@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, Post, Req } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { createPurposekit, getPrivacyContext, openinfra } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Purposekit } from '@purposekit/core';
 import { PrivacyModule, PrivacyRightsModule, PrivacyService, Purpose } from './index';
 import type { PrivacyRightsModuleOptions } from './index';
-import { ArraySink, PLATFORMS, closeApps, createApp } from '../test/harness';
+import { PLATFORMS, closeApps, createApp } from '../test/harness';
 import type { Platform } from '../test/harness';
 
 const NOW = Date.parse('2026-03-31T08:00:00.000Z');
@@ -56,16 +57,16 @@ class RequestIdModule implements NestModule {
 interface Started {
   base: string;
   kit: Purposekit;
-  audit: ArraySink;
+  audit: InMemoryAuditSink;
   erased: string[];
   profiles: Map<string, { name: string }>;
 }
 
-function kitFor(audit: ArraySink): Purposekit {
+function kitFor(audit: InMemoryAuditSink): Purposekit {
   return createPurposekit({ policy: openinfra, audit, subjectKey, now: () => NOW });
 }
 
-function rightsOptions(kitAudit: ArraySink, erased: string[], profiles: Map<string, { name: string }>): Omit<PrivacyRightsModuleOptions, 'prefix'> {
+function rightsOptions(kitAudit: InMemoryAuditSink, erased: string[], profiles: Map<string, { name: string }>): Omit<PrivacyRightsModuleOptions, 'prefix'> {
   return {
     getSubject,
     exporter: (subject: string) => ({ profile: profiles.get(subject) ?? null }),
@@ -73,7 +74,7 @@ function rightsOptions(kitAudit: ArraySink, erased: string[], profiles: Map<stri
       erased.push(subject);
       profiles.delete(subject);
     },
-    accessLog: (pseudonym: string) => kitAudit.events.filter((r) => r.subject === pseudonym),
+    accessLog: (pseudonym: string) => kitAudit.getRecords().filter((r) => r.subject === pseudonym),
     rectifier: (subject: string, changes: Readonly<Record<string, string | null>>) => {
       const p = profiles.get(subject);
       if (p !== undefined && typeof changes['name'] === 'string') p.name = changes['name'];
@@ -83,7 +84,7 @@ function rightsOptions(kitAudit: ArraySink, erased: string[], profiles: Map<stri
 }
 
 async function start(platform: Platform, how: { prefix?: string; async?: boolean; globalPrefix?: string } = {}): Promise<Started> {
-  const audit = new ArraySink();
+  const audit = new InMemoryAuditSink();
   const kit = kitFor(audit);
   const erased: string[] = [];
   const profiles = new Map([['alice', { name: 'Alice A.' }], ['bob', { name: 'Bob B.' }]]);
@@ -139,7 +140,7 @@ describe.each(PLATFORMS)('PrivacyRightsModule on Nest+%s', (platform) => {
     if (status === 200 && r.body.request !== undefined) {
       // The adapter passed the request's own context (set by PrivacyModule's middleware), not a fresh one.
       expect(r.body.request.id).toBe(r.headers.get('x-test-request-id'));
-      const rights = a.audit.events.filter((e) => e.kind === 'rights');
+      const rights = a.audit.getRecords().filter((e) => e.kind === 'rights');
       expect(rights.map((e) => [e.requestId, e.subject, e.purpose, e.actor, e.attributes?.['status']])).toEqual([
         [r.body.request.id, a.kit.pseudonymizeSubject('alice'), 'rights-fulfilment', 'data-subject', 'received'],
         [r.body.request.id, a.kit.pseudonymizeSubject('alice'), 'rights-fulfilment', 'data-subject', 'completed'],
@@ -167,7 +168,7 @@ describe.each(PLATFORMS)('PrivacyRightsModule on Nest+%s', (platform) => {
     const a = await start(platform);
     const r = await call(a.base, 'GET', '/privacy/access-log');
     expect(r).toMatchObject({ status: 401, body: { error: { code: 'PURPOSEKIT_ERR_UNAUTHENTICATED' } } });
-    expect(a.audit.events).toEqual([]);
+    expect(a.audit.getRecords()).toEqual([]);
   });
 
   it('leaves the app\'s own routes under the same prefix alone; unknown endpoints are Nest\'s 404', async () => {
@@ -194,15 +195,15 @@ describe.each(PLATFORMS)('PrivacyRightsModule on Nest+%s', (platform) => {
   it.each([
     ['an unknown option, with a hint', () => PrivacyRightsModule.forRoot({ getSubject, exporter: () => null, eraser: () => undefined, accessLogs: () => [] } as never), /Unknown option "accessLogs".*accessLog/],
     ['a callback the policy\'s rights need', () => PrivacyRightsModule.forRoot({ getSubject }), /exporter.*accessLog.*eraser/],
-    ['a bad prefix', () => PrivacyRightsModule.forRoot({ ...rightsOptions(new ArraySink(), [], new Map()), prefix: 'privacy/' }), /"prefix" must be a path/],
-    ['a prefix from the async factory', () => PrivacyRightsModule.forRootAsync({ useFactory: () => ({ ...rightsOptions(new ArraySink(), [], new Map()), prefix: '/x' }) }), /give "prefix" next to useFactory/],
+    ['a bad prefix', () => PrivacyRightsModule.forRoot({ ...rightsOptions(new InMemoryAuditSink(), [], new Map()), prefix: 'privacy/' }), /"prefix" must be a path/],
+    ['a prefix from the async factory', () => PrivacyRightsModule.forRootAsync({ useFactory: () => ({ ...rightsOptions(new InMemoryAuditSink(), [], new Map()), prefix: '/x' }) }), /give "prefix" next to useFactory/],
   ])('app start-up rejects %s (PURPOSEKIT_ERR_INVALID_OPTION)', async (_name, module, message) => {
     // Nest instantiates providers in NestFactory.create(): that is where start-up fails.
-    await expect(createApp(platform, { imports: [PrivacyModule.forRoot({ kit: kitFor(new ArraySink()) }), module()] })).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringMatching(message) });
+    await expect(createApp(platform, { imports: [PrivacyModule.forRoot({ kit: kitFor(new InMemoryAuditSink()) }), module()] })).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringMatching(message) });
   });
 
   it('app start-up rejects the module without PrivacyModule', async () => {
-    await expect(createApp(platform, { imports: [PrivacyRightsModule.forRoot(rightsOptions(new ArraySink(), [], new Map()))] })).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('import PrivacyModule.forRoot') });
+    await expect(createApp(platform, { imports: [PrivacyRightsModule.forRoot(rightsOptions(new InMemoryAuditSink(), [], new Map()))] })).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('import PrivacyModule.forRoot') });
   });
 });
 
@@ -215,7 +216,7 @@ describe('PrivacyRightsModule options', () => {
   });
 
   it('never modifies the caller\'s options', () => {
-    const options = Object.freeze(rightsOptions(new ArraySink(), [], new Map()));
+    const options = Object.freeze(rightsOptions(new InMemoryAuditSink(), [], new Map()));
     expect(() => PrivacyRightsModule.forRoot(options)).not.toThrow();
   });
 });

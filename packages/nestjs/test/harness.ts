@@ -4,23 +4,9 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { AuditEventInput, AuditSink } from '@purposekit/core';
 
 
 /** A small array-backed audit sink for tests. */
-export class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  async append(e: AuditEventInput): Promise<void> {
-    this.events.push(e);
-  }
-  readonly closed: boolean[] = [];
-  async flush(): Promise<void> {
-    // Nothing buffered: every event is kept as soon as it is appended.
-  }
-  async close(): Promise<void> {
-    this.closed.push(true);
-  }
-}
 
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: readonly Platform[] = ['express', 'fastify'];
