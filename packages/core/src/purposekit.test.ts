@@ -1,20 +1,10 @@
-import type { AuditEventInput, AuditSink } from './audit';
 import { getPrivacyContext } from './context';
 import { PurposekitError, isPurposekitError } from './errors';
 import { kubevirt, openinfra, bitnami } from './presets';
 import { createPurposekit, isPurposekit } from './purposekit';
 import type { Purposekit } from './purposekit';
+import { ArraySink } from './__tests__/array-sink';
 
-class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  failing = false;
-  async append(e: AuditEventInput): Promise<void> {
-    if (this.failing) throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'disk full');
-    this.events.push(e);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 const subjectKey = { id: 'k1', secret: 'a'.repeat(32) };
 const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'no error', (e) => (isPurposekitError(e) ? `${e.code}${e.details?.['reason'] ? `:${e.details['reason']}` : ''}` : `other: ${String(e)}`));

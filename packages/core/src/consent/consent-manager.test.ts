@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditEventInput, AuditSink } from '../audit';
-import { validateAuditEvent } from '../audit/validate';
 import { PurposekitError, isPurposekitError } from '../errors';
 import { definePolicy } from '../policy/define-policy';
 import { coreos, kubevirt, openinfra } from '../presets';
@@ -14,25 +12,14 @@ import type { ConsentStore } from './consent-store';
 import { createConsentManager } from './consent-manager';
 import { createFileConsentStore } from './file-consent-store';
 import type { FileConsentStore } from './file-consent-store';
+import { ArraySink } from '../__tests__/array-sink';
 
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
 const subjectKey = { id: 'k1', secret: 'c'.repeat(32) };
 
-class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  failing = false;
-  async append(e: AuditEventInput): Promise<void> {
-    if (this.failing) throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'disk full');
-    // The file sink's own validation: consent records must pass it (no personal values).
-    validateAuditEvent(e, NOW);
-    this.events.push(e);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 function setup(policy: Policy = openinfra, consentStore: ConsentStore = new InMemoryConsentStore()) {
-  const audit = new ArraySink();
+  const audit = new ArraySink({ now: () => NOW, validate: true });
   let clock = NOW;
   const kit = createPurposekit({ policy, audit, subjectKey, consentStore, now: () => clock });
   const consent = createConsentManager(kit, { now: () => clock });

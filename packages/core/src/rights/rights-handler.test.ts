@@ -1,5 +1,3 @@
-import type { AuditEventInput, AuditSink } from '../audit';
-import { PurposekitError } from '../errors';
 import { definePolicy } from '../policy/define-policy';
 import { coreos, openinfra } from '../presets';
 import { createPurposekit } from '../purposekit';
@@ -8,28 +6,18 @@ import type { Policy } from '../policy/types';
 import { listOpenRightsRequests } from './due';
 import { createRightsHandler } from './rights-handler';
 import type { AccessLogRecord, RightsHandlerOptions, RightsResponse } from './rights-handler';
+import { ArraySink } from '../__tests__/array-sink';
 
 const NOW = Date.parse('2026-01-31T09:00:00.000Z');
 const subjectKey = { id: 'k1', secret: 'r'.repeat(32) };
 
-/** Keeps records with a timestamp, like a sink, so the access log can read them back. */
-class TrailSink implements AuditSink {
-  readonly records: Array<AuditEventInput & { ts: string }> = [];
-  failing = false;
-  async append(e: AuditEventInput): Promise<void> {
-    if (this.failing) throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'disk full');
-    this.records.push({ ...e, ts: new Date(NOW).toISOString() });
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 interface Req {
   user?: string;
 }
 
 function setup(policy: Policy = openinfra, over: Partial<RightsHandlerOptions<Req>> = {}) {
-  const audit = new TrailSink();
+  const audit = new ArraySink({ now: () => NOW });
   const kit = createPurposekit({ policy, audit, subjectKey, now: () => NOW });
   const erased: string[] = [];
   const deletedMembers = new Map<string, Record<string, string>>();
@@ -57,7 +45,7 @@ function setup(policy: Policy = openinfra, over: Partial<RightsHandlerOptions<Re
 const errorCode = (r: RightsResponse | undefined) => (r?.body as { error?: { code: string } }).error?.code;
 
 describe('createRightsHandler options', () => {
-  const kit = (policy: Policy = openinfra): Purposekit => createPurposekit({ policy, audit: new TrailSink(), subjectKey });
+  const kit = (policy: Policy = openinfra): Purposekit => createPurposekit({ policy, audit: new ArraySink({ now: () => NOW }), subjectKey });
   it.each<[string, unknown, string]>([
     ['an unknown option, with a hint', { getSubject: () => 'u', exporter: () => 1, accessLog: () => [], eraser: () => undefined, erazer: 1 }, 'Did you mean "eraser"?'],
     ['no getSubject', { exporter: () => 1, accessLog: () => [], eraser: () => undefined }, '"getSubject" must be a function'],

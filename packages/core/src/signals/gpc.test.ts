@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import type { AuditEventInput, AuditSink } from '../audit';
 import { isPurposekitError } from '../errors';
 import { definePolicy } from '../policy/define-policy';
 import type { Policy } from '../policy/types';
@@ -7,15 +6,8 @@ import { coreos, kubevirt, openinfra } from '../presets';
 import { createPurposekit } from '../purposekit';
 import type { Purposekit } from '../purposekit';
 import { GPC_WELL_KNOWN_PATH, gpcWellKnown, gpcWellKnownResponse, parseSignalHeader, signalDisclosure } from './gpc';
+import { ArraySink } from '../__tests__/array-sink';
 
-class ArraySink implements AuditSink {
-  readonly events: AuditEventInput[] = [];
-  async append(e: AuditEventInput): Promise<void> {
-    this.events.push(e);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 const subjectKey = { id: 'k1', secret: 's'.repeat(32) };
 const kitFor = (policy: Policy) => {
   const audit = new ArraySink();
