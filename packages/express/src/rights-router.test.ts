@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { PurposekitError, coreos, createFileConsentStore, createPurposekit, listOpenRightsRequests, openinfra } from '@purposekit/core';
+import { coreos, createFileConsentStore, createPurposekit, listOpenRightsRequests, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { ConsentStore, FileConsentStore, Policy, Purposekit } from '@purposekit/core';
 import { createPrivacy, createRightsRouter } from './index';
