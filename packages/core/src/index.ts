@@ -66,6 +66,8 @@ export type {
   RequestFacts,
   AccessRequest,
   AccessDecision,
+  AccessAllowed,
+  AccessDenied,
   RunAsOptions,
   BindSpec,
   Bound,

@@ -21,7 +21,7 @@ import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
 import { didYouMean, show } from './policy/suggest';
-import type { Policy, PolicyInput } from './policy/types';
+import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 
@@ -58,12 +58,31 @@ export interface AccessRequest {
   actor?: string;
 }
 
-/** The outcome of an allowed access (a denied one throws). */
-export interface AccessDecision {
+/** An allowed access: what `access` returns (a denied one throws). */
+export interface AccessAllowed {
   readonly allowed: true;
   readonly purpose: string;
+  /** The basis the policy gives the purpose. */
   readonly basis: LegalBasis;
   readonly reason: 'allowed';
+}
+
+/** A denied access, as `check` / `checkEach` return it. `reason` is for your code and the trail, not for the public. */
+export interface AccessDenied {
+  readonly allowed: false;
+  readonly purpose: string;
+  readonly basis: LegalBasis;
+  readonly reason: Exclude<AccessReason, 'allowed' | 'no-purpose'>;
+}
+
+/** The outcome of an access check, allowed or denied (`check`, `checkEach`). */
+export type AccessDecision = AccessAllowed | AccessDenied;
+
+interface Evaluated {
+  readonly event: AuditEventInput;
+  readonly reason: AccessReason;
+  readonly rule: ResolvedPurposeRule | undefined;
+  readonly storeFailure: unknown;
 }
 
 /** A background job's declaration for {@link Purposekit.runAs}. */
@@ -251,9 +270,55 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_AUDIT_UNAVAILABLE (503) when the decision cannot be recorded (fail closed);
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
-  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
-    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
-    const subject = request?.subject ?? ctxState.subject(ctx);
+  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
+    const d = await this.check(request, ctx);
+    if (d.allowed) return d;
+    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
+      details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
+    });
+  }
+
+  /**
+   * The non-throwing form of {@link access}, for code that filters: the same decision,
+   * recorded in the trail exactly as `access` records it, returned instead of thrown on a
+   * deny (`{ allowed: false, reason }`). Show the caller only what was allowed, and never
+   * tell the public why someone else's data was left out.
+   *
+   * @throws PurposekitError only for what is not a decision: PURPOSEKIT_ERR_PURPOSE_UNDECLARED
+   *   (no purpose: a configuration error, recorded as a deny), PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
+   *   (503), PURPOSEKIT_ERR_INTERNAL (the consent store could not be read; recorded as a
+   *   deny), PURPOSEKIT_ERR_NO_CONTEXT.
+   */
+  async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
+    if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
+    const evaluated = await this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    await this.#record(evaluated.event);
+    return this.#outcome(evaluated, ctx);
+  }
+
+  /**
+   * {@link check} for a list of subjects (one data access, many people): one decision per
+   * subject, in the order given, each recorded as its own access record (a privacy officer
+   * sees exactly whose data was shown). The consent facts are read and the records appended
+   * concurrently, so a durable sink commits the whole list together (the file sink: one
+   * fdatasync per list, not one per person). `request.subject` is ignored.
+   *
+   * @throws PurposekitError as {@link check}; when any record cannot be written, the whole
+   *   call rejects with PURPOSEKIT_ERR_AUDIT_UNAVAILABLE and no decision is returned.
+   */
+  async checkEach(subjects: readonly string[], request: Omit<AccessRequest, 'subject'>, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision[]> {
+    if (!ctxState.is(ctx)) throw notAContext('checkEach()', ctx);
+    if (!Array.isArray(subjects)) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `checkEach() takes an array of subject ids, got ${show(subjects)}.`);
+    }
+    const evaluated = await Promise.all(subjects.map((subject) => this.#evaluate(request, ctx, subject)));
+    const written = await Promise.allSettled(evaluated.map((e) => this.#record(e.event)));
+    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return evaluated.map((e) => this.#outcome(e, ctx));
+  }
+
+  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Promise<Evaluated> {
     const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
@@ -271,7 +336,7 @@ export class Purposekit implements ContextEngine {
     } else {
       if (subject !== undefined) {
         try {
-          const f = this.consentStore.facts(subject, rule.id);
+          const f = this.consentStore.facts(subject as string, rule.id);
           facts = f instanceof Promise ? await f : f;
         } catch (cause) {
           // A store we cannot read is a decision we cannot make: fail closed, and record
@@ -281,7 +346,7 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
+        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data, action, recipient: request.recipient }, facts);
     }
 
     const event: AuditEventInput = {
@@ -300,17 +365,16 @@ export class Purposekit implements ContextEngine {
       reason,
       ...(typeof request?.recipient === 'string' ? { recipient: listedOrToken(request.recipient) } : {}),
     };
-    await this.#record(event);
+    return { event, reason, rule, storeFailure };
+  }
 
+  #outcome({ reason, rule, storeFailure }: Evaluated, ctx: PrivacyContext): AccessDecision {
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
     }
-
+    if (rule === undefined) ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
-    if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
-    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".`, {
-      details: { reason, purpose, requestId: ctx.requestId },
-    });
+    return { allowed: false, purpose: rule!.id, basis: rule!.basis, reason: reason as AccessDenied['reason'] };
   }
 
   /**
