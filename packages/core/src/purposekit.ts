@@ -125,8 +125,9 @@ export interface PurposekitOptions {
   now?: () => number;
   /**
    * Settings of every age gate the routes declare: `secret` (lockout cookie HMAC key,
-   * ≥ 32 bytes) is required once a route declares a gate; see `compileAgeGate` for the rest
-   * (`field`, `verifiedAge`, `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`).
+   * ≥ 32 bytes) is required once a route declares a gate; the rest: `field`, `verifiedAge`,
+   * `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`. When given, every gate
+   * of the policy is compiled with them here, so a bad setting fails `createPurposekit`.
    */
   ageGate?: AgeGateOptions<any>;
   /**
@@ -210,6 +211,8 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
+  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -244,6 +247,11 @@ export class Purposekit implements ContextEngine {
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
+    if (options.ageGate !== undefined) {
+      // Validated now, not when a route first declares a gate: a bad secret or option
+      // stops start-up even if the gated route is only mounted later (or lazily).
+      for (const name of Object.keys(this.policy.ageGates)) this.#ageGates.set(name, compileAgeGate(this.policy, name, options.ageGate));
+    }
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
@@ -488,7 +496,7 @@ export class Purposekit implements ContextEngine {
     if (this.#ageGateOptions === undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
     }
-    return compileAgeGate(this.policy, name, this.#ageGateOptions);
+    return this.#ageGates.get(name)!;
   }
 
   static {
