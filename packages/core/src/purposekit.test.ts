@@ -18,7 +18,9 @@ function kitFor(policy = kubevirt): { kit: Purposekit; audit: ArraySink } {
 describe('createPurposekit options', () => {
   it.each([
     ['an unknown option, with a hint', { policy: kubevirt, audit: new ArraySink(), subjectKey, polcy: 1 }, 'PURPOSEKIT_ERR_INVALID_OPTION', 'Did you mean "policy"?'],
-    ['no audit sink', { policy: kubevirt, subjectKey }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" must be an audit sink'],
+    ['no audit sink', { policy: kubevirt, subjectKey }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" is required: an audit sink'],
+    ['an audit that is not a sink', { policy: kubevirt, subjectKey, audit: {} }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" must be an audit sink'],
+    ['options that are not an object', 'openinfra', 'PURPOSEKIT_ERR_INVALID_OPTION', 'options must be an object { policy, audit, subjectKey }'],
     ['a short subject key', { policy: kubevirt, audit: new ArraySink(), subjectKey: { id: 'k', secret: 'short' } }, 'PURPOSEKIT_ERR_INVALID_KEY', 'at least 32 bytes'],
     ['an invalid policy', { policy: { id: 'x' }, audit: new ArraySink(), subjectKey }, 'PURPOSEKIT_ERR_POLICY_INVALID', 'jurisdictions'],
   ])('rejects %s', (_n, options, code, text) => {

@@ -21,6 +21,8 @@ import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
 import { didYouMean, show } from './policy/suggest';
+import { validateOptions } from './options';
+import type { OptionsSpec } from './options';
 import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
@@ -148,7 +150,19 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
+const isSink = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as AuditSink).append === 'function';
+const OPTIONS_SPEC: OptionsSpec = {
+  policy: { required: true, expected: 'a preset such as openinfra, definePolicy(...) or loadPolicy(path)' },
+  audit: { required: true, check: isSink, expected: 'an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing)' },
+  subjectKey: null, // checked by the pseudonymizer, which never shows the secret
+  consentStore: 'object',
+  country: 'function',
+  requestId: 'function',
+  now: 'function',
+  ageGate: 'object',
+  ipKeys: null, // checked by the IP redactor
+  nat64Prefixes: 'array',
+};
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -216,26 +230,7 @@ export class Purposekit implements ContextEngine {
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit() takes an options object: { policy, audit, subjectKey }.');
-    }
-    for (const key of Object.keys(options)) {
-      if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createPurposekit().${didYouMean(key, OPTION_KEYS)}`);
-      }
-    }
-    if (options.policy === undefined) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit(): "policy" is required (a preset such as openinfra, definePolicy(...) or loadPolicy(path)).');
-    }
-    const audit = options.audit as unknown;
-    if (typeof audit !== 'object' || audit === null || typeof (audit as AuditSink).append !== 'function') {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "audit" must be an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing), got ${show(audit)}.`);
-    }
-    for (const fn of ['country', 'requestId', 'now'] as const) {
-      if (options[fn] !== undefined && typeof options[fn] !== 'function') {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "${fn}" must be a function, got ${show(options[fn])}.`);
-      }
-    }
+    options = validateOptions<PurposekitOptions>('createPurposekit()', options, OPTIONS_SPEC, { optional: false, usage: '{ policy, audit, subjectKey }' });
     this.policy = definePolicy(options.policy);
     this.policyId = this.policy.id;
     this.policyVersion = this.policy.version;

@@ -142,11 +142,11 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
     await fetch(`${base}/x`);
     expect(body.ip).toBe('203.0.113.0');
     expect(ids).toHaveLength(2);
-    expect(warnings).toEqual(['PURPOSEKIT_TRUST_ALL_PROXIES']);
+    expect(warnings).toEqual(['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']);
   });
 
   it.each([[true], [Infinity]])('warns about trust proxy = %p (every hop trusted), and not about a bounded setting', async (setting) => {
-    for (const [value, expected] of [[setting, ['PURPOSEKIT_TRUST_ALL_PROXIES']], ['loopback', []]] as const) {
+    for (const [value, expected] of [[setting, ['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']], ['loopback', []]] as const) {
       const warnings: string[] = [];
       const privacy = createPrivacy(createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey }), { onWarning: (_m, code) => warnings.push(code) });
       const app = express();
@@ -164,5 +164,58 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
     const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey });
     expect(() => createPrivacy(kit, { onWarnings: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('Did you mean "onWarning"?') }));
     expect(() => createPrivacy({} as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
+  });
+});
+
+describe('@purposekit/express: server-side failures are reported', () => {
+  function failingApp(options: Parameters<typeof createPrivacy>[1], env: string) {
+    const audit = new InMemoryAuditSink();
+    const kit = createPurposekit({ policy: openinfra, audit, subjectKey });
+    const privacy = createPrivacy(kit, options);
+    const app = express();
+    app.set('env', env);
+    app.use(privacy.middleware());
+    app.get('/diagnose', privacy.purpose('diagnostics'), async (req, res, next) => {
+      try {
+        await req.privacy!.access({ data: ['ip-address'], action: 'read' });
+        res.json({ ok: true });
+      } catch (e) {
+        next(e);
+      }
+    });
+    app.use(privacy.errorHandler());
+    audit.failAppends();
+    return app;
+  }
+
+  it('by default as Express reports errors: one stderr line (code, message, path without query, request id), silent when env is test', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write);
+    try {
+      const prod = await listen(failingApp({}, 'production'));
+      expect((await fetch(`${prod}/diagnose?email=someone@example.org`)).status).toBe(503);
+      const quiet = await listen(failingApp({}, 'test'));
+      expect((await fetch(`${quiet}/diagnose`)).status).toBe(503);
+    } finally {
+      spy.mockRestore();
+    }
+    const ours = written.filter((w) => w.startsWith('purposekit:'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/^purposekit: PURPOSEKIT_ERR_AUDIT_UNAVAILABLE: .+ \(503 on GET \/diagnose, request [0-9a-f-]{36}\)\n$/);
+    expect(ours[0]).not.toContain('example.org');
+  });
+
+  it('a reporter that throws does not change the answer', async () => {
+    let calls = 0;
+    const base = await listen(failingApp({ onServerError: () => {
+      calls++;
+      throw new Error('reporter down');
+    } }, 'test'));
+    const res = await fetch(`${base}/diagnose`);
+    expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([503, 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE']);
+    expect(calls).toBe(1);
   });
 });

@@ -47,7 +47,7 @@ const truncate24 = (ip: string): string => ip.replace(/\.\d+$/, '.0');
 describe('@purposekit/koa: the client IP follows Koa\'s own proxy settings', () => {
   it.each([
     ['proxy off: the header is ignored', { proxy: false }, { 'x-forwarded-for': '198.51.100.1' }, '127.0.0.0', []],
-    ['proxy on, maxIpsCount 0: the left-most entry (and a warning)', { proxy: true }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '198.51.100.0', ['PURPOSEKIT_TRUST_ALL_PROXIES']],
+    ['proxy on, maxIpsCount 0: the left-most entry (and a warning)', { proxy: true }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '198.51.100.0', ['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']],
     ['proxy on, maxIpsCount 1: the right-most entry', { proxy: true, maxIpsCount: 1 }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '203.0.113.0', []],
     ['proxy on, maxIpsCount 2: the second from the right', { proxy: true, maxIpsCount: 2 }, { 'x-forwarded-for': '198.51.100.1, 192.0.2.3, 203.0.113.2' }, '192.0.2.0', []],
     ['proxy on, maxIpsCount larger than the chain: the left-most', { proxy: true, maxIpsCount: 5 }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '198.51.100.0', []],
