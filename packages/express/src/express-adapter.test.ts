@@ -4,7 +4,7 @@ import express from 'express';
 import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Purposekit } from '@purposekit/core';
-import { createPrivacy } from './index';
+import { createPrivacy, privacyOf } from './index';
 
 
 const subjectKey = { id: 'k1', secret: 'x'.repeat(32) };
@@ -27,12 +27,12 @@ function appFor(kit: Purposekit) {
   const app = express();
   app.use(privacy.middleware());
   app.get('/diagnose', privacy.purpose('diagnostics'), (req, res) => {
-    res.json(req.privacy!.logFields());
+    res.json(privacyOf(req).logFields());
   });
   app.get('/undeclared', async (req, res, next) => {
     try {
-      await req.privacy!.access({ data: ['usage-data'], action: 'read' });
-      res.json({ purpose: req.privacy!.purpose, basis: req.privacy!.basis });
+      await privacyOf(req).access({ data: ['usage-data'], action: 'read' });
+      res.json({ purpose: privacyOf(req).purpose, basis: privacyOf(req).basis });
     } catch (e) {
       next(e);
     }
@@ -48,7 +48,7 @@ function appFor(kit: Purposekit) {
   app.get('/email', privacy.purpose('diagnostics'), async (req, res, next) => {
     let handlerRanPastAccess = false;
     try {
-      await req.privacy!.access({ data: ['email'], action: 'read', subject: 'u1' });
+      await privacyOf(req).access({ data: ['email'], action: 'read', subject: 'u1' });
       handlerRanPastAccess = true;
       res.json({ ok: true });
     } catch (e) {
@@ -134,8 +134,8 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
     app.use(privacy.middleware(), privacy.middleware());
     const ids: string[] = [];
     app.get('/x', privacy.purpose('diagnostics'), (req, res) => {
-      ids.push(req.privacy!.requestId);
-      res.json(req.privacy!.logFields());
+      ids.push(privacyOf(req).requestId);
+      res.json(privacyOf(req).logFields());
     });
     const base = await listen(app);
     const body = (await (await fetch(`${base}/x`, { headers: { 'x-forwarded-for': '203.0.113.77' } })).json()) as { ip: string };
@@ -177,7 +177,7 @@ describe('@purposekit/express: server-side failures are reported', () => {
     app.use(privacy.middleware());
     app.get('/diagnose', privacy.purpose('diagnostics'), async (req, res, next) => {
       try {
-        await req.privacy!.access({ data: ['ip-address'], action: 'read' });
+        await privacyOf(req).access({ data: ['ip-address'], action: 'read' });
         res.json({ ok: true });
       } catch (e) {
         next(e);
@@ -217,5 +217,22 @@ describe('@purposekit/express: server-side failures are reported', () => {
     const res = await fetch(`${base}/diagnose`);
     expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([503, 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE']);
     expect(calls).toBe(1);
+  });
+});
+
+describe('privacyOf', () => {
+  it('returns the request\'s context, and throws PURPOSEKIT_ERR_NO_CONTEXT without one', () => {
+    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey });
+    const app = express();
+    let seen: unknown;
+    app.use(createPrivacy(kit).middleware());
+    app.get('/', (req, res) => {
+      seen = privacyOf(req);
+      res.end();
+    });
+    expect(() => privacyOf({} as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_NO_CONTEXT', message: expect.stringContaining('privacy.middleware()') }));
+    return listen(app)
+      .then((base) => fetch(base))
+      .then(() => expect(seen).toMatchObject({ requestId: expect.any(String), policyId: 'openinfra' }));
   });
 });

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { PurposekitError, createPurposekit, definePolicy } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { AuditSink, Purposekit } from '@purposekit/core';
-import { createPrivacy } from './index';
+import { createPrivacy, privacyOf } from './index';
 import { jsonBody } from './__tests__/json-body';
 
 
@@ -60,7 +60,7 @@ describe('@purposekit/koa: the client IP follows Koa\'s own proxy settings', () 
     const app = new Koa(settings);
     app.use(privacy.middleware());
     app.use((ctx) => {
-      ctx.body = { purposekit: ctx.state.privacy!.clientIp, koa: truncate24(ctx.ip) };
+      ctx.body = { purposekit: privacyOf(ctx).clientIp, koa: truncate24(ctx.ip) };
     });
     const base = await listen(app);
     const first = await (await fetch(base, { headers })).json();
@@ -98,7 +98,7 @@ describe('@purposekit/koa: errors and the chain', () => {
       throw boom;
     });
     router.get('/denied', privacy.purpose('diagnostics'), async (ctx) => {
-      await ctx.state.privacy!.access({ data: ['name'], action: 'read' });
+      await privacyOf(ctx).access({ data: ['name'], action: 'read' });
       ctx.body = 'unreachable';
     });
     app.use(router.routes());
@@ -120,7 +120,7 @@ describe('@purposekit/koa: errors and the chain', () => {
     app.use(privacy.middleware());
     const router = new Router();
     router.get('/status', privacy.purpose('diagnostics'), async (ctx) => {
-      await ctx.state.privacy!.access({ data: ['ip-address'], action: 'read' });
+      await privacyOf(ctx).access({ data: ['ip-address'], action: 'read' });
       ctx.body = 'unreachable';
     });
     router.get('/denied', privacy.purpose('diagnostics'), () => {
@@ -187,5 +187,13 @@ describe('@purposekit/koa: errors and the chain', () => {
     expect(() => createPrivacy({} as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
     expect(() => createPrivacy(kit).purpose('diagnostic')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_PURPOSE' }));
     expect(() => createPrivacy(kit).ageGate('adults')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE' }));
+  });
+});
+
+describe('privacyOf', () => {
+  it('returns ctx.state.privacy, and throws PURPOSEKIT_ERR_NO_CONTEXT without it', () => {
+    const fake = { requestId: 'r' } as never;
+    expect(privacyOf({ state: { privacy: fake } })).toBe(fake);
+    expect(() => privacyOf({ state: {} })).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_NO_CONTEXT', message: expect.stringContaining('privacy.middleware()') }));
   });
 });
