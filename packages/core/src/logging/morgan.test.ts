@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import morgan from 'morgan';
 import { scrubIps } from '../ip/scrub';
-import { compileTrust, resolveClientIp } from '../ip/trust';
+import { resolveClientIp } from '../ip/client-ip';
+import { compileTrust } from '../ip/trust-match';
 import { MORGAN_SAFE_FORMAT, registerMorganIpTokens } from './morgan';
 import type { MorganIpTokenOptions } from './morgan';
 
