@@ -74,6 +74,12 @@ describe('registerMorganIpTokens with morgan', () => {
     expect(line).toBe('203.0.113.0, 10.1.2.0 for=\\"[2001:db8:85a3::]:4711\\"\n');
   });
 
+  test(':req[host] is the server the client connected to: escaped, not scrubbed', async () => {
+    register();
+    expect(await logOneRequest(':req[host] :req[x-forwarded-for]', { 'x-forwarded-for': CLIENT })).toMatch(/^127\.0\.0\.1:[0-9]+ 203\.0\.113\.0\n$/);
+    expect(await logOneRequest(':req[Host]', { host: '192.0.2.10:8080\u0085x' })).toBe('192.0.2.10:8080\\u0085x\n');
+  });
+
   test('getClientIp: the client behind a trusted proxy, then the policy redactor', async () => {
     register({
       getClientIp: (req: http.IncomingMessage) => resolveClientIp(req.socket.remoteAddress, req.headers, { trust: compileTrust('loopback') }),
