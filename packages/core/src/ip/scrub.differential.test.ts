@@ -120,11 +120,19 @@ const v6Context: fc.Arbitrary<Piece[]> = fc.oneof(
   fc.tuple(v6Text).map(([a]) => ['for=%22%5B', { address: a }, '%5D%22']),
 );
 
+/** Two addresses joined by punctuation (lists, ranges, arrows, CIDR-like), `:` only between two IPv4. */
+const anyAddress = fc.oneof(v4, v6Text);
+const pairContext: fc.Arbitrary<Piece[]> = fc.oneof(
+  fc.tuple(before, anyAddress, fc.constantFrom(',', ', ', '-', ' - ', '->', '|', ';', '/', '=>', ' '), anyAddress, after).map(([b, x, sep, y, q]) => [b, { address: x }, sep, { address: y }, q]),
+  fc.tuple(v4, v4).map(([x, y]) => ['two ', { address: x }, ':', { address: y }, '']),
+  fc.tuple(v6Text, port, v6Text, port).map(([x, p, y, r]) => ['[', { address: x }, `]:${p}->[`, { address: y }, `]:${r}`]),
+);
+
 const filler = fc.constantFrom('GET', 'from', 'client', 'x=1', 'user 42', 'ok', 'v1.2.3.4.5', '12:34:56', 'std::vector', 'Foo::Bar', 'é', 'ünïcode', 'mac 00:1a:2b:3c:4d:5e');
 
 /** A line: contexts separated by filler words and spaces. */
 const line: fc.Arbitrary<Piece[]> = fc
-  .array(fc.tuple(filler, fc.oneof(v4Context, v6Context)), { minLength: 1, maxLength: 4 })
+  .array(fc.tuple(filler, fc.oneof(v4Context, v6Context, pairContext)), { minLength: 1, maxLength: 4 })
   .map((parts) => parts.flatMap(([f, ctx]) => [`${f} `, ...ctx, ' ']));
 
 /** The same line inside a JSON log record (JSON.stringify escapes what needs escaping; addresses need none). */

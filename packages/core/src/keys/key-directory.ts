@@ -125,7 +125,7 @@ function readKeyFile(dir: string, name: string, secret: boolean): string {
   const fail = (cause: unknown): never => {
     const code = (cause as { code?: string }).code ?? 'EIO';
     if (code === 'ELOOP') {
-      throw fileError(p, code, `${p} is a symbolic link; key files must be regular files (a link can be re-pointed at another key). Replace it with the file itself, e.g. \`cp --remove-destination "$(readlink -f ${p})" ${p}\`.`, cause);
+      throw fileError(p, code, `${p} is a symbolic link; key files must be regular files (a link can be re-pointed at another key). Replace it with the file itself, e.g. \`cp --remove-destination "$(readlink -f ${p})" ${p}\` (a Kubernetes secret volume links its files: mount each key with subPath, or copy the keys into place at start-up).`, cause);
     }
     throw fileError(p, code, code === 'ENOENT' ? `${p} is missing. Create a key directory with \`purposekit keys generate --out-dir ${dir}\`.` : `Cannot read ${p} (${code}).`, cause);
   };
@@ -144,7 +144,7 @@ function readKeyFile(dir: string, name: string, secret: boolean): string {
       throw fileError(
         p,
         'EPERM',
-        `${p} is a secret key readable by ${(st.mode & 0o070) !== 0 ? 'its group' : 'other users'} (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')}). Run \`chmod 600 ${p}\`.`,
+        `${p} is a secret key readable by ${(st.mode & 0o070) !== 0 ? 'its group' : 'other users'} (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')}). Run \`chmod 600 ${p}\` (for a Kubernetes secret volume, set defaultMode: 0600).`,
       );
     }
     return readFileSync(fd, 'utf8');
