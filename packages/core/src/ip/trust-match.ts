@@ -180,7 +180,9 @@ TRUSTS_ALL.add(trustAll);
  * learn whether it lets the client choose its own address.
  *
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a negative or fractional
- *   count, an invalid address or range, or a value of another type.
+ *   count, an invalid address or range (legacy IPv4 forms such as `010.0.0.0/8`, a zone
+ *   id, a dotted quad right after `::`: see the differences with proxy-addr at the top of
+ *   this file), or a value of another type.
  */
 export function compileTrust(value: TrustSetting): TrustFn {
   if (typeof value === 'function') return value;
