@@ -1,5 +1,5 @@
 /** Options of the file sink: validated once, defaults applied, frozen. */
-import { resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath, sep } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { PurposekitError } from '../errors';
 import { didYouMean, show } from '../policy/suggest';
@@ -32,6 +32,8 @@ export interface FileAuditSinkInternals {
   now?: () => number;
   /** Anchor retry backoff: first delay and cap in ms. Default 1000 and 300 000. */
   anchorBackoff?: { firstMs: number; maxMs: number };
+  /** How long close() waits for anchors to take the last heads. Default 2000. */
+  anchorCloseWaitMs?: number;
 }
 
 /** The option names, for "did you mean". */
@@ -128,8 +130,17 @@ export function resolveFileAuditSinkOptions(options: FileAuditSinkOptions): Reso
   if (onAnchorError !== undefined && typeof onAnchorError !== 'function') throw bad('onAnchorError', onAnchorError, 'a function (error, info) => void');
   const stream = options.stream ?? prefix;
   if (typeof stream !== 'string' || !STREAM_PATTERN.test(stream)) throw bad('stream', stream, '1–128 characters of letters, digits, ".", "_", ":", "/" or "-", starting with a letter or digit');
+  const dir = resolvePath(options.dir);
+  const anchors = resolveAnchors(options.anchors);
+  anchors.forEach((a, i) => {
+    // An anchor inside the trail directory protects nothing: whoever rewrites the trail rewrites it too.
+    const where = (a as { path?: unknown }).path;
+    if (typeof where === 'string' && (resolvePath(where) + sep).startsWith(dir + sep)) {
+      throw bad(`anchors[${i}]`, where, 'outside the trail directory (another mount or host): an anchor the trail\'s writer can rewrite proves nothing');
+    }
+  });
   return Object.freeze({
-    dir: resolvePath(options.dir),
+    dir,
     prefix,
     signingKey,
     keyId,
@@ -138,7 +149,7 @@ export function resolveFileAuditSinkOptions(options: FileAuditSinkOptions): Reso
     checkpointIntervalMs,
     heartbeatIntervalMs,
     maxFileBytes: integer(options, 'maxFileBytes', DEFAULT_MAX_FILE_BYTES, 1024, Number.MAX_SAFE_INTEGER),
-    anchors: resolveAnchors(options.anchors),
+    anchors,
     onAnchorError,
     stream,
   });

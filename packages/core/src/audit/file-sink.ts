@@ -18,6 +18,8 @@ import { makeCheckpoint } from './checkpoint';
 import { AUDIT_GENESIS_HASH, bodyOf, encodeEventParts, hashAuditRecord, lineOf, sha256Hex } from './encode';
 import { nodeAuditFileIo } from './file-io';
 import type { AuditFileIo } from './file-io';
+import { anchoredHeadOf } from './anchors';
+import { AnchorOutbox } from './anchor-outbox';
 import { takeTrailLock } from './file-lock';
 import type { TrailLock } from './file-lock';
 import { FILE_SINK_FACTORY as FACTORY, resolveFileAuditSinkOptions } from './file-sink-options';
@@ -26,7 +28,7 @@ import { loadTrailEnd } from './file-startup';
 import type { Position } from './file-startup';
 import { errnoCode, fileError, quarantineBytes, readExactly, readTail, writeFully } from './file-tail';
 import { headFileName, parseTrailFileName, trailFileName } from './files';
-import type { AuditDurability, AuditEventInput, AuditSink, FileAuditSinkOptions } from './types';
+import type { AnchoredHead, AuditDurability, AuditEventInput, AuditSink, FileAuditSinkOptions } from './types';
 import { validateAuditEvent } from './validate';
 
 export { resolveFileAuditSinkOptions } from './file-sink-options';
@@ -62,7 +64,10 @@ export function createFileAuditSink(options: FileAuditSinkOptions): Promise<File
 /** {@link createFileAuditSink} with test seams. @internal */
 export async function openFileAuditSink(options: FileAuditSinkOptions, internals: FileAuditSinkInternals): Promise<FileAuditSink> {
   const resolved = resolveFileAuditSinkOptions(options);
-  const sink = new FileSink(resolved, internals.io ?? nodeAuditFileIo, internals.now ?? Date.now);
+  const sink = new FileSink(resolved, internals.io ?? nodeAuditFileIo, internals.now ?? Date.now, {
+    backoff: internals.anchorBackoff ?? { firstMs: 1000, maxMs: 300_000 },
+    closeWaitMs: internals.anchorCloseWaitMs ?? ANCHOR_CLOSE_WAIT_MS,
+  });
   await sink.open();
   return sink;
 }
@@ -75,6 +80,8 @@ interface Entry extends Position {
   acked: boolean;
   resolve: (() => void) | undefined;
   reject: ((error: Error) => void) | undefined;
+  /** A checkpoint's head, when anchors are configured. */
+  head?: AnchoredHead;
 }
 
 interface FlushWaiter {
@@ -88,6 +95,16 @@ function warn(message: string, code: string): void {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** How long close() gives anchors to take the last heads; the rest waits in the outbox. */
+const ANCHOR_CLOSE_WAIT_MS = 2000;
+
+function reportAnchorError(error: unknown, info: { anchor: string; head: AnchoredHead; attempt: number; retryInMs: number }): void {
+  const why = error instanceof Error ? error.message : String(error);
+  warn(
+    `purposekit audit: anchor "${info.anchor}" did not take the head of seq ${info.head.seq} (attempt ${info.attempt}: ${why.slice(0, 200)}); retrying in ${Math.round(info.retryInMs / 1000)} s. The head waits in the outbox; the trail is written as usual.`,
+    'PURPOSEKIT_WARN_AUDIT_ANCHOR',
+  );
+}
 
 
 class FileSink implements FileAuditSink {
@@ -129,12 +146,19 @@ class FileSink implements FileAuditSink {
   #recovering: Promise<void> | undefined;
 
   #timer: NodeJS.Timeout | undefined;
+  /** Timer ticks (each checkpointIntervalMs) since the last checkpoint: drives the heartbeat. */
+  #ticksSinceCheckpoint = 0;
+  #outbox: AnchorOutbox | undefined;
+  readonly #backoff: { firstMs: number; maxMs: number };
+  readonly #closeWaitMs: number;
   #closing: Promise<void> | undefined;
   #lock: TrailLock | undefined;
   /** The highest file index found at start-up or created since. */
   #knownIndex = 0;
 
-  constructor(options: ResolvedFileAuditSinkOptions, io: AuditFileIo, now: () => number) {
+  constructor(options: ResolvedFileAuditSinkOptions, io: AuditFileIo, now: () => number, anchoring: { backoff: { firstMs: number; maxMs: number }; closeWaitMs: number }) {
+    this.#backoff = anchoring.backoff;
+    this.#closeWaitMs = anchoring.closeWaitMs;
     this.#o = options;
     this.#io = io;
     this.#now = now;
@@ -209,7 +233,10 @@ class FileSink implements FileAuditSink {
     const seq = this.#seq + 1;
     const { record, line } = makeCheckpoint({ seq, ts: this.#stamp(), prev: this.#hash, keyId: this.keyId }, this.#o.signingKey);
     // A checkpoint has no caller; in async mode it is kept like any acknowledged record.
-    this.#push(`${line}\n`, seq, record.hash, true).acked = this.durability === 'async';
+    const entry = this.#push(`${line}\n`, seq, record.hash, true);
+    entry.acked = this.durability === 'async';
+    if (this.#outbox !== undefined) entry.head = anchoredHeadOf(this.#o.stream, record as unknown as Readonly<Record<string, unknown>>);
+    this.#ticksSinceCheckpoint = 0;
   }
 
   /** Seals the current file with a checkpoint and moves on to the next one. */
@@ -292,10 +319,12 @@ class FileSink implements FileAuditSink {
       let j = i + 1;
       let text = first.line;
       let checkpoint: Entry | undefined = first.checkpoint ? first : undefined;
+      const heads: AnchoredHead[] = first.head === undefined ? [] : [first.head];
       while (j < batch.length && batch[j]!.fileIndex === index) {
         const e = batch[j]!;
         text += e.line;
         if (e.checkpoint) checkpoint = e;
+        if (e.head !== undefined) heads.push(e.head);
         j++;
       }
       const last = batch[j - 1]!;
@@ -316,6 +345,8 @@ class FileSink implements FileAuditSink {
         this.#ack(batch, i, j);
       }
       this.#inflightFrom = j;
+      // Outbox before head file: a head the head file shows is always queued for the anchors.
+      if (this.#outbox !== undefined && heads.length > 0) await this.#outbox.add(heads);
       if (checkpoint !== undefined) await this.#writeHead(checkpoint);
       this.#syncedSeq = last.seq;
       this.#settleFlushWaiters();
@@ -555,7 +586,7 @@ class FileSink implements FileAuditSink {
       throw this.#unavailable(`${FACTORY}(): cannot use the trail directory ${this.dir} (${errnoCode(cause) ?? 'error'}).`, cause);
     }
     try {
-      const { end } = await loadTrailEnd({
+      const { end, checkpoints } = await loadTrailEnd({
         io: this.#io,
         dir: this.dir,
         prefix: this.prefix,
@@ -568,6 +599,19 @@ class FileSink implements FileAuditSink {
       this.#knownIndex = end.fileIndex;
       this.#acked = end;
       this.#syncedSeq = end.seq;
+      if (this.#o.anchors.length > 0) {
+        const outbox = new AnchorOutbox({
+          io: this.#io,
+          dir: this.dir,
+          prefix: this.prefix,
+          anchors: this.#o.anchors,
+          onError: this.#o.onAnchorError ?? reportAnchorError,
+          backoff: this.#backoff,
+        });
+        // Heads a crash kept from the outbox are still in the trail: queue them again.
+        await outbox.load(checkpoints.map((c) => anchoredHeadOf(this.#o.stream, c)));
+        this.#outbox = outbox;
+      }
       if (this.#seq > 0 && this.#sinceCheckpoint > 0) {
         // Seal what an earlier run left unsigned (e.g. after a crash).
         this.#sequenceCheckpoint();
@@ -584,10 +628,23 @@ class FileSink implements FileAuditSink {
     this.#timer.unref();
   }
 
+  /**
+   * Every checkpointIntervalMs: sign records left unsigned, or — after
+   * heartbeatIntervalMs without any checkpoint — write a heartbeat checkpoint, so that a
+   * quiet writer is told apart from a trail cut short.
+   */
   #onTimer(): void {
-    if (this.#failure !== undefined || this.#closing !== undefined || this.#sinceCheckpoint === 0) return;
+    if (this.#failure !== undefined || this.#closing !== undefined) return;
+    this.#ticksSinceCheckpoint++;
+    const heartbeatDue = this.#ticksSinceCheckpoint * this.#o.checkpointIntervalMs >= this.#o.heartbeatIntervalMs;
+    if (this.#sinceCheckpoint === 0 && !heartbeatDue) return;
     this.#sequenceCheckpoint();
     this.#kick();
+  }
+
+  /** Heads waiting in the anchor outbox (for tests and health checks). @internal */
+  pendingAnchorHeads(): readonly AnchoredHead[] {
+    return this.#outbox?.pending ?? [];
   }
 
   async #releaseLock(): Promise<void> {
@@ -613,6 +670,8 @@ class FileSink implements FileAuditSink {
     } catch (cause) {
       error = cause;
     }
+    // What the anchors did not take stays in the outbox for the next start.
+    await this.#outbox?.close(this.#closeWaitMs).catch(() => undefined);
     if (this.#fd !== undefined) {
       const fd = this.#fd;
       this.#fd = undefined;

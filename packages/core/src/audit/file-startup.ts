@@ -32,8 +32,8 @@ export interface TrailEnd {
   readonly end: Position;
   /** Every trail file index present, ascending. */
   readonly indexes: readonly number[];
-  /** The last checkpoint seen near the end of the trail, if any (to be anchored). */
-  readonly lastCheckpoint: Record<string, unknown> | undefined;
+  /** The checkpoints near the end of the trail (the tail window), oldest first: what the anchor outbox may lack after a crash. */
+  readonly checkpoints: ReadonlyArray<Record<string, unknown>>;
 }
 
 export interface StartupContext {
@@ -109,9 +109,8 @@ export async function loadTrailEnd(ctx: StartupContext): Promise<TrailEnd> {
     break;
   }
   await checkHead(ctx, end, window, indexes);
-  let lastCheckpoint: Record<string, unknown> | undefined;
-  for (let i = window.length - 1; i >= 0 && lastCheckpoint === undefined; i--) if (window[i]!.record?.['kind'] === 'checkpoint') lastCheckpoint = window[i]!.record;
-  return { end, indexes, lastCheckpoint };
+  const checkpoints = window.map((l) => l.record).filter((r): r is Record<string, unknown> => r?.['kind'] === 'checkpoint');
+  return { end, indexes, checkpoints };
 }
 
 function safeHash(record: Record<string, unknown>): string | undefined {

@@ -11,6 +11,10 @@ export type {
   AuditRecord,
   AuditDurability,
   FileAuditSinkOptions,
+  AnchoredHead,
+  AuditAnchor,
+  AuditAnchorFunction,
+  AuditAnchorErrorInfo,
 } from './types';
 export { AUDIT_FORMAT_VERSION, AUDIT_GENESIS_HASH, hashAuditRecord, sealAuditRecord } from './encode';
 export { validateAuditEvent, SUBJECT_PSEUDONYM_PATTERN } from './validate';
@@ -18,6 +22,8 @@ export { auditKeyId, generateAuditKeys, parseSubjectKey } from './keys';
 export type { GeneratedAuditKeys, SubjectKeyJwk } from './keys';
 export { checkpointSigningInput, verifyCheckpointSignature } from './checkpoint';
 export { createFileAuditSink } from './file-sink';
+export { createFileAuditAnchor } from './anchors';
+export type { FileAuditAnchor, FileAuditAnchorOptions } from './anchors';
 export type { FileAuditSink } from './file-sink';
 export { readAuditTrail } from './trail';
 export type { AuditTrailEntry, ReadAuditTrailOptions } from './trail';
