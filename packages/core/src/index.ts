@@ -206,6 +206,7 @@ export {
   readAuditTrail,
   verifyAuditTrail,
   buildSubjectReport,
+  streamSubjectReport,
   exportAuditTrail,
   auditCsvRow,
 } from './audit';
@@ -240,6 +241,7 @@ export type {
   SubjectReport,
   SubjectReportEntry,
   SubjectReportOptions,
+  SubjectReportScan,
   AuditExportFormat,
   AuditExportOptions,
 } from './audit';

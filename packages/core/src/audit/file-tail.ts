@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { AuditFileIo } from './file-io';
 import { quarantineFileName } from './files';
+import { parseJsonObjectSafely } from './safe-json';
 
 /** One complete line near the end of a file. */
 export interface TailLine {
@@ -32,12 +33,7 @@ export function errnoCode(error: unknown): string | undefined {
 
 /** Parses one line as a JSON object; `undefined` for anything else. */
 export function parseLine(text: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObjectSafely(text).value;
 }
 
 /** True for a line a power loss can leave: only NUL bytes. */

@@ -1,0 +1,50 @@
+/**
+ * Parsing a line of a trail that may be hostile: nesting is bounded before JSON.parse and
+ * the canonicalizer ever recurse, and numbers that JSON.parse turns into ±Infinity
+ * (`1e999`) are refused — RFC 8785 cannot encode them, so such a record can have no hash.
+ */
+
+/** Deeper than any record (records nest three levels); deep enough for any attribute. */
+export const MAX_JSON_DEPTH = 32;
+
+/** A parsed JSON object, or why the text is not a usable one. */
+export type SafeJsonResult = { readonly value: Record<string, unknown>; readonly problem?: undefined } | { readonly value?: undefined; readonly problem: string };
+
+/** The maximum nesting depth of JSON text (brackets outside strings). Linear, no recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+function badNumber(v: unknown, depth: number): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  if (typeof v !== 'object' || v === null || depth > MAX_JSON_DEPTH) return false;
+  for (const x of Object.values(v as Record<string, unknown>)) if (badNumber(x, depth + 1)) return true;
+  return false;
+}
+
+/** Parses a JSON object safely: never throws, never recurses without bound. */
+export function parseJsonObjectSafely(text: string): SafeJsonResult {
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) return { problem: `nested ${depth} levels deep (at most ${MAX_JSON_DEPTH})` };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { problem: 'not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
+  if (badNumber(value, 0)) return { problem: 'a number out of range (it parses as Infinity and has no canonical form)' };
+  return { value: value as Record<string, unknown> };
+}
