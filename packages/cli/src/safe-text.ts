@@ -6,6 +6,7 @@
 
 // C0 controls, DEL, C1 controls (0x9b is a one-byte CSI), line/paragraph separators,
 // bidi embeddings, overrides and isolates, BOM and the other zero-width format characters.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
 
 function escapeChar(c: string): string {
