@@ -27,24 +27,42 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-function badNumber(v: unknown, depth: number): boolean {
-  if (typeof v === 'number') return !Number.isFinite(v);
-  if (typeof v !== 'object' || v === null || depth > MAX_JSON_DEPTH) return false;
-  for (const x of Object.values(v as Record<string, unknown>)) if (badNumber(x, depth + 1)) return true;
-  return false;
+/**
+ * Walks a parsed value without recursion: the nesting depth (stopping past the limit) and
+ * whether some number is not finite.
+ */
+function inspect(root: unknown): { depth: number; nonFinite: boolean } {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  let depth = 0;
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return { depth, nonFinite: true };
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > depth) depth = d;
+    if (depth > MAX_JSON_DEPTH) return { depth, nonFinite: false };
+    const values = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
+    for (const x of values) stack.push([x, d + 1]);
+  }
+  return { depth, nonFinite: false };
 }
 
 /** Parses a JSON object safely: never throws, never recurses without bound. */
 export function parseJsonObjectSafely(text: string): SafeJsonResult {
-  const depth = jsonDepth(text);
-  if (depth > MAX_JSON_DEPTH) return { problem: `nested ${depth} levels deep (at most ${MAX_JSON_DEPTH})` };
   let value: unknown;
   try {
+    // V8's JSON.parse is iterative: deep nesting parses; only what comes after must not recurse.
     value = JSON.parse(text);
-  } catch {
+  } catch (error) {
+    // A parser that does recurse (another engine) overflows its stack: report the depth.
+    if (error instanceof RangeError) return { problem: `nested ${jsonDepth(text)} levels deep (at most ${MAX_JSON_DEPTH})` };
     return { problem: 'not valid JSON' };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
-  if (badNumber(value, 0)) return { problem: 'a number out of range (it parses as Infinity and has no canonical form)' };
+  const { depth, nonFinite } = inspect(value);
+  if (depth > MAX_JSON_DEPTH) return { problem: `nested ${jsonDepth(text)} levels deep (at most ${MAX_JSON_DEPTH})` };
+  if (nonFinite) return { problem: 'a number out of range (it parses as Infinity and has no canonical form)' };
   return { value: value as Record<string, unknown> };
 }
