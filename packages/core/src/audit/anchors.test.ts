@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createFileAuditAnchor } from './anchors';
 import { anchorOutboxName } from './anchor-outbox';
 import { openFileAuditSink } from './file-sink';
+import { verifyAuditTrail } from './verify';
 import type { FileAuditSink } from './file-sink';
 import type { FileAuditSinkInternals } from './file-sink-options';
 import type { AnchoredHead, FileAuditSinkOptions } from './types';
@@ -102,6 +103,8 @@ describe('time-bounded and heartbeat checkpoints', () => {
     await sink.flush();
     expect(readRecords(dir).map((r) => [r['seq'], r['kind']])).toEqual([[1, 'checkpoint']]);
     await sink.close();
+    jest.useRealTimers();
+    expect(await verifyAuditTrail(dir, { publicKeys: [keys.publicKey] })).toMatchObject({ ok: true, records: 1, checkpoints: 1 });
   });
 
   it.each([

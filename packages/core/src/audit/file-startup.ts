@@ -145,10 +145,22 @@ async function checkHead(ctx: StartupContext, end: Position, window: readonly Ta
     return refuse(`The trail ends at seq ${end.seq} but its head checkpoint (${name}) is seq ${seq}: records were removed (truncated).`, 'truncated');
   }
   let at = window.find((l) => l.record?.['seq'] === seq)?.record;
-  // Not near the end (an earlier file, or further back than the tail window): look it up.
+  // Not near the end: most often it ends an earlier file (a crash after a rotation), so
+  // look at the end of each file first, then read files through.
+  for (let k = indexes.length - 1; at === undefined && k >= 0; k--) at = await findInTail(io, join(dir, trailFileName(prefix, indexes[k]!)), seq);
   for (let k = indexes.length - 1; at === undefined && k >= 0; k--) at = await findRecordInFile(io, join(dir, trailFileName(prefix, indexes[k]!)), seq);
   if (at === undefined) return refuse(`The trail holds no record with the head checkpoint's seq ${seq} (${name}): records were removed.`, 'missing');
   if (at['hash'] !== head['hash'] || safeHash(at) !== at['hash']) {
     return refuse(`The record at seq ${seq} differs from the head checkpoint (${name}): the trail or the head was changed.`, 'edited');
+  }
+}
+
+async function findInTail(io: AuditFileIo, path: string, seq: number): Promise<Record<string, unknown> | undefined> {
+  const fd = await io.open(path, 'r', 0o600);
+  try {
+    const { lines } = await readTail(io, fd, io.fstat(fd).size);
+    return lines.find((l) => l.record?.['seq'] === seq)?.record;
+  } finally {
+    await io.close(fd);
   }
 }
