@@ -69,13 +69,13 @@ describe('the head file disagrees with the trail', () => {
     const lastKept = kept.findLastIndex((l) => l.length > 0);
     files.forEach((f, i) => writeLines(f, i < lastKept ? kept[i]! : i === lastKept ? [...kept[i]!, ...forged.slice(0, 2)] : []));
     writeLines(join(dir, `audit-${String(files.length + 1).padStart(8, '0')}.jsonl`), forged.slice(2));
-    // verify reports it …
-    expect((await verifyAuditTrail(dir, { publicKeys: [keys.publicKey] })).problem?.kind).toBe('edited');
+    // verify reports it (the first thing it meets: an earlier file no longer ends with a checkpoint) …
+    expect((await verifyAuditTrail(dir, { publicKeys: [keys.publicKey] })).problem?.kind).toBe('missing');
     const before = snapshot(dir);
     // … and the writer refuses to seal it (it would replace the head and make verify pass)
     expect(await refusal(openSink(dir))).toEqual({ code: 'PURPOSEKIT_ERR_AUDIT_CORRUPT', details: { file: 'audit.head.json', problem: 'edited' } });
     expect(snapshot(dir)).toEqual(before);
-    expect((await verifyAuditTrail(dir, { publicKeys: [keys.publicKey] })).problem?.kind).toBe('edited');
+    expect((await verifyAuditTrail(dir, { publicKeys: [keys.publicKey] })).problem?.kind).toBe('missing');
   });
 
   it('refuses when the head seq is far back in the last file (beyond the tail window)', async () => {

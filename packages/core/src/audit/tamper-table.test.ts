@@ -2,6 +2,7 @@
 // tampering is checked at every layer — the trail alone (no head file, no anchors), with
 // the head file, with the head file and the anchors — and must first be caught by the
 // layer the table names (and by every layer after it), or by none ("never").
+import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
@@ -228,13 +229,26 @@ const rows: Array<{ name: string; layer: 'trail alone' | 'head file' | 'anchors'
     },
   },
   {
-    name: 'history rewritten without checkpoints and the head file deleted',
+    name: 'history rewritten without checkpoints across files (a non-last file no longer ends with one)',
+    layer: 'trail alone',
+    expect: ['missing', 'missing', 'missing'],
+    tamper: ({ dir }) => {
+      const ls = allLines(dir);
+      ls[1]!.rec = { ...ls[1]!.rec, action: 'sold' };
+      putLines(dir, rechain(ls, 1));
+      unlinkSync(join(dir, 'audit.head.json'));
+    },
+  },
+  {
+    name: 'history rewritten without checkpoints into one file, and the head file deleted',
     layer: 'anchors',
     expect: ['ok', 'ok', 'forked'],
     tamper: ({ dir }) => {
       const ls = allLines(dir);
       ls[1]!.rec = { ...ls[1]!.rec, action: 'sold' };
-      putLines(dir, rechain(ls, 1));
+      const first = trailFiles(dir)[0]!;
+      putLines(dir, rechain(ls.map((l) => ({ ...l, file: first })), 1));
+      for (const f of trailFiles(dir).slice(1)) unlinkSync(f);
       unlinkSync(join(dir, 'audit.head.json'));
     },
   },
@@ -252,6 +266,16 @@ const rows: Array<{ name: string; layer: 'trail alone' | 'head file' | 'anchors'
     },
   },
 ];
+
+const SPEC = join(__dirname, '../../../../tools/spec-verifier/verify.mjs');
+const SPEC_KIND: Partial<Record<Verdict, string>> = { 'bad-signature': 'bad signature' };
+function specVerify(dir: string, anchorPath: string): { code: number | null; kind: string | undefined } {
+  const pem = join(tempDir('tamper-pem'), 'pub.pem');
+  writeFileSync(pem, keys.publicKey.export({ format: 'pem', type: 'spki' }));
+  const r = spawnSync(process.execPath, [SPEC, dir, '--public-key', pem, '--anchors', anchorPath], { encoding: 'utf8' });
+  const m = /^FAIL \S+(?: seq \d+)?: ([a-z -]+?): /.exec(r.stdout);
+  return { code: r.status, kind: m?.[1] };
+}
 
 async function verdict(dir: string, layer: 0 | 1 | 2, anchorPath: string): Promise<Verdict> {
   let path = dir;
@@ -279,5 +303,8 @@ describe('the tampering table (docs/audit-format.md §13)', () => {
     row.tamper(f);
     const seen = [await verdict(f.dir, 0, f.anchorPath), await verdict(f.dir, 1, f.anchorPath), await verdict(f.dir, 2, f.anchorPath)];
     expect(seen).toEqual(row.expect);
+    // the independent verifier (tools/spec-verifier, written from the document) agrees at the last layer
+    const spec = specVerify(f.dir, f.anchorPath);
+    expect({ code: spec.code, kind: spec.kind }).toEqual(row.expect[2] === 'ok' ? { code: 0, kind: undefined } : { code: 1, kind: SPEC_KIND[row.expect[2]] ?? row.expect[2] });
   });
 });

@@ -438,6 +438,13 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
       } else if (s !== expected || r['prev'] !== prevHash) {
         return result(classify(cur, r, expected, prevHash));
       }
+      // §3: a writer rotates only after a checkpoint, so every file but the last ends with one.
+      const before = behind[behind.length - 1];
+      if (before !== undefined && before.item.l.file !== cur.l.file && before.item.record?.['kind'] !== 'checkpoint') {
+        return result(
+          problem('missing', before.item, `${before.item.l.file.name} ends with seq ${before.seq} (${loc(before.item)}), not with the checkpoint that ends every file but the last: the end of the file was removed or the trail rewritten.`, before.seq),
+        );
+      }
       if (r['kind'] === 'checkpoint') {
         if (ring !== undefined) {
           const why = signatureProblem(r, ring);
