@@ -84,6 +84,13 @@ describe('purposekit audit verify --anchors / --expect-head', () => {
     expect(ran.stdout.split('\n')[0]).toMatch(/^FAILED rollback-older: rolled-back at anchor "file-1" \(seq \d+\)$/);
   });
 
+  it('refuses an anchor file that does not exist (exit 2), rather than verify without it', async () => {
+    await anchoredTrail('no-anchor-file');
+    const ran = await cli(['audit', 'verify', 'no-anchor-file', '--public-key', pub(), '--anchors', 'nowhere/heads.jsonl']);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toMatch(/^PURPOSEKIT_ERR_FILE_ACCESS: Cannot read .*nowhere\/heads\.jsonl \(ENOENT\)\.\n$/);
+  });
+
   it.each([['12'], ['x:y'], [`0:${'a'.repeat(64)}`], [`1:${'A'.repeat(64)}`]])('rejects --expect-head %s (exit 2)', async (value) => {
     await anchoredTrail(`bad-head-${value.length}-${value[0]}`);
     const ran = await cli(['audit', 'verify', `bad-head-${value.length}-${value[0]}`, '--public-key', pub(), '--expect-head', value]);

@@ -38,7 +38,12 @@ export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): 
   const publicKeys: string[] = [];
   for (const file of flags.publicKey) publicKeys.push(await readText(absolute(io, file)));
   const expectHead = flags.expectHead === undefined ? undefined : parseExpectHead(flags.expectHead);
-  const anchors: FileAuditAnchor[] = (flags.anchors ?? []).map((file, i) => createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
+  const anchors: FileAuditAnchor[] = [];
+  for (const [i, file] of (flags.anchors ?? []).entries()) {
+    // A mistyped anchor path must not read as "no anchored heads": refuse it.
+    await readText(absolute(io, file));
+    anchors.push(createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
+  }
   const trail = absolute(io, path);
   const progress = progressFor(io, 'verify', await trailSize(trail, flags.prefix));
   let result: AuditVerifyResult;
