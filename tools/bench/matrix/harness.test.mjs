@@ -28,12 +28,12 @@ test('an unknown cell is reported as not run, not as a figure', async () => {
   assert.match(g.skipped[0].why, /unknown cell express5\/no-such-variant/);
 });
 
-test('profile self time sums only frames under packages/*/dist', () => {
+test('profile self time sums only frames under packages/*/dist, idle excluded', () => {
   const frame = (id, url, functionName) => ({ id, callFrame: { functionName, url, lineNumber: 0 } });
   const profile = {
-    nodes: [frame(1, 'node:internal/x', 'a'), frame(2, 'file:///r/packages/core/dist/context.js', 'begin'), frame(3, '/r/node_modules/express/lib/router.js', 'handle')],
-    samples: [1, 2, 2, 3],
-    timeDeltas: [10, 20, 30, 40],
+    nodes: [frame(1, 'node:internal/x', 'a'), frame(2, 'file:///r/packages/core/dist/context.js', 'begin'), frame(3, '/r/node_modules/express/lib/router.js', 'handle'), frame(4, '', '(idle)')],
+    samples: [1, 2, 2, 3, 4],
+    timeDeltas: [10, 20, 30, 40, 1000],
   };
   const p = profileSelfTime(profile);
   assert.equal(p.total, 100);

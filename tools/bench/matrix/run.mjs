@@ -25,7 +25,7 @@
 //   MATRIX_JSON          write every result to this file as JSON
 //   MATRIX_PROFILE=1     same as --cpu-prof
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,10 +91,13 @@ async function load(port, n, concurrency) {
   return ms;
 }
 
+const profileFileOf = (dir, cell) => join(dir, `${cell.framework}__${cell.variant.replace(/\+/g, '_')}.cpuprofile`);
+
 async function startCell(nodeBin, cell, opts) {
-  const execArgv = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.profileDir, `${cell.framework}__${cell.variant.replace(/\+/g, '_')}`)}`] : [];
   const env = { ...process.env, NODE_ENV: 'production' };
-  const child = fork(serverPath, [cell.framework, cell.variant], { execPath: nodeBin, execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  delete env.MATRIX_PROFILE_FILE;
+  if (opts.profileDir) env.MATRIX_PROFILE_FILE = profileFileOf(opts.profileDir, cell);
+  const child = fork(serverPath, [cell.framework, cell.variant], { execPath: nodeBin, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const m = await waitFor(child, 'port');
   if ('unavailable' in m) {
     child.kill();
@@ -113,7 +116,10 @@ async function measure(s, requests, concurrency) {
   s.ms.push(ms);
 }
 
-/** Self time (µs) per function of one .cpuprofile, and purposekit's share (frames under packages/x/dist). */
+/**
+ * Self time (µs) per function of one .cpuprofile, the total sampled CPU (idle excluded),
+ * and purposekit's own share: frames whose url is under packages/<name>/dist.
+ */
 export function profileSelfTime(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
@@ -126,8 +132,9 @@ export function profileSelfTime(profile) {
   let ours = 0;
   const fns = new Map();
   for (const [id, us] of self) {
-    total += us;
     const f = byId.get(id).callFrame;
+    if (f.functionName === '(idle)') continue; // waiting for requests, not CPU
+    total += us;
     const m = /\/packages\/([^/]+)\/dist\//.exec(f.url);
     if (m === null) continue;
     ours += us;
@@ -189,11 +196,10 @@ export async function runGroup(nodeBin, framework, options) {
       keptCpu: s === base ? null : median(base.cpu) / median(s.cpu),
     };
     if (profileDir) {
-      const dir = join(profileDir, `${s.framework}__${s.variant.replace(/\+/g, '_')}`);
-      const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-      if (files.length > 0) {
-        const p = profileSelfTime(JSON.parse(readFileSync(join(dir, files[0]), 'utf8')));
-        const served = warmup + rounds * requests;
+      const file = profileFileOf(profileDir, s);
+      if (existsSync(file)) {
+        const p = profileSelfTime(JSON.parse(readFileSync(file, 'utf8')));
+        const served = rounds * requests;
         row.profile = { oursUsPerRequest: p.ours / served, totalUsPerRequest: p.total / served, oursShare: p.ours / p.total, top: p.fns.slice(0, 12).map(([fn, us]) => ({ fn, usPerRequest: us / served })) };
       }
     }

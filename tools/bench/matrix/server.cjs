@@ -298,18 +298,39 @@ async function main() {
   process.send({ port: server.address().port, recipe: recipeName });
 }
 
+// Profile mode (MATRIX_PROFILE_FILE): the V8 sampling profiler runs over the measured
+// rounds only (not start-up or warm-up), sampling every 50 µs, and the profile is written
+// to that file when the parent says `exit`.
+const profileFile = process.env.MATRIX_PROFILE_FILE;
+let session;
+function startProfile() {
+  const inspector = require('node:inspector');
+  session = new inspector.Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 50 });
+  session.post('Profiler.start');
+}
+function stopProfile(done) {
+  session.post('Profiler.stop', (err, result) => {
+    if (!err) fs.writeFileSync(profileFile, JSON.stringify(result.profile));
+    done();
+  });
+}
+
 let mark;
 process.on('message', (m) => {
   if (m === 'start') {
+    if (profileFile && session === undefined) startProfile();
     mark = process.cpuUsage();
     process.send({ started: true });
   } else if (m === 'stop') {
     const d = process.cpuUsage(mark);
     process.send({ cpuMicros: d.user + d.system });
   } else if (m === 'exit') {
-    // Exit at once: with --cpu-prof, Node writes the profile on a normal exit.
     if (trailDir) fs.rmSync(trailDir, { recursive: true, force: true });
-    process.exit(0);
+    if (session !== undefined) stopProfile(() => process.exit(0));
+    else process.exit(0);
   }
 });
 process.on('disconnect', () => process.exit(0));
