@@ -188,3 +188,61 @@ describe('createPinoIpRedaction: the Host header', () => {
     expect(hostile.headers['Host']).toBe('evil\\u2028192.0.2.10');
   });
 });
+
+describe('createPinoIpRedaction with Fastify (its Request and Reply wrap the raw messages)', () => {
+  test('request and response lines hold the request fields, not the wrapper (no server, socket or logger walked)', async () => {
+    const Fastify = (await import('fastify')).default;
+    const lines: string[] = [];
+    const ip = createPinoIpRedaction();
+    let done: () => void;
+    const completed = new Promise<void>((resolve) => (done = resolve));
+    const loggerInstance = pino(
+      { base: undefined, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks },
+      {
+        write: (s: string) => {
+          lines.push(s);
+          if (s.includes('request completed')) done();
+        },
+      },
+    );
+    const app = Fastify({ loggerInstance, trustProxy: '127.0.0.1' });
+    app.get('/path', async (_req, reply) => {
+      void reply.header('location', `http://${INTERNAL}/next`);
+      return 'ok';
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/path?ip=${CLIENT}`, { headers: { 'x-forwarded-for': `${CLIENT6}, ${CLIENT}`, referer: `http://${INTERNAL}/from` } });
+      expect(await res.text()).toBe('ok');
+      await completed;
+    } finally {
+      await app.close();
+    }
+    expectNoFullIp(lines, [CLIENT, CLIENT6, INTERNAL], `127.0.0.1:${port}`);
+    const incoming = JSON.parse(lines.find((l) => l.includes('incoming request'))!) as Record<string, any>;
+    expect(Object.keys(incoming.req).sort()).toEqual(['headers', 'id', 'method', 'remoteAddress', 'remotePort', 'url']);
+    expect(incoming.req).toMatchObject({ method: 'GET', url: '/path?ip=203.0.113.0', remoteAddress: '127.0.0.0', headers: { 'x-forwarded-for': '2001:db8:85a3::, 203.0.113.0', referer: 'http://10.1.2.0/from' } });
+    const completedLine = JSON.parse(lines.find((l) => l.includes('request completed'))!) as Record<string, any>;
+    expect(Object.keys(completedLine.res).sort()).toEqual(['headers', 'statusCode']);
+    expect(completedLine.res).toMatchObject({ statusCode: 200, headers: { location: 'http://10.1.2.0/next' } });
+  });
+});
+
+describe('createPinoIpRedaction: header values', () => {
+  test('the fast path (values that cannot hold an address are not scanned) writes exactly what scrub + escape writes', async () => {
+    const fc = (await import('fast-check')).default;
+    const { escapeLogValue } = await import('../ip/escape');
+    const { ip } = capture();
+    const piece = fc.constantFrom('1', '2', '255', '0', '.', ':', '::', 'a', 'f', 'db8', ' ', '/', '%', '\n', '\u2028', '\u202e', '\u0085', 'x', '203.0.113.7', '2001:db8::1', ',');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 14 }).map((a) => a.join('')), (value) => {
+        const out = ip.serializers.req({ method: 'GET', url: '/', headers: { 'x-any': value, 'x-list': [value, 'plain'] }, socket: {} }) as { headers: Record<string, unknown> };
+        const expected = escapeLogValue(scrubIps(value));
+        expect(out.headers['x-any']).toBe(expected);
+        expect(out.headers['x-list']).toEqual([expected, 'plain']);
+      }),
+      { numRuns: process.env['CI'] === 'true' ? 2000 : 300 },
+    );
+  });
+});

@@ -52,23 +52,82 @@ function isHttpMessage(v: unknown): boolean {
   return typeof v === 'object' && v !== null && 'socket' in v && ('headers' in v || 'setHeader' in v);
 }
 
+/**
+ * A framework's wrapper around a raw message (Fastify's `Request` / `Reply`: `raw` is the
+ * IncomingMessage / ServerResponse): the raw message, else undefined. Walking the wrapper
+ * itself would serialise the server, the logger and the socket.
+ */
+function rawOf(v: Rec): Rec | undefined {
+  const raw = 'raw' in v ? v['raw'] : undefined;
+  return isHttpMessage(raw) ? (raw as Rec) : undefined;
+}
+
+/**
+ * True when a header value is written as is: it cannot hold an address (fewer than three
+ * dots and fewer than two colons in the whole value, so no run the scrubber looks at can
+ * be one: its rule 1) and has nothing to escape (no control, line-separator or bidi
+ * character). One pass over the characters, no allocation.
+ */
+function plainValue(s: string): boolean {
+  let dots = 0;
+  let colons = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (++dots === 3) return false;
+    } else if (c === 58) {
+      if (++colons === 2) return false;
+    } else if (c < 32 || (c >= 127 && c <= 159) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** One string header value, scrubbed and escaped (escaped only, for the server's own `Host`). */
+function headerValue(name: string, value: string, r: ResolvedLogRedaction): string {
+  if (plainValue(value)) return value;
+  return isServerAddressHeader(name) ? escapeLogValue(value) : r.scrubAndEscape(value);
+}
+
+/** Headers → the same object when nothing changes, else a scrubbed copy (copy-on-write). */
 function scrubHeaders(headers: unknown, r: ResolvedLogRedaction): unknown {
   if (typeof headers !== 'object' || headers === null) return headers;
-  const out: Rec = {};
-  for (const [name, value] of Object.entries(headers as Rec)) {
-    if (typeof value === 'string' && isServerAddressHeader(name)) out[name] = escapeLogValue(value);
-    else if (typeof value === 'string') out[name] = r.scrubAndEscape(value);
-    else if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === 'string' ? r.scrubAndEscape(v) : r.scrubValue(v)));
-    else out[name] = r.scrubValue(value, 2);
+  const src = headers as Rec;
+  let out: Rec | undefined;
+  const names = Object.keys(src);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const value = src[name];
+    let next: unknown;
+    if (typeof value === 'string') next = headerValue(name, value, r);
+    else if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) continue;
+    else if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      for (let k = 0; k < value.length; k++) {
+        const v: unknown = value[k];
+        const w = typeof v === 'string' ? headerValue(name, v, r) : r.scrubValue(v, 2);
+        if (w !== v && copy === undefined) copy = value.slice(0, k);
+        if (copy !== undefined) copy.push(w);
+      }
+      next = copy ?? value;
+    } else next = r.scrubValue(value, 2);
+    if (next !== value) {
+      if (out === undefined) {
+        out = {};
+        for (let k = 0; k < names.length; k++) out[names[k]!] = src[names[k]!];
+      }
+      out[name] = next;
+    }
   }
-  return out;
+  return out ?? headers;
 }
 
 /** The fields pino's standard request serializer produces, from a raw IncomingMessage. */
-function fromRawRequest(req: Rec): Rec {
+function fromRawRequest(req: Rec, id: unknown): Rec {
   const socket = req['socket'] as Rec | undefined;
   return {
-    id: typeof req['id'] === 'function' ? undefined : req['id'],
+    id: typeof id === 'function' ? undefined : id,
     method: req['method'],
     url: req['originalUrl'] ?? req['url'],
     headers: req['headers'],
@@ -95,8 +154,14 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
     try {
       if (typeof req !== 'object' || req === null) return r.scrubValue(req);
       // pino-http hands over pino's standard serialization (with a hidden `raw`); plain
-      // pino with `logger.info({ req })` hands over the IncomingMessage itself.
-      const src: Rec = isHttpMessage(req) && !('raw' in req) ? fromRawRequest(req as Rec) : (req as Rec);
+      // pino with `logger.info({ req })` hands over the IncomingMessage itself, and
+      // Fastify's logger its Request (whose `raw` is the IncomingMessage).
+      const rec = req as Rec;
+      let src: Rec = rec;
+      if (isHttpMessage(rec)) {
+        const raw = rawOf(rec);
+        src = raw !== undefined ? fromRawRequest(raw, rec['id']) : 'raw' in rec ? rec : fromRawRequest(rec, rec['id']);
+      }
       const out: Rec = {};
       for (const key of Object.keys(src)) {
         const value = src[key];
@@ -108,7 +173,7 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
             out[key] = scrubHeaders(value, r);
             break;
           default:
-            out[key] = typeof value === 'string' ? r.scrubAndEscape(value) : r.scrubValue(value, 1);
+            out[key] = typeof value === 'string' ? (plainValue(value) ? value : r.scrubAndEscape(value)) : typeof value === 'number' || value === undefined ? value : r.scrubValue(value, 1);
         }
       }
       return out;
@@ -120,12 +185,16 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
   function serializeResponse(res: unknown): unknown {
     try {
       if (typeof res !== 'object' || res === null) return r.scrubValue(res);
-      const src = res as Rec;
-      if (isHttpMessage(src) && typeof src['getHeaders'] === 'function') {
-        return { statusCode: src['statusCode'], headers: scrubHeaders((src['getHeaders'] as () => unknown).call(src), r) };
+      // A ServerResponse itself, or Fastify's Reply around one (never walked: it holds the
+      // server; its own getHeaders() has the headers it has not yet handed to the raw one).
+      const rec = res as Rec;
+      const raw = rawOf(rec);
+      const msg = raw !== undefined && typeof rec['getHeaders'] === 'function' ? rec : (raw ?? (isHttpMessage(rec) ? rec : undefined));
+      if (msg !== undefined && typeof msg['getHeaders'] === 'function') {
+        return { statusCode: msg['statusCode'], headers: scrubHeaders((msg['getHeaders'] as () => unknown).call(msg), r) };
       }
       const out: Rec = {};
-      for (const key of Object.keys(src)) out[key] = key === 'headers' ? scrubHeaders(src[key], r) : r.scrubValue(src[key], 1);
+      for (const key of Object.keys(rec)) out[key] = key === 'headers' ? scrubHeaders(rec[key], r) : r.scrubValue(rec[key], 1);
       return out;
     } catch {
       return { statusCode: undefined };
@@ -151,8 +220,9 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
         // Inline the cheap cases: most fields are numbers, booleans or short strings.
         if (typeof value === 'string') next = r.scrubText(value);
         else if (typeof value !== 'object' || value === null) continue;
-        // Raw req/res objects are left to the serializers above (pino runs them after this hook).
-        else if ((key === 'req' || key === 'res') && isHttpMessage(value)) continue;
+        // Raw req/res objects (and Fastify's Request/Reply around them) are left to the
+        // serializers above (pino runs them after this hook).
+        else if ((key === 'req' || key === 'res') && (isHttpMessage(value) || rawOf(value as Rec) !== undefined)) continue;
         else next = r.scrubValue(value, 1);
         if (next !== value) {
           copy ??= { ...object };
@@ -175,7 +245,7 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
       else if (typeof a !== 'object' || a === null) continue;
       else if (i === 0 && !(a instanceof Error)) {
         // The merging object: pino may take the message from its `err`, so scrub now.
-        next = isHttpMessage(a) ? a : formatLog(a as Rec);
+        next = isHttpMessage(a) || rawOf(a as Rec) !== undefined ? a : formatLog(a as Rec);
         lastScrubbed = next;
       } else next = r.scrubValue(a, i === 0 ? 0 : 1);
       if (next !== a) {
