@@ -3,7 +3,7 @@
  * `begin()` / `declarePurpose()` / `applyPurpose()` calls and errors into responses;
  * every privacy rule lives here or below.
  */
-import { randomUUID } from 'node:crypto';
+import { nextRequestId } from './request-id';
 import { compileAgeGate, minimumAgeFor } from './age';
 import type { AgeGateOptions, CompiledAgeGate } from './age';
 import { createSubjectPseudonymizer } from './pseudonym';
@@ -121,7 +121,11 @@ export interface PurposekitOptions {
   consentStore?: ConsentStore;
   /** The subject's country (ISO 3166-1 alpha-2), e.g. from a header your CDN sets. Default: unknown. */
   country?: (facts: RequestFacts) => string | undefined;
-  /** Request id factory. Default: `crypto.randomUUID()` (a client-sent id is never trusted). */
+  /**
+   * Request id factory. Default: UUID-shaped ids, a random per-process prefix + a counter
+   * (unique, not secret: pass `() => crypto.randomUUID()` if ids must not be sequential).
+   * A client-sent id is never trusted.
+   */
   requestId?: (facts: RequestFacts) => string;
   /** Clock (ms since epoch), for tests. Default `Date.now`. */
   now?: () => number;
@@ -239,7 +243,7 @@ export class Purposekit implements ContextEngine {
     this.#redactIp = createIpRedactor(this.policy.logs.ip, options.ipKeys, options.nat64Prefixes === undefined ? undefined : { nat64Prefixes: options.nat64Prefixes });
     this.consentStore = options.consentStore ?? new InMemoryConsentStore();
     this.#country = options.country;
-    this.#requestId = options.requestId ?? (() => randomUUID());
+    this.#requestId = options.requestId ?? nextRequestId;
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
     if (options.ageGate !== undefined) {
@@ -258,7 +262,7 @@ export class Purposekit implements ContextEngine {
    */
   runAs<T>(options: RunAsOptions, fn: () => T): T {
     const decl = this.#declare(options.purpose);
-    const ctx = ctxState.create(this, options.requestId ?? randomUUID(), { gpc: undefined, dnt: undefined }, this.#redactIp(undefined), undefined, decl.purpose, decl.basis);
+    const ctx = ctxState.create(this, options.requestId ?? nextRequestId(), { gpc: undefined, dnt: undefined }, this.#redactIp(undefined), undefined, decl.purpose, decl.basis);
     ctx.setActor(options.actor);
     if (options.subject !== undefined) ctx.setSubject(options.subject);
     return runInContext(ctx, fn);
