@@ -38,12 +38,16 @@ export class PrivacyGuard implements CanActivate {
   }
 
   /**
-   * Runs the route's checks once per request (HTTP only; other contexts pass).
+   * Runs the route's checks once per request (HTTP only; other contexts pass). Returns
+   * `true` synchronously when the route declares only a purpose (or nothing), else a
+   * promise: a subclass should `await super.canActivate(context)`.
    * @throws PurposekitError PURPOSEKIT_ERR_AGE_GATE_REFUSED / PURPOSEKIT_ERR_DOB_* (age gate),
    *   PURPOSEKIT_ERR_ACCESS_DENIED, PURPOSEKIT_ERR_PURPOSE_UNDECLARED, PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
    *   (accesses), PURPOSEKIT_ERR_NO_CONTEXT (middleware did not run).
    */
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // Synchronous unless the route has an age gate or accesses: no promise, no microtask
+    // for the common route that only declares a purpose (Nest awaits either form).
     if (context.getType() !== 'http') return true;
     const route = this.getRoute(context);
     if (route.purpose === undefined && route.ageGate === undefined && route.accesses.length === 0) return true;
@@ -55,6 +59,11 @@ export class PrivacyGuard implements CanActivate {
     if (checked.has(ctx)) return true;
     checked.add(ctx);
     if (route.purpose !== undefined) applyPurpose(this.kit, ctx, route.purpose);
+    if (route.ageGate === undefined && route.accesses.length === 0) return true;
+    return this.#runChecks(context, ctx, route, request);
+  }
+
+  async #runChecks(context: ExecutionContext, ctx: PrivacyContext, route: CompiledRoute, request: GuardRequest): Promise<boolean> {
     if (route.ageGate !== undefined) await this.checkAgeGate(context, ctx, route.ageGate, request);
     for (const access of route.accesses) await this.checkAccess(context, ctx, access, request);
     return true;
