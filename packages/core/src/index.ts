@@ -44,7 +44,22 @@ export type {
   ResolvedAgeGate,
   ResolvedIpLog,
   PolicyIssue,
+  ControllerInput,
+  RecipientInput,
+  RecipientRole,
+  TransferInput,
+  TransferMechanism,
+  RetentionInput,
+  RetentionClock,
+  RetentionAction,
+  RightRuleInput,
+  DataSource,
+  ResolvedRecipient,
+  ResolvedTransfer,
+  ResolvedRetention,
+  ResolvedRightRule,
 } from './policy/types';
+export { ADEQUATE_COUNTRIES } from './policy/purposes';
 
 export { definePolicy, isPolicy, GPC_DEFAULT_PURPOSES } from './policy/define-policy';
 export type { DefinePolicyOptions } from './policy/define-policy';
