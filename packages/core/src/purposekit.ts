@@ -13,8 +13,9 @@ import { parseSignalHeader } from './signals/gpc';
 import type { ConsentStore, SubjectFacts } from './consent/consent-store';
 import { PrivacyContext, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
 import type { ContextEngine, Signals } from './context';
-import { decide } from './decide';
-import type { AccessReason } from './decide';
+import { decide, recipientConsentKey } from './decide';
+import type { AccessReason, RecipientConsent } from './decide';
+import { gpcApplies, storeGpcOptOut } from './consent/gpc-opt-out';
 import { PurposekitError, isPurposekitError } from './errors';
 import { createIpRedactor, resolveClientIp } from './ip';
 import type { IpKeyring, TrustFn } from './ip';
@@ -161,6 +162,8 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
+  readonly #gpcStored = new WeakSet<PrivacyContext>();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -331,15 +334,27 @@ export class Purposekit implements ContextEngine {
     let reason: AccessReason;
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
     let storeFailure: unknown;
+    const recipient = typeof request?.recipient === 'string' ? request.recipient : undefined;
+    // The request's GPC speaks only for the person who sent it (never an operator's header about others).
+    const gpc = gpcApplies(ctx, subject, request?.actor);
     if (rule === undefined) {
       reason = 'no-purpose';
     } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
       reason = 'invalid-request';
     } else {
+      let recipientConsent: RecipientConsent;
       if (subject !== undefined) {
         try {
+          if (gpc && !this.#gpcStored.has(ctx)) {
+            this.#gpcStored.add(ctx);
+            await storeGpcOptOut(this, ctx, subject, this.#now());
+          }
           const f = this.consentStore.facts(subject, rule.id);
           facts = f instanceof Promise ? await f : f;
+          if (recipient !== undefined && this.policy.recipients[recipient]?.consentRequired === true) {
+            const r = this.consentStore.facts(subject, recipientConsentKey(recipient));
+            recipientConsent = r instanceof Promise ? await r : r;
+          }
         } catch (cause) {
           // A store we cannot read is a decision we cannot make: fail closed, and record
           // the deny like any other.
@@ -348,8 +363,17 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
+        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctx._ageProven, now: this.#now(), country: ctx.country }, { subject, data, action, recipient }, facts, recipientConsent);
     }
+    // A share records where the data goes: the transfer (country, mechanism) that covers it,
+    // and whether the access went on after the subject's erasure under a surviving purpose.
+    const transfer = recipient === undefined || rule === undefined ? undefined : rule.transfers.find((t) => t.to === recipient);
+    const attributes: Record<string, string | boolean> = {};
+    if (transfer !== undefined) {
+      attributes['transferCountry'] = transfer.country;
+      attributes['transferMechanism'] = transfer.mechanism;
+    }
+    if (facts.erased === true && reason === 'allowed') attributes['survivesErasure'] = true;
 
     const event: AuditEventInput = {
       kind: 'access',
@@ -365,7 +389,8 @@ export class Purposekit implements ContextEngine {
       requestId: ctx.requestId,
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
-      ...(typeof request?.recipient === 'string' ? { recipient: listedOrToken(request.recipient) } : {}),
+      ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
+      ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
     };
     await this.#record(event);
 

@@ -82,6 +82,7 @@ describe('GPC decisions through the engine (recorded with the reason)', () => {
   async function decideOver(kit: Purposekit, headers: Record<string, string>, purpose: string, subject = 'u1'): Promise<string> {
     const ctx = kit.begin({ headers, remoteAddress: '127.0.0.1' });
     kit.applyPurpose(ctx, kit.declarePurpose(purpose));
+    ctx.setSubject(subject); // the subject's own request: their GPC speaks for them
     return kit.run(ctx, () => ctx.access({ subject, data: ['email'], action: 'use' })).then(
       () => 'allowed',
       (e) => (isPurposekitError(e) ? String(e.details?.['reason']) : String(e)),
