@@ -1,4 +1,5 @@
 import { ArraySink } from './__tests__/array-sink';
+import { applyPurpose, begin, declarePurpose, runInContext } from './adapter';
 import { createConsentManager } from './consent/consent-manager';
 import { isPurposekitError } from './errors';
 import { definePolicy } from './policy/define-policy';
@@ -36,11 +37,11 @@ function setup(): { kit: Purposekit; audit: ArraySink } {
 
 /** One access in a request of the given purpose; resolves to the reason. */
 function attempt(kit: Purposekit, purpose: string, request: AccessRequest, opts: { headers?: Record<string, string>; subject?: string; actor?: string } = {}): Promise<string> {
-  const ctx = kit.begin({ headers: opts.headers ?? {}, remoteAddress: '127.0.0.1' });
-  kit.applyPurpose(ctx, kit.declarePurpose(purpose));
+  const ctx = begin(kit, { headers: opts.headers ?? {}, remoteAddress: '127.0.0.1' });
+  applyPurpose(kit, ctx, declarePurpose(kit, purpose));
   if (opts.subject !== undefined) ctx.setSubject(opts.subject);
   if (opts.actor !== undefined) ctx.setActor(opts.actor);
-  return kit.run(ctx, () => ctx.access(request)).then(
+  return runInContext(kit, ctx, () => ctx.access(request)).then(
     () => 'allowed',
     (e) => (isPurposekitError(e) ? String(e.details?.['reason']) : `unexpected ${String(e)}`),
   );

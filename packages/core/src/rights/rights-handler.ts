@@ -12,6 +12,7 @@
  * answers), access-report.ts (the subject access report), lifecycle.ts (the request's
  * states in the trail).
  */
+import { applyPurpose, begin, declarePurpose, runInContext } from '../adapter';
 import { createConsentManager } from '../consent/consent-manager';
 import type { PrivacyContext } from '../context';
 import { PurposekitError, errorResponse, isPurposekitError } from '../errors';
@@ -108,7 +109,7 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
   const now = options.now ?? Date.now;
   const lifecycle = createRightsLifecycle(kit, now);
   const scope = { kit, options, consent: createConsentManager(kit, { now }), lifecycle, headers: HEADERS };
-  const rightsDecl = RIGHTS_PURPOSE in kit.policy.purposes ? kit.declarePurpose(RIGHTS_PURPOSE) : undefined;
+  const rightsDecl = RIGHTS_PURPOSE in kit.policy.purposes ? declarePurpose(kit, RIGHTS_PURPOSE) : undefined;
   const endpointOf = endpointMatcher(prefix);
 
   async function dispatch(endpoint: Endpoint, method: string, body: unknown, request: TRequest, ctx: PrivacyContext): Promise<RightsResponse> {
@@ -120,7 +121,7 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
     const parsed = parseRightsRequest(kit, endpoint, body, rectifier !== undefined);
     const { right, isRightsRequest, purpose } = parsed;
 
-    if (rightsDecl !== undefined) kit.applyPurpose(ctx, rightsDecl);
+    if (rightsDecl !== undefined) applyPurpose(kit, ctx, rightsDecl);
     ctx.setSubject(subject);
     ctx.setActor(SUBJECT_ACTOR);
 
@@ -148,9 +149,9 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
       const method = typeof input.method === 'string' ? input.method.toUpperCase() : '';
       const endpoint = endpointOf(method, input.path);
       if (endpoint === undefined) return undefined;
-      const ctx = input.context ?? kit.begin({ headers: {}, remoteAddress: undefined });
+      const ctx = input.context ?? begin(kit, { headers: {}, remoteAddress: undefined });
       try {
-        return await kit.run(ctx, () => dispatch(endpoint, method, input.body, input.request, ctx));
+        return await runInContext(kit, ctx, () => dispatch(endpoint, method, input.body, input.request, ctx));
       } catch (error) {
         const { status, body } = errorResponse(error);
         // Name the offending field of a malformed body (a schema name, never a value).
