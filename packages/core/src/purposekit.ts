@@ -17,6 +17,8 @@ import { decide, recipientConsentKey } from './decide';
 import type { AccessReason, RecipientConsent } from './decide';
 import { gpcApplies, storeGpcOptOut } from './consent/gpc-opt-out';
 import { PurposekitError, isPurposekitError } from './errors';
+import { createRetention, resolveRetentionStores } from './retention/sweep';
+import type { Retention, RetentionStore } from './retention/types';
 import { createIpRedactor, resolveClientIp } from './ip';
 import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
@@ -119,6 +121,13 @@ export interface PurposekitOptions {
   ipKeys?: IpKeyring | PseudonymKey | readonly PseudonymKey[];
   /** NAT64 network-specific prefixes in use (e.g. `['2001:db8:64::/96']`), so the IPv4 they embed is truncated too. Default: only the well-known 64:ff9b::/96. */
   nat64Prefixes?: readonly string[];
+  /**
+   * The app's stores, each behind the retention port (`{ name, purposes, list, erase?,
+   * anonymise?, flag? }`), for `kit.retention.sweep()` / `due()`. Checked here: every
+   * purpose must be in the policy, and a store needs `erase` / `anonymise` wherever a
+   * purpose's `retention.onExpiry` says so. Default: none.
+   */
+  retentionStores?: readonly RetentionStore[];
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -129,7 +138,7 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
+const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes', 'retentionStores'] as const;
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -180,6 +189,8 @@ export class Purposekit implements ContextEngine {
   readonly policy: Policy;
   /** The consent / objection / restriction store. */
   readonly consentStore: ConsentStore;
+  /** Retention enforcement over the app's stores (`retentionStores`): `sweep()` and `due()`. */
+  readonly retention: Retention;
   readonly policyId: string;
   readonly policyVersion: string;
   /** @internal A brand that survives two installed copies of the core (adapters check it, not instanceof). */
@@ -224,6 +235,7 @@ export class Purposekit implements ContextEngine {
     this.#pseudonymize = createSubjectPseudonymizer(options.subjectKey);
     this.#redactIp = createIpRedactor(this.policy.logs.ip, options.ipKeys, options.nat64Prefixes === undefined ? undefined : { nat64Prefixes: options.nat64Prefixes });
     this.consentStore = options.consentStore ?? new InMemoryConsentStore();
+    this.retention = createRetention(this, resolveRetentionStores(this.policy, options.retentionStores), () => this.#now());
     this.#country = options.country;
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
@@ -368,7 +380,7 @@ export class Purposekit implements ContextEngine {
    * @throws PurposekitError PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
    */
   async record(
-    kind: 'age-gate' | 'consent' | 'rights',
+    kind: 'age-gate' | 'consent' | 'rights' | 'retention',
     ctx: PrivacyContext | undefined,
     fields: { subject?: string; actor?: string; purpose?: string; data?: readonly string[]; action?: string; decision?: 'allow' | 'deny'; reason?: string; attributes?: Readonly<Record<string, string | number | boolean>> },
   ): Promise<void> {
