@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isPurposekitError } from '@purposekit/core';
 import { auditExport } from './commands/audit-export';
-import { auditReport } from './commands/audit-report';
+import { auditReportCommand } from './commands/audit-report-pages';
+import type { ReportPagesFlags } from './commands/audit-report-pages';
+import { auditStats } from './commands/audit-stats';
+import type { StatsFlags } from './commands/audit-stats';
 import { auditVerify } from './commands/audit-verify';
 import { keysGenerate } from './commands/keys-generate';
 import { rightsDue } from './commands/rights-due';
@@ -59,13 +62,27 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
 
   audit
     .command('report')
-    .description('subject access report: every record about one person (when, by whom, categories, purpose, basis, decision)')
-    .requiredOption('--subject <id>', 'the subject id as the application knows it (with --key), or its pseudonym')
+    .description('without --subject: what happened (decisions by purpose over time, denials, consent, age gates, rights requests); with --subject: every record about one person')
     .argument('<path>', 'trail directory or file')
+    .option('--subject <id>', 'the subject id as the application knows it (with --key), or its pseudonym')
     .option('--key <file>', 'subject HMAC key (subject-hmac.key.json); repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--json', 'print the report as JSON')
-    .action(async (path: string, flags: { subject: string; key: string[]; prefix?: string; json?: boolean }) => setCode(await auditReport(io, path, flags)));
+    .option('--html <file>', 'write a self-contained HTML page to this new file (with --subject: the person\'s timeline in plain language)')
+    .option('--by <period>', 'group decisions by day, week or month (default: auto)')
+    .option('--at <instant>', 'evaluate due dates as of this ISO 8601 instant instead of now')
+    .action(async (path: string, flags: ReportPagesFlags) => setCode(await auditReportCommand(io, path, flags)));
+
+  audit
+    .command('stats')
+    .description('allow/deny counts by purpose, by denial reason and by period; top denial reasons')
+    .argument('<path>', 'trail directory or file')
+    .option('--by <period>', 'group by day, week or month (default: auto)')
+    .option('--top <n>', 'how many denial reasons to list (default 5)')
+    .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
+    .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
+    .option('--json', 'print the counts as JSON')
+    .action(async (path: string, flags: StatsFlags) => setCode(await auditStats(io, path, flags)));
 
   audit
     .command('export')

@@ -7,6 +7,7 @@ import { absolute } from '../paths';
 import { progressFor } from '../progress';
 import { trailSize } from '../trail-size';
 import { readText } from './audit-verify';
+import { REPORT_COLUMNS, reportRow } from '../render/report-rows';
 
 export interface ReportFlags {
   subject: string;
@@ -43,21 +44,11 @@ export async function auditReport(io: CliIo, path: string, flags: ReportFlags): 
   return 0;
 }
 
-const COLUMNS = ['When (UTC)', 'By', 'Kind', 'Action', 'Data', 'Purpose', 'Basis', 'Decision', 'Request'] as const;
+const COLUMNS = REPORT_COLUMNS;
 
 /** The report as a plain-text table. */
 export function renderReport(path: string, report: SubjectReport): string {
-  const rows = report.entries.map((e) => [
-    e.ts.replace('T', ' ').replace('Z', ''),
-    e.actor ?? '-',
-    e.kind,
-    e.action ?? '-',
-    e.data.length > 0 ? e.data.join(', ') : '-',
-    e.purpose ?? '-',
-    e.basis ?? '-',
-    e.decision === undefined ? '-' : e.decision === 'deny' && e.reason !== undefined ? `deny (${e.reason})` : e.decision,
-    e.requestId ?? '-',
-  ]);
+  const rows = report.entries.map(reportRow);
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
