@@ -68,6 +68,7 @@ export type {
   Bound,
   AgeGateRefusal,
 } from './purposekit';
+export type { RouteLabel, RouteDescription } from './routes';
 export { PrivacyContext, getPrivacyContext, requirePrivacyContext } from './context';
 export type { Signals, PrivacyLogFields } from './context';
 export { decide } from './decide';

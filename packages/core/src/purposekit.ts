@@ -22,6 +22,8 @@ import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
 import { didYouMean, show } from './policy/suggest';
 import type { Policy, PolicyInput } from './policy/types';
+import { RouteRegistry, checkRouteLabel } from './routes';
+import type { RouteDescription, RouteLabel } from './routes';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 
@@ -161,6 +163,7 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  readonly #routes = new RouteRegistry();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -201,10 +204,13 @@ export class Purposekit implements ContextEngine {
   }
 
   /**
-   * Validates a route's purpose at start-up.
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE when the policy does not contain it.
+   * Validates a route's purpose at start-up. With a route label (method, path, and the
+   * data categories the route touches) the engine also records the declaration for
+   * {@link describeRoutes}, so the record of processing can list it.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE when the policy does not contain it;
+   *   PURPOSEKIT_ERR_INVALID_OPTION for a malformed route label.
    */
-  declarePurpose(purpose: string): PurposeDeclaration {
+  declarePurpose(purpose: string, route?: RouteLabel): PurposeDeclaration {
     const rule = typeof purpose === 'string' ? this.policy.purposes[purpose] : undefined;
     if (rule === undefined) {
       throw new PurposekitError(
@@ -213,7 +219,17 @@ export class Purposekit implements ContextEngine {
         { details: { purpose: String(purpose), policy: this.policyId } },
       );
     }
+    if (route !== undefined) this.#routes.add(rule.id, checkRouteLabel(route));
     return Object.freeze({ purpose: rule.id, basis: rule.basis });
+  }
+
+  /**
+   * The routes declared so far with a route label ({@link declarePurpose}'s second
+   * argument): method, path, purpose and the data categories each declares, sorted by
+   * path. `JSON.stringify` of it is what `purposekit ropa --routes <file>` reads.
+   */
+  describeRoutes(): RouteDescription[] {
+    return this.#routes.list();
   }
 
   /**
