@@ -17,6 +17,11 @@ import { auditStats } from './commands/audit-stats';
 import type { StatsFlags } from './commands/audit-stats';
 import { auditVerify } from './commands/audit-verify';
 import { keysGenerate } from './commands/keys-generate';
+import { policyCheck } from './commands/policy-check';
+import type { PolicyCheckFlags } from './commands/policy-check';
+import { policyShow } from './commands/policy-show';
+import type { PolicyShowFlags } from './commands/policy-show';
+import { PRESETS } from './policy/policy-source';
 import { rightsDue } from './commands/rights-due';
 import type { RightsDueFlags } from './commands/rights-due';
 import type { CliIo } from './io';
@@ -104,6 +109,22 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--fail-on-overdue', 'exit 1 when any request is overdue')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .action(async (path: string, flags: RightsDueFlags) => setCode(await rightsDue(io, path, flags)));
+
+  const policy = root.command('policy').description('check and explain a privacy policy');
+
+  policy
+    .command('check')
+    .description('validate a JSON or YAML policy file: every problem with its path and a hint (exit 0 valid, 1 invalid, 2 unreadable)')
+    .argument('<file>', 'policy file (.json, .yaml, .yml)')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, flags: PolicyCheckFlags) => setCode(await policyCheck(io, file, flags)));
+
+  policy
+    .command('show')
+    .description('what a policy allows: purposes, legal bases, data categories, retention, recipients, age gates, rights')
+    .argument('<policy>', `policy file, or a preset name (${Object.keys(PRESETS).join(', ')})`)
+    .option('--json', 'print the policy as JSON')
+    .action(async (arg: string, flags: PolicyShowFlags) => setCode(await policyShow(io, arg, flags)));
 
   root
     .command('keys')
