@@ -22,6 +22,8 @@ import type { PolicyCheckFlags } from './commands/policy-check';
 import { policyShow } from './commands/policy-show';
 import type { PolicyShowFlags } from './commands/policy-show';
 import { PRESETS } from './policy/policy-source';
+import { ropa } from './commands/ropa';
+import type { RopaFlags } from './commands/ropa';
 import { rightsDue } from './commands/rights-due';
 import type { RightsDueFlags } from './commands/rights-due';
 import type { CliIo } from './io';
@@ -125,6 +127,15 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .argument('<policy>', `policy file, or a preset name (${Object.keys(PRESETS).join(', ')})`)
     .option('--json', 'print the policy as JSON')
     .action(async (arg: string, flags: PolicyShowFlags) => setCode(await policyShow(io, arg, flags)));
+
+  root
+    .command('ropa')
+    .description('the record of processing activities (GDPR Art. 30(1)) from a policy and, with --routes, the routes the app declared')
+    .argument('<policy>', `policy file, or a preset name (${Object.keys(PRESETS).join(', ')})`)
+    .option('--routes <file>', 'the JSON of kit.describeRoutes() from the running app: lists each purpose\'s routes and flags those touching data their purpose does not allow')
+    .option('--format <format>', 'md (default), json or html')
+    .option('--output <file>', 'write to this new file instead of stdout')
+    .action(async (arg: string, flags: RopaFlags) => setCode(await ropa(io, arg, flags)));
 
   root
     .command('keys')

@@ -98,6 +98,13 @@ ol.timeline li.allow{border-left-color:var(--allow)}
 ol.timeline time{font-weight:600;margin-right:4px}
 .outcome-allow{color:var(--ok);font-weight:600}
 .outcome-deny{color:var(--warn);font-weight:600}
+section.activity{margin:28px 0 0}
+section.activity h3{font-size:1.05rem;margin:0 0 6px;display:flex;align-items:center;gap:10px}
+section.activity table th[scope=row]{width:250px;color:var(--muted);font-weight:600}
+ul.routes{margin:0;padding-left:18px}
+ul.routes li{margin:2px 0}
+a{color:var(--accent)}
+q{quotes:"“" "”";color:var(--muted)}
 footer{border-top:1px solid var(--line);color:var(--muted);font-size:.85rem;padding:16px 0 28px}
 @media print{header.top{background:#fff;color:var(--ink);border-bottom:2px solid var(--ink)}header.top p,header.top .eyebrow{color:var(--muted)}}
 `;
