@@ -45,7 +45,7 @@ function version(): string {
 
 function program(io: CliIo, setCode: (code: number) => void): Command {
   const root = new Command('purposekit')
-    .description('purposekit: verify, report on and export tamper-evident audit trails; generate their keys.')
+    .description('purposekit: verify, report on and export tamper-evident audit trails; check and explain policies; the record of processing (ropa); keys.')
     .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({

@@ -25,7 +25,6 @@ const AT = '2027-02-01T00:00:00.000Z';
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 if (!available && !CI) {
-  // eslint-disable-next-line no-console -- the skip must be explained where the test runs
   console.warn(`browser checks skipped: ${CHROMIUM} is missing (apt-get install -y chromium). In CI they never skip.`);
 }
 const describeBrowser = available || CI ? describe : describe.skip;

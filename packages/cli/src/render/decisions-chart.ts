@@ -34,7 +34,7 @@ export function decisionsChart(s: TrailSummary, maxRows = 10): string | undefine
   const max = Math.max(1, ...s.byPeriod.flatMap((p) => rows.map((_, r) => { const c = cellOf(p, r); return c.allow + c.deny; })));
   const step = PLOT_W / n;
   const barW = Math.max(2, Math.min(48, step * 0.7));
-  const width = LABEL_W + PLOT_W + 16;
+  const width = LABEL_W + PLOT_W + 48;
   const height = rows.length * ROW_H + AXIS_H;
   const out: string[] = [];
   out.push(
@@ -65,7 +65,8 @@ export function decisionsChart(s: TrailSummary, maxRows = 10): string | undefine
   const every = Math.max(1, Math.ceil(n / 8));
   const axisY = rows.length * ROW_H + 20;
   s.byPeriod.forEach((p, i) => {
-    if (i % every !== 0 && i !== n - 1) return;
+    // Every `every`-th label, and the last one unless a regular label sits too close to it.
+    if (i === n - 1 ? false : i % every !== 0 || n - 1 - i < every) return;
     const x = LABEL_W + i * step + step / 2;
     out.push(`<text x="${x.toFixed(1)}" y="${axisY}" text-anchor="middle" fill="#4f5b6b" font-size="12">${esc(p.period)}</text>`);
   });
