@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createPurposekit, kubevirt } from '@purposekit/core';
+import { declarePurpose } from '@purposekit/core/adapter';
 import { cli } from './support';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -56,8 +57,8 @@ describeBrowser('generated pages in Chromium', () => {
     pages['subject'] = join(work, 'subject.html');
     // The record of processing, with the routes an engine recorded (one flagged).
     const kit = createPurposekit({ policy: kubevirt, audit: { append: async () => undefined, flush: async () => undefined, close: async () => undefined }, subjectKey: { id: 'k1', secret: 'r'.repeat(32) } });
-    kit.declarePurpose('service.registration', { method: 'POST', path: '/accounts', data: ['name', 'email', 'username'] });
-    kit.declarePurpose('diagnostics', { method: 'GET', path: '/status', data: ['ip-address', 'email'] });
+    declarePurpose(kit, 'service.registration', { method: 'POST', path: '/accounts', data: ['name', 'email', 'username'] });
+    declarePurpose(kit, 'diagnostics', { method: 'GET', path: '/status', data: ['ip-address', 'email'] });
     writeFileSync(join(work, 'routes.json'), JSON.stringify(kit.describeRoutes()));
     expect((await cli(['ropa', 'kubevirt', '--routes', 'routes.json', '--format', 'html', '--output', 'ropa.html'], work)).code).toBe(0);
     pages['ropa'] = join(work, 'ropa.html');

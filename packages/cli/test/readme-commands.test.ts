@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileAuditSink, createPurposekit, getPrivacyContext, openinfra, parseSubjectKey } from '@purposekit/core';
+import { declarePurpose } from '@purposekit/core/adapter';
 import { cli } from './support';
 
 const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
@@ -24,7 +25,7 @@ beforeAll(async () => {
   expect((await cli(commands[0]!.split(' ').slice(1), work)).code).toBe(0);
   const audit = await createFileAuditSink({ dir: join(work, 'audit'), signingKey: readFileSync(join(work, 'keys', 'audit-signing.key.pem'), 'utf8') });
   const kit = createPurposekit({ policy: openinfra, audit, subjectKey: parseSubjectKey(readFileSync(join(work, 'keys', 'subject-hmac.key.json'), 'utf8')) });
-  kit.declarePurpose('marketing.email', { method: 'POST', path: '/newsletter', data: ['name', 'email'] });
+  declarePurpose(kit, 'marketing.email', { method: 'POST', path: '/newsletter', data: ['name', 'email'] });
   await kit.runAs({ purpose: 'marketing.email', actor: 'newsletter-job', subject: 'user-42' }, async () => {
     await kit.record('consent', undefined, { subject: 'user-42', actor: 'data-subject', attributes: { state: 'given', type: 'explicit', source: 'form' } });
     // No consent in the (in-memory) store: a denial, recorded like any decision.

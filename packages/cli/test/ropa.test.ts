@@ -7,6 +7,7 @@ import type { Art30Policy, Art30Purpose } from '../src/policy/art30';
 import { buildRopa } from '../src/ropa/build-ropa';
 import { ropaHtml } from '../src/ropa/render-ropa-html';
 import { ropaMarkdown } from '../src/ropa/render-ropa-md';
+import { declarePurpose } from '@purposekit/core/adapter';
 import { cli } from './support';
 
 let work: string;
@@ -14,10 +15,10 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'officer-ropa-'));
   // The route table as a running app exports it: the engine's own describeRoutes().
   const kit = createPurposekit({ policy: openinfra, audit: { append: async () => undefined, flush: async () => undefined, close: async () => undefined }, subjectKey: { id: 'k1', secret: 'r'.repeat(32) } });
-  kit.declarePurpose('service.registration', { method: 'POST', path: '/members', data: ['name', 'email', 'employer'] });
-  kit.declarePurpose('marketing.email', { method: 'POST', path: '/newsletter', data: ['email', 'name'] });
+  declarePurpose(kit, 'service.registration', { method: 'POST', path: '/members', data: ['name', 'email', 'employer'] });
+  declarePurpose(kit, 'marketing.email', { method: 'POST', path: '/newsletter', data: ['email', 'name'] });
   // diagnostics may not touch the email address: flagged.
-  kit.declarePurpose('diagnostics', { method: 'GET', path: '/status', data: ['ip-address', 'email'] });
+  declarePurpose(kit, 'diagnostics', { method: 'GET', path: '/status', data: ['ip-address', 'email'] });
   writeFileSync(join(work, 'routes.json'), JSON.stringify(kit.describeRoutes()));
   writeFileSync(join(work, 'stale-routes.json'), JSON.stringify([...kit.describeRoutes(), { method: 'GET', path: '/ads', purpose: 'advertising', categories: ['cookie-id'] }]));
   writeFileSync(join(work, 'bad-routes.json'), JSON.stringify([{ method: 'GET', path: '/x' }]));
