@@ -85,6 +85,7 @@ describe('the Art. 30 fields (issue 13 contract), when the policy states them', 
         rights: { access: { applies: true, exceptions: [] }, portability: { applies: false, exceptions: [] }, erasure: { applies: true, exceptions: [{ reason: 'proof of consent', source: 'we keep a record of your consent' }] } },
         survivesErasure: false,
       },
+      diagnostics: { ...purposes['diagnostics']!, retentionRule: { duration: 'as-long-as-necessary', from: 'collection', onExpiry: 'erase', holds: [], source: undefined } },
     },
   } as unknown as Art30Policy;
 
@@ -95,12 +96,14 @@ describe('the Art. 30 fields (issue 13 contract), when the policy states them', 
     expect(m).toContain('| Categories of data subjects | newsletter subscribers |');
     expect(m).toContain('| Where the data comes from | data-subject |');
     expect(m).toContain('| Recipients | Mail Co (processor, US) |');
-    expect(m).toContain('| Transfers to third countries | email-service-provider in US: EU-U.S. Data Privacy Framework (adequacy decision, GDPR Art. 45) |');
+    expect(m).toContain('| Transfers to third countries | Mail Co in US: EU-U.S. Data Privacy Framework (adequacy decision, GDPR Art. 45) |');
     expect(m).toContain('| Retention | 2 years (P2Y), from the withdrawal of consent, then erased; kept longer under: litigation |');
     expect(m).toContain('| Rights | access, erasure; not applying: portability |');
     expect(m).toContain('| Exception to erasure | proof of consent (“we keep a record of your consent”) |');
     expect(text).toContain('## Security measures\n\n- Access to member data is limited to staff who need it.');
     expect(text).toContain('| Mail Co | processor | US |');
+    // No clock and no expiry action for a retention that is not a duration.
+    expect(text).toMatch(/\| 7 \| `diagnostics` \| legitimate-interests \| device-info, ip-address \| as long as necessary \|/);
   });
 
   it('escapes what the policy says in HTML and Markdown', () => {

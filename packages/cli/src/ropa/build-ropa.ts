@@ -106,7 +106,9 @@ const EXPIRY: Readonly<Record<string, string>> = { erase: 'then erased', anonymi
 function retentionText(p: PurposeView): string | undefined {
   const r = p.retentionRule;
   if (r === undefined) return p.retention === undefined ? undefined : durationText(p.retention);
-  const words = [durationText(r.duration), own(CLOCK, r.from) ?? `from ${r.from}`, own(EXPIRY, r.onExpiry) ?? r.onExpiry];
+  // A clock and an expiry action only mean something for a stated duration, not for
+  // "as long as necessary".
+  const words = parseDuration(r.duration) === undefined ? [durationText(r.duration)] : [durationText(r.duration), own(CLOCK, r.from) ?? `from ${r.from}`, own(EXPIRY, r.onExpiry) ?? r.onExpiry];
   return `${words.join(', ')}${r.holds.length > 0 ? `; kept longer under: ${r.holds.join(', ')}` : ''}`;
 }
 
@@ -172,7 +174,7 @@ export function buildRopa(policy: Policy, routes?: readonly RouteDescription[]):
         const r = own(v.recipients, name);
         return { name: r?.name ?? name, role: r?.role, country: r?.country };
       }),
-      transfers: p.transfers.map((t) => ({ to: t.to, country: t.country, mechanism: t.mechanism, safeguard: own(MECHANISMS, t.mechanism) ?? t.mechanism })),
+      transfers: p.transfers.map((t) => ({ to: own(v.recipients, t.to)?.name ?? t.to, country: t.country, mechanism: t.mechanism, safeguard: own(MECHANISMS, t.mechanism) ?? t.mechanism })),
       retention: retentionText(p),
       ageGate: gate === undefined ? undefined : { name: gate.name, minimumAge: gate.minimumAge },
       rights: {
