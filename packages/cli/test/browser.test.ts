@@ -132,7 +132,7 @@ describeBrowser('generated pages in Chromium', () => {
     expect(await metric(page, 'entries')).toBe(subjectEntries);
     const items = await page.locator('ol.timeline > li').allInnerTexts();
     expect(items.some((t) => /^\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d — you withdrew consent for statistics on how the site is used$/.test(t))).toBe(true);
-    expect(items.some((t) => / — the organisation collected your usage of the site and IP address for statistics on how the site is used \(consent\): not allowed, because the person withdrew consent$/.test(t))).toBe(true);
+    expect(items.some((t) => / — the organisation collected your usage of the site and IP address for statistics on how the site is used \(consent\): not allowed, because you withdrew consent$/.test(t))).toBe(true);
     expect({ requests, errors, serious }).toEqual({ requests: [], errors: [], serious: [] });
   });
 

@@ -9,7 +9,7 @@ import { decisionsChart } from './decisions-chart';
 import { html, page, raw } from './html';
 import type { Raw } from './html';
 import { shortId } from './text-table';
-import { actionText, ageOutcomeText, basisText, categoryText, consentText, day, purposeDescription, purposeText, reasonText, rightText, when, yourData } from './words';
+import { actionText, ageOutcomeText, basisText, categoryText, consentText, day, purposeDescription, purposeText, reasonText, reasonTextForYou, rightText, when, yourData } from './words';
 
 const num = (metric: string, n: number): Raw => html`<td class="num" data-metric="${metric}">${n}</td>`;
 
@@ -122,7 +122,7 @@ export function timelineSentence(e: SubjectReportEntry): { text: string; outcome
       const verb = e.recipient === 'public' && e.action === 'share' ? 'published' : actionText(e.action);
       const to = e.recipient === undefined || e.recipient === 'public' ? '' : ` with ${e.recipient}`;
       const text = `${who} ${verb} ${yourData(e.data)}${to} for ${purpose} (${basisText(e.basis)})`;
-      return { text, outcome: e.decision === 'allow' ? 'allowed' : e.decision === 'deny' ? `not allowed, because ${reasonText(e.reason ?? 'denied')}` : undefined };
+      return { text, outcome: e.decision === 'allow' ? 'allowed' : e.decision === 'deny' ? `not allowed, because ${reasonTextForYou(e.reason ?? 'denied')}` : undefined };
     }
     case 'consent': {
       const state = typeof a['state'] === 'string' ? a['state'] : 'changed';

@@ -30,6 +30,11 @@ export function reasonText(reason: string): string {
   return own(REASONS, reason) ?? reason;
 }
 
+/** The same, addressed to the person (`the person withdrew consent` → `you withdrew consent`). */
+export function reasonTextForYou(reason: string): string {
+  return reasonText(reason).replace(/^the person’s /, 'your ').replace(/^the person /, 'you ');
+}
+
 const OUTCOMES: Readonly<Record<string, string>> = {
   refused: 'under the minimum age',
   'locked-out': 'locked out after an earlier refusal',
