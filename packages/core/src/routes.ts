@@ -24,6 +24,8 @@ export interface RouteDescription {
   readonly categories: readonly string[];
 }
 
+// Code-point order: the same on every machine, whatever its locale.
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const METHOD = /^[A-Z][A-Z-]{0,15}$/;
 const CATEGORY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const MAX_ROUTES = 10_000;
@@ -71,6 +73,6 @@ export class RouteRegistry {
   list(): RouteDescription[] {
     return [...this.#routes.values()]
       .map((r) => Object.freeze({ method: r.method, path: r.path, purpose: r.purpose, categories: Object.freeze([...r.categories].sort()) }))
-      .sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method) || a.purpose.localeCompare(b.purpose));
+      .sort((a, b) => cmp(a.path, b.path) || cmp(a.method, b.method) || cmp(a.purpose, b.purpose));
   }
 }

@@ -185,7 +185,7 @@ export function buildRopa(policy: Policy, routes?: readonly RouteDescription[]):
       },
       optOuts: [...(p.gpc ? ['Global Privacy Control signal'] : []), ...(p.objection ? ['objection (GDPR Art. 21)'] : [])],
       source: p.source,
-      routes: routes === undefined ? undefined : (byPurpose.get(p.id) ?? []).sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method)),
+      routes: routes === undefined ? undefined : (byPurpose.get(p.id) ?? []).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.method < b.method ? -1 : a.method > b.method ? 1 : 0)),
     };
   });
   const ip = policy.logs.ip;
@@ -196,7 +196,7 @@ export function buildRopa(policy: Policy, routes?: readonly RouteDescription[]):
     activities,
     recipients: Object.entries(v.recipients)
       .map(([key, r]) => ({ key, name: r.name, role: r.role, country: r.country, consentRequired: r.consentRequired }))
-      .sort((a, b) => a.key.localeCompare(b.key)),
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
     security: v.security,
     enforced: [
       'Every access to personal data is checked against its declared purpose and legal basis, and refused when the purpose does not allow the data.',
