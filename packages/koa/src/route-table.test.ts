@@ -16,7 +16,7 @@ function app() {
     ctx.body = { ok: true };
   });
   router.get('/status', privacy.purpose('diagnostics', { data: ['ip-address', 'email'] }), (ctx) => {
-    ctx.body = { purpose: ctx.state.privacy.purpose };
+    ctx.body = { purpose: ctx.state.privacy!.purpose };
   });
   router.get('/plain', (ctx) => {
     ctx.body = 'plain';
