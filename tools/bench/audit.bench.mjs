@@ -34,6 +34,8 @@ const LEVELS = [1, 8, 64, 256];
 const { privateKey } = generateKeyPairSync('ed25519');
 const pseudonymize = core.createSubjectPseudonymizer({ id: 'bench', secret: Buffer.alloc(32, 9) });
 const subjects = Array.from({ length: 1000 }, (_, i) => pseudonymize(`user-${i}`));
+// Request ids as the engine makes them by default: UUID-shaped (a per-process prefix + a counter).
+const idPrefix = '5f0c3a2e-9b1d-4e7a-8c21-';
 const event = (n) => ({
   kind: 'access',
   actor: 'svc:accounts',
@@ -43,7 +45,7 @@ const event = (n) => ({
   purpose: 'service.provision',
   basis: 'contract',
   policy: { id: 'openinfra', version: '2024-06' },
-  requestId: `req-${n}`,
+  requestId: idPrefix + n.toString(16).padStart(12, '0'),
   decision: 'allow',
   reason: 'allowed',
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { isPurposekitError } from '../errors';
 import { accessEvent, pseudonymize } from './__tests__/helpers';
 import { containsEmailAddress, containsIpAddress, containsPossibleBirthDate } from './personal-data';
-import { validateAuditEvent } from './validate';
+import { isUuidShaped, validateAuditEvent } from './validate';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0); // 2026-11-22
 
@@ -123,5 +123,44 @@ describe('personal-value recognisers', () => {
     ['20090430', false],
   ])('possible birthdate in %s: %s', (s, expected) => {
     expect(containsPossibleBirthDate(s, NOW)).toBe(expected);
+  });
+});
+
+describe('the UUID fast path (request ids skip the personal-value scan)', () => {
+  const NOW = Date.UTC(2026, 0, 31);
+  // Hex digits and hyphens only, hyphens where a UUID has them or anywhere else.
+  const hexish = fc
+    .array(fc.constantFrom(...'0123456789abcdefABCDEF-'.split('')), { minLength: 30, maxLength: 40 })
+    .map((a) => a.join(''));
+
+  test('every string it lets through is one the full scan also lets through', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uuid(), hexish, fc.uuid().map((u) => u.toUpperCase())), (s) => {
+        if (!isUuidShaped(s)) return;
+        expect(containsIpAddress(s)).toBe(false);
+        expect(containsEmailAddress(s)).toBe(false);
+        expect(containsPossibleBirthDate(s, NOW)).toBe(false);
+        // eslint-disable-next-line no-control-regex
+        expect(/[\u0000-\u001f\u007f-\u009f]/.test(s)).toBe(false);
+      }),
+      { numRuns: process.env['CI'] === 'true' ? 5000 : 1000 },
+    );
+  });
+
+  test('recognises exactly the 8-4-4-4-12 hex shape', () => {
+    expect(isUuidShaped('0b8f1dee-3ace-42d8-8736-000000000022')).toBe(true);
+    expect(isUuidShaped('0B8F1DEE-3ACE-42D8-8736-00000000002A')).toBe(true);
+    expect(isUuidShaped('0b8f1dee-3ace-42d8-8736-00000000002')).toBe(false);
+    expect(isUuidShaped('0b8f1dee-3ace-42d8-8736-0000000000223')).toBe(false);
+    expect(isUuidShaped('0b8f1dee-3ace-42d8-8736_000000000022')).toBe(false);
+    expect(isUuidShaped('0b8f1dee-3ace-42d8-8736-00000000002g')).toBe(false);
+    expect(isUuidShaped('1990-01-01-0000-0000-0000-000000000')).toBe(false);
+  });
+
+  test('a UUID-shaped request id is accepted, a request id holding a date or an address still refused', () => {
+    const base = { kind: 'access', policy: { id: 'p', version: '1' }, purpose: 'x', decision: 'allow', reason: 'allowed' };
+    expect(() => validateAuditEvent({ ...base, requestId: '0b8f1dee-3ace-42d8-8736-000000000022' }, NOW)).not.toThrow();
+    expect(() => validateAuditEvent({ ...base, requestId: 'req-1990-01-01' }, NOW)).toThrow(expect.objectContaining({ details: { field: 'requestId', rule: 'date-of-birth' } }));
+    expect(() => validateAuditEvent({ ...base, requestId: 'from-203.0.113.9' }, NOW)).toThrow(expect.objectContaining({ details: { field: 'requestId', rule: 'ip-address' } }));
   });
 });
