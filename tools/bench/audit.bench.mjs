@@ -11,6 +11,7 @@
 // Run (after building the core):
 //   npx tsc -b packages/core/tsconfig.json   # or: npm run build
 //   node tools/bench/audit.bench.mjs [--rounds 5] [--seconds 1]
+//   node tools/bench/audit.bench.mjs --offered 50000 [--rounds 5] [--seconds 2]   # open loop: ack latency at a fixed offered rate
 import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -132,6 +133,54 @@ async function enqueueCost(bursts) {
   await sink.close();
   rmSync(dir, { recursive: true, force: true });
   return cpu / (bursts * 64);
+}
+
+/**
+ * Open loop: appends offered at a fixed rate (records/s) for `seconds`, whatever the
+ * sink's pace: each turn of the event loop issues the appends due by now. Latency is
+ * from the moment an append was due to its acknowledgement (fdatasync done), so a sink
+ * that falls behind shows it. Returns the achieved rate and ack p50/p99.
+ */
+async function offered(rate, seconds) {
+  const dir = tempDir(`offered${rate}`);
+  const sink = await core.createFileAuditSink({ dir, signingKey: privateKey, durability: 'sync' });
+  const latencies = [];
+  const pending = [];
+  let n = 0;
+  const t0 = performance.now();
+  const total = Math.round(rate * seconds);
+  await new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - t0) / 1000) * rate));
+      while (n < due) {
+        const dueAt = t0 + (n / rate) * 1000;
+        pending.push(sink.append(event(n++)).then(() => latencies.push(performance.now() - dueAt)));
+      }
+      if (n < total) setImmediate(tick);
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.all(pending);
+  const elapsed = (performance.now() - t0) / 1000;
+  await sink.close();
+  rmSync(dir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  return { achieved: latencies.length / elapsed, p50: pct(latencies, 50) * 1000, p99: pct(latencies, 99) * 1000 };
+}
+
+const OFFERED = arg('offered', 0);
+if (OFFERED > 0) {
+  const runs = [];
+  console.log(`node ${process.version}, open loop: ${OFFERED} records/s offered for ${SECONDS}s, ${ROUNDS} rounds (sync mode)`);
+  for (let r = 0; r < ROUNDS; r++) {
+    runs.push(await offered(OFFERED, SECONDS));
+    process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
+  }
+  const m = (k) => median(runs.map((x) => x[k]));
+  console.log(`achieved ${m('achieved').toFixed(0)}/s (${spread(runs.map((x) => x.achieved))}), ack p50 ${m('p50').toFixed(0)} µs, p99 ${m('p99').toFixed(0)} µs (p99 spread ${spread(runs.map((x) => x.p99))} µs)`);
+  process.exit(0);
 }
 
 const results = new Map(LEVELS.map((c) => [c, []]));
