@@ -9,6 +9,12 @@
 // ── errors ─────────────────────────────────────────────────────────────────────
 export { ERROR_CATALOG, PurposekitError, isPurposekitError, errorResponse } from './errors';
 export type { ErrorCode, ErrorBody, ErrorResponse, PurposekitErrorOptions } from './errors';
+/** What an adapter's `onServerError(error, info)` receives besides the error. */
+export type { ServerErrorInfo } from './adapter-support';
+
+// ── warnings ───────────────────────────────────────────────────────────────────
+export { WARNING_CATALOG } from './warnings';
+export type { WarningCode } from './warnings';
 
 // ── vocabulary ─────────────────────────────────────────────────────────────────
 export {
@@ -66,6 +72,8 @@ export type {
   RequestFacts,
   AccessRequest,
   AccessDecision,
+  AccessAllowed,
+  AccessDenied,
   RunAsOptions,
   BindSpec,
   Bound,
@@ -179,6 +187,7 @@ export {
   AUDIT_CSV_COLUMNS,
   SUBJECT_PSEUDONYM_PATTERN,
   createFileAuditSink,
+  createFileAuditAnchor,
   validateAuditEvent,
   sealAuditRecord,
   hashAuditRecord,
@@ -190,6 +199,7 @@ export {
   readAuditTrail,
   verifyAuditTrail,
   buildSubjectReport,
+  streamSubjectReport,
   exportAuditTrail,
   auditCsvRow,
 } from './audit';
@@ -206,6 +216,12 @@ export type {
   AuditDurability,
   FileAuditSinkOptions,
   FileAuditSink,
+  AnchoredHead,
+  AuditAnchor,
+  AuditAnchorFunction,
+  AuditAnchorErrorInfo,
+  FileAuditAnchor,
+  FileAuditAnchorOptions,
   GeneratedAuditKeys,
   SubjectKeyJwk,
   AuditTrailEntry,
@@ -218,6 +234,7 @@ export type {
   SubjectReport,
   SubjectReportEntry,
   SubjectReportOptions,
+  SubjectReportScan,
   AuditExportFormat,
   AuditExportOptions,
 } from './audit';
