@@ -162,7 +162,7 @@ describe('scrubIps agrees with an independent model on addresses in every contex
         const input = inputOf(pieces);
         same(scrubberFor(r)(input), expectedOf(pieces, r), `scrub(${JSON.stringify(input)}) with ${JSON.stringify(r)}`);
       }),
-      fcParams(),
+      fcParams(20_000), // the oracle (BigInt, ipaddr.js) is slow: agreement with it is capped, as for proxy-addr
     );
   });
 
@@ -172,7 +172,7 @@ describe('scrubIps agrees with an independent model on addresses in every contex
         const input = asJson(pieces, inputOf);
         same(scrubberFor(r)(input), asJson(pieces, (p) => expectedOf(p, r)), `scrub(${input}) with ${JSON.stringify(r)}`);
       }),
-      fcParams(),
+      fcParams(20_000), // the oracle (BigInt, ipaddr.js) is slow: agreement with it is capped, as for proxy-addr
     );
   });
 
