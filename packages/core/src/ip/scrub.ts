@@ -339,8 +339,8 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
           matchEnd = b;
           return true;
         };
-        // Rule 2's search: the leftmost, then longest, window of the run that starts and
-        // ends at a part boundary (the run's ends, a `:`, or just after one) and is an
+        // Rule 2's search: the leftmost, then longest, window of the run that starts at its
+        // start or right after a `:`, ends at its end or right before a `:`, and is an
         // address. A label before the address (`id:2001:db8::1`), a `:port`, an extra group
         // or a dotted part after it (`…:5:6:443`, `…:5:6:10.0.0.1`), a dotted part before
         // it (`10.0.0.1:2001:db8::1`) fall out of this one rule. Leftmost first: a wrong
