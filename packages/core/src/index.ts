@@ -94,6 +94,7 @@ export type {
   Bound,
 } from './purposekit';
 export type { AccessReason } from './decide';
+export type { RouteLabel, RouteDescription } from './routes';
 
 // ── context (read API) ─────────────────────────────────────────────────────────
 export { getPrivacyContext, requirePrivacyContext } from './context';

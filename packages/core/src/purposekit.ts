@@ -27,6 +27,8 @@ import { didYouMean, show } from './policy/suggest';
 import { validateOptions } from './options';
 import type { OptionsSpec } from './options';
 import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
+import { RouteRegistry, checkRouteLabel } from './routes';
+import type { RouteDescription, RouteLabel } from './routes';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 
@@ -198,7 +200,7 @@ const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
  */
 export interface EngineHooks {
   begin(kit: Purposekit, facts: RequestFacts): PrivacyContext;
-  declarePurpose(kit: Purposekit, purpose: string): PurposeDeclaration;
+  declarePurpose(kit: Purposekit, purpose: string, route?: RouteLabel): PurposeDeclaration;
   applyPurpose(kit: Purposekit, ctx: PrivacyContext, decl: PurposeDeclaration): void;
   run<T>(kit: Purposekit, ctx: PrivacyContext, fn: () => T): T;
   current(kit: Purposekit): PrivacyContext | undefined;
@@ -242,6 +244,7 @@ export class Purposekit implements ContextEngine {
   readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
   /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
   readonly #gpcStored = new WeakSet<PrivacyContext>();
+  readonly #routes = new RouteRegistry();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -266,6 +269,16 @@ export class Purposekit implements ContextEngine {
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
+  }
+
+  /**
+   * The routes declared so far with a route label (method, path and the data categories
+   * each declares), sorted by path: the adapters' route tables (`privacy.describeRoutes(app)`
+   * on Express, `privacy.describeRoutes(router)` on Koa) and any declaration an adapter made
+   * with a label. `JSON.stringify` of it is what `purposekit ropa --routes <file>` reads.
+   */
+  describeRoutes(): RouteDescription[] {
+    return this.#routes.list();
   }
 
   /**
@@ -483,7 +496,7 @@ export class Purposekit implements ContextEngine {
     await this.#audit.close();
   }
 
-  #declare(purpose: string): PurposeDeclaration {
+  #declare(purpose: string, route?: RouteLabel): PurposeDeclaration {
     const rule = typeof purpose === 'string' && Object.hasOwn(this.policy.purposes, purpose) ? this.policy.purposes[purpose] : undefined;
     if (rule === undefined) {
       throw new PurposekitError(
@@ -492,6 +505,7 @@ export class Purposekit implements ContextEngine {
         { details: { purpose: String(purpose), policy: this.policyId } },
       );
     }
+    if (route !== undefined) this.#routes.add(rule.id, checkRouteLabel(route));
     const decl = Object.freeze({ purpose: rule.id, basis: rule.basis });
     issued.set(decl, this);
     return decl;
@@ -535,7 +549,7 @@ export class Purposekit implements ContextEngine {
   static {
     const hooks: EngineHooks = {
       begin: (kit, facts) => kit.#begin(facts),
-      declarePurpose: (kit, purpose) => kit.#declare(purpose),
+      declarePurpose: (kit, purpose, route) => kit.#declare(purpose, route),
       applyPurpose(kit, ctx, decl) {
         if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('applyPurpose()', ctx);
         const rule = issued.get(decl) === kit ? kit.policy.purposes[decl.purpose] : undefined;
