@@ -274,7 +274,12 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
   async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
-    const d = await this.check(request, ctx);
+    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
+    // No nested async calls on this path: it runs for every access of every request.
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
+    await this.#record(evaluated.event);
+    const d = this.#outcome(evaluated, ctx);
     if (d.allowed) return d;
     throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
       details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
@@ -294,7 +299,8 @@ export class Purposekit implements ContextEngine {
    */
   async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
     if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
-    const evaluated = await this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
     await this.#record(evaluated.event);
     return this.#outcome(evaluated, ctx);
   }
@@ -321,40 +327,52 @@ export class Purposekit implements ContextEngine {
     return evaluated.map((e) => this.#outcome(e, ctx));
   }
 
-  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Promise<Evaluated> {
-    const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
+  /** The decision and its record, without writing it. Synchronous unless the consent store answers with a promise. */
+  #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Evaluated | Promise<Evaluated> {
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
     const purpose = ctxState.purpose(ctx);
     // The basis always comes from this engine's policy, never from the context or the caller.
     const rule = purpose === undefined || !Object.hasOwn(this.policy.purposes, purpose) ? undefined : this.policy.purposes[purpose];
-
-    let reason: AccessReason;
-    let facts: SubjectFacts = NO_SUBJECT_FACTS;
-    let storeFailure: unknown;
-    if (rule === undefined) {
-      reason = 'no-purpose';
-    } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
-      reason = 'invalid-request';
-    } else {
-      if (subject !== undefined) {
-        try {
-          const f = this.consentStore.facts(subject as string, rule.id);
-          facts = f instanceof Promise ? await f : f;
-        } catch (cause) {
-          // A store we cannot read is a decision we cannot make: fail closed, and record
-          // the deny like any other.
-          storeFailure = cause;
-        }
-      }
-      reason = storeFailure !== undefined
-        ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data, action, recipient: request.recipient }, facts);
+    const valid = !(data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string'));
+    if (rule === undefined || !valid || subject === undefined) return this.#finish(request, ctx, subject, data, action, purpose, rule, valid, NO_SUBJECT_FACTS, undefined);
+    // A store we cannot read is a decision we cannot make: fail closed, and record the deny like any other.
+    let f: SubjectFacts | Promise<SubjectFacts>;
+    try {
+      f = this.consentStore.facts(subject as string, rule.id);
+    } catch (cause) {
+      return this.#finish(request, ctx, subject, data, action, purpose, rule, valid, NO_SUBJECT_FACTS, cause ?? new Error('consent store failure'));
     }
+    if (!(f instanceof Promise)) return this.#finish(request, ctx, subject, data, action, purpose, rule, valid, f, undefined);
+    return f.then(
+      (facts) => this.#finish(request, ctx, subject, data, action, purpose, rule, valid, facts, undefined),
+      (cause: unknown) => this.#finish(request, ctx, subject, data, action, purpose, rule, valid, NO_SUBJECT_FACTS, cause ?? new Error('consent store failure')),
+    );
+  }
 
+  #finish(
+    request: AccessRequest | Omit<AccessRequest, 'subject'>,
+    ctx: PrivacyContext,
+    subject: unknown,
+    data: readonly unknown[],
+    action: string,
+    purpose: string | undefined,
+    rule: ResolvedPurposeRule | undefined,
+    valid: boolean,
+    facts: SubjectFacts,
+    storeFailure: unknown,
+  ): Evaluated {
+    const reason: AccessReason =
+      rule === undefined
+        ? 'no-purpose'
+        : !valid
+          ? 'invalid-request'
+          : storeFailure !== undefined
+            ? 'store-unavailable'
+            : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data: data as readonly string[], action, recipient: request.recipient }, facts);
     const event: AuditEventInput = {
       kind: 'access',
-      actor,
+      actor: request?.actor ?? ctxState.actor(ctx) ?? 'service',
       ...(subject !== undefined && typeof subject === 'string' ? { subject: this.#pseudonymize(subject) } : {}),
       // Only names the policy knows reach the trail: a caller passing free text (a name, an
       // address) where a category or recipient belongs must not write it down verbatim.
