@@ -327,52 +327,40 @@ export class Purposekit implements ContextEngine {
     return evaluated.map((e) => this.#outcome(e, ctx));
   }
 
-  /** The decision and its record, without writing it. Synchronous unless the consent store answers with a promise. */
-  #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Evaluated | Promise<Evaluated> {
+  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Promise<Evaluated> {
+    const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
     const purpose = ctxState.purpose(ctx);
     // The basis always comes from this engine's policy, never from the context or the caller.
     const rule = purpose === undefined || !Object.hasOwn(this.policy.purposes, purpose) ? undefined : this.policy.purposes[purpose];
-    const valid = !(data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string'));
-    if (rule === undefined || !valid || subject === undefined) return this.#finish(request, ctx, subject, data, action, purpose, rule, valid, NO_SUBJECT_FACTS, undefined);
-    // A store we cannot read is a decision we cannot make: fail closed, and record the deny like any other.
-    let f: SubjectFacts | Promise<SubjectFacts>;
-    try {
-      f = this.consentStore.facts(subject as string, rule.id);
-    } catch (cause) {
-      return this.#finish(request, ctx, subject, data, action, purpose, rule, valid, NO_SUBJECT_FACTS, cause ?? new Error('consent store failure'));
-    }
-    if (!(f instanceof Promise)) return this.#finish(request, ctx, subject, data, action, purpose, rule, valid, f, undefined);
-    return f.then(
-      (facts) => this.#finish(request, ctx, subject, data, action, purpose, rule, valid, facts, undefined),
-      (cause: unknown) => this.#finish(request, ctx, subject, data, action, purpose, rule, valid, NO_SUBJECT_FACTS, cause ?? new Error('consent store failure')),
-    );
-  }
 
-  #finish(
-    request: AccessRequest | Omit<AccessRequest, 'subject'>,
-    ctx: PrivacyContext,
-    subject: unknown,
-    data: readonly unknown[],
-    action: string,
-    purpose: string | undefined,
-    rule: ResolvedPurposeRule | undefined,
-    valid: boolean,
-    facts: SubjectFacts,
-    storeFailure: unknown,
-  ): Evaluated {
-    const reason: AccessReason =
-      rule === undefined
-        ? 'no-purpose'
-        : !valid
-          ? 'invalid-request'
-          : storeFailure !== undefined
-            ? 'store-unavailable'
-            : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data: data as readonly string[], action, recipient: request.recipient }, facts);
+    let reason: AccessReason;
+    let facts: SubjectFacts = NO_SUBJECT_FACTS;
+    let storeFailure: unknown;
+    if (rule === undefined) {
+      reason = 'no-purpose';
+    } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
+      reason = 'invalid-request';
+    } else {
+      if (subject !== undefined) {
+        try {
+          const f = this.consentStore.facts(subject as string, rule.id);
+          facts = f instanceof Promise ? await f : f;
+        } catch (cause) {
+          // A store we cannot read is a decision we cannot make: fail closed, and record
+          // the deny like any other.
+          storeFailure = cause;
+        }
+      }
+      reason = storeFailure !== undefined
+        ? 'store-unavailable'
+        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data, action, recipient: request.recipient }, facts);
+    }
+
     const event: AuditEventInput = {
       kind: 'access',
-      actor: request?.actor ?? ctxState.actor(ctx) ?? 'service',
+      actor,
       ...(subject !== undefined && typeof subject === 'string' ? { subject: this.#pseudonymize(subject) } : {}),
       // Only names the policy knows reach the trail: a caller passing free text (a name, an
       // address) where a category or recipient belongs must not write it down verbatim.
