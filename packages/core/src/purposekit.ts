@@ -303,7 +303,12 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
   async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
-    const d = await this.check(request, ctx);
+    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
+    // No nested async calls on this path: it runs for every access of every request.
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
+    await this.#record(evaluated.event);
+    const d = this.#outcome(evaluated, ctx);
     if (d.allowed) return d;
     throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
       details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
@@ -323,7 +328,8 @@ export class Purposekit implements ContextEngine {
    */
   async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
     if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
-    const evaluated = await this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
     await this.#record(evaluated.event);
     return this.#outcome(evaluated, ctx);
   }
