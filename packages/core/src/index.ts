@@ -9,6 +9,12 @@
 // ── errors ─────────────────────────────────────────────────────────────────────
 export { ERROR_CATALOG, PurposekitError, isPurposekitError, errorResponse } from './errors';
 export type { ErrorCode, ErrorBody, ErrorResponse, PurposekitErrorOptions } from './errors';
+/** What an adapter's `onServerError(error, info)` receives besides the error. */
+export type { ServerErrorInfo } from './adapter-support';
+
+// ── warnings ───────────────────────────────────────────────────────────────────
+export { WARNING_CATALOG } from './warnings';
+export type { WarningCode } from './warnings';
 
 // ── vocabulary ─────────────────────────────────────────────────────────────────
 export {
@@ -66,6 +72,8 @@ export type {
   RequestFacts,
   AccessRequest,
   AccessDecision,
+  AccessAllowed,
+  AccessDenied,
   RunAsOptions,
   BindSpec,
   Bound,
