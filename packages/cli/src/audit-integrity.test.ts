@@ -84,6 +84,13 @@ describe('purposekit audit verify --anchors / --expect-head', () => {
     expect(ran.stdout.split('\n')[0]).toMatch(/^FAILED rollback-older: rolled-back at anchor "file-1" \(seq \d+\)$/);
   });
 
+  it('says plainly that a PostgreSQL URL is not an anchor file (exit 2)', async () => {
+    await anchoredTrail('pg-url');
+    const ran = await cli(['audit', 'verify', 'pg-url', '--public-key', pub(), '--anchors', 'postgres://localhost/test']);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toMatch(/^PURPOSEKIT_ERR_INVALID_OPTION: audit verify: --anchors takes an anchor file; this command line does not read PostgreSQL anchors yet/);
+  });
+
   it('refuses an anchor file that does not exist (exit 2), rather than verify without it', async () => {
     await anchoredTrail('no-anchor-file');
     const ran = await cli(['audit', 'verify', 'no-anchor-file', '--public-key', pub(), '--anchors', 'nowhere/heads.jsonl']);

@@ -55,6 +55,13 @@ export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): 
   const maxAgeMs = flags.maxAge === undefined ? undefined : parseDuration(flags.maxAge);
   const anchors: FileAuditAnchor[] = [];
   for (const [i, file] of (flags.anchors ?? []).entries()) {
+    if (/^postgres(ql)?:\/\//i.test(file)) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_INVALID_OPTION',
+        'audit verify: --anchors takes an anchor file; this command line does not read PostgreSQL anchors yet. Pass the PostgreSQL anchor to verifyAuditTrail(path, { anchors: [anchor] }) (any AuditAnchor with heads()), or export its heads to a JSON-lines file.',
+        { details: { option: 'anchors' } },
+      );
+    }
     // A mistyped anchor path must not read as "no anchored heads": refuse it.
     await readText(absolute(io, file));
     anchors.push(createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
