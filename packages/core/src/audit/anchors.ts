@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { PurposekitError } from '../errors';
+import { validateOptions } from '../options';
 import { canonicalJson } from './encode';
 import type { AnchoredHead, AuditAnchor } from './types';
 
@@ -60,17 +61,17 @@ export interface FileAuditAnchor extends AuditAnchor {
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a missing path or a bad name.
  */
 export function createFileAuditAnchor(options: FileAuditAnchorOptions): FileAuditAnchor {
-  if (typeof options !== 'object' || options === null || typeof options.path !== 'string' || options.path.length === 0) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileAuditAnchor(): "path" must be the path of the anchor file.', { details: { option: 'path' } });
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'path' && key !== 'name') throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createFileAuditAnchor(): unknown option "${key}".`, { details: { option: key } });
-  }
-  const name = options.name ?? 'file';
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(name)) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileAuditAnchor(): "name" must be 1–64 characters of letters, digits, ".", "_", ":" or "-".', { details: { option: 'name' } });
-  }
-  const path = resolvePath(options.path);
+  const o = validateOptions<FileAuditAnchorOptions>(
+    'createFileAuditAnchor()',
+    options,
+    {
+      path: { kind: 'non-empty-string', required: true, expected: 'the path of the anchor file' },
+      name: { kind: 'string', check: (v) => /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(v as string), expected: '1–64 characters of letters, digits, ".", "_", ":" or "-"' },
+    },
+    { optional: false, usage: '{ path }' },
+  );
+  const name = o.name ?? 'file';
+  const path = resolvePath(o.path);
   /** Highest seq in the file per stream, once read. */
   let highest: Map<string, number> | undefined;
   let chain: Promise<void> = Promise.resolve();
