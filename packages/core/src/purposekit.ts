@@ -312,13 +312,11 @@ export class Purposekit implements ContextEngine {
     }
     // A share records where the data goes: the transfer (country, mechanism) that covers it,
     // and whether the access went on after the subject's erasure under a surviving purpose.
+    // (No allocation on the common path: most accesses name no recipient and no erased subject.)
     const transfer = recipient === undefined || rule === undefined ? undefined : rule.transfers.find((t) => t.to === recipient);
-    const attributes: Record<string, string | boolean> = {};
-    if (transfer !== undefined) {
-      attributes['transferCountry'] = transfer.country;
-      attributes['transferMechanism'] = transfer.mechanism;
-    }
-    if (facts.erased === true && reason === 'allowed') attributes['survivesErasure'] = true;
+    let attributes: Record<string, string | boolean> | undefined;
+    if (transfer !== undefined) attributes = { transferCountry: transfer.country, transferMechanism: transfer.mechanism };
+    if (facts.erased === true && reason === 'allowed') attributes = { ...attributes, survivesErasure: true };
 
     const event: AuditEventInput = {
       kind: 'access',
@@ -335,7 +333,7 @@ export class Purposekit implements ContextEngine {
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
       ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
-      ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+      ...(attributes !== undefined ? { attributes } : {}),
     };
     await this.#record(event);
 
