@@ -9,6 +9,12 @@
 // ── errors ─────────────────────────────────────────────────────────────────────
 export { ERROR_CATALOG, PurposekitError, isPurposekitError, errorResponse } from './errors';
 export type { ErrorCode, ErrorBody, ErrorResponse, PurposekitErrorOptions } from './errors';
+/** What an adapter's `onServerError(error, info)` receives besides the error. */
+export type { ServerErrorInfo } from './adapter-support';
+
+// ── warnings ───────────────────────────────────────────────────────────────────
+export { WARNING_CATALOG } from './warnings';
+export type { WarningCode } from './warnings';
 
 // ── vocabulary ─────────────────────────────────────────────────────────────────
 export {
@@ -81,6 +87,8 @@ export type {
   RequestFacts,
   AccessRequest,
   AccessDecision,
+  AccessAllowed,
+  AccessDenied,
   RunAsOptions,
   BindSpec,
   Bound,
@@ -212,6 +220,7 @@ export {
   AUDIT_CSV_COLUMNS,
   SUBJECT_PSEUDONYM_PATTERN,
   createFileAuditSink,
+  createFileAuditAnchor,
   validateAuditEvent,
   sealAuditRecord,
   hashAuditRecord,
@@ -223,6 +232,7 @@ export {
   readAuditTrail,
   verifyAuditTrail,
   buildSubjectReport,
+  streamSubjectReport,
   exportAuditTrail,
   auditCsvRow,
 } from './audit';
@@ -239,6 +249,12 @@ export type {
   AuditDurability,
   FileAuditSinkOptions,
   FileAuditSink,
+  AnchoredHead,
+  AuditAnchor,
+  AuditAnchorFunction,
+  AuditAnchorErrorInfo,
+  FileAuditAnchor,
+  FileAuditAnchorOptions,
   GeneratedAuditKeys,
   SubjectKeyJwk,
   AuditTrailEntry,
@@ -251,6 +267,7 @@ export type {
   SubjectReport,
   SubjectReportEntry,
   SubjectReportOptions,
+  SubjectReportScan,
   AuditExportFormat,
   AuditExportOptions,
 } from './audit';

@@ -24,7 +24,9 @@ import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
 import { didYouMean, show } from './policy/suggest';
-import type { Policy, PolicyInput } from './policy/types';
+import { validateOptions } from './options';
+import type { OptionsSpec } from './options';
+import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 
@@ -61,12 +63,31 @@ export interface AccessRequest {
   actor?: string;
 }
 
-/** The outcome of an allowed access (a denied one throws). */
-export interface AccessDecision {
+/** An allowed access: what `access` returns (a denied one throws). */
+export interface AccessAllowed {
   readonly allowed: true;
   readonly purpose: string;
+  /** The basis the policy gives the purpose. */
   readonly basis: LegalBasis;
   readonly reason: 'allowed';
+}
+
+/** A denied access, as `check` / `checkEach` return it. `reason` is for your code and the trail, not for the public. */
+export interface AccessDenied {
+  readonly allowed: false;
+  readonly purpose: string;
+  readonly basis: LegalBasis;
+  readonly reason: Exclude<AccessReason, 'allowed' | 'no-purpose'>;
+}
+
+/** The outcome of an access check, allowed or denied (`check`, `checkEach`). */
+export type AccessDecision = AccessAllowed | AccessDenied;
+
+interface Evaluated {
+  readonly event: AuditEventInput;
+  readonly reason: AccessReason;
+  readonly rule: ResolvedPurposeRule | undefined;
+  readonly storeFailure: unknown;
 }
 
 /** A background job's declaration for {@link Purposekit.runAs}. */
@@ -109,8 +130,9 @@ export interface PurposekitOptions {
   now?: () => number;
   /**
    * Settings of every age gate the routes declare: `secret` (lockout cookie HMAC key,
-   * ≥ 32 bytes) is required once a route declares a gate; see `compileAgeGate` for the rest
-   * (`field`, `verifiedAge`, `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`).
+   * ≥ 32 bytes) is required once a route declares a gate; the rest: `field`, `verifiedAge`,
+   * `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`. When given, every gate
+   * of the policy is compiled with them here, so a bad setting fails `createPurposekit`.
    */
   ageGate?: AgeGateOptions<any>;
   /**
@@ -138,7 +160,20 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes', 'retentionStores'] as const;
+const isSink = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as AuditSink).append === 'function';
+const OPTIONS_SPEC: OptionsSpec = {
+  policy: { required: true, expected: 'a preset such as openinfra, definePolicy(...) or loadPolicy(path)' },
+  audit: { required: true, check: isSink, expected: 'an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing)' },
+  subjectKey: null, // checked by the pseudonymizer, which never shows the secret
+  consentStore: 'object',
+  country: 'function',
+  requestId: 'function',
+  now: 'function',
+  ageGate: 'object',
+  ipKeys: null, // checked by the IP redactor
+  nat64Prefixes: 'array',
+  retentionStores: null, // checked against the policy by resolveRetentionStores
+};
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -205,29 +240,12 @@ export class Purposekit implements ContextEngine {
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
   /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
   readonly #gpcStored = new WeakSet<PrivacyContext>();
+  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
+  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit() takes an options object: { policy, audit, subjectKey }.');
-    }
-    for (const key of Object.keys(options)) {
-      if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createPurposekit().${didYouMean(key, OPTION_KEYS)}`);
-      }
-    }
-    if (options.policy === undefined) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit(): "policy" is required (a preset such as openinfra, definePolicy(...) or loadPolicy(path)).');
-    }
-    const audit = options.audit as unknown;
-    if (typeof audit !== 'object' || audit === null || typeof (audit as AuditSink).append !== 'function') {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "audit" must be an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing), got ${show(audit)}.`);
-    }
-    for (const fn of ['country', 'requestId', 'now'] as const) {
-      if (options[fn] !== undefined && typeof options[fn] !== 'function') {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "${fn}" must be a function, got ${show(options[fn])}.`);
-      }
-    }
+    options = validateOptions<PurposekitOptions>('createPurposekit()', options, OPTIONS_SPEC, { optional: false, usage: '{ policy, audit, subjectKey }' });
     this.policy = definePolicy(options.policy);
     this.policyId = this.policy.id;
     this.policyVersion = this.policy.version;
@@ -240,6 +258,11 @@ export class Purposekit implements ContextEngine {
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
+    if (options.ageGate !== undefined) {
+      // Validated now, not when a route first declares a gate: a bad secret or option
+      // stops start-up even if the gated route is only mounted later (or lazily).
+      for (const name of Object.keys(this.policy.ageGates)) this.#ageGates.set(name, compileAgeGate(this.policy, name, options.ageGate));
+    }
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
@@ -266,9 +289,55 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_AUDIT_UNAVAILABLE (503) when the decision cannot be recorded (fail closed);
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
-  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
-    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
-    const subject = request?.subject ?? ctxState.subject(ctx);
+  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
+    const d = await this.check(request, ctx);
+    if (d.allowed) return d;
+    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
+      details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
+    });
+  }
+
+  /**
+   * The non-throwing form of {@link access}, for code that filters: the same decision,
+   * recorded in the trail exactly as `access` records it, returned instead of thrown on a
+   * deny (`{ allowed: false, reason }`). Show the caller only what was allowed, and never
+   * tell the public why someone else's data was left out.
+   *
+   * @throws PurposekitError only for what is not a decision: PURPOSEKIT_ERR_PURPOSE_UNDECLARED
+   *   (no purpose: a configuration error, recorded as a deny), PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
+   *   (503), PURPOSEKIT_ERR_INTERNAL (the consent store could not be read; recorded as a
+   *   deny), PURPOSEKIT_ERR_NO_CONTEXT.
+   */
+  async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
+    if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
+    const evaluated = await this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    await this.#record(evaluated.event);
+    return this.#outcome(evaluated, ctx);
+  }
+
+  /**
+   * {@link check} for a list of subjects (one data access, many people): one decision per
+   * subject, in the order given, each recorded as its own access record (a privacy officer
+   * sees exactly whose data was shown). The consent facts are read and the records appended
+   * concurrently, so a durable sink commits the whole list together (the file sink: one
+   * fdatasync per list, not one per person). `request.subject` is ignored.
+   *
+   * @throws PurposekitError as {@link check}; when any record cannot be written, the whole
+   *   call rejects with PURPOSEKIT_ERR_AUDIT_UNAVAILABLE and no decision is returned.
+   */
+  async checkEach(subjects: readonly string[], request: Omit<AccessRequest, 'subject'>, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision[]> {
+    if (!ctxState.is(ctx)) throw notAContext('checkEach()', ctx);
+    if (!Array.isArray(subjects)) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `checkEach() takes an array of subject ids, got ${show(subjects)}.`);
+    }
+    const evaluated = await Promise.all(subjects.map((subject) => this.#evaluate(request, ctx, subject)));
+    const written = await Promise.allSettled(evaluated.map((e) => this.#record(e.event)));
+    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return evaluated.map((e) => this.#outcome(e, ctx));
+  }
+
+  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Promise<Evaluated> {
     const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
@@ -280,24 +349,25 @@ export class Purposekit implements ContextEngine {
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
     let storeFailure: unknown;
     const recipient = typeof request?.recipient === 'string' ? request.recipient : undefined;
-    // The request's GPC speaks only for the person who sent it (never an operator's header about others).
-    const gpc = gpcApplies(ctx, subject, request?.actor);
     if (rule === undefined) {
       reason = 'no-purpose';
     } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
       reason = 'invalid-request';
     } else {
+      const who = subject as string | undefined;
+      // The request's GPC speaks only for the person who sent it (never an operator's header about others).
+      const gpc = gpcApplies(ctx, who, request?.actor);
       let recipientConsent: RecipientConsent;
-      if (subject !== undefined) {
+      if (who !== undefined) {
         try {
           if (gpc && !this.#gpcStored.has(ctx)) {
             this.#gpcStored.add(ctx);
-            await storeGpcOptOut(this, ctx, subject, this.#now());
+            await storeGpcOptOut(this, ctx, who, this.#now());
           }
-          const f = this.consentStore.facts(subject, rule.id);
+          const f = this.consentStore.facts(who, rule.id);
           facts = f instanceof Promise ? await f : f;
           if (recipient !== undefined && this.policy.recipients[recipient]?.consentRequired === true) {
-            const r = this.consentStore.facts(subject, recipientConsentKey(recipient));
+            const r = this.consentStore.facts(who, recipientConsentKey(recipient));
             recipientConsent = r instanceof Promise ? await r : r;
           }
         } catch (cause) {
@@ -308,7 +378,7 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject, data, action, recipient }, facts, recipientConsent);
+        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: who, data, action, recipient }, facts, recipientConsent);
     }
     // A share records where the data goes: the transfer (country, mechanism) that covers it,
     // and whether the access went on after the subject's erasure under a surviving purpose.
@@ -335,17 +405,16 @@ export class Purposekit implements ContextEngine {
       ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
       ...(attributes !== undefined ? { attributes } : {}),
     };
-    await this.#record(event);
+    return { event, reason, rule, storeFailure };
+  }
 
+  #outcome({ reason, rule, storeFailure }: Evaluated, ctx: PrivacyContext): AccessDecision {
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
     }
-
+    if (rule === undefined) ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
-    if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
-    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".`, {
-      details: { reason, purpose, requestId: ctx.requestId },
-    });
+    return { allowed: false, purpose: rule!.id, basis: rule!.basis, reason: reason as AccessDenied['reason'] };
   }
 
   /**
@@ -459,7 +528,7 @@ export class Purposekit implements ContextEngine {
     if (this.#ageGateOptions === undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
     }
-    return compileAgeGate(this.policy, name, this.#ageGateOptions);
+    return this.#ageGates.get(name)!;
   }
 
   static {

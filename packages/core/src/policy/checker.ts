@@ -5,6 +5,7 @@
  * @internal
  */
 import { parseDuration } from './duration';
+import { pathJoin } from './json-duplicates';
 import { didYouMean, show } from './suggest';
 import type { PolicyIssue } from './types';
 
@@ -109,5 +110,5 @@ export function isTimeZone(zone: string): boolean {
 }
 
 export function join(path: string, key: string): string {
-  return path === '' ? key : /^[A-Za-z_][\w-]*$/.test(key) && !key.includes('.') ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  return pathJoin(path, key);
 }

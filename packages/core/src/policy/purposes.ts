@@ -144,7 +144,7 @@ function resolvePurpose(c: Checker, pid: string, rule: Record<string, unknown>, 
     c.warn(join(path, 'survivesErasure'), 'survives-erasure-without-exception', 'processing continues after erasure, but the purpose states no erasure exception saying why.', 'Add rights.erasure.exceptions with the sentence of the source policy that justifies keeping the data.');
   }
   if (basis === undefined) return undefined;
-  const builtIn = (PURPOSES as Record<string, { iri: string }>)[pid];
+  const builtIn = Object.hasOwn(PURPOSES, pid) ? (PURPOSES as Record<string, { iri: string }>)[pid] : undefined;
   return Object.freeze({
     id: pid,
     iri: builtIn?.iri ?? scope.customPurposes.get(pid)?.iri,

@@ -24,7 +24,7 @@ export function resolveVocabulary(c: Checker, raw: Record<string, unknown>): {
   if (raw['customPurposes'] !== undefined && c.object(raw['customPurposes'], 'customPurposes')) {
     for (const [key, def] of Object.entries(raw['customPurposes'])) {
       const path = join('customPurposes', key);
-      if (key in PURPOSES) {
+      if (Object.hasOwn(PURPOSES, key)) {
         c.error(path, 'redefines-built-in', `redefines the built-in purpose "${key}".`, 'Built-in meanings cannot change; pick another id.');
         continue;
       }
@@ -40,7 +40,7 @@ export function resolveVocabulary(c: Checker, raw: Record<string, unknown>): {
   if (raw['customCategories'] !== undefined && c.object(raw['customCategories'], 'customCategories')) {
     for (const [key, description] of Object.entries(raw['customCategories'])) {
       const path = join('customCategories', key);
-      if (key in DATA_CATEGORIES) {
+      if (Object.hasOwn(DATA_CATEGORIES, key)) {
         c.error(path, 'redefines-built-in', `redefines the built-in data category "${key}".`);
         continue;
       }
