@@ -181,7 +181,7 @@ describe('createRightsRouter over real HTTP: every right', () => {
     const manual = await call(a.base, 'POST', '/privacy/rectification', 'alice', { changes: { email: 'new@example.org' } });
     expect(manual).toMatchObject({ status: 202, body: { request: { right: 'rectification', status: 'pending', due: DUE } } });
     expect(listOpenRightsRequests(a.audit.getRecords(), NOW)).toEqual([
-      { requestId: manual.body.request.id, right: 'rectification', subject: a.kit.pseudonymizeSubject('alice'), receivedAt: new Date(NOW).toISOString(), due: DUE, overdue: false },
+      { state: 'received', requestId: manual.body.request.id, right: 'rectification', subject: a.kit.pseudonymizeSubject('alice'), receivedAt: new Date(NOW).toISOString(), due: DUE, overdue: false },
     ]);
     expect(JSON.stringify(a.audit.getRecords())).not.toContain('new@example.org');
   });

@@ -124,7 +124,7 @@ export interface AuditVerifyResult {
 const WINDOW = 64;
 const HEX64 = /^[0-9a-f]{64}$/;
 const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const EVENT_KINDS = new Set(['access', 'consent', 'age-gate', 'rights']);
+const EVENT_KINDS = new Set(['access', 'consent', 'age-gate', 'rights', 'retention']);
 
 interface Item {
   readonly l: TrailLine;

@@ -53,13 +53,23 @@ describe.each([
     expect(await s.history('nobody')).toEqual([]);
   });
 
+  it('records and lifts an erasure mark per subject, for every purpose', async () => {
+    const s = make();
+    await s.setErased!('u3', true);
+    expect(await s.facts('u3', 'diagnostics')).toEqual({ consent: undefined, objected: false, restricted: false, erased: true });
+    expect(await s.facts('u3', 'marketing.email')).toMatchObject({ erased: true });
+    expect(await s.facts('u4', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
+    await s.setErased!('u3', false);
+    expect(await s.facts('u3', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
+  });
+
   it('records and lifts objections per purpose and restrictions per subject', async () => {
     const s = make();
     await s.setObjection('u1', 'diagnostics', true);
     await s.setRestriction('u2', true);
-    expect(await s.facts('u1', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: false });
+    expect(await s.facts('u1', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: false, erased: false });
     expect(await s.facts('u1', 'analytics')).toBe(NO_SUBJECT_FACTS);
-    expect(await s.facts('u2', 'anything')).toEqual({ consent: undefined, objected: false, restricted: true });
+    expect(await s.facts('u2', 'anything')).toEqual({ consent: undefined, objected: false, restricted: true, erased: false });
     await s.setObjection('u1', 'diagnostics', false);
     await s.setRestriction('u2', false);
     expect(await s.facts('u1', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
@@ -183,7 +193,7 @@ describe('createFileConsentStore', () => {
     await b.setConsent(rec({ state: 'withdrawn' }));
     expect(a.facts('u1', 'marketing.email').consent?.state).toBe('withdrawn');
     await Promise.all([a.setRestriction('u9', true), b.setObjection('u9', 'diagnostics', true)]);
-    for (const s of [a, b]) expect(s.facts('u9', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: true });
+    for (const s of [a, b]) expect(s.facts('u9', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: true, erased: false });
     // Both agree on the order (file order), so the history is identical.
     expect(a.history('u1')).toEqual(b.history('u1'));
   });
