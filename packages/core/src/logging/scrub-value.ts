@@ -62,6 +62,10 @@ export function createValueScrubber(scrubText: (text: string) => string, maxDept
   }
 
   function scrubObject(obj: object, depth: number): unknown {
+    const keys: PropertyKey[] = Object.keys(obj);
+    const symbols = Object.getOwnPropertySymbols(obj);
+    // Nothing to walk (pino-http's empty `query` / `params` on every request line): no closure, no copy.
+    if (keys.length === 0 && symbols.length === 0) return obj;
     let copy: Record<PropertyKey, unknown> | undefined;
     const set = (key: PropertyKey, next: unknown): void => {
       if (copy === undefined) {
@@ -78,8 +82,6 @@ export function createValueScrubber(scrubText: (text: string) => string, maxDept
       }
       copy[key] = next;
     };
-    const keys: PropertyKey[] = Object.keys(obj);
-    const symbols = Object.getOwnPropertySymbols(obj);
     for (const sym of symbols) if (Object.prototype.propertyIsEnumerable.call(obj, sym)) keys.push(sym);
     for (const key of keys) {
       let value: unknown;
