@@ -155,7 +155,7 @@ function cellsOf(framework, variants) {
  * rounds, summary rows.
  */
 export async function runGroup(nodeBin, framework, options) {
-  const { rounds, requests, concurrency, warmup, variants, profileDir, log = () => {} } = options;
+  const { rounds, requests, concurrency, warmup, variants, profileDir, log = () => undefined } = options;
   const started = await Promise.all(cellsOf(framework, variants).map((cell) => startCell(nodeBin, cell, { profileDir })));
   const live = started.filter((s) => s.unavailable === undefined);
   for (const s of started) if (s.unavailable) log(`  skipped ${s.framework}/${s.variant}: ${s.unavailable}`);
