@@ -81,6 +81,7 @@ function project(name, type, file, source) {
 
 const cjs = project('cjs', 'commonjs', 'index.js', `(async () => {${body(`
 const { createPurposekit, openinfra, definePolicy, isPurposekitError } = require('@purposekit/core');
+if (typeof require('@purposekit/core/adapter').begin !== 'function') throw new Error('@purposekit/core/adapter: begin missing');
 const { createPrivacy } = require('@purposekit/express');
 const { createPrivacy: createKoaPrivacy } = require('@purposekit/koa');
 const { purposekit } = require('@purposekit/fastify');
@@ -94,6 +95,7 @@ process.stdout.write(run('node', ['index.js'], cjs));
 
 const esm = project('esm', 'module', 'index.mjs', body(`
 import { createPurposekit, openinfra, definePolicy, isPurposekitError } from '@purposekit/core';
+import { begin as beginRequest } from '@purposekit/core/adapter';
 import { createPrivacy } from '@purposekit/express';
 import { createPrivacy as createKoaPrivacy } from '@purposekit/koa';
 import { purposekit } from '@purposekit/fastify';
@@ -102,12 +104,14 @@ import { InMemoryAuditSink } from '@purposekit/testing';
 import { PrivacyModule } from '@purposekit/nestjs';
 import express from 'express';
 import Koa from 'koa';
-if (typeof PrivacyModule.forRoot !== 'function') throw new Error('nestjs named export missing');`));
+if (typeof PrivacyModule.forRoot !== 'function') throw new Error('nestjs named export missing');
+if (typeof beginRequest !== 'function') throw new Error('@purposekit/core/adapter named export missing');`));
 console.log('-- ESM project');
 process.stdout.write(run('node', ['index.mjs'], esm));
 
 // TypeScript: the published .d.ts files type-check a user's code (nodenext resolution).
 writeFileSync(join(cjs, 'check.ts'), `import { createPurposekit, openinfra, type AccessDecision } from '@purposekit/core';
+import { begin, type RequestFacts } from '@purposekit/core/adapter';
 import { createPrivacy } from '@purposekit/express';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import express from 'express';
@@ -118,6 +122,8 @@ app.get('/', createPrivacy(kit).purpose('diagnostics'), async (req) => {
   const basis: 'legitimate-interests' | string = d.basis;
   return basis;
 });
+const facts: RequestFacts = { headers: {}, remoteAddress: undefined };
+export const requestId: string = begin(kit, facts).requestId;
 `);
 // Fastify: request.privacy and the route config are typed by declaration merging.
 writeFileSync(join(cjs, 'check-fastify.ts'), `import { createPurposekit, openinfra, type PrivacyContext } from '@purposekit/core';

@@ -1,14 +1,18 @@
+import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
+import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import {
+  applyPurpose,
+  begin,
+  checkAgeGate,
+  compileAgeGate,
+  currentContext,
+  declarePurpose,
   discardSubmission,
-  errorResponse,
-  getPrivacyContext,
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
-  isPurposekitError,
-  PurposekitError,
   resolveAdapterOptions,
-} from '@purposekit/core';
-import type { PrivacyContext, Purposekit } from '@purposekit/core';
+  runInContext,
+} from '@purposekit/core/adapter';
 import type {
   FastifyError,
   FastifyInstance,
@@ -65,8 +69,8 @@ function compileRoute(kit: Purposekit, config: PrivacyRouteConfig | undefined): 
   const ageGate = config?.ageGate;
   if (purpose === undefined && ageGate === undefined) return NO_DECLARATION;
   return Object.freeze({
-    decl: purpose === undefined ? undefined : kit.declarePurpose(purpose),
-    gate: ageGate === undefined ? undefined : kit.compileAgeGate<FastifyRequest>(ageGate),
+    decl: purpose === undefined ? undefined : declarePurpose(kit, purpose),
+    gate: ageGate === undefined ? undefined : compileAgeGate<FastifyRequest>(kit, ageGate),
   });
 }
 
@@ -146,7 +150,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
       next();
       return;
     }
-    const ctx = kit.begin(toRequestFacts(request, trust));
+    const ctx = begin(kit, toRequestFacts(request, trust));
     request.privacy = ctx;
     let route: CompiledRoute;
     try {
@@ -160,9 +164,9 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
       else next(err as Error);
       return;
     }
-    if (route.decl !== undefined) kit.applyPurpose(ctx, route.decl);
+    if (route.decl !== undefined) applyPurpose(kit, ctx, route.decl);
     (request as RequestState)[kGate] = route.gate ?? null;
-    kit.run(ctx, next);
+    runInContext(kit, ctx, next);
   });
 
   // The age gate runs once the body is parsed and before validation and the handler: a
@@ -174,7 +178,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
       return;
     }
     const ctx = request.privacy as PrivacyContext;
-    const refused = kit.checkAgeGate(ctx, gate, { body: request.body, cookieHeader: request.headers.cookie, request });
+    const refused = checkAgeGate(kit, ctx, gate, { body: request.body, cookieHeader: request.headers.cookie, request });
     if (refused === null) {
       next();
       return;
@@ -193,11 +197,11 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
   // request's context again right before the handler.
   fastify.addHook('preHandler', function purposekitContext(request: FastifyRequest, _reply: FastifyReply, next: HookHandlerDoneFunction): void {
     const ctx = request.privacy;
-    if (ctx === undefined || getPrivacyContext() === ctx) {
+    if (ctx === undefined || currentContext(kit) === ctx) {
       next();
       return;
     }
-    kit.run(ctx, next);
+    runInContext(kit, ctx, next);
   });
 
   const gpc = gpcWellKnownFor(kit);

@@ -1,4 +1,4 @@
-import type { CompiledAgeGate, PurposeDeclaration, ResolvedAdapterOptions } from '@purposekit/core';
+import type { CompiledAgeGate, PurposeDeclaration, ResolvedAdapterOptions } from '@purposekit/core/adapter';
 import type { FastifyRequest } from 'fastify';
 
 /** @internal Validated, frozen adapter options. */

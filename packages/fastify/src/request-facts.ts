@@ -1,5 +1,5 @@
-import { compileTrust, trustsEverything } from '@purposekit/core';
-import type { RequestFacts, TrustFn, TrustSetting } from '@purposekit/core';
+import { compileTrust, trustsEverything } from '@purposekit/core/adapter';
+import type { RequestFacts, TrustFn, TrustSetting } from '@purposekit/core/adapter';
 import type { FastifyRequest } from 'fastify';
 
 const NEVER_TRUST: TrustFn = () => false;

@@ -1,4 +1,5 @@
-import type { AdapterOptions, PrivacyContext, Purposekit } from '@purposekit/core';
+import type { PrivacyContext, Purposekit } from '@purposekit/core';
+import type { AdapterOptions } from '@purposekit/core/adapter';
 
 /** Options every purposekit adapter takes: the same type as in @purposekit/express and @purposekit/koa. */
 export type PrivacyAdapterOptions = AdapterOptions;

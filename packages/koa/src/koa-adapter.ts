@@ -1,4 +1,17 @@
-import { discardSubmission, errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
+import {
+  applyPurpose,
+  begin,
+  checkAgeGate,
+  compileAgeGate,
+  declarePurpose,
+  discardSubmission,
+  GPC_WELL_KNOWN_PATH,
+  gpcWellKnownFor,
+  isWellKnownRequest,
+  resolveAdapterOptions,
+  runInContext,
+} from '@purposekit/core/adapter';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
@@ -83,10 +96,10 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         'PURPOSEKIT_TRUST_ALL_PROXIES',
       );
     }
-    const privacy = kit.begin(toRequestFacts(ctx));
+    const privacy = begin(kit, toRequestFacts(ctx));
     ctx.state.privacy = privacy;
     try {
-      await kit.run(privacy, () => next());
+      await runInContext(kit, privacy, () => next());
     } catch (err) {
       if (!isPurposekitError(err) || ctx.headerSent) throw err;
       writeError(ctx, err);
@@ -101,11 +114,11 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     kit,
     middleware: () => middleware,
     ageGate(name: string): Middleware {
-      const gate = kit.compileAgeGate<Context>(name);
+      const gate = compileAgeGate<Context>(kit, name);
       return async function purposekitAgeGate(ctx: Context, next: Next): Promise<void> {
         const privacy = contextOf(ctx, 'ageGate');
         const request = ctx.request as RequestWithBody;
-        const refused = kit.checkAgeGate(privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
+        const refused = checkAgeGate(kit, privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
         if (refused === null) {
           await next();
           return;
@@ -118,9 +131,9 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       };
     },
     purpose(purpose: string): Middleware {
-      const decl = kit.declarePurpose(purpose);
+      const decl = declarePurpose(kit, purpose);
       return function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
-        kit.applyPurpose(contextOf(ctx, 'purpose'), decl);
+        applyPurpose(kit, contextOf(ctx, 'purpose'), decl);
         return next();
       };
     },

@@ -1,7 +1,8 @@
 import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { Purposekit, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { isPurposekit, PurposekitError } from '@purposekit/core';
+import { resolveAdapterOptions } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
@@ -38,7 +39,7 @@ export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): Reso
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `PrivacyModule.forRoot(): options must be an object { kit, onWarning? }, got ${options === null ? 'null' : typeof options}.`);
   }
   const { kit, ...adapterOptions } = options;
-  if (!(kit instanceof Purposekit)) {
+  if (!isPurposekit(kit)) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'PrivacyModule.forRoot(): "kit" is required: the engine from createPurposekit().');
   }
   const resolved = resolveAdapterOptions(kit, adapterOptions, 'PrivacyModule.forRoot');
