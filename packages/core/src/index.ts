@@ -71,6 +71,8 @@ export type {
   Bound,
 } from './purposekit';
 export type { AccessReason } from './decide';
+export { ALWAYS_ENFORCED } from './report-only';
+export type { ReportOnlyOption } from './report-only';
 
 // ── context (read API) ─────────────────────────────────────────────────────────
 export { getPrivacyContext, requirePrivacyContext } from './context';

@@ -24,6 +24,8 @@ import { didYouMean, show } from './policy/suggest';
 import type { Policy, PolicyInput } from './policy/types';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
+import { resolveReportOnly } from './report-only';
+import type { EnforcementCheck, ReportOnlyOption } from './report-only';
 
 /** The framework-neutral facts of an HTTP request an adapter hands to {@link Purposekit.begin}. */
 export interface RequestFacts {
@@ -61,6 +63,11 @@ export interface AccessRequest {
 /** The outcome of an allowed access (a denied one throws). */
 export interface AccessDecision {
   readonly allowed: true;
+  /**
+   * Present only in report-only mode, when the policy would have denied this access: the
+   * deny reason that was recorded (with `enforced: false`) instead of enforced.
+   */
+  readonly wouldDeny?: AccessReason;
   readonly purpose: string;
   readonly basis: LegalBasis;
   readonly reason: 'allowed';
@@ -118,6 +125,18 @@ export interface PurposekitOptions {
   ipKeys?: IpKeyring | PseudonymKey | readonly PseudonymKey[];
   /** NAT64 network-specific prefixes in use (e.g. `['2001:db8:64::/96']`), so the IPv4 they embed is truncated too. Default: only the well-known 64:ff9b::/96. */
   nat64Prefixes?: readonly string[];
+  /**
+   * Report-only rollout (a setting of this deployment, not of the policy): `true` for every
+   * purpose, or `{ purposes: [...] }`. An access the policy would deny is recorded as a deny
+   * with `attributes.enforced: false` and allowed. Never for age requirements, undeclared
+   * purposes, invalid requests or unreadable stores. A loud start-up warning
+   * (`PURPOSEKIT_REPORT_ONLY`) says what is not enforced. Default: everything enforced.
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION (e.g. `{ ageGates }`),
+   *   PURPOSEKIT_ERR_UNKNOWN_PURPOSE for a purpose not in the policy.
+   */
+  reportOnly?: ReportOnlyOption;
+  /** Receives the engine's start-up warnings (message, code). Default: `process.emitWarning(message, { code })`. */
+  onWarning?: (message: string, code: string) => void;
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -128,7 +147,7 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
+const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes', 'reportOnly', 'onWarning'] as const;
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -141,6 +160,7 @@ const listedOrToken = (value: string): string => (IDENTIFIER.test(value) ? value
 
 // The GPC spec defines exactly "1"; anything else (including "true" or a list) is no preference.
 const flag = parseSignalHeader;
+const NOT_ENFORCED: Readonly<Record<string, boolean>> = Object.freeze({ enforced: false });
 const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
 
 /**
@@ -191,6 +211,7 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  readonly #enforced: EnforcementCheck;
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -209,7 +230,7 @@ export class Purposekit implements ContextEngine {
     if (typeof audit !== 'object' || audit === null || typeof (audit as AuditSink).append !== 'function') {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "audit" must be an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing), got ${show(audit)}.`);
     }
-    for (const fn of ['country', 'requestId', 'now'] as const) {
+    for (const fn of ['country', 'requestId', 'now', 'onWarning'] as const) {
       if (options[fn] !== undefined && typeof options[fn] !== 'function') {
         throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "${fn}" must be a function, got ${show(options[fn])}.`);
       }
@@ -225,6 +246,7 @@ export class Purposekit implements ContextEngine {
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
+    this.#enforced = resolveReportOnly(this.policy, options.reportOnly, options.onWarning ?? ((message, code) => process.emitWarning(message, { code })));
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
@@ -284,6 +306,7 @@ export class Purposekit implements ContextEngine {
         : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
     }
 
+    const enforced = reason === 'allowed' || this.#enforced(purpose, reason);
     const event: AuditEventInput = {
       kind: 'access',
       actor,
@@ -299,6 +322,7 @@ export class Purposekit implements ContextEngine {
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
       ...(typeof request?.recipient === 'string' ? { recipient: listedOrToken(request.recipient) } : {}),
+      ...(enforced ? {} : { attributes: NOT_ENFORCED }),
     };
     await this.#record(event);
 
@@ -307,6 +331,7 @@ export class Purposekit implements ContextEngine {
     }
 
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
+    if (!enforced) return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed', wouldDeny: reason };
     if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
     throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".`, {
       details: { reason, purpose, requestId: ctx.requestId },
