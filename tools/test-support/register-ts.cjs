@@ -11,7 +11,8 @@ const { transformSync } = require('@swc/core');
 const packages = path.resolve(__dirname, '../../packages');
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  const m = /^@purposekit\/(core|testing|cli)$/.exec(request);
+  if (request === '@purposekit/core/adapter') return path.join(packages, 'core', 'src', 'adapter.ts');
+  const m = /^@purposekit\/(core|testing|cli|express|koa|fastify|nestjs)$/.exec(request);
   if (m) return path.join(packages, m[1], 'src', 'index.ts');
   return resolveFilename.call(this, request, parent, ...rest);
 };

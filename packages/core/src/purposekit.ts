@@ -25,6 +25,8 @@ import type { Policy, PolicyInput } from './policy/types';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 import { resolveReportOnly } from './report-only';
+import { createTelemetry } from './telemetry/otel';
+import type { Telemetry } from './telemetry/otel';
 import type { EnforcementCheck, ReportOnlyOption } from './report-only';
 
 /** The framework-neutral facts of an HTTP request an adapter hands to {@link Purposekit.begin}. */
@@ -137,6 +139,14 @@ export interface PurposekitOptions {
   reportOnly?: ReportOnlyOption;
   /** Receives the engine's start-up warnings (message, code). Default: `process.emitWarning(message, { code })`. */
   onWarning?: (message: string, code: string) => void;
+  /**
+   * OpenTelemetry, when `@opentelemetry/api` is installed (an optional peer, loaded once,
+   * lazily): the active span gets `privacy.purpose`, `privacy.legal_basis` and
+   * `privacy.policy`, each access decision adds a `privacy.access` span event (decision,
+   * reason, categories, action; never values), and audit records carry the active span's
+   * `traceId` / `spanId` attributes. `false` turns it off. Default: `true`.
+   */
+  telemetry?: boolean;
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -147,7 +157,7 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes', 'reportOnly', 'onWarning'] as const;
+const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes', 'reportOnly', 'onWarning', 'telemetry'] as const;
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -212,6 +222,7 @@ export class Purposekit implements ContextEngine {
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
   readonly #enforced: EnforcementCheck;
+  readonly #telemetry: Telemetry | null;
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -246,6 +257,10 @@ export class Purposekit implements ContextEngine {
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
+    if (options.telemetry !== undefined && typeof options.telemetry !== 'boolean') {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "telemetry" must be a boolean, got ${show(options.telemetry)}.`);
+    }
+    this.#telemetry = createTelemetry(options.telemetry !== false, `${this.policyId}@${this.policyVersion}`);
     this.#enforced = resolveReportOnly(this.policy, options.reportOnly, options.onWarning ?? ((message, code) => process.emitWarning(message, { code })));
 
     const dp = this.policy.defaultPurpose;
@@ -325,6 +340,7 @@ export class Purposekit implements ContextEngine {
       ...(enforced ? {} : { attributes: NOT_ENFORCED }),
     };
     await this.#record(event);
+    this.#telemetry?.decision(event.decision!, reason, event.data!, event.action!, enforced);
 
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
@@ -435,6 +451,7 @@ export class Purposekit implements ContextEngine {
       country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) ? c : undefined;
     }
     const d = this.#defaultDecl;
+    this.#telemetry?.tag(d?.purpose, d?.basis);
     return ctxState.create(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
   }
 
@@ -467,6 +484,7 @@ export class Purposekit implements ContextEngine {
           );
         }
         ctxState.setPurpose(ctx, rule.id, rule.basis);
+        kit.#telemetry?.tag(rule.id, rule.basis);
       },
       run(_kit, ctx, fn) {
         if (!ctxState.is(ctx)) throw notAContext('run()', ctx);
@@ -496,6 +514,9 @@ export class Purposekit implements ContextEngine {
   }
 
   async #record(event: AuditEventInput): Promise<void> {
+    // An auditor goes from a record to its trace: the active span's ids, when there is one.
+    const ids = this.#telemetry?.ids();
+    if (ids !== undefined) event = { ...event, attributes: { ...event.attributes, traceId: ids.traceId, spanId: ids.spanId } };
     try {
       await this.#audit.append(event);
     } catch (cause) {
