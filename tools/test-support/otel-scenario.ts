@@ -17,18 +17,22 @@ interface Outcome {
   records: Array<{ kind: string; decision?: string; reason?: string; attributes?: Record<string, unknown> }>;
 }
 
-async function drive(app: string, ...flags: string[]): Promise<Outcome> {
-  const { stdout } = await run(process.execPath, ['-r', REGISTER, DRIVER, app, ...flags], { timeout: 60_000 });
+async function drive(app: string, env: NodeJS.ProcessEnv, ...flags: string[]): Promise<Outcome> {
+  const { stdout } = await run(process.execPath, ['-r', REGISTER, DRIVER, app, ...flags], { timeout: 60_000, env: { ...process.env, ...env } });
   return JSON.parse(stdout) as Outcome;
 }
 
 const SERVER = 1; // SpanKind.SERVER
 
-/** Registers the OpenTelemetry tests for one adapter; `app` is its otel-app module (see otel-driver.ts). */
-export function otelScenario(name: string, app: string): void {
+/**
+ * Registers the OpenTelemetry tests for one adapter; `app` is its otel-app module (see
+ * otel-driver.ts). `decorators`: compile it with legacy decorators (NestJS).
+ */
+export function otelScenario(name: string, app: string, options: { decorators?: boolean } = {}): void {
+  const env = options.decorators === true ? { PURPOSEKIT_TS_DECORATORS: '1' } : {};
   describe(`${name}: OpenTelemetry (real SDK, instrumentation-http)`, () => {
     it('tags the request span, adds one event per decision (no values), and puts the span ids into each audit record', async () => {
-      const out = await drive(app);
+      const out = await drive(app, env);
       expect(out.statuses).toEqual([200, 403]);
       const servers = out.spans.filter((s) => s.kind === SERVER);
       expect(servers).toHaveLength(2);
@@ -54,7 +58,7 @@ export function otelScenario(name: string, app: string): void {
     });
 
     it('telemetry: false leaves spans and records without privacy data', async () => {
-      const out = await drive(app, '--no-telemetry');
+      const out = await drive(app, env, '--no-telemetry');
       expect(out.statuses).toEqual([200, 403]);
       const servers = out.spans.filter((s) => s.kind === SERVER);
       expect(servers).toHaveLength(2);

@@ -9,6 +9,7 @@ const Module = require('node:module');
 const { transformSync } = require('@swc/core');
 
 const packages = path.resolve(__dirname, '../../packages');
+const decorators = process.env.PURPOSEKIT_TS_DECORATORS === '1';
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   if (request === '@purposekit/core/adapter') return path.join(packages, 'core', 'src', 'adapter.ts');
@@ -19,7 +20,10 @@ Module._resolveFilename = function (request, parent, ...rest) {
 require.extensions['.ts'] = function (module, filename) {
   const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
     filename,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    // PURPOSEKIT_TS_DECORATORS=1: legacy decorators + metadata, as NestJS code needs (jest.preset.js does the same).
+    jsc: decorators
+      ? { parser: { syntax: 'typescript', decorators: true }, target: 'es2022', transform: { legacyDecorator: true, decoratorMetadata: true } }
+      : { parser: { syntax: 'typescript' }, target: 'es2022' },
     module: { type: 'commonjs' },
     sourceMaps: 'inline',
   });

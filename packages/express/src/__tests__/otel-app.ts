@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessRequest, Purposekit } from '@purposekit/core';
-import { createPrivacy } from '@purposekit/express';
+import { createPrivacy } from '../index';
 
 export async function build(kit: Purposekit): Promise<{ baseUrl: string; close(): Promise<void> }> {
   const privacy = createPrivacy(kit);

@@ -2,7 +2,7 @@
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Purposekit } from '@purposekit/core';
-import { privacyOf, purposekit } from '@purposekit/fastify';
+import { privacyOf, purposekit } from '../index';
 
 export async function build(kit: Purposekit): Promise<{ baseUrl: string; close(): Promise<void> }> {
   const app = Fastify();

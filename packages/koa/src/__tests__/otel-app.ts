@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessRequest, Purposekit } from '@purposekit/core';
-import { createPrivacy } from '@purposekit/koa';
+import { createPrivacy } from '../index';
 
 export async function build(kit: Purposekit): Promise<{ baseUrl: string; close(): Promise<void> }> {
   const privacy = createPrivacy(kit);
