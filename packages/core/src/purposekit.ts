@@ -25,7 +25,9 @@ import type { Policy, PolicyInput } from './policy/types';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 import { resolveReportOnly } from './report-only';
-import { createTelemetry } from './telemetry/otel';
+import { createTelemetry, loadOtelApi } from './telemetry/otel';
+import { mergeBaggage, pathOf, readPurposeBaggage, resolveCrossService, signPurpose, verifyInbound } from './cross-service/cross-service';
+import type { CrossServiceOptions, ResolvedCrossService } from './cross-service/cross-service';
 import type { Telemetry } from './telemetry/otel';
 import type { EnforcementCheck, ReportOnlyOption } from './report-only';
 
@@ -147,6 +149,24 @@ export interface PurposekitOptions {
    * `traceId` / `spanId` attributes. `false` turns it off. Default: `true`.
    */
   telemetry?: boolean;
+  /**
+   * A purpose across services (see docs/cross-service.md): this service's peer id, the key
+   * it signs outbound purposes with, and the upstream peers (with their keys) whose signed
+   * purposes it accepts. Default: none (inbound purpose baggage is ignored, outbound
+   * helpers throw).
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION, PURPOSEKIT_ERR_INVALID_KEY
+   */
+  crossService?: CrossServiceOptions;
+}
+
+/** One outbound call a signed purpose is bound to. */
+export interface OutboundCall {
+  /** The downstream service's peer id (as it names itself in its `crossService.id`). */
+  audience: string;
+  /** The HTTP method of the call. */
+  method: string;
+  /** The URL (or path) called: its path is bound, its query string is not. */
+  url: string | URL;
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -157,7 +177,7 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes', 'reportOnly', 'onWarning', 'telemetry'] as const;
+const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes', 'reportOnly', 'onWarning', 'telemetry', 'crossService'] as const;
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -189,7 +209,20 @@ export interface EngineHooks {
   current(kit: Purposekit): PrivacyContext | undefined;
   compileAgeGate<TRequest>(kit: Purposekit, name: string): CompiledAgeGate<TRequest>;
   checkAgeGate<TRequest>(kit: Purposekit, ctx: PrivacyContext, gate: CompiledAgeGate<TRequest>, input: { body: unknown; cookieHeader: string | undefined; request?: TRequest }): null | Promise<AgeGateRefusal>;
+  acceptInbound(kit: Purposekit, ctx: PrivacyContext, request: InboundRequest): null | Promise<void>;
 }
+
+/** What {@link EngineHooks.acceptInbound} reads of a request. @internal */
+export interface InboundRequest {
+  readonly method: string;
+  /** The URL as received (path + query). */
+  readonly url: string;
+  /** The `baggage` request header. */
+  readonly baggage: string | string[] | undefined;
+}
+
+/** Contexts whose purpose a trusted upstream set. */
+const inboundAccepted = new WeakSet<PrivacyContext>();
 /** @internal */
 export const ENGINE_HOOKS: unique symbol = Symbol.for('purposekit.engine.hooks.v1') as never;
 
@@ -223,6 +256,7 @@ export class Purposekit implements ContextEngine {
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
   readonly #enforced: EnforcementCheck;
   readonly #telemetry: Telemetry | null;
+  readonly #cross: ResolvedCrossService | undefined;
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -261,6 +295,7 @@ export class Purposekit implements ContextEngine {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "telemetry" must be a boolean, got ${show(options.telemetry)}.`);
     }
     this.#telemetry = createTelemetry(options.telemetry !== false, `${this.policyId}@${this.policyVersion}`);
+    this.#cross = resolveCrossService(options.crossService);
     this.#enforced = resolveReportOnly(this.policy, options.reportOnly, options.onWarning ?? ((message, code) => process.emitWarning(message, { code })));
 
     const dp = this.policy.defaultPurpose;
@@ -483,8 +518,14 @@ export class Purposekit implements ContextEngine {
             { details: { policy: kit.policyId } },
           );
         }
+        // A purpose a trusted upstream signed for this request stands over the route's own.
+        if (inboundAccepted.has(ctx)) return;
         ctxState.setPurpose(ctx, rule.id, rule.basis);
         kit.#telemetry?.tag(rule.id, rule.basis);
+      },
+      acceptInbound(kit, ctx, request) {
+        if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('acceptInboundPurpose()', ctx);
+        return kit.#acceptInbound(ctx, request);
       },
       run(_kit, ctx, fn) {
         if (!ctxState.is(ctx)) throw notAContext('run()', ctx);
@@ -511,6 +552,82 @@ export class Purposekit implements ContextEngine {
       },
     };
     Object.defineProperty(Purposekit.prototype, ENGINE_HOOKS, { value: hooks, enumerable: false, writable: false, configurable: false });
+  }
+
+  #acceptInbound(ctx: PrivacyContext, request: InboundRequest): null | Promise<void> {
+    const cross = this.#cross;
+    if (cross === undefined) return null;
+    const entries = readPurposeBaggage(request.baggage);
+    if (entries === undefined) return null;
+    const outcome = verifyInbound(cross, this.policy, entries, { method: request.method, path: pathOf(request.url), nowSeconds: Math.floor(this.#now() / 1000) });
+    if (outcome.ok) {
+      ctxState.setPurpose(ctx, outcome.purpose, outcome.basis as LegalBasis);
+      inboundAccepted.add(ctx);
+      this.#telemetry?.tag(outcome.purpose, outcome.basis);
+    }
+    const purpose = ctxState.purpose(ctx);
+    const rule = purpose === undefined ? undefined : this.policy.purposes[purpose];
+    return this.#record({
+      kind: 'access',
+      // Only a verified peer is an actor; a refused claim is kept as an attribute.
+      actor: outcome.ok ? outcome.peer : 'service',
+      action: 'accept-purpose',
+      ...(purpose !== undefined ? { purpose } : {}),
+      ...(rule !== undefined ? { basis: rule.basis } : {}),
+      policy: { id: this.policyId, version: this.policyVersion },
+      requestId: ctx.requestId,
+      decision: outcome.ok ? 'allow' : 'deny',
+      reason: outcome.ok ? 'inbound-purpose' : outcome.reason,
+      attributes: outcome.ok
+        ? { peer: outcome.peer, upstreamRequestId: outcome.upstreamRequestId }
+        : { ...(outcome.peer !== undefined ? { claimedPeer: outcome.peer } : {}), ...(outcome.purpose !== undefined ? { inboundPurpose: outcome.purpose } : {}) },
+    });
+  }
+
+  /**
+   * Headers for one outbound call made inside the current request: `headers` with the
+   * request's purpose, basis and id, signed for `call`, added to its W3C `baggage` header.
+   * Pass them to fetch, undici or node:http.
+   * @throws PurposekitError PURPOSEKIT_ERR_NO_CONTEXT outside a request;
+   *   PURPOSEKIT_ERR_PURPOSE_UNDECLARED when the request has no purpose;
+   *   PURPOSEKIT_ERR_INVALID_OPTION without `crossService.signingKey`.
+   */
+  purposeHeaders(call: OutboundCall, headers: Readonly<Record<string, string>> = {}): Record<string, string> {
+    const entries = this.#signOutbound(call);
+    const existing = Object.entries(headers).find(([k]) => k.toLowerCase() === 'baggage');
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'baggage') out[k] = v;
+    out['baggage'] = mergeBaggage(existing?.[1], entries);
+    return out;
+  }
+
+  /**
+   * Runs `fn` (which makes one outbound call) with the signed purpose in OpenTelemetry's
+   * baggage, so the app's propagator (the W3C baggage propagator, injected by the HTTP,
+   * undici or fetch instrumentation) carries it. Needs `@opentelemetry/api`.
+   * @throws PurposekitError as {@link purposeHeaders}; PURPOSEKIT_ERR_INVALID_OPTION without `@opentelemetry/api`.
+   */
+  withPurposeBaggage<T>(call: OutboundCall, fn: () => T): T {
+    const otel = this.#telemetry === null ? null : loadOtelApi();
+    if (otel === null) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'withPurposeBaggage() needs @opentelemetry/api (and telemetry on); without it, pass purposeHeaders(call) to your HTTP client.');
+    }
+    const entries = this.#signOutbound(call);
+    const active = otel.context.active();
+    let baggage = otel.propagation.getBaggage(active) ?? otel.propagation.createBaggage();
+    for (const [k, v] of Object.entries(entries)) baggage = baggage.setEntry(k, { value: v });
+    return otel.context.with(otel.propagation.setBaggage(active, baggage), fn);
+  }
+
+  #signOutbound(call: OutboundCall): Record<string, string> {
+    const cross = this.#cross;
+    if (cross === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'Outbound purposes need the crossService option of createPurposekit() (id and signingKey).');
+    const ctx = requirePrivacyContext();
+    const { purpose, basis } = ctx.requirePurpose();
+    const method = typeof call?.method === 'string' ? call.method : '';
+    const url = call?.url instanceof URL ? call.url.pathname : typeof call?.url === 'string' ? call.url : '';
+    if (method === '' || url === '') throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'An outbound call needs { audience, method, url }.');
+    return signPurpose(cross, { audience: call.audience, purpose, basis, requestId: ctx.requestId, method, path: pathOf(url), nowSeconds: Math.floor(this.#now() / 1000) });
   }
 
   async #record(event: AuditEventInput): Promise<void> {

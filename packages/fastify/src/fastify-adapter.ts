@@ -1,6 +1,7 @@
 import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import {
+  acceptInboundPurpose,
   applyPurpose,
   begin,
   checkAgeGate,
@@ -166,7 +167,11 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
     }
     if (route.decl !== undefined) applyPurpose(kit, ctx, route.decl);
     (request as RequestState)[kGate] = route.gate ?? null;
-    runInContext(kit, ctx, next);
+    // A purpose signed by a trusted upstream service (docs/cross-service.md): checked and
+    // recorded before the route runs; null when the request carries none.
+    const inbound = acceptInboundPurpose(kit, ctx, { method: request.method, url: request.url, baggage: request.headers.baggage });
+    if (inbound === null) runInContext(kit, ctx, next);
+    else inbound.then(() => runInContext(kit, ctx, next), (err: unknown) => next(err as Error));
   });
 
   // The age gate runs once the body is parsed and before validation and the handler: a

@@ -14,7 +14,7 @@ M._resolveFilename = function (request: string, ...rest: unknown[]) {
 };
 
 async function main(): Promise<void> {
-  const { createPurposekit, definePolicy } = await import('@purposekit/core');
+  const { createPurposekit, definePolicy } = await import('../../index');
   const { ArraySink } = await import('../../__tests__/array-sink');
   const policy = definePolicy({ id: 'p', version: '1', jurisdictions: ['US'], purposes: { diagnostics: { basis: 'legitimate-interests', data: ['ip-address'] } }, rights: { honoured: [] } });
   const telemetry = process.argv[2] !== 'off';
