@@ -14,6 +14,8 @@ import { auditExport } from './commands/audit-export';
 import { auditReport } from './commands/audit-report';
 import { auditVerify } from './commands/audit-verify';
 import { keysGenerate } from './commands/keys-generate';
+import { retentionDueCommand } from './commands/retention-due';
+import type { RetentionDueFlags } from './commands/retention-due';
 import { rightsDue } from './commands/rights-due';
 import type { RightsDueFlags } from './commands/rights-due';
 import type { CliIo } from './io';
@@ -54,8 +56,12 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--public-key <file>', 'Ed25519 public key (PEM) that signs checkpoints; repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--partial', 'accept a trail whose oldest files were removed (retention)')
+    .option('--anchors <file>', 'anchor file of published heads (createFileAuditAnchor); the trail must hold each, and not end before the newest; repeatable', collect, [])
+    .option('--expect-head <seq:hash>', 'a head kept from an earlier verify (seq:hash); the trail must hold it exactly')
     .option('--json', 'print the result as JSON')
-    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean }) => setCode(await auditVerify(io, path, flags)));
+    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string }) =>
+      setCode(await auditVerify(io, path, flags)),
+    );
 
   audit
     .command('report')
@@ -87,6 +93,19 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--fail-on-overdue', 'exit 1 when any request is overdue')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .action(async (path: string, flags: RightsDueFlags) => setCode(await rightsDue(io, path, flags)));
+
+  root
+    .command('retention')
+    .description('retention of the personal data an app keeps')
+    .command('due')
+    .description('list items that expire soon, from an export of the app\'s stores (JSON lines of { store, purpose, id, clockStart, holds? })')
+    .argument('<items>', 'the items file')
+    .requiredOption('--policy <file|preset>', 'the policy (.json/.yaml) or a preset name: openinfra, bitnami, coreos, kubevirt')
+    .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
+    .option('--within <duration>', 'how far ahead to look, ISO 8601 (default P30D)')
+    .option('--json', 'print the list as JSON')
+    .option('--fail-on-expired', 'exit 1 when an item already expired and no hold suspends it')
+    .action(async (items: string, flags: RetentionDueFlags) => setCode(await retentionDueCommand(io, items, flags)));
 
   root
     .command('keys')

@@ -112,8 +112,20 @@ export type { AgeGateRefusal, InboundRequest, PurposeDeclaration, RequestFacts }
 export type { AgeGateAudit, AgeGateCheckInput, AgeGateOptions, AgeGateOutcome, CompiledAgeGate, ResolvedAgeGateOptions } from './age';
 
 // ── adapter options, well-known responses, trust, refused bodies ─────────────────
-export { resolveAdapterOptions, gpcWellKnownFor, isWellKnownRequest, trustForApp, discardSubmission } from './adapter-support';
-export type { AdapterOptions, ResolvedAdapterOptions, StaticResponse } from './adapter-support';
+export {
+  ADAPTER_OPTIONS_SPEC,
+  resolveAdapterOptions,
+  reportServerError,
+  pathOf,
+  warnTrustAllProxies,
+  gpcWellKnownFor,
+  isWellKnownRequest,
+  trustForApp,
+  discardSubmission,
+} from './adapter-support';
+export type { AdapterOptions, ResolvedAdapterOptions, ServerErrorInfo, StaticResponse } from './adapter-support';
+export { validateOptions } from './options';
+export type { OptionKind, OptionRule, OptionsSpec, ValidateOptionsSettings } from './options';
 export { compileTrust, trustsEverything, warnIfTrustsEverything } from './ip';
 export type { TrustFn, TrustSetting } from './ip';
 export { GPC_WELL_KNOWN_PATH, gpcWellKnownResponse, parseSignalHeader } from './signals/gpc';

@@ -29,6 +29,8 @@ function kitWith(extra: Partial<PurposekitOptions>): { kit: Purposekit; audit: A
 function requestUnder(kit: Purposekit, purpose: string, headers: Record<string, string> = {}) {
   const ctx = begin(kit, { headers, remoteAddress: '127.0.0.1' });
   applyPurpose(kit, ctx, declarePurpose(kit, purpose));
+  // The request is the subject's own: a GPC signal speaks for them.
+  ctx.setSubject('u1');
   return ctx;
 }
 
@@ -42,13 +44,14 @@ describe('report-only mode', () => {
     expect(await outcome(requestUnder(kit, 'marketing.email', { 'sec-gpc': '1' }).access({ data: ['email'], action: 'use', subject: 'u1' }))).toMatchObject({ ok: { wouldDeny: 'gpc-opt-out' } });
     // An allowed access carries no enforcement attribute at all.
     await ctx.access({ data: ['ip-address'], action: 'read' });
-    expect(audit.events.map((e) => [e.decision, e.reason, e.attributes])).toEqual([
+    // (A GPC signal is also stored as the subject's refusal: a consent record, left out here.)
+    expect(audit.events.filter((e) => e.kind === 'access').map((e) => [e.decision, e.reason, e.attributes])).toEqual([
       ['deny', 'purpose-limitation', { enforced: false }],
       ['deny', 'gpc-opt-out', { enforced: false }],
       ['allow', 'allowed', undefined],
     ]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]![1]).toBe('PURPOSEKIT_REPORT_ONLY');
+    expect(warnings[0]![1]).toBe('PURPOSEKIT_WARN_REPORT_ONLY');
     expect(warnings[0]![0]).toMatch(/NOT enforcing policy "rollout@3" for EVERY purpose/);
   });
 
@@ -56,7 +59,7 @@ describe('report-only mode', () => {
     const { kit, audit, warnings } = kitWith({ reportOnly: { purposes: ['marketing.email'] } });
     expect(await outcome(requestUnder(kit, 'marketing.email', { 'sec-gpc': '1' }).access({ data: ['email'], action: 'use', subject: 'u1' }))).toMatchObject({ ok: { wouldDeny: 'gpc-opt-out' } });
     expect(await outcome(requestUnder(kit, 'diagnostics').access({ data: ['email'], action: 'read' }))).toEqual({ error: ['PURPOSEKIT_ERR_ACCESS_DENIED', 'purpose-limitation'] });
-    expect(audit.events.map((e) => [e.purpose, e.reason, e.attributes])).toEqual([
+    expect(audit.events.filter((e) => e.kind === 'access').map((e) => [e.purpose, e.reason, e.attributes])).toEqual([
       ['marketing.email', 'gpc-opt-out', { enforced: false }],
       ['diagnostics', 'purpose-limitation', undefined],
     ]);

@@ -8,6 +8,7 @@ import type { AccessReason } from './decide';
 import { PurposekitError } from './errors';
 import { didYouMean, show } from './policy/suggest';
 import type { Policy } from './policy/types';
+import { warningText } from './warnings';
 
 /** The `reportOnly` engine option: every purpose, or the listed ones. */
 export type ReportOnlyOption = true | { readonly purposes: readonly string[] };
@@ -62,10 +63,7 @@ export function resolveReportOnly(policy: Policy, option: unknown, warn: (messag
     purposes = new Set(list as string[]);
   }
   const named = purposes === undefined ? 'EVERY purpose' : `the purposes ${[...purposes].join(', ')}`;
-  warn(
-    `REPORT-ONLY MODE: purposekit is NOT enforcing policy "${policy.id}@${policy.version}" for ${named}. Accesses it would deny are recorded as denies with enforced: false and then ALLOWED. Age gates, undeclared purposes and failed decisions stay enforced. Remove the "reportOnly" option to enforce.`,
-    'PURPOSEKIT_REPORT_ONLY',
-  );
+  warn(warningText('PURPOSEKIT_WARN_REPORT_ONLY', `purposekit is NOT enforcing policy "${policy.id}@${policy.version}" for ${named}`), 'PURPOSEKIT_WARN_REPORT_ONLY');
   if (purposes === undefined) return (_purpose, reason) => ALWAYS_ENFORCED.has(reason);
   const set = purposes;
   return (purpose, reason) => ALWAYS_ENFORCED.has(reason) || purpose === undefined || !set.has(purpose);

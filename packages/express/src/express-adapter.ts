@@ -11,11 +11,14 @@ import {
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
   isWellKnownRequest,
+  pathOf,
+  reportServerError,
   resolveAdapterOptions,
   runInContext,
   trustsEverything,
+  warnTrustAllProxies,
 } from '@purposekit/core/adapter';
-import type { TrustSetting } from '@purposekit/core/adapter';
+import type { ServerErrorInfo, TrustSetting } from '@purposekit/core/adapter';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
@@ -46,6 +49,16 @@ export interface ExpressPrivacy {
 const warnedApps = new WeakSet<object>();
 
 /**
+ * Express's own channel for an error it handles is its final handler, which prints the
+ * error to stderr unless the app's env is `test`: the default `onServerError` does the same
+ * (code, message and request id; never a request value).
+ */
+function stderrReport(req: Request, error: { code: string; message: string }, info: ServerErrorInfo): void {
+  if (req.app.get('env') === 'test') return;
+  process.stderr.write(`purposekit: ${error.code}: ${error.message} (${info.status} on ${info.method} ${info.path}${info.requestId !== undefined ? `, request ${info.requestId}` : ''})\n`);
+}
+
+/**
  * Creates the Express adapter for one purposekit engine.
  *
  * @example
@@ -72,10 +85,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       warnedApps.add(req.app);
       // Checked once per app, on its first request (when its settings are final).
       if (trustsEverything(req.app.get('trust proxy') as TrustSetting)) {
-        resolved.onWarning(
-          'Express "trust proxy" trusts every hop: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
-          'PURPOSEKIT_TRUST_ALL_PROXIES',
-        );
+        warnTrustAllProxies(resolved, 'Express "trust proxy"');
       }
     }
     const ctx = begin(kit, toRequestFacts(req));
@@ -87,13 +97,17 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     else inbound.then(() => runInContext(kit, ctx, next), next);
   };
 
-  const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
     if (!isPurposekitError(err) || res.headersSent) {
       next(err);
       return;
     }
     const { status, body } = errorResponse(err);
     res.status(status).json(body);
+    if (status >= 500) {
+      const info: ServerErrorInfo = { status, requestId: req.privacy?.requestId, method: req.method, path: pathOf(req.originalUrl), adapter: 'express' };
+      reportServerError(resolved, err, info, (e, i) => stderrReport(req, e, i));
+    }
   };
 
   return Object.freeze({

@@ -14,8 +14,8 @@ const harness: AdapterHarness = {
         spec.logRequest(request.privacy, reply.statusCode, request.body);
         done();
       });
-      await app.register(purposekit, { kit: spec.kit, onWarning: spec.onWarning });
-      if (spec.mountTwice) await app.register(purposekit, { kit: spec.kit, onWarning: spec.onWarning });
+      await app.register(purposekit, { kit: spec.kit, onWarning: spec.onWarning, onServerError: spec.onServerError });
+      if (spec.mountTwice) await app.register(purposekit, { kit: spec.kit, onWarning: spec.onWarning, onServerError: spec.onServerError });
       const rights = spec.rights;
       if (rights !== undefined) await app.register(createRightsRouter(spec.kit, { ...rights.options, getSubject: (request) => rights.subjectFrom(request.headers) }));
       for (const r of spec.routes) {

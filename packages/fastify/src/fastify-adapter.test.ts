@@ -183,7 +183,7 @@ describe('@purposekit/fastify: the plugin', () => {
   });
 
   it.each([
-    ['trustProxy true: the left-most entry, and one warning', { trustProxy: true }, '198.51.100.0', ['PURPOSEKIT_TRUST_ALL_PROXIES']],
+    ['trustProxy true: the left-most entry, and one warning', { trustProxy: true }, '198.51.100.0', ['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']],
     // Whatever this Fastify does with a hop count (5.12 trusts none: it cannot check the peer).
     ['trustProxy 1 (hops): exactly what Fastify resolves', { trustProxy: 1 }, undefined, []],
     ['trustProxy "127.0.0.1": the right-most entry', { trustProxy: '127.0.0.1' }, '203.0.113.0', []],

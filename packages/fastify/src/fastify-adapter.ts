@@ -11,9 +11,13 @@ import {
   discardSubmission,
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
+  pathOf,
+  reportServerError,
   resolveAdapterOptions,
   runInContext,
+  warnTrustAllProxies,
 } from '@purposekit/core/adapter';
+import type { ServerErrorInfo } from '@purposekit/core/adapter';
 import type {
   FastifyError,
   FastifyInstance,
@@ -46,10 +50,14 @@ const NO_DECLARATION: CompiledRoute = Object.freeze({ decl: undefined, gate: und
  * (+ `reason` on an access deny). Server-side failures (>= 500) are logged through the
  * request's logger, code and message only.
  */
-function sendError(request: FastifyRequest, reply: FastifyReply, err: PurposekitError): void {
+function sendError(resolved: ResolvedPrivacyAdapterOptions, request: FastifyRequest, reply: FastifyReply, err: PurposekitError): void {
   const { status, body } = errorResponse(err);
-  if (status >= 500) request.log.error({ code: err.code }, err.message);
   reply.code(status).type('application/json; charset=utf-8').send(body);
+  if (status >= 500) {
+    const info: ServerErrorInfo = { status, requestId: request.privacy?.requestId, method: request.method, path: pathOf(request.url), adapter: 'fastify' };
+    // Fastify's own channel: the request's logger, code and message only.
+    reportServerError(resolved, err, info, (e, i) => request.log.error({ code: e.code, requestId: i.requestId }, e.message));
+  }
 }
 
 /** Fastify's `trustProxy` option, read from the instance (Fastify keeps no public copy of it). */
@@ -101,12 +109,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
 
   const setting = trustProxyOf(fastify);
   const trust: FastifyTrust = setting.found ? fastifyTrust(setting.value) : { trustsAll: false, fn: undefined };
-  if (trust.trustsAll) {
-    resolved.onWarning(
-      'Fastify "trustProxy" is true: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
-      'PURPOSEKIT_TRUST_ALL_PROXIES',
-    );
-  }
+  if (trust.trustsAll) warnTrustAllProxies(resolved, 'Fastify "trustProxy"');
 
   // Routes added before the plugin finished loading carry no compiled declaration: compile
   // theirs on first use (an unknown purpose then fails that request instead of start-up).
@@ -126,7 +129,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
   function purposekitErrors(own: ErrorHandler | undefined): ErrorHandler {
     return function purposekitErrorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
       if (isPurposekitError(error) && !reply.sent) {
-        sendError(request, reply, error);
+        sendError(resolved, request, reply, error);
         return;
       }
       if (own !== undefined) return own.call(this, error, request, reply);
@@ -161,7 +164,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
       // gate): fail that request closed, answered here since such a route has none of the
       // plugin's error mapping.
       (request as RequestState)[kGate] = null;
-      if (isPurposekitError(err)) sendError(request, reply, err);
+      if (isPurposekitError(err)) sendError(resolved, request, reply, err);
       else next(err as Error);
       return;
     }
@@ -192,7 +195,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
     refused.then(
       ({ error, setCookie }) => {
         if (setCookie !== undefined) reply.header('set-cookie', setCookie);
-        sendError(request, reply, error);
+        sendError(resolved, request, reply, error);
       },
       (err: unknown) => next(err as Error),
     );

@@ -10,9 +10,13 @@ import {
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
   isWellKnownRequest,
+  pathOf,
+  reportServerError,
   resolveAdapterOptions,
   runInContext,
+  warnTrustAllProxies,
 } from '@purposekit/core/adapter';
+import type { ServerErrorInfo } from '@purposekit/core/adapter';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
@@ -92,10 +96,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     const app = ctx.app;
     if (app.proxy === true && !(app.maxIpsCount > 0) && !warnedApps.has(app)) {
       warnedApps.add(app);
-      resolved.onWarning(
-        'Koa "app.proxy" is true with "app.maxIpsCount" 0: every client can choose its own address through X-Forwarded-For. Set app.maxIpsCount to the number of proxies in front of the app.',
-        'PURPOSEKIT_TRUST_ALL_PROXIES',
-      );
+      warnTrustAllProxies(resolved, 'Koa "app.proxy" (true, with app.maxIpsCount 0)');
     }
     const privacy = begin(kit, toRequestFacts(ctx));
     ctx.state.privacy = privacy;
@@ -108,9 +109,12 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       if (!isPurposekitError(err) || ctx.headerSent) throw err;
       writeError(ctx, err);
       // A server-side failure (an audit sink that cannot write, an internal error) is
-      // answered here but must not go unseen: Koa's own channel for that is the app's
-      // 'error' event (what Express users see through their error middleware).
-      if (err.status >= 500) ctx.app.emit('error', err, ctx);
+      // answered here but must not go unseen: the app's onServerError, by default Koa's own
+      // channel, the app's 'error' event.
+      if (err.status >= 500) {
+        const info: ServerErrorInfo = { status: err.status, requestId: privacy.requestId, method: ctx.method, path: pathOf(ctx.originalUrl), adapter: 'koa' };
+        reportServerError(resolved, err, info, (e) => ctx.app.emit('error', e, ctx));
+      }
     }
   };
 

@@ -21,7 +21,7 @@ import {
 import type { ArgumentsHost, CallHandler, CanActivate, ExceptionFilter, ExecutionContext, NestInterceptor, PipeTransform } from '@nestjs/common';
 import { map } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
+import { createPurposekit, definePolicy, getPrivacyContext, openinfra, requirePrivacyContext } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Policy, Purposekit } from '@purposekit/core';
 import { Accesses, AgeGate, PrivacyModule, PrivacyService, Purpose } from './index';
@@ -139,7 +139,9 @@ class OpenController {
   }
 
   @Purpose('marketing.email')
-  @Accesses({ data: ['email'], action: 'use', subject: () => 'u1' })
+  // The subject's own request (as if the app had authenticated u1): a GPC signal speaks only
+  // for the person who sends it, never for others an operator's request touches.
+  @Accesses({ data: ['email'], action: 'use', subject: () => (requirePrivacyContext().setSubject('u1'), 'u1') })
   @Get('newsletter')
   newsletter() {
     return { sent: true };
@@ -273,16 +275,21 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
     expect(JSON.stringify(audit.getRecords())).not.toContain('u42');
   });
 
-  it('GPC opts out of a GPC purpose even with consent given; without the signal the access is allowed', async () => {
+  it('GPC opts out of a GPC purpose even with consent given, and is stored as the person\'s opt-out', async () => {
     const kit = kitFor();
     kit.consentStore.setConsent({ subject: 'u1', purpose: 'marketing.email', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: TODAY.toISOString() });
     const base = await start(kit);
+    const before = await fetch(`${base}/newsletter`);
+    expect(before.status).toBe(200);
+    expect(await json(before)).toEqual({ sent: true });
     const withGpc = await fetch(`${base}/newsletter`, { headers: { 'sec-gpc': '1' } });
     expect(withGpc.status).toBe(403);
     expect(await json(withGpc)).toMatchObject({ error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', reason: 'gpc-opt-out' } });
-    const without = await fetch(`${base}/newsletter`);
-    expect(without.status).toBe(200);
-    expect(await json(without)).toEqual({ sent: true });
+    // Stored for the person: a later request without the signal is still refused.
+    const after = await fetch(`${base}/newsletter`);
+    expect(after.status).toBe(403);
+    const facts = await kit.consentStore.facts('u1', 'marketing.email');
+    expect(facts.consent).toMatchObject({ state: 'withdrawn', source: 'gpc' });
   });
 
   it('keeps the context active in a guard, an interceptor, a pipe and the handler, across a body that arrives late', async () => {

@@ -105,6 +105,27 @@ export const bitnami: Policy = definePolicy({
       source: 'Our website, products and services are all directed to people who are at least 13 years old or older.',
     },
   },
+  controller: {
+    name: 'BitRock Incorporated',
+    contact: 'info@bitnami.com',
+    address: '650 Mission Street, 3rd Floor, San Francisco, CA 94105',
+  },
+  security: [
+    'We implement a variety of security measures to maintain the safety of your personal information when you place an order.',
+    'All supplied sensitive/credit information is transmitted via Secure Socket Layer (SSL) technology and then encrypted into our Payment gateway providers database',
+  ],
+  recipients: {
+    'payment-gateway': {
+      name: 'Payment gateway provider (BitRock\'s agent)',
+      role: 'processor',
+      source: "BitRock collects credit card information, which is used for billing purposes by BitRock or BitRock's agent only.",
+    },
+    authorities: {
+      name: 'Authorities (to comply with the law)',
+      role: 'authority',
+      source: 'We may also release your information when we believe release is appropriate to comply with the law',
+    },
+  },
   logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },
   rights: {
     // "request that we remove you from our email list" — the only choice the text offers.

@@ -107,6 +107,26 @@ export const coreos: Policy = definePolicy({
       source: 'In response to a request for information if we believe disclosure is in accordance with any applicable law, regulation or legal process',
     },
   },
+  controller: {
+    name: 'CoreOS, Inc.',
+    contact: 'partners@coreos.com',
+  },
+  security: ['We take reasonable measures to help protect information about you from loss, theft, misuse and unauthorized access, disclosure, alteration and destruction.'],
+  recipients: {
+    // "We and others may use this information to, among other things, analyze and track
+    // data": the analytics providers use it for their own ends too, so they are recorded
+    // as controllers (the reading that tells the person most). No country is stated.
+    'analytics-provider': {
+      name: 'Analytics service providers',
+      role: 'controller',
+      source: 'We may allow others to provide analytics services in connection with the Services',
+    },
+    authorities: {
+      name: 'Authorities (legal process)',
+      role: 'authority',
+      source: 'In response to a request for information if we believe disclosure is in accordance with any applicable law, regulation or legal process',
+    },
+  },
   logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },
   rights: {
     // Account deletion on request; opt out of promotional email.

@@ -128,6 +128,25 @@ export const kubevirt: Policy = definePolicy({
       source: 'KubeVirt does not knowingly accept online personal information from children under the age of 13.',
     },
   },
+  controller: {
+    name: 'The KubeVirt Project',
+    contact: 'privacy@kubevirt.io',
+  },
+  recipients: {
+    // The statement sends people to Google to remove data "from their servers": Google
+    // decides about its copy, so it is recorded as a controller. It names no country and
+    // no transfer mechanism (a gap under GDPR Art. 13(1)(f); see docs/presets/kubevirt.md).
+    'google-analytics': {
+      name: 'Google (Google Analytics)',
+      role: 'controller',
+      source: 'you may also need to contact Google about removing data from their servers',
+    },
+    authorities: {
+      name: 'Authorities (subpoena, warrant, audit, agency action)',
+      role: 'authority',
+      source: 'As required by law (such as responding to a valid subpoena, warrant, audit, or agency action, or to prevent fraud).',
+    },
+  },
   logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },
   rights: {
     // "Your Rights and Choices in the EEA": access, rectify, erase, restrict, object, portability, withdraw consent.

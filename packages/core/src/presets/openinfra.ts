@@ -59,6 +59,16 @@ export const openinfra: Policy = definePolicy({
       data: ['name', 'email'],
       ageGate: 'any-collection',
       recipients: ['email-service-provider'],
+      transfers: [
+        {
+          to: 'email-service-provider',
+          country: 'US',
+          // Standard contractual clauses: "a contract that provides the same level of protection"
+          // (the text says the DPF alone is "no longer recognized by the EU").
+          mechanism: 'scc',
+          source: 'We ensure that any transfer of personal data to third parties is covered by a contract that provides the same level of protection.',
+        },
+      ],
       source: 'if you sign up for a mailing list, we will ask for your name and contact information',
     },
     surveys: {
@@ -125,6 +135,28 @@ export const openinfra: Policy = definePolicy({
     'any-collection': {
       minimumAge: 13,
       source: 'Do not submit information about yourself using our websites or applications if you are under 13.',
+    },
+  },
+  controller: {
+    name: 'OpenStack Foundation, d/b/a Open Infrastructure Foundation',
+    contact: 'legalnotice@openinfra.dev',
+    address: 'PO Box 1903, Austin, Texas 78767',
+  },
+  security: [
+    'We have put in place appropriate security measures to prevent your personal data from being accidentally lost or accessed in an unauthorized manner, including being altered or disclosed.',
+    'We have put in place procedures to handle security incidents, including a process for making notifications to you or a data breach as required by law.',
+    'We require our service providers to comply with appropriate security measures and to give us notice of security events as necessary for us to meet our security obligations to you.',
+  ],
+  recipients: {
+    // "Mailchimp, Emma, and Sendgrid for outgoing email": service providers "not
+    // authorized to ... use your personal data for any purpose other than providing
+    // services to us" — processors. The DPF section's onward-transfer principle covers
+    // them: personal data received from the EU, sent on to third parties in the US.
+    'email-service-provider': {
+      name: 'Mailchimp, Emma, Sendgrid (outgoing email)',
+      role: 'processor',
+      country: 'US',
+      source: 'Mailchimp, Emma, and Sendgrid for outgoing email',
     },
   },
   logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },

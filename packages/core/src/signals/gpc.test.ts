@@ -83,6 +83,7 @@ describe('GPC decisions through the engine (recorded with the reason)', () => {
   async function decideOver(kit: Purposekit, headers: Record<string, string>, purpose: string, subject = 'u1'): Promise<string> {
     const ctx = begin(kit, { headers, remoteAddress: '127.0.0.1' });
     applyPurpose(kit, ctx, declarePurpose(kit, purpose));
+    ctx.setSubject(subject); // the subject's own request: their GPC speaks for them
     return runInContext(kit, ctx, () => ctx.access({ subject, data: ['email'], action: 'use' })).then(
       () => 'allowed',
       (e) => (isPurposekitError(e) ? String(e.details?.['reason']) : String(e)),
