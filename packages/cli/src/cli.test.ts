@@ -206,7 +206,7 @@ describe('purposekit audit report', () => {
     const out = ran.stdout.split('\n');
     expect(out[0]).toBe('Subject access report');
     expect(out[3]).toBe('Records:    6 about this subject (of 11 read)');
-    expect(out[5]).toMatch(/^When \(UTC\) +By +Kind +Action +Data +Purpose +Basis +Decision +Request$/);
+    expect(out[5]).toMatch(/^When \(UTC\) +By +Kind +Action +Data +Purpose +Basis +Outcome +Request$/);
     const rows = out.slice(7, 13);
     expect(rows.map((r) => r.split(/ {2,}/).slice(1))).toEqual([
       ['staff:42', 'access', 'read', 'email', 'service.registration', 'contract', 'allow', 'req-1'],

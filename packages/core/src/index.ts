@@ -99,6 +99,7 @@ export { ALWAYS_ENFORCED } from './report-only';
 export { PURPOSE_BAGGAGE_KEYS } from './cross-service/cross-service';
 export type { CrossServiceOptions, PeerKey, InboundRefusal } from './cross-service/cross-service';
 export type { ReportOnlyOption } from './report-only';
+export type { RouteLabel, RouteDescription } from './routes';
 
 // ── context (read API) ─────────────────────────────────────────────────────────
 export { getPrivacyContext, requirePrivacyContext } from './context';

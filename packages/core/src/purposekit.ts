@@ -27,6 +27,8 @@ import { didYouMean, show } from './policy/suggest';
 import { validateOptions } from './options';
 import type { OptionsSpec } from './options';
 import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
+import { RouteRegistry, checkRouteLabel } from './routes';
+import type { RouteDescription, RouteLabel } from './routes';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 import { resolveReportOnly } from './report-only';
@@ -222,7 +224,7 @@ const OPTIONS_SPEC: OptionsSpec = {
   ageGate: 'object',
   ipKeys: null, // checked by the IP redactor
   nat64Prefixes: 'array',
-  retentionStores: 'array',
+  retentionStores: null, // checked against the policy by resolveRetentionStores
   reportOnly: null, // checked by resolveReportOnly (report-only.ts)
   onWarning: 'function',
   telemetry: 'boolean',
@@ -252,7 +254,7 @@ const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
  */
 export interface EngineHooks {
   begin(kit: Purposekit, facts: RequestFacts): PrivacyContext;
-  declarePurpose(kit: Purposekit, purpose: string): PurposeDeclaration;
+  declarePurpose(kit: Purposekit, purpose: string, route?: RouteLabel): PurposeDeclaration;
   applyPurpose(kit: Purposekit, ctx: PrivacyContext, decl: PurposeDeclaration): void;
   run<T>(kit: Purposekit, ctx: PrivacyContext, fn: () => T): T;
   current(kit: Purposekit): PrivacyContext | undefined;
@@ -305,10 +307,11 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
-  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
-  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
   /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
   readonly #gpcStored = new WeakSet<PrivacyContext>();
+  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
+  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
+  readonly #routes = new RouteRegistry();
   readonly #enforced: EnforcementCheck;
   readonly #telemetry: Telemetry | null;
   readonly #cross: ResolvedCrossService | undefined;
@@ -342,6 +345,16 @@ export class Purposekit implements ContextEngine {
   }
 
   /**
+   * The routes declared so far with a route label (method, path and the data categories
+   * each declares), sorted by path: the adapters' route tables (`privacy.describeRoutes(app)`
+   * on Express, `privacy.describeRoutes(router)` on Koa) and any declaration an adapter made
+   * with a label. `JSON.stringify` of it is what `purposekit ropa --routes <file>` reads.
+   */
+  describeRoutes(): RouteDescription[] {
+    return this.#routes.list();
+  }
+
+  /**
    * Runs a background job (outside HTTP) under a declared purpose.
    * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
    */
@@ -363,7 +376,12 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
   async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
-    const d = await this.check(request, ctx);
+    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
+    // No nested async calls on this path: it runs for every access of every request.
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
+    await this.#record(evaluated.event);
+    const d = this.#outcome(evaluated, ctx);
     if (d.allowed) return d;
     throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
       details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
@@ -383,9 +401,9 @@ export class Purposekit implements ContextEngine {
    */
   async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
     if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
-    const evaluated = await this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
     await this.#record(evaluated.event);
-    this.#traceDecision(evaluated);
     return this.#outcome(evaluated, ctx);
   }
 
@@ -408,7 +426,6 @@ export class Purposekit implements ContextEngine {
     const written = await Promise.allSettled(evaluated.map((e) => this.#record(e.event)));
     const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    for (const e of evaluated) this.#traceDecision(e);
     return evaluated.map((e) => this.#outcome(e, ctx));
   }
 
@@ -424,24 +441,25 @@ export class Purposekit implements ContextEngine {
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
     let storeFailure: unknown;
     const recipient = typeof request?.recipient === 'string' ? request.recipient : undefined;
-    // The request's GPC speaks only for the person who sent it (never an operator's header about others).
-    const gpc = gpcApplies(ctx, typeof subject === 'string' ? subject : undefined, request?.actor);
     if (rule === undefined) {
       reason = 'no-purpose';
     } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
       reason = 'invalid-request';
     } else {
+      const who = subject as string | undefined;
+      // The request's GPC speaks only for the person who sent it (never an operator's header about others).
+      const gpc = gpcApplies(ctx, who, request?.actor);
       let recipientConsent: RecipientConsent;
-      if (subject !== undefined) {
+      if (who !== undefined) {
         try {
           if (gpc && !this.#gpcStored.has(ctx)) {
             this.#gpcStored.add(ctx);
-            await storeGpcOptOut(this, ctx, subject as string, this.#now());
+            await storeGpcOptOut(this, ctx, who, this.#now());
           }
-          const f = this.consentStore.facts(subject as string, rule.id);
+          const f = this.consentStore.facts(who, rule.id);
           facts = f instanceof Promise ? await f : f;
           if (recipient !== undefined && this.policy.recipients[recipient]?.consentRequired === true) {
-            const r = this.consentStore.facts(subject as string, recipientConsentKey(recipient));
+            const r = this.consentStore.facts(who, recipientConsentKey(recipient));
             recipientConsent = r instanceof Promise ? await r : r;
           }
         } catch (cause) {
@@ -452,20 +470,18 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data, action, recipient }, facts, recipientConsent);
+        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: who, data, action, recipient }, facts, recipientConsent);
     }
     // A share records where the data goes: the transfer (country, mechanism) that covers it,
     // and whether the access went on after the subject's erasure under a surviving purpose.
+    // (No allocation on the common path: most accesses name no recipient and no erased subject.)
     const transfer = recipient === undefined || rule === undefined ? undefined : rule.transfers.find((t) => t.to === recipient);
-    const attributes: Record<string, string | boolean> = {};
-    if (transfer !== undefined) {
-      attributes['transferCountry'] = transfer.country;
-      attributes['transferMechanism'] = transfer.mechanism;
-    }
-    if (facts.erased === true && reason === 'allowed') attributes['survivesErasure'] = true;
+    let attributes: Record<string, string | boolean> | undefined;
+    if (transfer !== undefined) attributes = { transferCountry: transfer.country, transferMechanism: transfer.mechanism };
+    if (facts.erased === true && reason === 'allowed') attributes = { ...attributes, survivesErasure: true };
     // Report-only mode: a deny the policy would enforce is recorded as such and let through.
     const enforced = reason === 'allowed' || this.#enforced(purpose, reason);
-    if (!enforced) attributes['enforced'] = false;
+    if (!enforced) attributes = { ...attributes, enforced: false };
 
     const event: AuditEventInput = {
       kind: 'access',
@@ -482,7 +498,7 @@ export class Purposekit implements ContextEngine {
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
       ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
-      ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+      ...(attributes !== undefined ? { attributes } : {}),
     };
     return { event, reason, rule, storeFailure, enforced };
   }
@@ -491,7 +507,10 @@ export class Purposekit implements ContextEngine {
     this.#telemetry?.decision(event.decision!, reason, event.data!, event.action!, enforced);
   }
 
-  #outcome({ reason, rule, storeFailure, enforced }: Evaluated, ctx: PrivacyContext): AccessDecision {
+  /** The decision of a recorded access (every path: access, check, checkEach), traced first. */
+  #outcome(evaluated: Evaluated, ctx: PrivacyContext): AccessDecision {
+    this.#traceDecision(evaluated);
+    const { reason, rule, storeFailure, enforced } = evaluated;
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
     }
@@ -566,7 +585,7 @@ export class Purposekit implements ContextEngine {
     await this.#audit.close();
   }
 
-  #declare(purpose: string): PurposeDeclaration {
+  #declare(purpose: string, route?: RouteLabel): PurposeDeclaration {
     const rule = typeof purpose === 'string' && Object.hasOwn(this.policy.purposes, purpose) ? this.policy.purposes[purpose] : undefined;
     if (rule === undefined) {
       throw new PurposekitError(
@@ -575,6 +594,7 @@ export class Purposekit implements ContextEngine {
         { details: { purpose: String(purpose), policy: this.policyId } },
       );
     }
+    if (route !== undefined) this.#routes.add(rule.id, checkRouteLabel(route));
     const decl = Object.freeze({ purpose: rule.id, basis: rule.basis });
     issued.set(decl, this);
     return decl;
@@ -619,7 +639,7 @@ export class Purposekit implements ContextEngine {
   static {
     const hooks: EngineHooks = {
       begin: (kit, facts) => kit.#begin(facts),
-      declarePurpose: (kit, purpose) => kit.#declare(purpose),
+      declarePurpose: (kit, purpose, route) => kit.#declare(purpose, route),
       applyPurpose(kit, ctx, decl) {
         if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('applyPurpose()', ctx);
         const rule = issued.get(decl) === kit ? kit.policy.purposes[decl.purpose] : undefined;

@@ -202,6 +202,21 @@ describe('@purposekit/fastify: the plugin', () => {
     expect(warnings).toEqual(expectedWarnings);
   });
 
+  it('lists each declared route in kit.describeRoutes() (not the automatic HEAD twin)', async () => {
+    const kit = newKit();
+    const app = Fastify();
+    await app.register(purposekit, { kit });
+    app.get('/members/:id', { config: { purpose: 'diagnostics' } }, async () => ({}));
+    app.route({ method: ['POST', 'PUT'], url: '/members', config: { purpose: 'service.registration', ageGate: 'adult' }, handler: async () => ({}) });
+    app.get('/plain', async () => ({}));
+    await listen(app);
+    expect(kit.describeRoutes().map((r) => [r.method, r.path, r.purpose])).toEqual([
+      ['POST', '/members', 'service.registration'],
+      ['PUT', '/members', 'service.registration'],
+      ['GET', '/members/:id', 'diagnostics'],
+    ]);
+  });
+
   it('refuses a second registration with another engine; options are validated', async () => {
     const app = Fastify();
     apps.push(app);

@@ -73,12 +73,19 @@ function trustProxyOf(fastify: FastifyInstance): { found: boolean; value: unknow
   return { found: false, value: undefined };
 }
 
-function compileRoute(kit: Purposekit, config: PrivacyRouteConfig | undefined): CompiledRoute {
+function compileRoute(kit: Purposekit, config: PrivacyRouteConfig | undefined, route?: RouteOptions): CompiledRoute {
   const purpose = config?.purpose;
   const ageGate = config?.ageGate;
   if (purpose === undefined && ageGate === undefined) return NO_DECLARATION;
+  let decl = purpose === undefined ? undefined : declarePurpose(kit, purpose);
+  if (purpose !== undefined && route !== undefined) {
+    // Listed in kit.describeRoutes() (the record of processing); Fastify's automatic HEAD twin of a GET route is not listed again.
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      if (method !== 'HEAD') decl = declarePurpose(kit, purpose, { method, path: route.url });
+    }
+  }
   return Object.freeze({
-    decl: purpose === undefined ? undefined : declarePurpose(kit, purpose),
+    decl,
     gate: ageGate === undefined ? undefined : compileAgeGate<FastifyRequest>(kit, ageGate),
   });
 }
@@ -145,7 +152,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
   // Start-up: every route's declaration is checked against the policy when it is added.
   fastify.addHook('onRoute', function purposekitRoute(route: RouteOptions) {
     const config = (route.config ?? {}) as RouteConfig;
-    route.config = { ...config, [kCompiled]: compileRoute(kit, config) } as RouteOptions['config'];
+    route.config = { ...config, [kCompiled]: compileRoute(kit, config, route) } as RouteOptions['config'];
     route.errorHandler = purposekitErrors(route.errorHandler);
   });
 

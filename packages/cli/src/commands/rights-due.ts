@@ -6,6 +6,7 @@ import type { CliIo } from '../io';
 import { absolute } from '../paths';
 import { progressFor } from '../progress';
 import { trailSize } from '../trail-size';
+import { shortId } from '../render/text-table';
 
 export interface RightsDueFlags {
   at?: string;
@@ -44,7 +45,7 @@ export async function rightsDue(io: CliIo, path: string, flags: RightsDueFlags):
   } else if (open.length === 0) {
     await writeOut(io.stdout, `No open data-subject requests (as of ${new Date(now).toISOString()}).\n`);
   } else {
-    const rows = open.map((r) => [r.due, r.overdue ? 'OVERDUE' : '', r.right, r.state, r.receivedAt ?? '', r.requestId, r.subject ?? '']);
+    const rows = open.map((r) => [r.due, r.overdue ? 'OVERDUE' : '', r.right, r.state, r.receivedAt ?? '', r.requestId, r.subject === undefined ? '' : shortId(r.subject)]);
     const head = ['due', 'overdue', 'right', 'state', 'received', 'request', 'subject (pseudonym)'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
