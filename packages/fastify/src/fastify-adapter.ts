@@ -250,15 +250,3 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
  *   at start-up.
  */
 export const purposekit: FastifyPluginCallback<PurposekitPluginOptions> = fp(pluginImpl, { fastify: '5.x', name: '@purposekit/fastify' });
-
-/**
- * The request's privacy context, typed as present.
- * @throws PurposekitError PURPOSEKIT_ERR_NO_CONTEXT when the purposekit plugin did not run for this request.
- */
-export function privacyOf(request: FastifyRequest): PrivacyContext {
-  const ctx = request.privacy;
-  if (ctx === undefined) {
-    throw new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'request.privacy is not set: register the purposekit plugin (await app.register(purposekit, { kit })) before your routes.');
-  }
-  return ctx;
-}
