@@ -21,9 +21,10 @@ async function build() {
     const { createPurposekit, openinfra } = require('@purposekit/core');
     const { purposekit } = require('@purposekit/fastify');
     const audit = { async append() {}, async flush() {}, async close() {} }; // measures our code, not a disk
-    const kit = createPurposekit({ policy: openinfra, audit, subjectKey: { id: 'b', secret: 'x'.repeat(32) } });
+    // purposekit-no-otel: the same with the engine's OpenTelemetry hooks off (the workspace has @opentelemetry/api installed).
+    const kit = createPurposekit({ policy: openinfra, audit, subjectKey: { id: 'b', secret: 'x'.repeat(32) }, telemetry: variant !== 'purposekit-no-otel' });
     await app.register(purposekit, { kit });
-    if (variant === 'purposekit') {
+    if (variant === 'purposekit' || variant === 'purposekit-no-otel') {
       app.get('/x', { config: { purpose: 'diagnostics' } }, async (request) => ({ ok: true, p: request.privacy.purpose }));
     } else {
       app.get('/x', { config: { purpose: 'diagnostics' } }, async (request) => {
