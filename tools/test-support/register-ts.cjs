@@ -11,7 +11,7 @@ const { transformSync } = require('@swc/core');
 const packages = path.resolve(__dirname, '../../packages');
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  const m = /^@purposekit\/(core|testing|cli)$/.exec(request);
+  const m = /^@purposekit\/(core|testing|cli|postgres)$/.exec(request);
   if (m) return path.join(packages, m[1], 'src', 'index.ts');
   return resolveFilename.call(this, request, parent, ...rest);
 };
