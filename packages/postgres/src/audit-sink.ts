@@ -192,6 +192,23 @@ interface Row {
   record: string;
 }
 
+/** Returns a client to its pool (destroying it when `error` is set); a second release is harmless. */
+const LISTENERS = new WeakMap<PoolClient, (error: Error) => void>();
+
+function release(client: PoolClient, error?: Error | boolean): void {
+  const onError = LISTENERS.get(client);
+  if (onError !== undefined) {
+    // pg-pool listens for errors of idle clients once the client is back in the pool
+    client.removeListener('error', onError);
+    LISTENERS.delete(client);
+  }
+  try {
+    client.release(error);
+  } catch {
+    // already released (the pool throws on a double release)
+  }
+}
+
 function unavailable(message: string, cause?: unknown): PurposekitError {
   return new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', message, cause === undefined ? {} : { cause });
 }
@@ -269,13 +286,15 @@ class PgSink implements PostgresAuditSink {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     const c = this.#client;
     this.#client = undefined;
-    if (c !== undefined) c.release(true);
+    if (c !== undefined) release(c, true);
     if (this.#conn.owned) await this.#conn.pool.end().catch(() => undefined);
   }
 
   #attach(client: PoolClient): void {
     this.#client = client;
-    client.on('error', (error: Error) => this.#lost(client, error));
+    const onError = (error: Error): void => this.#lost(client, error);
+    client.on('error', onError);
+    LISTENERS.set(client, onError);
   }
 
   async #claim(client: PoolClient): Promise<void> {
@@ -296,7 +315,7 @@ class PgSink implements PostgresAuditSink {
   /** Reads the stream's last row and head checkpoint; sets the chain position from them. */
   async #readHead(client: PoolClient, startup: boolean): Promise<void> {
     const q = this.#conn.q;
-    const last = await client.query<{ seq: string; record: string }>(`SELECT seq::text, record FROM ${q}.audit_records WHERE stream = $1 ORDER BY seq DESC LIMIT 1`, [this.stream]);
+    const last = await client.query<{ seq: string; record: string }>(`SELECT seq, record FROM ${q}.audit_records WHERE stream = $1 ORDER BY seq DESC LIMIT 1`, [this.stream]);
     const head = await client.query<{ head_seq: string | null; head_hash: string | null }>(`SELECT head_seq::text, head_hash FROM ${q}.audit_streams WHERE stream = $1`, [this.stream]);
     const row = last.rows[0];
     const headSeq = head.rows[0]?.head_seq == null ? 0 : Number(head.rows[0].head_seq);
@@ -482,7 +501,7 @@ class PgSink implements PostgresAuditSink {
   #lost(client: PoolClient, error: Error): void {
     if (this.#client !== client) return;
     this.#client = undefined;
-    client.release(error);
+    release(client, error);
     if (this.#state === 'closed' || this.#state === 'lost') return;
     this.#state = 'down';
     this.#months.clear();
@@ -507,7 +526,7 @@ class PgSink implements PostgresAuditSink {
         client = await this.#conn.pool.connect();
         const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [this.#lockKey]);
         if (r.rows[0]?.ok !== true) {
-          client.release();
+          release(client);
           this.#reconnecting = false;
           this.#takenOver();
           return;
@@ -520,11 +539,9 @@ class PgSink implements PostgresAuditSink {
         this.#o.onWarning?.(`audit stream ${this.stream}: reconnected at seq ${this.#seq}; writing again.`, 'PURPOSEKIT_WARN_AUDIT_DB_BACK');
         if (this.#queue.length > 0 && !this.#writing) this.#kick();
       } catch (error) {
-        if (client !== undefined && this.#client === client) {
-          this.#client = undefined;
-          client.release(true);
-        } else if (client !== undefined && this.#client !== client) {
-          client.release(true);
+        if (client !== undefined) {
+          if (this.#client === client) this.#client = undefined;
+          release(client, true);
         }
         if (isPurposekitError(error) && error.code === 'PURPOSEKIT_ERR_AUDIT_CORRUPT') {
           this.#reconnecting = false;
@@ -586,7 +603,7 @@ class PgSink implements PostgresAuditSink {
     this.#client = undefined;
     if (client !== undefined) {
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [this.#lockKey]).catch(() => undefined);
-      client.release();
+      release(client);
     }
     if (this.#conn.owned) await this.#conn.pool.end().catch(() => undefined);
     if (failure !== undefined) throw failure;

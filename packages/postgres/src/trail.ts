@@ -60,7 +60,7 @@ export interface PostgresVerifyResult extends AuditVerifyResult {
 
 interface PgRow {
   seq: string;
-  ts: string;
+  tstext: string;
   kind: string;
   subject: string | null;
   record: string;
@@ -99,19 +99,17 @@ export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promi
         for (;;) {
           const page = await conn.pool.query<PgRow>(
             after === undefined
-              ? `SELECT seq::text, ts::text, kind, subject, record, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso FROM ${q}.audit_records WHERE stream = $1 ORDER BY seq, ts LIMIT ${PAGE}`
-              : `SELECT seq::text, ts::text, kind, subject, record, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso FROM ${q}.audit_records WHERE stream = $1 AND (seq, ts) > ($2::bigint, $3::timestamptz) ORDER BY seq, ts LIMIT ${PAGE}`,
+              ? `SELECT seq, ts::text AS tstext, kind, subject, record, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso FROM ${q}.audit_records WHERE stream = $1 ORDER BY seq, ts LIMIT ${PAGE}`
+              : `SELECT seq, ts::text AS tstext, kind, subject, record, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso FROM ${q}.audit_records WHERE stream = $1 AND (seq, ts) > ($2::bigint, $3::timestamptz) ORDER BY seq, ts LIMIT ${PAGE}`,
             after === undefined ? [stream] : [stream, after.seq, after.ts],
           );
           if (page.rows.length === 0) return;
           const out: string[] = [];
           for (const row of page.rows as Array<PgRow & { iso: string }>) {
             position++;
-            const why = columnMismatch(row);
+            const why = columnProblem === undefined ? columnMismatch(row) : undefined;
             if (why !== undefined) {
               columnProblem = { kind: 'edited', message: `Row ${position} of ${name} (seq column ${row.seq}) was edited: ${why}.`, file: name, line: position, seq: Number(row.seq) };
-              if (out.length > 0) yield out;
-              return;
             }
             out.push(row.record);
           }
@@ -119,7 +117,7 @@ export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promi
           options.onProgress?.(read);
           yield out;
           const last = page.rows[page.rows.length - 1]!;
-          after = { seq: last.seq, ts: last.ts };
+          after = { seq: last.seq, ts: last.tstext };
           if (page.rows.length < PAGE) return;
         }
       }
@@ -129,7 +127,8 @@ export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promi
         { ...(options.publicKeys === undefined ? {} : { publicKeys: options.publicKeys }), ...(options.partial === true ? { partial: true } : {}) },
       );
       const cp = columnProblem as AuditProblem | undefined;
-      if (cp !== undefined && (result.ok || (result.problem !== undefined && result.problem.line >= cp.line))) result = { ...result, ok: false, problem: cp };
+      // The earlier of the two problems wins (a problem of the head is found last).
+      if (cp !== undefined && (result.ok || result.problem === undefined || result.problem.file !== name || result.problem.line >= cp.line)) result = { ...result, ok: false, problem: cp };
       if (!heads.has(stream) && options.stream === undefined) {
         result = { ...result, ok: false, problem: { kind: 'inserted', message: `Rows carry stream name ${stream}, which no writer registered: they were inserted or moved there.`, file: name, line: 1 } };
       }
@@ -262,10 +261,10 @@ export async function* exportPostgresTrail(options: PostgresExportOptions): Asyn
     for (const stream of names) {
       let after: { seq: string; ts: string } | undefined;
       for (;;) {
-        const page = await conn.pool.query<{ seq: string; ts: string; record: string }>(
+        const page = await conn.pool.query<{ seq: string; tstext: string; record: string }>(
           after === undefined
-            ? `SELECT seq::text, ts::text, record FROM ${q}.audit_records WHERE stream = $1 ORDER BY seq, ts LIMIT ${PAGE}`
-            : `SELECT seq::text, ts::text, record FROM ${q}.audit_records WHERE stream = $1 AND (seq, ts) > ($2::bigint, $3::timestamptz) ORDER BY seq, ts LIMIT ${PAGE}`,
+            ? `SELECT seq, ts::text AS tstext, record FROM ${q}.audit_records WHERE stream = $1 ORDER BY seq, ts LIMIT ${PAGE}`
+            : `SELECT seq, ts::text AS tstext, record FROM ${q}.audit_records WHERE stream = $1 AND (seq, ts) > ($2::bigint, $3::timestamptz) ORDER BY seq, ts LIMIT ${PAGE}`,
           after === undefined ? [stream] : [stream, after.seq, after.ts],
         );
         for (const row of page.rows) {
@@ -279,7 +278,7 @@ export async function* exportPostgresTrail(options: PostgresExportOptions): Asyn
         }
         if (page.rows.length < PAGE) break;
         const last = page.rows[page.rows.length - 1]!;
-        after = { seq: last.seq, ts: last.ts };
+        after = { seq: last.seq, ts: last.tstext };
       }
     }
     if (format === 'json') buffer += first ? ']\n' : '\n]\n';
