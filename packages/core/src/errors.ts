@@ -141,6 +141,11 @@ export const ERROR_CATALOG = {
     message: 'The database schema is missing or of another version.',
     doc: 'The purposekit tables are not in the named schema (run `purposekit pg migrate`, or pass `migrate: true`), or the schema was migrated by a newer purposekit than this one (`error.details.found` and `known` give the versions): upgrade purposekit; nothing is changed.',
   },
+  PURPOSEKIT_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'A privacy store cannot be reached; the request was not processed.',
+    doc: 'A database store (the PostgreSQL consent store) could not answer or write at request time, or was closed. The decision is not made (fail closed); retry when the database is back.',
+  },
   PURPOSEKIT_ERR_AUDIT_STREAM_HELD: {
     status: 500,
     message: 'The audit stream is held by another writer.',

@@ -16,3 +16,5 @@ export type {
   PostgresExportOptions,
   PostgresRightsOptions,
 } from './trail';
+export { createPostgresConsentStore } from './consent-store';
+export type { PostgresConsentStore, PostgresConsentStoreOptions } from './consent-store';
