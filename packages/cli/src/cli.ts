@@ -14,6 +14,8 @@ import { auditExport } from './commands/audit-export';
 import { auditReport } from './commands/audit-report';
 import { auditVerify } from './commands/audit-verify';
 import { keysGenerate } from './commands/keys-generate';
+import { pgAuditExport, pgAuditReport, pgAuditVerify, pgMigrate, pgRightsDue, pgUrl, needPathOrPg } from './commands/pg';
+import type { PgFlags } from './commands/pg';
 import { rightsDue } from './commands/rights-due';
 import type { RightsDueFlags } from './commands/rights-due';
 import type { CliIo } from './io';
@@ -50,43 +52,78 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
   audit
     .command('verify')
     .description('check every hash link, checkpoint signature and the head; name the first bad record (exit 0 only when all holds)')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .option('--public-key <file>', 'Ed25519 public key (PEM) that signs checkpoints; repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--partial', 'accept a trail whose oldest files were removed (retention)')
     .option('--json', 'print the result as JSON')
-    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean }) => setCode(await auditVerify(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .option('--stream <id>', 'with --pg: verify this stream only (default: every stream)')
+    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; stream?: string }) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('audit verify');
+      setCode(url !== undefined ? await pgAuditVerify(io, url, flags) : await auditVerify(io, path!, flags));
+    });
 
   audit
     .command('report')
     .description('subject access report: every record about one person (when, by whom, categories, purpose, basis, decision)')
     .requiredOption('--subject <id>', 'the subject id as the application knows it (with --key), or its pseudonym')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .option('--key <file>', 'subject HMAC key (subject-hmac.key.json); repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--json', 'print the report as JSON')
-    .action(async (path: string, flags: { subject: string; key: string[]; prefix?: string; json?: boolean }) => setCode(await auditReport(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .action(async (path: string | undefined, flags: PgFlags & { subject: string; key: string[]; prefix?: string; json?: boolean }) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('audit report');
+      setCode(url !== undefined ? await pgAuditReport(io, url, flags) : await auditReport(io, path!, flags));
+    });
 
   audit
     .command('export')
     .description('export every record as JSON (an array) or CSV (one row per record)')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .requiredOption('--format <format>', 'json or csv')
     .option('--output <file>', 'write to this new file instead of stdout')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
-    .action(async (path: string, flags: { format: string; output?: string; prefix?: string }) => setCode(await auditExport(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .option('--stream <id>', 'with --pg: export this stream only (default: every stream)')
+    .action(async (path: string | undefined, flags: PgFlags & { format: string; output?: string; prefix?: string; stream?: string }) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('audit export');
+      setCode(url !== undefined ? await pgAuditExport(io, url, flags) : await auditExport(io, path!, flags));
+    });
 
   root
     .command('rights')
     .description('data-subject rights requests recorded in an audit trail')
     .command('due')
     .description('list requests received and not yet completed, soonest due first (GDPR Art. 12(3): one month)')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
     .option('--json', 'print the list as JSON')
     .option('--fail-on-overdue', 'exit 1 when any request is overdue')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
-    .action(async (path: string, flags: RightsDueFlags) => setCode(await rightsDue(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .action(async (path: string | undefined, flags: PgFlags & RightsDueFlags) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('rights due');
+      setCode(url !== undefined ? await pgRightsDue(io, url, flags) : await rightsDue(io, path!, flags));
+    });
+
+  root
+    .command('pg')
+    .description('PostgreSQL stores (@purposekit/postgres)')
+    .command('migrate')
+    .description('create or upgrade the purposekit tables (safe to run from many instances at once)')
+    .option('--pg <url>', 'PostgreSQL URL (default: $PURPOSEKIT_PG_URL); never printed')
+    .option('--schema <name>', 'schema to hold the purposekit tables', 'purposekit')
+    .action(async (flags: PgFlags) => setCode(await pgMigrate(io, flags)));
 
   root
     .command('keys')
