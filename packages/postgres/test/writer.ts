@@ -9,8 +9,8 @@
  *   sink is back up) until SIGTERM, then close and exit 0.
  * The signing key comes from PK_TEST_SIGNING_KEY (PEM).
  */
-import { createPostgresAuditSink } from '@purposekit/postgres';
-import type { PostgresAuditSink } from '@purposekit/postgres';
+import { createPostgresAuditSink } from '../src/audit-sink';
+import type { PostgresAuditSink } from '../src/audit-sink';
 import { isPurposekitError } from '@purposekit/core';
 import type { AuditEventInput } from '@purposekit/core';
 
