@@ -18,3 +18,5 @@ export type {
 } from './trail';
 export { createPostgresConsentStore } from './consent-store';
 export type { PostgresConsentStore, PostgresConsentStoreOptions } from './consent-store';
+export { createPostgresAnchor } from './anchor';
+export type { AnchoredHead, PostgresAnchor, PostgresAnchorOptions } from './anchor';
