@@ -247,4 +247,37 @@ describePg('createPostgresAuditSink', () => {
     expect((JSON.parse(json) as Array<{ stream: string }>).map((x) => x.stream)).toEqual(['b', 'b', 'b', 'b', 'b']);
     await verified(schema);
   });
+
+  it('runs as the README\'s least-privilege writer role, which can neither change rows nor drop the trigger', async () => {
+    const schema = await freshSchema('role');
+    const role = `pk_postgres_writer_${schema.slice(-8)}`;
+    const g = (sql: string): string => sql.replaceAll('purposekit.', `"${schema}".`).replaceAll('purposekit ', `"${schema}" `).replaceAll('app_audit', role);
+    await pool.query(g(`CREATE ROLE app_audit LOGIN`));
+    try {
+      for (const sql of [
+        'GRANT USAGE ON SCHEMA purposekit TO app_audit',
+        'GRANT SELECT, INSERT ON purposekit.audit_records, purposekit.schema_version TO app_audit',
+        'GRANT SELECT, INSERT, UPDATE ON purposekit.audit_streams TO app_audit',
+        'GRANT EXECUTE ON FUNCTION purposekit.audit_ensure_partitions(timestamptz) TO app_audit',
+      ]) {
+        await pool.query(g(sql));
+      }
+      const writerPool = new PgPool({ host: '127.0.0.1', port: 5432, user: role, database: 'test', max: 2 });
+      writerPool.on('error', () => undefined);
+      try {
+        const s = await createPostgresAuditSink({ pool: writerPool, schema, stream: 'w', signingKey: KEYS.signingPrivateKeyPem });
+        await s.append(access('as-writer'));
+        await s.close();
+        await expect(writerPool.query(`UPDATE "${schema}".audit_records SET kind = 'x'`)).rejects.toMatchObject({ code: '42501' });
+        await expect(writerPool.query(`ALTER TABLE "${schema}".audit_records DISABLE TRIGGER USER`)).rejects.toMatchObject({ code: '42501' });
+        await expect(writerPool.query(`DELETE FROM "${schema}".audit_records`)).rejects.toMatchObject({ code: '42501' });
+        expect((await verifyPostgresTrail({ pool: writerPool, schema, publicKeys: [KEYS.signingPublicKeyPem] })).ok).toBe(true);
+      } finally {
+        await writerPool.end();
+      }
+    } finally {
+      await pool.query(`DROP OWNED BY ${role}`);
+      await pool.query(`DROP ROLE ${role}`);
+    }
+  });
 });
