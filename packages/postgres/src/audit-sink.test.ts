@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { createPostgresAuditSink } from './audit-sink';
 import type { PostgresAuditSink, PostgresAuditSinkOptions } from './audit-sink';
 import { migrate } from './migrate';
-import { buildPostgresSubjectReport, exportPostgresTrail, listPostgresOpenRightsRequests, verifyPostgresTrail } from './trail';
+import { buildPostgresSubjectReport, createPostgresAccessLog, exportPostgresTrail, listPostgresOpenRightsRequests, verifyPostgresTrail } from './trail';
 import { describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
 import { KEYS, SUBJECT_KEY, access, caught, pseudonym, until } from './__tests__/fixtures';
 
@@ -236,6 +236,8 @@ describePg('createPostgresAuditSink', () => {
     const report = await buildPostgresSubjectReport({ pool, schema, subject: 'alice', keys: [SUBJECT_KEY] });
     expect(report.entries.map((e) => `${e.file}:${e.requestId}`)).toEqual(['stream a:a1', 'stream b:b2']);
     expect(report.recordsScanned).toBe(2);
+    const log = await createPostgresAccessLog({ pool, schema })(pseudonym('alice'));
+    expect(log.map((r) => r.requestId)).toEqual(['a1', 'b2']);
     const due = await listPostgresOpenRightsRequests({ pool, schema, now: Date.UTC(2029, 0, 1) });
     expect(due.map((d) => d.requestId)).toEqual(['q2']);
     let csv = '';

@@ -7,7 +7,7 @@ export type { MigrateOptions, MigrateResult } from './migrate';
 export type { PostgresConnectionOptions } from './connection';
 export { createPostgresAuditSink } from './audit-sink';
 export type { PostgresAuditSink, PostgresAuditSinkOptions } from './audit-sink';
-export { verifyPostgresTrail, buildPostgresSubjectReport, exportPostgresTrail, listPostgresOpenRightsRequests } from './trail';
+export { verifyPostgresTrail, buildPostgresSubjectReport, exportPostgresTrail, listPostgresOpenRightsRequests, createPostgresAccessLog } from './trail';
 export type {
   PostgresVerifyOptions,
   PostgresVerifyResult,

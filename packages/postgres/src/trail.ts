@@ -5,6 +5,7 @@
  */
 import { AUDIT_CSV_COLUMNS, PurposekitError, auditCsvRow, createSubjectPseudonymizer, listOpenRightsRequests, verifyAuditLines } from '@purposekit/core';
 import type {
+  AccessLogRecord,
   AuditExportFormat,
   AuditProblem,
   AuditPublicKey,
@@ -311,4 +312,18 @@ export async function listPostgresOpenRightsRequests(options: PostgresRightsOpti
     const records = rows.rows.map((r) => JSON.parse(r.record) as RightsTrailRecord);
     return listOpenRightsRequests(records, options.now ?? Date.now());
   });
+}
+
+/**
+ * The rights endpoints' access log on PostgreSQL: pass the result as
+ * `createRightsHandler(kit, { accessLog })`. Each call reads the subject's rows of every
+ * stream through the (subject, ts) index, in time order. The pool stays open (yours).
+ */
+export function createPostgresAccessLog(options: { pool: import('pg').Pool; schema?: string }): (pseudonym: string) => Promise<AccessLogRecord[]> {
+  const conn = resolveConnection('createPostgresAccessLog()', { pool: options.pool, ...(options.schema === undefined ? {} : { schema: options.schema }) });
+  const sql = `SELECT record FROM ${conn.q}.audit_records WHERE subject = $1 ORDER BY ts, stream, seq`;
+  return async (pseudonym: string) => {
+    const rows = await conn.pool.query<{ record: string }>(sql, [pseudonym]);
+    return rows.rows.map((r) => JSON.parse(r.record) as AccessLogRecord);
+  };
 }
