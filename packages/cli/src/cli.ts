@@ -56,11 +56,13 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--public-key <file>', 'Ed25519 public key (PEM) that signs checkpoints; repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--partial', 'accept a trail whose oldest files were removed (retention)')
+    .option('--anchors <file>', 'anchor file of published heads (createFileAuditAnchor); the trail must hold each, and not end before the newest; repeatable', collect, [])
+    .option('--expect-head <seq:hash>', 'a head kept from an earlier verify (seq:hash); the trail must hold it exactly')
     .option('--json', 'print the result as JSON')
     .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
     .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
     .option('--stream <id>', 'with --pg: verify this stream only (default: every stream)')
-    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; stream?: string }) => {
+    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; stream?: string }) => {
       const url = path === undefined ? pgUrl(flags) : undefined;
       if (path === undefined && url === undefined) needPathOrPg('audit verify');
       setCode(url !== undefined ? await pgAuditVerify(io, url, flags) : await auditVerify(io, path!, flags));

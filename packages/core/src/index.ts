@@ -1,11 +1,20 @@
 /**
- * @purposekit/core — the framework-agnostic privacy core.
- * One explicit export list, grouped by area. No `export *`.
+ * @purposekit/core — the framework-agnostic privacy core: what applications, audit-sink
+ * and consent-store implementers and the CLI use. Framework adapters also import
+ * `@purposekit/core/adapter` (request lifecycle, route declarations, age-gate plumbing);
+ * applications never need it.
+ * One explicit export list, grouped by domain. No `export *`.
  */
 
 // ── errors ─────────────────────────────────────────────────────────────────────
 export { ERROR_CATALOG, PurposekitError, isPurposekitError, errorResponse } from './errors';
 export type { ErrorCode, ErrorBody, ErrorResponse, PurposekitErrorOptions } from './errors';
+/** What an adapter's `onServerError(error, info)` receives besides the error. */
+export type { ServerErrorInfo } from './adapter-support';
+
+// ── warnings ───────────────────────────────────────────────────────────────────
+export { WARNING_CATALOG } from './warnings';
+export type { WarningCode } from './warnings';
 
 // ── vocabulary ─────────────────────────────────────────────────────────────────
 export {
@@ -55,30 +64,31 @@ export type { Duration } from './policy/duration';
 // ── presets (the four seed policies) ────────────────────────────────────────────
 export { bitnami, coreos, kubevirt, openinfra } from './presets';
 
-// ── engine, context, decisions ─────────────────────────────────────────────────
-export { Purposekit, createPurposekit, isPurposekit } from './purposekit';
+// ── engine ─────────────────────────────────────────────────────────────────────
+export { createPurposekit, isPurposekit } from './purposekit';
 export type {
+  Purposekit,
   PurposekitOptions,
   RequestFacts,
-  PurposeDeclaration,
   AccessRequest,
   AccessDecision,
+  AccessAllowed,
+  AccessDenied,
   RunAsOptions,
   BindSpec,
   Bound,
-  AgeGateRefusal,
 } from './purposekit';
-export { PrivacyContext, getPrivacyContext, requirePrivacyContext } from './context';
-export type { Signals, PrivacyLogFields } from './context';
-export { decide } from './decide';
-export type { AccessReason, DecisionContext, DecisionRequest } from './decide';
-export { resolveAdapterOptions, gpcWellKnownFor, isWellKnownRequest, trustForApp, discardSubmission } from './adapter-support';
-export type { AdapterOptions, ResolvedAdapterOptions, StaticResponse } from './adapter-support';
+export type { AccessReason } from './decide';
 
+// ── context (read API) ─────────────────────────────────────────────────────────
+export { getPrivacyContext, requirePrivacyContext } from './context';
+export type { PrivacyContext, Signals, PrivacyLogFields } from './context';
+
+// ── keys and pseudonyms ────────────────────────────────────────────────────────
 export { createSubjectPseudonymizer } from './pseudonym';
+export type { PseudonymKey } from './pseudonym';
 export { KEY_FILES, generateKeyDirectory, openKeyDirectory } from './keys/key-directory';
 export type { KeyDirectory, OpenKeyDirectoryOptions } from './keys/key-directory';
-export type { PseudonymKey } from './pseudonym';
 
 // ── consent store ──────────────────────────────────────────────────────────────
 export { InMemoryConsentStore, NO_SUBJECT_FACTS, CONSENT_SOURCES, validateConsentRecord } from './consent/consent-store';
@@ -89,8 +99,8 @@ export { FileConsentStore, createFileConsentStore } from './consent/file-consent
 export type { FileConsentStoreOptions } from './consent/file-consent-store';
 export { createConsentManager } from './consent/consent-manager';
 export type { ConsentManager, ConsentManagerOptions, ConsentChangeOptions, ConsentStatus } from './consent/consent-manager';
-export { GPC_WELL_KNOWN_PATH, gpcWellKnown, gpcWellKnownResponse, parseSignalHeader, signalDisclosure } from './signals/gpc';
-export type { GpcWellKnown, GpcWellKnownOptions, GpcWellKnownResponse, SignalDisclosure } from './signals/gpc';
+export { GPC_WELL_KNOWN_PATH, gpcWellKnown, signalDisclosure } from './signals/gpc';
+export type { GpcWellKnown, GpcWellKnownOptions, SignalDisclosure } from './signals/gpc';
 export { createRightsHandler } from './rights/rights-handler';
 export type { RightsHandler, RightsHandlerOptions, RightsHttpRequest, RightsResponse, AccessLogRecord, Pending } from './rights/rights-handler';
 export { rightsDueDate, listOpenRightsRequests } from './rights/due';
@@ -102,8 +112,6 @@ export {
   IP_PSEUDONYM_PREFIX,
   DEFAULT_IPV4_PREFIX,
   DEFAULT_IPV6_PREFIX,
-  DEFAULT_MAX_HOPS,
-  DEFAULT_MAX_ENTRY_LENGTH,
   canonicalizeIp,
   redactIp,
   createIpRedactor,
@@ -114,9 +122,6 @@ export {
   scrubIps,
   createIpScrubber,
   escapeLogValue,
-  compileTrust,
-  trustsEverything,
-  warnIfTrustsEverything,
   resolveClientIp,
   createClientIpResolver,
 } from './ip';
@@ -156,7 +161,6 @@ export {
   computeAge,
   parseDateOfBirth,
   MAX_PLAUSIBLE_AGE,
-  isLeapYear,
   toPlainDate,
   plainDateIn,
   GDPR_ART8_AGES,
@@ -164,10 +168,8 @@ export {
   GDPR_ART8_AS_OF,
   minimumAgeFor,
   normaliseCountry,
-  createLockoutCookie,
   DEFAULT_LOCKOUT_COOKIE_NAME,
   MIN_LOCKOUT_KEY_BYTES,
-  compileAgeGate,
 } from './age';
 export type {
   PlainDate,
@@ -175,16 +177,7 @@ export type {
   ComputeAgeOptions,
   ParseDateOfBirthOptions,
   MinimumAgeContext,
-  LockoutCookie,
-  LockoutCookieOptions,
-  LockoutEntries,
-  LockoutSecret,
   AgeGateOptions,
-  ResolvedAgeGateOptions,
-  AgeGateCheckInput,
-  AgeGateAudit,
-  AgeGateOutcome,
-  CompiledAgeGate,
 } from './age';
 
 // ── audit trail (issue 5) ──────────────────────────────────────────────────────
@@ -194,6 +187,7 @@ export {
   AUDIT_CSV_COLUMNS,
   SUBJECT_PSEUDONYM_PATTERN,
   createFileAuditSink,
+  createFileAuditAnchor,
   validateAuditEvent,
   sealAuditRecord,
   hashAuditRecord,
@@ -206,6 +200,7 @@ export {
   verifyAuditTrail,
   verifyAuditLines,
   buildSubjectReport,
+  streamSubjectReport,
   exportAuditTrail,
   auditCsvRow,
 } from './audit';
@@ -222,6 +217,12 @@ export type {
   AuditDurability,
   FileAuditSinkOptions,
   FileAuditSink,
+  AnchoredHead,
+  AuditAnchor,
+  AuditAnchorFunction,
+  AuditAnchorErrorInfo,
+  FileAuditAnchor,
+  FileAuditAnchorOptions,
   GeneratedAuditKeys,
   SubjectKeyJwk,
   AuditTrailEntry,
@@ -236,6 +237,7 @@ export type {
   SubjectReport,
   SubjectReportEntry,
   SubjectReportOptions,
+  SubjectReportScan,
   AuditExportFormat,
   AuditExportOptions,
 } from './audit';

@@ -2,6 +2,7 @@ import { getPrivacyContext } from './context';
 import { PurposekitError, isPurposekitError } from './errors';
 import { kubevirt, openinfra, bitnami } from './presets';
 import { createPurposekit, isPurposekit } from './purposekit';
+import { begin, compileAgeGate as compileRouteAgeGate } from './adapter';
 import type { Purposekit } from './purposekit';
 import { ArraySink } from './__tests__/array-sink';
 
@@ -17,7 +18,9 @@ function kitFor(policy = kubevirt): { kit: Purposekit; audit: ArraySink } {
 describe('createPurposekit options', () => {
   it.each([
     ['an unknown option, with a hint', { policy: kubevirt, audit: new ArraySink(), subjectKey, polcy: 1 }, 'PURPOSEKIT_ERR_INVALID_OPTION', 'Did you mean "policy"?'],
-    ['no audit sink', { policy: kubevirt, subjectKey }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" must be an audit sink'],
+    ['no audit sink', { policy: kubevirt, subjectKey }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" is required: an audit sink'],
+    ['an audit that is not a sink', { policy: kubevirt, subjectKey, audit: {} }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" must be an audit sink'],
+    ['options that are not an object', 'openinfra', 'PURPOSEKIT_ERR_INVALID_OPTION', 'options must be an object { policy, audit, subjectKey }'],
     ['a short subject key', { policy: kubevirt, audit: new ArraySink(), subjectKey: { id: 'k', secret: 'short' } }, 'PURPOSEKIT_ERR_INVALID_KEY', 'at least 32 bytes'],
     ['an invalid policy', { policy: { id: 'x' }, audit: new ArraySink(), subjectKey }, 'PURPOSEKIT_ERR_POLICY_INVALID', 'jurisdictions'],
   ])('rejects %s', (_n, options, code, text) => {
@@ -39,10 +42,10 @@ describe('IP handling from the policy', () => {
     const policy = { ...JSON.parse(JSON.stringify({ id: 'p', version: '1', jurisdictions: ['EU'], purposes: { diagnostics: { basis: 'legitimate-interests', data: ['ip-address'] } }, rights: { honoured: [] } })), logs: { ip: { mode: 'pseudonymize' } } };
     expect(() => createPurposekit({ policy, audit: new ArraySink(), subjectKey })).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_KEY' }));
     const kit = createPurposekit({ policy, audit: new ArraySink(), subjectKey, ipKeys: { id: 'ip1', secret: 'i'.repeat(32) } });
-    const a = kit.begin({ headers: {}, remoteAddress: '203.0.113.77' }).clientIp;
+    const a = begin(kit, { headers: {}, remoteAddress: '203.0.113.77' }).clientIp;
     expect(a).toMatch(/^ip-hmac:ip1:[0-9a-f]{32}$/);
-    expect(kit.begin({ headers: {}, remoteAddress: '203.0.113.77' }).clientIp).toBe(a);
-    expect(kit.begin({ headers: {}, remoteAddress: '203.0.113.78' }).clientIp).not.toBe(a);
+    expect(begin(kit, { headers: {}, remoteAddress: '203.0.113.77' }).clientIp).toBe(a);
+    expect(begin(kit, { headers: {}, remoteAddress: '203.0.113.78' }).clientIp).not.toBe(a);
   });
 
   it('truncates the IPv4 embedded under a configured NAT64 /32 prefix, which /64 truncation alone would keep', () => {
@@ -50,9 +53,9 @@ describe('IP handling from the policy', () => {
     const policy = { id: 'p', version: '1', jurisdictions: ['US'] as const, purposes: { diagnostics: { basis: 'legitimate-interests' as const, data: ['ip-address'] } }, rights: { honoured: [] }, logs: { ip: { mode: 'truncate' as const, ipv6Prefix: 64 } } };
     const address = '2001:db8:cb00:714d::1';
     const plain = createPurposekit({ policy: { ...policy, jurisdictions: ['US'] }, audit: new ArraySink(), subjectKey });
-    expect(plain.begin({ headers: {}, remoteAddress: address }).clientIp).toContain('714d');
+    expect(begin(plain, { headers: {}, remoteAddress: address }).clientIp).toContain('714d');
     const aware = createPurposekit({ policy: { ...policy, jurisdictions: ['US'] }, audit: new ArraySink(), subjectKey, nat64Prefixes: ['2001:db8::/32'] });
-    const redacted = aware.begin({ headers: {}, remoteAddress: address }).clientIp;
+    const redacted = begin(aware, { headers: {}, remoteAddress: address }).clientIp;
     expect(redacted).not.toContain('714d');
     expect(redacted.startsWith('2001:db8:cb00:71')).toBe(true); // the IPv4 kept to its /24, like any other
   });
@@ -195,5 +198,37 @@ describe('Purposekit.runAs and bind', () => {
       ['read', 'allow', 'allowed', undefined],
       ['share', 'deny', 'recipient-not-allowed', 'partner'],
     ]);
+  });
+});
+
+describe('age-gate settings are validated when the engine is created', () => {
+  const make = (ageGate: unknown, policy = openinfra) => () => createPurposekit({ policy, audit: new ArraySink(), subjectKey, ageGate: ageGate as never });
+
+  it.each([
+    ['a short secret', { secret: 'short' }, 'PURPOSEKIT_ERR_INVALID_KEY'],
+    ['no secret', { field: 'dateOfBirth' }, 'PURPOSEKIT_ERR_INVALID_KEY'],
+    ['an unknown option, with a hint', { secret: 's'.repeat(32), feild: 'dob' }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+    ['a bad field', { secret: 's'.repeat(32), field: '__proto__' }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+    ['a non-function extractor', { secret: 's'.repeat(32), verifiedAge: 18 }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+    ['an unknown time zone', { secret: 's'.repeat(32), timeZone: 'Mars/Olympus' }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+  ])('createPurposekit fails on %s, before any route declares a gate', (_n, ageGate, code) => {
+    expect(make(ageGate)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('names the unknown option with a hint', () => {
+    expect(make({ secret: 's'.repeat(32), feild: 'dob' })).toThrow(expect.objectContaining({ message: expect.stringContaining('"field"') }));
+  });
+
+  it('good settings create the engine, and routes get the gate compiled at creation', () => {
+    const kit = make({ secret: 's'.repeat(32) })();
+    const gate = compileRouteAgeGate(kit, 'registration');
+    expect(gate.name).toBe('registration');
+    expect(compileRouteAgeGate(kit, 'registration')).toBe(gate);
+    expect(() => compileRouteAgeGate(kit, 'registraton')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE' }));
+  });
+
+  it('without settings the engine starts, and declaring a gate says what is missing', () => {
+    const kit = make(undefined)();
+    expect(() => compileRouteAgeGate(kit, 'registration')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('ageGate: { secret }') }));
   });
 });

@@ -11,8 +11,8 @@ import type { AuditEventInput, AuditSink } from './audit';
 import { InMemoryConsentStore, NO_SUBJECT_FACTS } from './consent/consent-store';
 import { parseSignalHeader } from './signals/gpc';
 import type { ConsentStore, SubjectFacts } from './consent/consent-store';
-import { PrivacyContext, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
-import type { ContextEngine, Signals } from './context';
+import { contextInternals as ctxState, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
+import type { ContextEngine, PrivacyContext, Signals } from './context';
 import { decide } from './decide';
 import type { AccessReason } from './decide';
 import { PurposekitError, isPurposekitError } from './errors';
@@ -21,7 +21,9 @@ import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
 import { didYouMean, show } from './policy/suggest';
-import type { Policy, PolicyInput } from './policy/types';
+import { validateOptions } from './options';
+import type { OptionsSpec } from './options';
+import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 
@@ -35,7 +37,10 @@ export interface RequestFacts {
   readonly trust?: TrustFn;
 }
 
-/** A validated route declaration. Create with {@link Purposekit.declarePurpose} at start-up. */
+/**
+ * A validated route declaration. Only declarations the engine issued (`declarePurpose`
+ * from `@purposekit/core/adapter`) are accepted: an object of the same shape is refused.
+ */
 export interface PurposeDeclaration {
   readonly purpose: string;
   readonly basis: LegalBasis;
@@ -55,12 +60,31 @@ export interface AccessRequest {
   actor?: string;
 }
 
-/** The outcome of an allowed access (a denied one throws). */
-export interface AccessDecision {
+/** An allowed access: what `access` returns (a denied one throws). */
+export interface AccessAllowed {
   readonly allowed: true;
   readonly purpose: string;
+  /** The basis the policy gives the purpose. */
   readonly basis: LegalBasis;
   readonly reason: 'allowed';
+}
+
+/** A denied access, as `check` / `checkEach` return it. `reason` is for your code and the trail, not for the public. */
+export interface AccessDenied {
+  readonly allowed: false;
+  readonly purpose: string;
+  readonly basis: LegalBasis;
+  readonly reason: Exclude<AccessReason, 'allowed' | 'no-purpose'>;
+}
+
+/** The outcome of an access check, allowed or denied (`check`, `checkEach`). */
+export type AccessDecision = AccessAllowed | AccessDenied;
+
+interface Evaluated {
+  readonly event: AuditEventInput;
+  readonly reason: AccessReason;
+  readonly rule: ResolvedPurposeRule | undefined;
+  readonly storeFailure: unknown;
 }
 
 /** A background job's declaration for {@link Purposekit.runAs}. */
@@ -103,8 +127,9 @@ export interface PurposekitOptions {
   now?: () => number;
   /**
    * Settings of every age gate the routes declare: `secret` (lockout cookie HMAC key,
-   * ≥ 32 bytes) is required once a route declares a gate; see `compileAgeGate` for the rest
-   * (`field`, `verifiedAge`, `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`).
+   * ≥ 32 bytes) is required once a route declares a gate; the rest: `field`, `verifiedAge`,
+   * `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`. When given, every gate
+   * of the policy is compiled with them here, so a bad setting fails `createPurposekit`.
    */
   ageGate?: AgeGateOptions<any>;
   /**
@@ -125,7 +150,19 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
+const isSink = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as AuditSink).append === 'function';
+const OPTIONS_SPEC: OptionsSpec = {
+  policy: { required: true, expected: 'a preset such as openinfra, definePolicy(...) or loadPolicy(path)' },
+  audit: { required: true, check: isSink, expected: 'an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing)' },
+  subjectKey: null, // checked by the pseudonymizer, which never shows the secret
+  consentStore: 'object',
+  country: 'function',
+  requestId: 'function',
+  now: 'function',
+  ageGate: 'object',
+  ipKeys: null, // checked by the IP redactor
+  nat64Prefixes: 'array',
+};
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -139,6 +176,33 @@ const listedOrToken = (value: string): string => (IDENTIFIER.test(value) ? value
 // The GPC spec defines exactly "1"; anything else (including "true" or a list) is no preference.
 const flag = parseSignalHeader;
 const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
+
+/**
+ * The adapter plumbing of one engine, reached through a `Symbol.for` key so that an adapter
+ * built against another installed copy of the core still drives this engine with this copy's
+ * code (its private fields, its context class, its AsyncLocalStorage). `@purposekit/core/adapter`
+ * wraps it; nothing here can set a basis the policy does not give or apply a declaration this
+ * engine did not issue.
+ * @internal
+ */
+export interface EngineHooks {
+  begin(kit: Purposekit, facts: RequestFacts): PrivacyContext;
+  declarePurpose(kit: Purposekit, purpose: string): PurposeDeclaration;
+  applyPurpose(kit: Purposekit, ctx: PrivacyContext, decl: PurposeDeclaration): void;
+  run<T>(kit: Purposekit, ctx: PrivacyContext, fn: () => T): T;
+  current(kit: Purposekit): PrivacyContext | undefined;
+  compileAgeGate<TRequest>(kit: Purposekit, name: string): CompiledAgeGate<TRequest>;
+  checkAgeGate<TRequest>(kit: Purposekit, ctx: PrivacyContext, gate: CompiledAgeGate<TRequest>, input: { body: unknown; cookieHeader: string | undefined; request?: TRequest }): null | Promise<AgeGateRefusal>;
+}
+/** @internal */
+export const ENGINE_HOOKS: unique symbol = Symbol.for('purposekit.engine.hooks.v1') as never;
+
+/** Declarations this copy of the core issued, each with the engine that issued it. */
+const issued = new WeakMap<object, Purposekit>();
+
+function notAContext(what: string, value: unknown): PurposekitError {
+  return new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', `${what} takes a privacy context created by purposekit (the adapter middleware or runAs()), got ${show(value)}.`);
+}
 
 /**
  * The purposekit engine. Create one per application with {@link createPurposekit} and
@@ -161,29 +225,12 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
+  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit() takes an options object: { policy, audit, subjectKey }.');
-    }
-    for (const key of Object.keys(options)) {
-      if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createPurposekit().${didYouMean(key, OPTION_KEYS)}`);
-      }
-    }
-    if (options.policy === undefined) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit(): "policy" is required (a preset such as openinfra, definePolicy(...) or loadPolicy(path)).');
-    }
-    const audit = options.audit as unknown;
-    if (typeof audit !== 'object' || audit === null || typeof (audit as AuditSink).append !== 'function') {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "audit" must be an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing), got ${show(audit)}.`);
-    }
-    for (const fn of ['country', 'requestId', 'now'] as const) {
-      if (options[fn] !== undefined && typeof options[fn] !== 'function') {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "${fn}" must be a function, got ${show(options[fn])}.`);
-      }
-    }
+    options = validateOptions<PurposekitOptions>('createPurposekit()', options, OPTIONS_SPEC, { optional: false, usage: '{ policy, audit, subjectKey }' });
     this.policy = definePolicy(options.policy);
     this.policyId = this.policy.id;
     this.policyVersion = this.policy.version;
@@ -195,62 +242,14 @@ export class Purposekit implements ContextEngine {
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
+    if (options.ageGate !== undefined) {
+      // Validated now, not when a route first declares a gate: a bad secret or option
+      // stops start-up even if the gated route is only mounted later (or lazily).
+      for (const name of Object.keys(this.policy.ageGates)) this.#ageGates.set(name, compileAgeGate(this.policy, name, options.ageGate));
+    }
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
-  }
-
-  /**
-   * Validates a route's purpose at start-up.
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE when the policy does not contain it.
-   */
-  declarePurpose(purpose: string): PurposeDeclaration {
-    const rule = typeof purpose === 'string' ? this.policy.purposes[purpose] : undefined;
-    if (rule === undefined) {
-      throw new PurposekitError(
-        'PURPOSEKIT_ERR_UNKNOWN_PURPOSE',
-        `Purpose ${show(purpose)} is not in policy "${this.policyId}".${typeof purpose === 'string' ? didYouMean(purpose, Object.keys(this.policy.purposes)) : ''} Its purposes: ${Object.keys(this.policy.purposes).join(', ')}.`,
-        { details: { purpose: String(purpose), policy: this.policyId } },
-      );
-    }
-    return Object.freeze({ purpose: rule.id, basis: rule.basis });
-  }
-
-  /**
-   * Starts the privacy context of one HTTP request: request id, signals, client address
-   * (resolved through the framework's trusted proxies, then redacted), and the policy's
-   * default purpose (or none). Nothing the client sends can set the purpose.
-   */
-  begin(facts: RequestFacts): PrivacyContext {
-    const h = facts.headers;
-    const gpc = flag(h['sec-gpc']);
-    const dnt = flag(h['dnt']);
-    const signals: Signals = { gpc, dnt };
-    let ip: string;
-    try {
-      ip = this.#redactIp(resolveClientIp(facts.remoteAddress, h, { trust: facts.trust ?? NEVER_TRUST }));
-    } catch {
-      // Fail closed: a resolution or redaction failure never lets the raw value through.
-      ip = this.#redactIp(undefined);
-    }
-    let country: string | undefined;
-    if (this.#country !== undefined) {
-      const c = this.#country(facts);
-      country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) ? c : undefined;
-    }
-    const d = this.#defaultDecl;
-    return new PrivacyContext(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
-  }
-
-  /** Sets a route's declared purpose on a context (overriding the default). */
-  applyPurpose(ctx: PrivacyContext, decl: PurposeDeclaration): void {
-    ctx._purpose = decl.purpose;
-    ctx._basis = decl.basis;
-  }
-
-  /** Runs `fn` with `ctx` as the current privacy context for all of its async work. */
-  run<T>(ctx: PrivacyContext, fn: () => T): T {
-    return runInContext(ctx, fn);
   }
 
   /**
@@ -258,57 +257,11 @@ export class Purposekit implements ContextEngine {
    * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
    */
   runAs<T>(options: RunAsOptions, fn: () => T): T {
-    const decl = this.declarePurpose(options.purpose);
-    const ctx = new PrivacyContext(this, options.requestId ?? randomUUID(), { gpc: undefined, dnt: undefined }, this.#redactIp(undefined), undefined, decl.purpose, decl.basis);
+    const decl = this.#declare(options.purpose);
+    const ctx = ctxState.create(this, options.requestId ?? randomUUID(), { gpc: undefined, dnt: undefined }, this.#redactIp(undefined), undefined, decl.purpose, decl.basis);
     ctx.setActor(options.actor);
     if (options.subject !== undefined) ctx.setSubject(options.subject);
     return runInContext(ctx, fn);
-  }
-
-  /**
-   * Compiles a route's age gate at start-up, with the engine's `ageGate` settings.
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_AGE_GATE when the policy has no such
-   *   gate; PURPOSEKIT_ERR_INVALID_KEY / PURPOSEKIT_ERR_INVALID_OPTION for bad settings.
-   */
-  compileAgeGate<TRequest = unknown>(name: string): CompiledAgeGate<TRequest> {
-    if (typeof name !== 'string' || !(name in this.policy.ageGates)) {
-      throw new PurposekitError(
-        'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE',
-        `Age gate ${show(name)} is not in policy "${this.policyId}".${typeof name === 'string' ? didYouMean(name, Object.keys(this.policy.ageGates)) : ''} Its gates: ${Object.keys(this.policy.ageGates).join(', ') || '(none)'}.`,
-        { details: { gate: String(name), policy: this.policyId } },
-      );
-    }
-    if (this.#ageGateOptions === undefined) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
-    }
-    return compileAgeGate(this.policy, name, this.#ageGateOptions);
-  }
-
-  /**
-   * Runs an age gate for one request. Returns `null` when the request passes (no promise:
-   * the common path stays synchronous) and marks the context as old enough for the gate;
-   * otherwise records the refusal in the trail (gate, outcome, request id: never the date
-   * of birth, the body or the threshold) and resolves to what the adapter must send. The
-   * adapter must not run the handler or pass the body on after a refusal.
-   */
-  checkAgeGate<TRequest>(
-    ctx: PrivacyContext,
-    gate: CompiledAgeGate<TRequest>,
-    input: { body: unknown; cookieHeader: string | undefined; request?: TRequest },
-  ): null | Promise<AgeGateRefusal> {
-    let outcome;
-    try {
-      outcome = gate.check({ body: input.body, cookieHeader: input.cookieHeader, country: ctx.country, basis: ctx._basis, ...(input.request !== undefined ? { request: input.request } : {}) });
-    } catch (cause) {
-      return Promise.reject(isPurposekitError(cause) ? cause : new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The age gate could not decide; the request was refused.', { cause }));
-    }
-    if (outcome.ok) {
-      const proven = minimumAgeFor(gate.gate, { country: ctx.country, basis: ctx._basis });
-      if (proven > ctx._ageProven) ctx._ageProven = proven;
-      return null;
-    }
-    const refusal: AgeGateRefusal = { error: outcome.error, setCookie: outcome.setCookie };
-    return this.record('age-gate', ctx, { decision: 'deny', reason: outcome.audit.outcome, attributes: { gate: outcome.audit.gate } }).then(() => refusal);
   }
 
   /**
@@ -320,13 +273,61 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_AUDIT_UNAVAILABLE (503) when the decision cannot be recorded (fail closed);
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
-  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
-    const subject = request?.subject ?? ctx._subject;
-    const actor = request?.actor ?? ctx._actor ?? 'service';
+  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
+    const d = await this.check(request, ctx);
+    if (d.allowed) return d;
+    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
+      details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
+    });
+  }
+
+  /**
+   * The non-throwing form of {@link access}, for code that filters: the same decision,
+   * recorded in the trail exactly as `access` records it, returned instead of thrown on a
+   * deny (`{ allowed: false, reason }`). Show the caller only what was allowed, and never
+   * tell the public why someone else's data was left out.
+   *
+   * @throws PurposekitError only for what is not a decision: PURPOSEKIT_ERR_PURPOSE_UNDECLARED
+   *   (no purpose: a configuration error, recorded as a deny), PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
+   *   (503), PURPOSEKIT_ERR_INTERNAL (the consent store could not be read; recorded as a
+   *   deny), PURPOSEKIT_ERR_NO_CONTEXT.
+   */
+  async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
+    if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
+    const evaluated = await this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    await this.#record(evaluated.event);
+    return this.#outcome(evaluated, ctx);
+  }
+
+  /**
+   * {@link check} for a list of subjects (one data access, many people): one decision per
+   * subject, in the order given, each recorded as its own access record (a privacy officer
+   * sees exactly whose data was shown). The consent facts are read and the records appended
+   * concurrently, so a durable sink commits the whole list together (the file sink: one
+   * fdatasync per list, not one per person). `request.subject` is ignored.
+   *
+   * @throws PurposekitError as {@link check}; when any record cannot be written, the whole
+   *   call rejects with PURPOSEKIT_ERR_AUDIT_UNAVAILABLE and no decision is returned.
+   */
+  async checkEach(subjects: readonly string[], request: Omit<AccessRequest, 'subject'>, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision[]> {
+    if (!ctxState.is(ctx)) throw notAContext('checkEach()', ctx);
+    if (!Array.isArray(subjects)) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `checkEach() takes an array of subject ids, got ${show(subjects)}.`);
+    }
+    const evaluated = await Promise.all(subjects.map((subject) => this.#evaluate(request, ctx, subject)));
+    const written = await Promise.allSettled(evaluated.map((e) => this.#record(e.event)));
+    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return evaluated.map((e) => this.#outcome(e, ctx));
+  }
+
+  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Promise<Evaluated> {
+    const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
-    const purpose = ctx._purpose;
-    const rule = purpose === undefined ? undefined : this.policy.purposes[purpose];
+    const purpose = ctxState.purpose(ctx);
+    // The basis always comes from this engine's policy, never from the context or the caller.
+    const rule = purpose === undefined || !Object.hasOwn(this.policy.purposes, purpose) ? undefined : this.policy.purposes[purpose];
 
     let reason: AccessReason;
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
@@ -338,7 +339,7 @@ export class Purposekit implements ContextEngine {
     } else {
       if (subject !== undefined) {
         try {
-          const f = this.consentStore.facts(subject, rule.id);
+          const f = this.consentStore.facts(subject as string, rule.id);
           facts = f instanceof Promise ? await f : f;
         } catch (cause) {
           // A store we cannot read is a decision we cannot make: fail closed, and record
@@ -348,7 +349,7 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
+        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data, action, recipient: request.recipient }, facts);
     }
 
     const event: AuditEventInput = {
@@ -360,24 +361,23 @@ export class Purposekit implements ContextEngine {
       data: data.filter((d): d is string => typeof d === 'string').map(listedOrToken),
       action: action || 'invalid',
       ...(purpose !== undefined ? { purpose } : {}),
-      ...(ctx._basis !== undefined ? { basis: ctx._basis } : {}),
+      ...(rule !== undefined ? { basis: rule.basis } : {}),
       policy: { id: this.policyId, version: this.policyVersion },
       requestId: ctx.requestId,
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
       ...(typeof request?.recipient === 'string' ? { recipient: listedOrToken(request.recipient) } : {}),
     };
-    await this.#record(event);
+    return { event, reason, rule, storeFailure };
+  }
 
+  #outcome({ reason, rule, storeFailure }: Evaluated, ctx: PrivacyContext): AccessDecision {
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
     }
-
+    if (rule === undefined) ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
-    if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
-    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".`, {
-      details: { reason, purpose, requestId: ctx.requestId },
-    });
+    return { allowed: false, purpose: rule!.id, basis: rule!.basis, reason: reason as AccessDenied['reason'] };
   }
 
   /**
@@ -414,12 +414,13 @@ export class Purposekit implements ContextEngine {
     ctx: PrivacyContext | undefined,
     fields: { subject?: string; actor?: string; purpose?: string; data?: readonly string[]; action?: string; decision?: 'allow' | 'deny'; reason?: string; attributes?: Readonly<Record<string, string | number | boolean>> },
   ): Promise<void> {
+    if (ctx !== undefined && !ctxState.is(ctx)) throw notAContext('record()', ctx);
     const c = ctx ?? getPrivacyContext();
-    const purpose = fields.purpose ?? c?._purpose;
-    const basis = purpose === undefined ? undefined : this.policy.purposes[purpose]?.basis;
+    const purpose = fields.purpose ?? (c === undefined ? undefined : ctxState.purpose(c));
+    const basis = purpose === undefined || !Object.hasOwn(this.policy.purposes, purpose) ? undefined : this.policy.purposes[purpose]!.basis;
     const event: AuditEventInput = {
       kind,
-      actor: fields.actor ?? c?._actor ?? 'service',
+      actor: fields.actor ?? (c === undefined ? undefined : ctxState.actor(c)) ?? 'service',
       ...(fields.subject !== undefined ? { subject: this.#pseudonymize(fields.subject) } : {}),
       ...(fields.data !== undefined ? { data: fields.data } : {}),
       ...(fields.action !== undefined ? { action: fields.action } : {}),
@@ -442,6 +443,98 @@ export class Purposekit implements ContextEngine {
   /** Flushes and closes the audit sink. */
   async close(): Promise<void> {
     await this.#audit.close();
+  }
+
+  #declare(purpose: string): PurposeDeclaration {
+    const rule = typeof purpose === 'string' && Object.hasOwn(this.policy.purposes, purpose) ? this.policy.purposes[purpose] : undefined;
+    if (rule === undefined) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_UNKNOWN_PURPOSE',
+        `Purpose ${show(purpose)} is not in policy "${this.policyId}".${typeof purpose === 'string' ? didYouMean(purpose, Object.keys(this.policy.purposes)) : ''} Its purposes: ${Object.keys(this.policy.purposes).join(', ')}.`,
+        { details: { purpose: String(purpose), policy: this.policyId } },
+      );
+    }
+    const decl = Object.freeze({ purpose: rule.id, basis: rule.basis });
+    issued.set(decl, this);
+    return decl;
+  }
+
+  #begin(facts: RequestFacts): PrivacyContext {
+    const h = facts.headers;
+    const gpc = flag(h['sec-gpc']);
+    const dnt = flag(h['dnt']);
+    const signals: Signals = { gpc, dnt };
+    let ip: string;
+    try {
+      ip = this.#redactIp(resolveClientIp(facts.remoteAddress, h, { trust: facts.trust ?? NEVER_TRUST }));
+    } catch {
+      // Fail closed: a resolution or redaction failure never lets the raw value through.
+      ip = this.#redactIp(undefined);
+    }
+    let country: string | undefined;
+    if (this.#country !== undefined) {
+      const c = this.#country(facts);
+      country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) ? c : undefined;
+    }
+    const d = this.#defaultDecl;
+    return ctxState.create(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
+  }
+
+  #compileAgeGate<TRequest>(name: string): CompiledAgeGate<TRequest> {
+    if (typeof name !== 'string' || !Object.hasOwn(this.policy.ageGates, name)) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE',
+        `Age gate ${show(name)} is not in policy "${this.policyId}".${typeof name === 'string' ? didYouMean(name, Object.keys(this.policy.ageGates)) : ''} Its gates: ${Object.keys(this.policy.ageGates).join(', ') || '(none)'}.`,
+        { details: { gate: String(name), policy: this.policyId } },
+      );
+    }
+    if (this.#ageGateOptions === undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
+    }
+    return this.#ageGates.get(name)!;
+  }
+
+  static {
+    const hooks: EngineHooks = {
+      begin: (kit, facts) => kit.#begin(facts),
+      declarePurpose: (kit, purpose) => kit.#declare(purpose),
+      applyPurpose(kit, ctx, decl) {
+        if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('applyPurpose()', ctx);
+        const rule = issued.get(decl) === kit ? kit.policy.purposes[decl.purpose] : undefined;
+        if (rule === undefined || rule.basis !== decl.basis) {
+          throw new PurposekitError(
+            'PURPOSEKIT_ERR_FORGED_DECLARATION',
+            `applyPurpose() takes a declaration this engine issued (declarePurpose() from @purposekit/core/adapter); got ${show(decl)}, which it did not issue.`,
+            { details: { policy: kit.policyId } },
+          );
+        }
+        ctxState.setPurpose(ctx, rule.id, rule.basis);
+      },
+      run(_kit, ctx, fn) {
+        if (!ctxState.is(ctx)) throw notAContext('run()', ctx);
+        return runInContext(ctx, fn);
+      },
+      current: () => getPrivacyContext(),
+      compileAgeGate: (kit, name) => kit.#compileAgeGate(name),
+      checkAgeGate(kit, ctx, gate, input) {
+        if (!ctxState.is(ctx)) return Promise.reject(notAContext('checkAgeGate()', ctx));
+        const purpose = ctxState.purpose(ctx);
+        const basis = purpose === undefined ? undefined : kit.policy.purposes[purpose]?.basis;
+        let outcome;
+        try {
+          outcome = gate.check({ body: input.body, cookieHeader: input.cookieHeader, country: ctx.country, basis, ...(input.request !== undefined ? { request: input.request } : {}) });
+        } catch (cause) {
+          return Promise.reject(isPurposekitError(cause) ? cause : new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The age gate could not decide; the request was refused.', { cause }));
+        }
+        if (outcome.ok) {
+          ctxState.proveAge(ctx, minimumAgeFor(gate.gate, { country: ctx.country, basis }));
+          return null;
+        }
+        const refusal: AgeGateRefusal = { error: outcome.error, setCookie: outcome.setCookie };
+        return kit.record('age-gate', ctx, { decision: 'deny', reason: outcome.audit.outcome, attributes: { gate: outcome.audit.gate } }).then(() => refusal);
+      },
+    };
+    Object.defineProperty(Purposekit.prototype, ENGINE_HOOKS, { value: hooks, enumerable: false, writable: false, configurable: false });
   }
 
   async #record(event: AuditEventInput): Promise<void> {

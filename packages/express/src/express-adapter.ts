@@ -1,15 +1,23 @@
+import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
+import type { Purposekit } from '@purposekit/core';
 import {
+  applyPurpose,
+  begin,
+  checkAgeGate,
+  compileAgeGate,
+  declarePurpose,
   discardSubmission,
-  errorResponse,
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
-  isPurposekitError,
   isWellKnownRequest,
-  PurposekitError,
+  pathOf,
+  reportServerError,
   resolveAdapterOptions,
+  runInContext,
   trustsEverything,
-} from '@purposekit/core';
-import type { Purposekit, TrustSetting } from '@purposekit/core';
+  warnTrustAllProxies,
+} from '@purposekit/core/adapter';
+import type { ServerErrorInfo, TrustSetting } from '@purposekit/core/adapter';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
@@ -40,6 +48,16 @@ export interface ExpressPrivacy {
 const warnedApps = new WeakSet<object>();
 
 /**
+ * Express's own channel for an error it handles is its final handler, which prints the
+ * error to stderr unless the app's env is `test`: the default `onServerError` does the same
+ * (code, message and request id; never a request value).
+ */
+function stderrReport(req: Request, error: { code: string; message: string }, info: ServerErrorInfo): void {
+  if (req.app.get('env') === 'test') return;
+  process.stderr.write(`purposekit: ${error.code}: ${error.message} (${info.status} on ${info.method} ${info.path}${info.requestId !== undefined ? `, request ${info.requestId}` : ''})\n`);
+}
+
+/**
  * Creates the Express adapter for one purposekit engine.
  *
  * @example
@@ -66,24 +84,25 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       warnedApps.add(req.app);
       // Checked once per app, on its first request (when its settings are final).
       if (trustsEverything(req.app.get('trust proxy') as TrustSetting)) {
-        resolved.onWarning(
-          'Express "trust proxy" trusts every hop: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
-          'PURPOSEKIT_TRUST_ALL_PROXIES',
-        );
+        warnTrustAllProxies(resolved, 'Express "trust proxy"');
       }
     }
-    const ctx = kit.begin(toRequestFacts(req));
+    const ctx = begin(kit, toRequestFacts(req));
     req.privacy = ctx;
-    kit.run(ctx, next);
+    runInContext(kit, ctx, next);
   };
 
-  const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
     if (!isPurposekitError(err) || res.headersSent) {
       next(err);
       return;
     }
     const { status, body } = errorResponse(err);
     res.status(status).json(body);
+    if (status >= 500) {
+      const info: ServerErrorInfo = { status, requestId: req.privacy?.requestId, method: req.method, path: pathOf(req.originalUrl), adapter: 'express' };
+      reportServerError(resolved, err, info, (e, i) => stderrReport(req, e, i));
+    }
   };
 
   return Object.freeze({
@@ -91,14 +110,14 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     middleware: () => middleware,
     errorHandler: () => errorHandler,
     ageGate(name: string): RequestHandler {
-      const gate = kit.compileAgeGate<Request>(name);
+      const gate = compileAgeGate<Request>(kit, name);
       return function purposekitAgeGate(req: Request, res: Response, next: NextFunction): void {
         const ctx = req.privacy;
         if (ctx === undefined) {
           next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.ageGate() ran before privacy.middleware(): mount the middleware first.'));
           return;
         }
-        const refused = kit.checkAgeGate(ctx, gate, { body: req.body, cookieHeader: req.headers.cookie, request: req });
+        const refused = checkAgeGate(kit, ctx, gate, { body: req.body, cookieHeader: req.headers.cookie, request: req });
         if (refused === null) {
           next();
           return;
@@ -115,14 +134,14 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       };
     },
     purpose(purpose: string): RequestHandler {
-      const decl = kit.declarePurpose(purpose);
+      const decl = declarePurpose(kit, purpose);
       return function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
         const ctx = req.privacy;
         if (ctx === undefined) {
           next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.purpose() ran before privacy.middleware(): mount the middleware first.'));
           return;
         }
-        kit.applyPurpose(ctx, decl);
+        applyPurpose(kit, ctx, decl);
         next();
       };
     },

@@ -7,7 +7,7 @@ import express from 'express';
 import { coreos, createFileConsentStore, createPurposekit, listOpenRightsRequests, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { ConsentStore, FileConsentStore, Policy, Purposekit } from '@purposekit/core';
-import { createPrivacy, createRightsRouter } from './index';
+import { createPrivacy, createRightsRouter, privacyOf } from './index';
 import type { RightsRouterOptions } from './index';
 
 const NOW = Date.parse('2026-03-31T08:00:00.000Z');
@@ -84,7 +84,7 @@ async function start(policy: Policy = openinfra, over: Partial<RightsRouterOptio
   // An ordinary route of the app: sends the newsletter (consent-based).
   app.post('/newsletter/send/:user', privacy.purpose('marketing.email'), async (req, res, next) => {
     try {
-      await req.privacy!.access({ subject: String(req.params['user']), data: ['email'], action: 'use' });
+      await privacyOf(req).access({ subject: String(req.params['user']), data: ['email'], action: 'use' });
       res.json({ sent: true });
     } catch (e) {
       next(e);

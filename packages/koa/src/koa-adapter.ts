@@ -1,4 +1,21 @@
-import { discardSubmission, errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
+import {
+  applyPurpose,
+  begin,
+  checkAgeGate,
+  compileAgeGate,
+  declarePurpose,
+  discardSubmission,
+  GPC_WELL_KNOWN_PATH,
+  gpcWellKnownFor,
+  isWellKnownRequest,
+  pathOf,
+  reportServerError,
+  resolveAdapterOptions,
+  runInContext,
+  warnTrustAllProxies,
+} from '@purposekit/core/adapter';
+import type { ServerErrorInfo } from '@purposekit/core/adapter';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
@@ -78,22 +95,22 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     const app = ctx.app;
     if (app.proxy === true && !(app.maxIpsCount > 0) && !warnedApps.has(app)) {
       warnedApps.add(app);
-      resolved.onWarning(
-        'Koa "app.proxy" is true with "app.maxIpsCount" 0: every client can choose its own address through X-Forwarded-For. Set app.maxIpsCount to the number of proxies in front of the app.',
-        'PURPOSEKIT_TRUST_ALL_PROXIES',
-      );
+      warnTrustAllProxies(resolved, 'Koa "app.proxy" (true, with app.maxIpsCount 0)');
     }
-    const privacy = kit.begin(toRequestFacts(ctx));
+    const privacy = begin(kit, toRequestFacts(ctx));
     ctx.state.privacy = privacy;
     try {
-      await kit.run(privacy, () => next());
+      await runInContext(kit, privacy, () => next());
     } catch (err) {
       if (!isPurposekitError(err) || ctx.headerSent) throw err;
       writeError(ctx, err);
       // A server-side failure (an audit sink that cannot write, an internal error) is
-      // answered here but must not go unseen: Koa's own channel for that is the app's
-      // 'error' event (what Express users see through their error middleware).
-      if (err.status >= 500) ctx.app.emit('error', err, ctx);
+      // answered here but must not go unseen: the app's onServerError, by default Koa's own
+      // channel, the app's 'error' event.
+      if (err.status >= 500) {
+        const info: ServerErrorInfo = { status: err.status, requestId: privacy.requestId, method: ctx.method, path: pathOf(ctx.originalUrl), adapter: 'koa' };
+        reportServerError(resolved, err, info, (e) => ctx.app.emit('error', e, ctx));
+      }
     }
   };
 
@@ -101,11 +118,11 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     kit,
     middleware: () => middleware,
     ageGate(name: string): Middleware {
-      const gate = kit.compileAgeGate<Context>(name);
+      const gate = compileAgeGate<Context>(kit, name);
       return async function purposekitAgeGate(ctx: Context, next: Next): Promise<void> {
         const privacy = contextOf(ctx, 'ageGate');
         const request = ctx.request as RequestWithBody;
-        const refused = kit.checkAgeGate(privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
+        const refused = checkAgeGate(kit, privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
         if (refused === null) {
           await next();
           return;
@@ -118,9 +135,9 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       };
     },
     purpose(purpose: string): Middleware {
-      const decl = kit.declarePurpose(purpose);
+      const decl = declarePurpose(kit, purpose);
       return function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
-        kit.applyPurpose(contextOf(ctx, 'purpose'), decl);
+        applyPurpose(kit, contextOf(ctx, 'purpose'), decl);
         return next();
       };
     },

@@ -1,7 +1,8 @@
 import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { Purposekit, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { isPurposekit } from '@purposekit/core';
+import { ADAPTER_OPTIONS_SPEC, resolveAdapterOptions, validateOptions } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
@@ -34,15 +35,15 @@ export const PRIVACY_MODULE_OPTIONS = MODULE_OPTIONS_TOKEN;
  * @internal
  */
 export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): ResolvedPrivacyModuleOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `PrivacyModule.forRoot(): options must be an object { kit, onWarning? }, got ${options === null ? 'null' : typeof options}.`);
-  }
-  const { kit, ...adapterOptions } = options;
-  if (!(kit instanceof Purposekit)) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'PrivacyModule.forRoot(): "kit" is required: the engine from createPurposekit().');
-  }
+  const valid = validateOptions<PrivacyModuleOptions>(
+    'PrivacyModule.forRoot()',
+    options,
+    { kit: { required: true, check: isPurposekit, expected: 'the engine from createPurposekit()' }, ...ADAPTER_OPTIONS_SPEC },
+    { optional: false, usage: '{ kit, onWarning?, onServerError? }' },
+  );
+  const { kit, ...adapterOptions } = valid;
   const resolved = resolveAdapterOptions(kit, adapterOptions, 'PrivacyModule.forRoot');
-  return Object.freeze({ kit, onWarning: resolved.onWarning });
+  return Object.freeze({ kit, onWarning: resolved.onWarning, onServerError: resolved.onServerError });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createPostgresAnchor } from './anchor';
-import type { AnchoredHead } from './anchor';
+import type { AnchoredHead } from '@purposekit/core';
 import { migrate } from './migrate';
 import { describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
 import { caught } from './__tests__/fixtures';

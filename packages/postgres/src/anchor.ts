@@ -1,26 +1,17 @@
 /**
  * An anchor target on PostgreSQL: signed checkpoint heads written to an append-only
  * table (a trigger refuses UPDATE and DELETE), where the writer's host cannot rewrite
- * them. Structurally the `AuditAnchor` interface the core is gaining (name, publish,
- * heads); the types are declared here until core exports them.
+ * them. Implements core's `AuditAnchor` (give it to a file sink's `anchors`, and to
+ * `verifyAuditTrail` / `verifyPostgresTrail` as `anchors`).
  */
 import { PurposekitError } from '@purposekit/core';
+import type { AnchoredHead, AuditAnchor } from '@purposekit/core';
 import { resolveConnection } from './connection';
 import type { PostgresConnectionOptions } from './connection';
 import { prepareSchema } from './migrate';
 
-/** A signed checkpoint head: what an anchor keeps of each checkpoint. */
-export interface AnchoredHead {
-  readonly stream: string;
-  readonly seq: number;
-  readonly hash: string;
-  readonly ts: string;
-  readonly keyId: string;
-  readonly sig: string;
-}
-
 /** An anchor on PostgreSQL. */
-export interface PostgresAnchor {
+export interface PostgresAnchor extends AuditAnchor {
   /** `postgres:<schema>`. */
   readonly name: string;
   /** Appends one head. @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a malformed head; PURPOSEKIT_ERR_STORE_UNAVAILABLE when it cannot be written. */

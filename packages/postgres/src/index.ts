@@ -19,4 +19,4 @@ export type {
 export { createPostgresConsentStore } from './consent-store';
 export type { PostgresConsentStore, PostgresConsentStoreOptions } from './consent-store';
 export { createPostgresAnchor } from './anchor';
-export type { AnchoredHead, PostgresAnchor, PostgresAnchorOptions } from './anchor';
+export type { PostgresAnchor, PostgresAnchorOptions } from './anchor';

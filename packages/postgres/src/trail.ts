@@ -10,6 +10,7 @@ import type {
   AuditProblem,
   AuditPublicKey,
   AuditRecord,
+  AuditVerifyOptions,
   AuditVerifyResult,
   OpenRightsRequest,
   PseudonymKey,
@@ -42,6 +43,8 @@ export interface PostgresVerifyOptions extends PostgresConnectionOptions {
   publicKeys?: readonly AuditPublicKey[];
   /** Accept streams whose first records were archived (detached partitions): the first row present anchors each chain. Default false. */
   partial?: boolean;
+  /** Published heads to hold each stream to (anchors, e.g. `createPostgresAnchor` or file anchors; matched by stream id), as for `verifyAuditTrail`. */
+  anchors?: AuditVerifyOptions['anchors'];
   /** Progress: rows read so far. */
   onProgress?: (rowsRead: number) => void;
 }
@@ -125,7 +128,12 @@ export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promi
       const head = heads.get(stream);
       let result = await verifyAuditLines(
         { name, lines: lines(), ...(head == null ? {} : { head, headName: `${name} head (audit_streams)` }) },
-        { ...(options.publicKeys === undefined ? {} : { publicKeys: options.publicKeys }), ...(options.partial === true ? { partial: true } : {}) },
+        {
+          stream,
+          ...(options.publicKeys === undefined ? {} : { publicKeys: options.publicKeys }),
+          ...(options.partial === true ? { partial: true } : {}),
+          ...(options.anchors === undefined ? {} : { anchors: options.anchors }),
+        },
       );
       const cp = columnProblem as AuditProblem | undefined;
       // The earlier of the two problems wins (a problem of the head is found last).
@@ -167,6 +175,7 @@ function summarise(streams: PostgresStreamVerifyResult[], schema: string): Postg
     files: streams.map((s) => `stream ${s.stream}`),
     unsignedTail: streams.reduce((n, s) => n + s.result.unsignedTail, 0),
     signaturesChecked: streams.every((s) => s.result.signaturesChecked),
+    anchorsChecked: streams.reduce((n, s) => n + s.result.anchorsChecked, 0),
     streams,
   };
   if (streams.length === 0) {

@@ -5,6 +5,7 @@
 import type { PrivacyContext } from '../context';
 import { PurposekitError } from '../errors';
 import { didYouMean, show } from '../policy/suggest';
+import { validateOptions } from '../options';
 import type { ResolvedPurposeRule } from '../policy/types';
 import type { Purposekit } from '../purposekit';
 import { CONSENT_TYPES } from '../vocabulary';
@@ -83,7 +84,6 @@ export interface ConsentManager {
   history(subject: string): Promise<readonly ConsentRecord[]>;
 }
 
-const OPTION_KEYS = ['now'] as const;
 const CHANGE_KEYS = ['type', 'source', 'expiresAt', 'context', 'actor', 'policyVersion', 'termsVersion'] as const;
 
 function bad(field: string, message: string): PurposekitError {
@@ -116,18 +116,8 @@ export function consentRule(kit: Purposekit, purpose: unknown): ResolvedPurposeR
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a bad option.
  */
 export function createConsentManager(kit: Purposekit, options: ConsentManagerOptions = {}): ConsentManager {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createConsentManager(kit, options): options must be an object.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createConsentManager().${didYouMean(key, OPTION_KEYS)}`);
-    }
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createConsentManager(): "now" must be a function, got ${show(options.now)}.`);
-  }
-  const now = options.now ?? Date.now;
+  const opts = validateOptions<ConsentManagerOptions>('createConsentManager()', options, { now: 'function' });
+  const now = opts.now ?? Date.now;
   const store = kit.consentStore;
 
   function build(subject: string, purpose: string, state: ConsentState, o: ConsentChangeOptions): { record: ConsentRecord; rule: ResolvedPurposeRule } {

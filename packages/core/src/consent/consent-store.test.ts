@@ -47,9 +47,9 @@ describe('validateConsentRecord', () => {
 
 describe('createFileConsentStore', () => {
   it.each([
-    ['no options', undefined, 'takes an options object'],
+    ['no options', undefined, 'options must be an object { path }'],
     ['an unknown option, with a hint', { path: 'x', pth: 1 }, 'Did you mean "path"?'],
-    ['no path', {}, '"path" must be a file path'],
+    ['no path', {}, '"path" is required: a file path'],
     ['a non-function onWarning', { path: 'x', onWarning: 1 }, '"onWarning" must be a function'],
   ])('rejects %s', (_n, options, text) => {
     expect(() => createFileConsentStore(options as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining(text) }));
@@ -104,7 +104,7 @@ describe('createFileConsentStore', () => {
     expect(s.facts('after', 'marketing.email').consent?.state).toBe('given');
     expect(s.history('torn-secret-id')).toEqual([]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^PURPOSEKIT_CONSENT_STORE_WARNING: .*skipped an unreadable line at byte \d+/);
+    expect(warnings[0]).toMatch(/^PURPOSEKIT_WARN_CONSENT_STORE_TORN_LINE: .*skipped an unreadable line at byte \d+/);
     expect(warnings[0]).not.toContain('torn-secret-id');
     // And a restart reads the same state.
     const again = fileStore(path, []);

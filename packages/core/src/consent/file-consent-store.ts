@@ -21,7 +21,7 @@
 import { closeSync, fdatasync, mkdirSync, openSync, readSync, write } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PurposekitError } from '../errors';
-import { didYouMean, show } from '../policy/suggest';
+import { validateOptions } from '../options';
 import { ConsentTables, validateConsentRecord } from './consent-store';
 import type { ConsentRecord, ConsentStore, SubjectFacts } from './consent-store';
 
@@ -31,12 +31,11 @@ export interface FileConsentStoreOptions {
   path: string;
   /**
    * Receives non-fatal findings (a torn or unreadable line that was skipped). Default:
-   * `process.emitWarning` with code `PURPOSEKIT_CONSENT_STORE_WARNING`.
+   * `process.emitWarning` with code `PURPOSEKIT_WARN_CONSENT_STORE_TORN_LINE`.
    */
   onWarning?: (message: string, code: string) => void;
 }
 
-const OPTION_KEYS = ['path', 'onWarning'] as const;
 const FORMAT = 1;
 const NEWLINE = 0x0a;
 
@@ -249,7 +248,7 @@ export class FileConsentStore implements ConsentStore {
       }
     } catch {
       // Never the line's content: it holds subject ids.
-      this.#onWarning(`Consent store ${this.path}: skipped an unreadable line at byte ${at} (a write torn by a crash, never acknowledged).`, 'PURPOSEKIT_CONSENT_STORE_WARNING');
+      this.#onWarning(`Consent store ${this.path}: skipped an unreadable line at byte ${at} (a write torn by a crash, never acknowledged).`, 'PURPOSEKIT_WARN_CONSENT_STORE_TORN_LINE');
     }
   }
 }
@@ -267,20 +266,12 @@ export class FileConsentStore implements ConsentStore {
  *   PURPOSEKIT_ERR_FILE_ACCESS when the file cannot be created or read.
  */
 export function createFileConsentStore(options: FileConsentStoreOptions): FileConsentStore {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileConsentStore() takes an options object: { path }.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createFileConsentStore().${didYouMean(key, OPTION_KEYS)}`);
-    }
-  }
-  if (typeof options.path !== 'string' || options.path.length === 0) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createFileConsentStore(): "path" must be a file path, got ${show(options.path)}.`);
-  }
-  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createFileConsentStore(): "onWarning" must be a function, got ${show(options.onWarning)}.`);
-  }
-  const onWarning = options.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code }));
-  return new FileConsentStore(resolve(options.path), onWarning);
+  const opts = validateOptions<FileConsentStoreOptions>(
+    'createFileConsentStore()',
+    options,
+    { path: { kind: 'non-empty-string', required: true, expected: 'a file path' }, onWarning: 'function' },
+    { optional: false, usage: '{ path }' },
+  );
+  const onWarning = opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code }));
+  return new FileConsentStore(resolve(opts.path), onWarning);
 }

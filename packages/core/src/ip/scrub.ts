@@ -7,21 +7,27 @@
  *
  * 1. Candidates are maximal runs of hex digits, `:` and `.`. A run with fewer than three
  *    dots and fewer than two colons is skipped at once (ordinary words and numbers).
- * 2. IPv6: the run (minus trailing `.`s, one trailing `:` and one leading `:`, which are
- *    punctuation as in `addr:2001:db8::1.`) is an IPv6 address if node:net `isIP` says
- *    so. If not, the run is retried once without a leading 1–4 hex-digit label
- *    (`id:2001:db8::1`), once without a trailing `:port` (`::ffff:192.0.2.1:8080`), and
- *    once without both. Longer colon runs (hex dumps, MAC-like strings of 9+ groups)
- *    are not searched any further.
- * 3. IPv4: otherwise, each `:`-separated part of the run is an IPv4 address when it is
- *    exactly four dot-separated groups of 1–3 decimal digits, each ≤ 255 (trailing dots
- *    at the end of the run are punctuation). Four groups with a leading zero
+ * 2. IPv6: the run, minus its punctuation (dots at either end, then a lone `:` at either
+ *    end, or one `:` of three: `addr:2001:db8::1.`, `key:::1`, `2001:db8:::`), is an IPv6
+ *    address if node:net `isIP` says so. If not, the run is retried once without a
+ *    trailing `:port` (1–5 digits, after a group or after `::`: `::ffff:192.0.2.1:8080`,
+ *    `2001:db8:::443`), then once without a leading 1–4 hex-digit label followed by a
+ *    group or `::` (`id:2001:db8::1`, `id:::1`), then once without both. The port comes
+ *    first: read the other way round, `2001:db8:1:2:3:4:5:6:443` would lose its first
+ *    group as a "label" and keep more bits than the policy allows. Longer colon runs
+ *    (hex dumps, MAC-like strings of 9+ groups) are not searched any further.
+ * 3. IPv4: otherwise, the run is cut at every `:` and every run of two or more dots (an
+ *    ellipsis); each piece, minus dots at either end, is an IPv4 address when it is
+ *    exactly four dot-separated groups of 1–3 decimal digits, each ≤ 255
+ *    (`see...192.0.2.1`, `.192.0.2.1.`, `192.0.2.1.:80`). Four groups with a leading zero
  *    (`010.1.2.3`, ambiguous: octal to some parsers) become `INVALID_IP_TOKEN`.
  * 4. Word boundary: a candidate glued to a letter, digit or `_` outside the run is part of
  *    a word and is left alone (`v1.2.3.4`, `build1.2.3.4x`, `std::vector`). Escapes
  *    are boundaries, not letters: `\n`, `\t`, `\"`, `\\`, `\u001b`, `\x1b` (JSON and
  *    util.inspect output) and `%2F` (percent-encoding) do not protect what follows.
- * 5. IPv6 zone ids after a match (`%eth0`, `%25eth0`) are dropped with the address.
+ * 5. IPv6 zone ids after a match (`%eth0`, `%25eth0`) are dropped with the address;
+ *    `%` and two hex digits other than `25` is percent-encoding (`[…]` written
+ *    `%5B2001:db8::1%5D`), not a zone id, and stays.
  *
  * So: `1.2.3.4.5` and longer dotted sequences (versions, OIDs), `1.2.3` (versions),
  * `12:34:56.789` (times), `2024-06-01T12:34:56Z` (timestamps), `1.2.3.256`, `v1.2.3.4`
@@ -128,6 +134,13 @@ function escapeAtRunStart(text: string, s: number, e: number): number {
     default:
       return 0;
   }
+}
+
+/** `%XX` at `p` with XX two hex digits other than `25`: percent-encoding, not a zone id. */
+function isPercentEscape(text: string, p: number): boolean {
+  const a = text.charCodeAt(p + 1);
+  const b = text.charCodeAt(p + 2);
+  return isHex(a) && isHex(b) && !(a === 50 && b === 53);
 }
 
 /**
@@ -265,11 +278,14 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
       const nextSep = e === n || !isWordChar(text.charCodeAt(e));
 
       if (colons >= 2) {
+        // Rule 2's punctuation: dots at either end, then a lone `:` at either end, or one
+        // `:` of three (`addr:::1` is `addr:` + `::1`; `2001:db8:::` is `2001:db8::` + `:`).
         let cs = s;
         let ce = e;
         while (ce > cs && text.charCodeAt(ce - 1) === 46) ce--;
-        if (ce - cs >= 2 && text.charCodeAt(ce - 1) === 58 && text.charCodeAt(ce - 2) !== 58) ce--;
-        if (ce - cs >= 2 && text.charCodeAt(cs) === 58 && text.charCodeAt(cs + 1) !== 58) cs++;
+        while (cs < ce && text.charCodeAt(cs) === 46) cs++;
+        if (ce - cs >= 2 && text.charCodeAt(ce - 1) === 58 && (text.charCodeAt(ce - 2) !== 58 || (ce - cs >= 3 && text.charCodeAt(ce - 3) === 58))) ce--;
+        if (ce - cs >= 2 && text.charCodeAt(cs) === 58 && (text.charCodeAt(cs + 1) !== 58 || (ce - cs >= 3 && text.charCodeAt(cs + 2) === 58))) cs++;
         let match = -1;
         let matchEnd = -1;
         const attempt = (a: number, b: number): boolean => {
@@ -280,13 +296,21 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
           matchEnd = b;
           return true;
         };
-        // Rule 2's alternatives: a leading 1–4 hex label, a trailing :port.
+        // Rule 2's alternatives: a trailing :port (after a group, or after `::`), a leading 1–4 hex label.
         let labelEnd = -1;
         const firstColon = text.indexOf(':', cs);
-        if (firstColon > cs && firstColon - cs <= 4 && firstColon + 1 < ce && text.charCodeAt(firstColon + 1) !== 58) labelEnd = firstColon + 1;
+        // After the label comes a group or `::` (`id:::1` is `id:` + `::1`).
+        if (firstColon > cs && firstColon - cs <= 4 && firstColon + 1 < ce && (text.charCodeAt(firstColon + 1) !== 58 || text.charCodeAt(firstColon + 2) === 58)) {
+          labelEnd = firstColon + 1;
+        }
         let portStart = -1;
         const lastColon = text.lastIndexOf(':', ce - 1);
-        if (lastColon > cs && ce - lastColon - 1 >= 1 && ce - lastColon - 1 <= 5 && text.charCodeAt(lastColon - 1) !== 58) {
+        if (
+          lastColon > cs &&
+          ce - lastColon - 1 >= 1 &&
+          ce - lastColon - 1 <= 5 &&
+          (text.charCodeAt(lastColon - 1) !== 58 || (lastColon - 2 >= cs && text.charCodeAt(lastColon - 2) === 58))
+        ) {
           let digitsOnly = true;
           for (let p = lastColon + 1; p < ce; p++) {
             const d = text.charCodeAt(p);
@@ -294,15 +318,20 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
           }
           if (digitsOnly) portStart = lastColon;
         }
+        // The port reading before the label reading: a bare `addr:port` is common in logs,
+        // a hex word glued to an address is not, and reading a port as the last group
+        // would shift the whole address one group to the left (its first group left as
+        // "label" text, more of its bits kept than the policy allows).
         const found =
           attempt(cs, ce) ||
-          (labelEnd !== -1 && attempt(labelEnd, ce)) ||
           (portStart !== -1 && attempt(cs, portStart)) ||
+          (labelEnd !== -1 && attempt(labelEnd, ce)) ||
           (labelEnd !== -1 && portStart !== -1 && attempt(labelEnd, portStart));
         if (found) {
           let end = matchEnd;
-          // Rule 5: a zone id right after the address goes with it.
-          if (matchEnd === e && e < n && text.charCodeAt(e) === 37) {
+          // Rule 5: a zone id right after the address goes with it; `%` and two hex
+          // digits other than `25` (RFC 6874's encoded `%`) is percent-encoding (`%5D`, `%2F`).
+          if (matchEnd === e && e < n && text.charCodeAt(e) === 37 && !isPercentEscape(text, e)) {
             let z = e + 1;
             while (z < n && z - e <= MAX_ZONE) {
               const d = text.charCodeAt(z);
@@ -321,15 +350,22 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
       }
 
       if (dots < 3) continue;
+      // Rule 3: segments end at every `:` and every run of two or more dots (an
+      // ellipsis); a segment's leading and trailing dots are punctuation.
       let segStart = s;
       for (let p = s; p <= e; p++) {
-        if (p < e && text.charCodeAt(p) !== 58) continue;
-        let segEnd = p;
-        if (p === e) while (segEnd > segStart && text.charCodeAt(segEnd - 1) === 46) segEnd--;
-        const kind = quadKind(text, segStart, segEnd);
-        if (kind !== 0 && (segStart > s || prevSep) && (segEnd < e || nextSep)) {
-          out += text.slice(last, segStart) + (kind === 1 ? replace(text.slice(segStart, segEnd), 4) : INVALID_IP_TOKEN);
-          last = segEnd;
+        if (p < e) {
+          const d = text.charCodeAt(p);
+          if (d !== 58 && !(d === 46 && p + 1 < e && text.charCodeAt(p + 1) === 46)) continue;
+        }
+        let a = segStart;
+        let b = p;
+        while (a < b && text.charCodeAt(a) === 46) a++;
+        while (b > a && text.charCodeAt(b - 1) === 46) b--;
+        const kind = quadKind(text, a, b);
+        if (kind !== 0 && (a > s || prevSep) && (b < e || nextSep)) {
+          out += text.slice(last, a) + (kind === 1 ? replace(text.slice(a, b), 4) : INVALID_IP_TOKEN);
+          last = b;
         }
         segStart = p + 1;
       }

@@ -8,7 +8,7 @@ import { show } from '../policy/suggest';
 import { booleanOption, functionOption } from '../ip/options';
 import { INVALID_IP_TOKEN } from '../ip/truncate';
 import { escapeLogValue } from '../ip/escape';
-import { resolveLogRedaction } from './options';
+import { isServerAddressHeader, resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions } from './options';
 
 /** A morgan token function. */
@@ -115,6 +115,8 @@ export function registerMorganIpTokens(morgan: MorganLike, options?: MorganIpTok
         try {
           const value = original.call(this, req, res, arg) as unknown;
           if (value === undefined || value === null) return undefined;
+          // `:req[host]` names the server the client connected to, not the client.
+          if (name === 'req' && typeof arg === 'string' && isServerAddressHeader(arg)) return escapeLogValue(String(value));
           return escapeLogValue(state().scrubText(String(value)));
         } catch {
           return INVALID_IP_TOKEN;

@@ -12,6 +12,7 @@ import { PurposekitError } from '../errors';
 import { CONSENT_TYPES, DATA_CATEGORIES, JURISDICTIONS, LEGAL_BASES, PURPOSES, RIGHTS } from '../vocabulary';
 import type { ConsentType, Jurisdiction, LegalBasis } from '../vocabulary';
 import { durationSeconds, parseDuration } from './duration';
+import { pathJoin } from './json-duplicates';
 import { didYouMean, show } from './suggest';
 import type {
   Policy,
@@ -151,7 +152,7 @@ function isTimeZone(zone: string): boolean {
 }
 
 function join(path: string, key: string): string {
-  return path === '' ? key : /^[A-Za-z_][\w-]*$/.test(key) && !key.includes('.') ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  return pathJoin(path, key);
 }
 
 /** True when `value` is a policy produced by {@link definePolicy} or `loadPolicy`. */
@@ -196,7 +197,7 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
   if (raw['customPurposes'] !== undefined && c.object(raw['customPurposes'], 'customPurposes')) {
     for (const [key, def] of Object.entries(raw['customPurposes'])) {
       const path = join('customPurposes', key);
-      if (key in PURPOSES) {
+      if (Object.hasOwn(PURPOSES, key)) {
         c.error(path, 'redefines-built-in', `redefines the built-in purpose "${key}".`, 'Built-in meanings cannot change; pick another id.');
         continue;
       }
@@ -212,7 +213,7 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
   if (raw['customCategories'] !== undefined && c.object(raw['customCategories'], 'customCategories')) {
     for (const [key, description] of Object.entries(raw['customCategories'])) {
       const path = join('customCategories', key);
-      if (key in DATA_CATEGORIES) {
+      if (Object.hasOwn(DATA_CATEGORIES, key)) {
         c.error(path, 'redefines-built-in', `redefines the built-in data category "${key}".`);
         continue;
       }
@@ -320,7 +321,7 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
         });
       }
       if (basis === undefined) continue;
-      const builtIn = (PURPOSES as Record<string, { iri: string }>)[pid];
+      const builtIn = Object.hasOwn(PURPOSES, pid) ? (PURPOSES as Record<string, { iri: string }>)[pid] : undefined;
       purposes[pid] = Object.freeze({
         id: pid,
         iri: builtIn?.iri ?? customPurposes.get(pid)?.iri,
