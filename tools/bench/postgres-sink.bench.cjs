@@ -6,8 +6,8 @@
 // at concurrency 1, 16, 64 and 256 (that many callers, each awaiting its append before
 // the next). Then a subject access report for one subject among 1,000,000 records.
 //
-// Method: each (target, concurrency) cell writes N records (N = 2,000 at concurrency 1,
-// 20,000 otherwise) after a warm-up of 1,000; records/s = N / wall time; p50/p99 are
+// Method: each (target, concurrency) cell writes N records (N = 1,000 at concurrency 1,
+// 20,000 otherwise) after a warm-up (200 / 1,000); records/s = N / wall time; p50/p99 are
 // over every append's own latency. Cells run in interleaved order, ROUNDS times (default
 // 3), and the median round is reported. The report is timed 25 times after a warm-up;
 // median and p99 are reported.
@@ -125,9 +125,10 @@ async function main() {
     for (const c of [1, 16, 64, 256]) {
       for (const [name, make] of Object.entries(targets)) {
         const t = await make();
-        await drive(t.append, 1000, Math.min(c, 64), offset); // warm-up
-        offset += 1000;
-        const n = c === 1 ? 2000 : 20000;
+        const warm = c === 1 ? 200 : 1000;
+        await drive(t.append, warm, c, offset); // warm-up
+        offset += warm;
+        const n = c === 1 ? 1000 : 20000;
         const r = await drive(t.append, n, c, offset);
         offset += n;
         await t.close();
