@@ -112,3 +112,52 @@ describePg('verifyPostgresTrail', () => {
     expect((await verifyPostgresTrail({ pool, schema: empty })).problem).toMatchObject({ kind: 'missing' });
   });
 });
+
+describePg('partitions and archived months', () => {
+  it('one chain runs across monthly partitions; after a month is detached (archived) verify names it missing, and --partial verifies the rest', async () => {
+    const { sealAuditRecord, checkpointSigningInput, hashAuditRecord } = await import('@purposekit/core');
+    const { sign, createPrivateKey } = await import('node:crypto');
+    const schema = schemaName('months');
+    made.push(schema);
+    await migrate({ pool, schema });
+    // Two months ago and last month, written as a writer of that time would have (seq 1–6).
+    const now = new Date();
+    const month = (back: number): string => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 10, 12)).toISOString();
+    const key = createPrivateKey(KEYS.signingPrivateKeyPem);
+    const rows: Array<[number, string, string, string | null, string]> = [];
+    let prev = '0'.repeat(64);
+    let seq = 0;
+    for (const back of [2, 1]) {
+      const ts = month(back);
+      await pool.query(`SELECT "${schema}".audit_ensure_partitions($1)`, [ts]);
+      for (let i = 0; i < 2; i++) {
+        const r = sealAuditRecord(access(`m${back}-${i}`), { seq: ++seq, ts, prev });
+        rows.push([seq, ts, 'access', null, JSON.stringify(r)]);
+        prev = r.hash;
+      }
+      const unsigned = { alg: 'Ed25519', keyId: KEYS.signingKeyId, kind: 'checkpoint', prev, seq: ++seq, ts, v: 1 };
+      const sig = sign(null, checkpointSigningInput(unsigned), key).toString('base64url');
+      const hash = hashAuditRecord({ ...unsigned, sig });
+      rows.push([seq, ts, 'checkpoint', null, JSON.stringify({ alg: 'Ed25519', hash, keyId: KEYS.signingKeyId, kind: 'checkpoint', prev, seq, sig, ts, v: 1 })]);
+      prev = hash;
+    }
+    for (const r of rows) await pool.query(`INSERT INTO "${schema}".audit_records VALUES ('w', $1, $2, $3, $4, $5)`, r);
+    await pool.query(`INSERT INTO "${schema}".audit_streams (stream, head_seq, head_hash, head_checkpoint) VALUES ('w', 6, $1, $2)`, [prev, rows[5]![4]]);
+    // This month: a writer continues the same stream.
+    const s = await createPostgresAuditSink({ pool, schema, stream: 'w', signingKey: KEYS.signingPrivateKeyPem });
+    await s.append(access('now-1'));
+    await s.close();
+    const parts = await pool.query<{ p: string; n: string }>(`SELECT tableoid::regclass::text AS p, count(*) AS n FROM "${schema}".audit_records GROUP BY 1 ORDER BY 1`);
+    expect(parts.rows.length).toBe(3); // three monthly partitions
+    expect((await verify(schema)).ok).toBe(true);
+
+    // Archive the oldest month: export, then detach.
+    const oldest = parts.rows[0]!.p;
+    await pool.query(`ALTER TABLE "${schema}".audit_records DETACH PARTITION ${oldest}`);
+    const cut = await verify(schema);
+    expect(cut.problem).toMatchObject({ kind: 'missing', seq: 1 });
+    const partial = await verifyPostgresTrail({ pool, schema, publicKeys: [KEYS.signingPublicKeyPem], partial: true });
+    expect(partial.problem).toBeUndefined();
+    expect(partial.streams[0]!.result.firstSeq).toBe(4);
+  });
+});
