@@ -1,3 +1,5 @@
+import { createServer, connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Pool as PgPool } from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { createPostgresAuditSink } from './audit-sink';
@@ -7,6 +9,7 @@ import { buildPostgresSubjectReport, createPostgresAccessLog, exportPostgresTrai
 import { describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
 import { KEYS, SUBJECT_KEY, access, caught, pseudonym, until } from './__tests__/fixtures';
 
+jest.setTimeout(30_000);
 const pool = testPool(10);
 const made: string[] = [];
 const open: PostgresAuditSink[] = [];
@@ -280,6 +283,60 @@ describePg('createPostgresAuditSink', () => {
     } finally {
       await pool.query(`DROP OWNED BY ${role}`);
       await pool.query(`DROP ROLE ${role}`);
+    }
+  });
+
+  it('a COMMIT whose answer is lost is settled from the stream head on reconnect: acknowledged once, written once', async () => {
+    const schema = await freshSchema('lostack');
+    // A TCP proxy in front of the server that, once armed, lets one INSERT of audit rows
+    // run and commit, then cuts the connection instead of passing on the server's answer.
+    let armed = false;
+    let cut = false;
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const server = connect(5432, '127.0.0.1');
+      sockets.add(client).add(server);
+      let dropping = false;
+      client.on('data', (d: Buffer) => {
+        if (armed && !cut && d.includes('INSERT INTO') && d.includes('audit_records')) dropping = true;
+        server.write(d);
+      });
+      server.on('data', (d: Buffer) => {
+        if (!dropping) {
+          client.write(d);
+          return;
+        }
+        // ReadyForQuery ('Z', length 5, idle): the statement has committed.
+        if (d.includes(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]))) {
+          cut = true;
+          client.destroy();
+          server.destroy();
+        }
+      });
+      client.on('error', () => undefined);
+      server.on('error', () => undefined);
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const port = (proxy.address() as AddressInfo).port;
+    const viaProxy = new PgPool({ host: '127.0.0.1', port, user: 'postgres', database: 'test', max: 2 });
+    viaProxy.on('error', () => undefined);
+    try {
+      const s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 }, viaProxy);
+      await s.append(access('before'));
+      armed = true;
+      await s.append(access('answer-lost')); // resolves: the reconnect finds its row
+      expect(cut).toBe(true);
+      await s.append(access('after'));
+      await s.close();
+      const got = (await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`);
+      expect(got).toEqual(['1:before', '2:answer-lost', '3:after', '4:cp']);
+      await verified(schema);
+    } finally {
+      await viaProxy.end();
+      for (const x of sockets) x.destroy();
+      await new Promise((r) => proxy.close(r));
     }
   });
 });

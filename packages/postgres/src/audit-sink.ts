@@ -184,6 +184,16 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** A batch on the wire, with the chain position to rewind to if it did not commit. */
+interface InFlight {
+  readonly pendings: Pending[];
+  readonly lastSeq: number;
+  readonly lastHash: string;
+  readonly startSeq: number;
+  readonly startPrev: string;
+  readonly startSince: number;
+}
+
 interface Row {
   seq: number;
   ts: string;
@@ -234,6 +244,11 @@ class PgSink implements PostgresAuditSink {
   #closing = false;
   #months = new Set<string>();
   #uncertain: { lastSeq: number; lastHash: string; pendings: Pending[]; settled: boolean } | undefined;
+  /** The batch whose INSERT is on the wire, with the chain position to rewind to. */
+  #inflight: InFlight | undefined;
+  /** Rejects when the current session is lost (a pending query may never settle by itself). */
+  #aborted: Promise<never> = new Promise<never>(() => undefined);
+  #abort: (error: Error) => void = () => undefined;
 
   constructor(conn: Connection & { password?: string | undefined }, o: Resolved) {
     this.#conn = conn;
@@ -292,6 +307,8 @@ class PgSink implements PostgresAuditSink {
 
   #attach(client: PoolClient): void {
     this.#client = client;
+    this.#aborted = new Promise<never>((_resolve, reject) => (this.#abort = reject));
+    this.#aborted.catch(() => undefined);
     const onError = (error: Error): void => this.#lost(client, error);
     client.on('error', onError);
     LISTENERS.set(client, onError);
@@ -336,7 +353,6 @@ class PgSink implements PostgresAuditSink {
       throw this.#corrupt(`its last row (seq ${row.seq}) does not match its own hash`);
     }
     if (Number(row.seq) < headSeq) throw this.#corrupt(`it ends at seq ${row.seq}, but its head checkpoint shows seq ${headSeq}: records were removed`);
-    if (!startup && this.#uncertain !== undefined) this.#settleUncertain(client, Number(row.seq));
     this.#seq = Number(row.seq);
     this.#prev = record['hash'];
     // Unsigned records at the end: seal them (after a crash the count is unknown; any is enough).
@@ -439,39 +455,36 @@ class PgSink implements PostgresAuditSink {
       return;
     }
     const month = this.#monthOf(ts);
+    let inflight: InFlight | undefined;
     try {
       if (!this.#months.has(month)) {
-        await client.query(`SELECT ${this.#conn.q}.audit_ensure_partitions($1)`, [ts]);
+        await Promise.race([client.query(`SELECT ${this.#conn.q}.audit_ensure_partitions($1)`, [ts]), this.#aborted]);
         this.#months.add(month);
       }
       const cp = checkpoint as { seq: number; hash: string; line: string } | undefined;
-      await client.query(this.#insertSql, [
-        this.stream,
-        rows.map((r) => r.seq),
-        rows.map((r) => r.ts),
-        rows.map((r) => r.kind),
-        rows.map((r) => r.subject),
-        rows.map((r) => r.record),
-        cp?.seq ?? null,
-        cp?.hash ?? null,
-        cp?.line ?? null,
+      inflight = { pendings, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startSince };
+      this.#inflight = inflight;
+      await Promise.race([
+        client.query(this.#insertSql, [
+          this.stream,
+          rows.map((r) => r.seq),
+          rows.map((r) => r.ts),
+          rows.map((r) => r.kind),
+          rows.map((r) => r.subject),
+          rows.map((r) => r.record),
+          cp?.seq ?? null,
+          cp?.hash ?? null,
+          cp?.line ?? null,
+        ]),
+        this.#aborted,
       ]);
     } catch (error) {
-      if (isConnectionError(error) || this.#client !== client) {
-        // The COMMIT may or may not have happened: keep these appends waiting for the
-        // reconnect, which reads the stream head and settles them (bounded wait).
-        this.#uncertain = { lastSeq: this.#seq, lastHash: this.#prev, pendings, settled: false };
-        const uncertain = this.#uncertain;
-        const timer = setTimeout(() => {
-          if (uncertain.settled) return;
-          uncertain.settled = true;
-          for (const p of uncertain.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error));
-        }, this.#o.unknownOutcomeWaitMs);
-        timer.unref();
-        this.#seq = startSeq;
-        this.#prev = startPrev;
-        this.#sinceCheckpoint = startSince;
-        this.#lost(client, error as Error);
+      if (inflight !== undefined && this.#inflight !== inflight) return; // the session loss already took this batch over
+      this.#inflight = undefined;
+      if (inflight !== undefined && (isConnectionError(error) || this.#client !== client)) {
+        this.#inflight = inflight;
+        if (this.#client === client) this.#lost(client, error as Error);
+        else this.#takeOverInflight(error as Error);
         return;
       }
       // A SQL error (not a lost session): nothing was written. Refuse the batch, rewind.
@@ -479,14 +492,18 @@ class PgSink implements PostgresAuditSink {
       this.#prev = startPrev;
       this.#sinceCheckpoint = startSince;
       const code = (error as { code?: string }).code;
-      const e = unavailable(`audit stream ${this.stream}: the database refused the batch${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, error);
+      const e = isConnectionError(error)
+        ? unavailable(`audit stream ${this.stream}: the database connection was lost.`, error)
+        : unavailable(`audit stream ${this.stream}: the database refused the batch${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, error);
       for (const p of pendings) p.reject(e);
+      if (isConnectionError(error)) this.#lost(client, error as Error);
       return;
     }
+    this.#inflight = undefined;
     for (const p of pendings) p.resolve();
   }
 
-  #settleUncertain(_client: PoolClient, headSeq: number): void {
+  #settleUncertain(headSeq: number): void {
     const u = this.#uncertain;
     this.#uncertain = undefined;
     if (u === undefined || u.settled) return;
@@ -502,6 +519,8 @@ class PgSink implements PostgresAuditSink {
     if (this.#client !== client) return;
     this.#client = undefined;
     release(client, error);
+    this.#abort(error);
+    this.#takeOverInflight(error);
     if (this.#state === 'closed' || this.#state === 'lost') return;
     this.#state = 'down';
     this.#months.clear();
@@ -510,6 +529,28 @@ class PgSink implements PostgresAuditSink {
     for (const p of refused) p.reject(e);
     this.#o.onWarning?.(`audit stream ${this.stream}: the database connection was lost (${(error as { code?: string }).code ?? 'connection error'}); appends are refused until it is back.`, 'PURPOSEKIT_WARN_AUDIT_DB_LOST');
     this.#reconnect();
+  }
+
+  /** A batch on the wire when the session went: its outcome is settled from the stream head on reconnect. */
+  #takeOverInflight(error: Error): void {
+    const inflight = this.#inflight;
+    this.#inflight = undefined;
+    if (inflight !== undefined) {
+      // The COMMIT may or may not have happened: these appends wait for the reconnect,
+      // which reads the stream head and settles them (bounded by unknownOutcomeWaitMs).
+      const uncertain = { lastSeq: inflight.lastSeq, lastHash: inflight.lastHash, pendings: inflight.pendings, settled: false };
+      this.#uncertain = uncertain;
+      const timer = setTimeout(() => {
+        if (uncertain.settled) return;
+        uncertain.settled = true;
+        if (this.#uncertain === uncertain) this.#uncertain = undefined;
+        for (const p of uncertain.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error));
+      }, this.#o.unknownOutcomeWaitMs);
+      timer.unref();
+      this.#seq = inflight.startSeq;
+      this.#prev = inflight.startPrev;
+      this.#sinceCheckpoint = inflight.startSince;
+    }
   }
 
   #reconnect(): void {
@@ -536,6 +577,8 @@ class PgSink implements PostgresAuditSink {
         this.#reconnecting = false;
         if (this.#state !== 'down') return;
         this.#state = 'up';
+        // Only now (writing again) settle a batch whose COMMIT outcome was unknown.
+        this.#settleUncertain(this.#seq);
         this.#o.onWarning?.(`audit stream ${this.stream}: reconnected at seq ${this.#seq}; writing again.`, 'PURPOSEKIT_WARN_AUDIT_DB_BACK');
         if (this.#queue.length > 0 && !this.#writing) this.#kick();
       } catch (error) {

@@ -5,6 +5,7 @@ import { createPostgresAuditSink } from './audit-sink';
 import { generateAuditKeys } from '@purposekit/core';
 import { PG_URL, describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
 
+jest.setTimeout(30_000);
 const pool = testPool(8);
 const made: string[] = [];
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { verifyPostgresTrail } from './trail';
 import { describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
 import { KEYS, access } from './__tests__/fixtures';
 
+jest.setTimeout(30_000);
 const pool = testPool(6);
 const made: string[] = [];
 afterAll(async () => {
