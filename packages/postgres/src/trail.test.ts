@@ -1,3 +1,5 @@
+import { createPrivateKey, sign } from 'node:crypto';
+import { checkpointSigningInput, generateAuditKeys, hashAuditRecord, sealAuditRecord } from '@purposekit/core';
 import { createPostgresAuditSink } from './audit-sink';
 import { migrate } from './migrate';
 import { verifyPostgresTrail } from './trail';
@@ -83,7 +85,6 @@ describePg('verifyPostgresTrail', () => {
     const schema = await trail('forge');
     // A record copied from seq 7 with a new ts and re-computed hash is still out of the chain.
     const row = await pool.query<{ record: string; ts: Date }>(`SELECT record, ts FROM "${schema}".audit_records WHERE stream = 'a' AND seq = 7`);
-    const { hashAuditRecord } = await import('@purposekit/core');
     const r0 = JSON.parse(row.rows[0]!.record) as Record<string, unknown>;
     const forged: Record<string, unknown> = { ...r0, requestId: 'forged', ts: '2026-01-01T00:00:00.000Z' };
     delete forged['hash'];
@@ -104,7 +105,6 @@ describePg('verifyPostgresTrail', () => {
 
   it('a wrong public key is a bad signature; an empty schema is not a verified trail', async () => {
     const schema = await trail('key');
-    const { generateAuditKeys } = await import('@purposekit/core');
     const r = await verifyPostgresTrail({ pool, schema, publicKeys: [generateAuditKeys().signingPublicKeyPem] });
     expect(r.problem).toMatchObject({ kind: 'bad-signature' });
     const empty = schemaName('empty');
@@ -116,8 +116,6 @@ describePg('verifyPostgresTrail', () => {
 
 describePg('partitions and archived months', () => {
   it('one chain runs across monthly partitions; after a month is detached (archived) verify names it missing, and --partial verifies the rest', async () => {
-    const { sealAuditRecord, checkpointSigningInput, hashAuditRecord } = await import('@purposekit/core');
-    const { sign, createPrivateKey } = await import('node:crypto');
     const schema = schemaName('months');
     made.push(schema);
     await migrate({ pool, schema });
