@@ -30,7 +30,7 @@ CREATE TABLE ${q}.audit_streams (
   head_checkpoint text
 );
 CREATE TABLE ${q}.audit_records (
-  stream text NOT NULL,
+  stream text NOT NULL CHECK (stream ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$'),
   seq bigint NOT NULL,
   ts timestamptz NOT NULL,
   kind text NOT NULL,

@@ -12,6 +12,7 @@ import type { PostgresVerifyResult } from '@purposekit/postgres';
 import { writeOut } from '../io';
 import type { CliIo } from '../io';
 import { absolute } from '../paths';
+import { jsonSafe, terminalSafe as t } from '../safe-text';
 import { renderReport } from './audit-report';
 import { readText } from './audit-verify';
 
@@ -55,11 +56,11 @@ export async function pgAuditVerify(io: CliIo, url: string, flags: PgFlags & { p
     ...(flags.stream === undefined ? {} : { stream: flags.stream }),
     ...(flags.partial === true ? { partial: true } : {}),
   });
-  if (flags.json === true) await writeOut(io.stdout, `${JSON.stringify(result, null, 2)}\n`);
+  if (flags.json === true) await writeOut(io.stdout, `${jsonSafe(JSON.stringify(result, null, 2))}\n`);
   else await writeOut(io.stdout, renderVerify(label(flags), result));
   if (result.problem !== undefined) {
     const p = result.problem;
-    await writeOut(io.stderr, `PURPOSEKIT_ERR_AUDIT_CORRUPT: ${p.kind}: ${p.message}\n`);
+    await writeOut(io.stderr, `PURPOSEKIT_ERR_AUDIT_CORRUPT: ${p.kind}: ${t(p.message)}\n`);
     return 1;
   }
   return 0;
@@ -69,17 +70,17 @@ function renderVerify(where: string, r: PostgresVerifyResult): string {
   const lines: string[] = [];
   if (r.problem !== undefined) {
     const p = r.problem;
-    lines.push(`FAILED ${where}: ${p.kind} at ${p.file}${p.line > 0 ? `, row ${p.line}` : ''}${p.seq === undefined ? '' : ` (seq ${p.seq})`}`);
-    lines.push(`  ${p.message}`);
+    lines.push(`FAILED ${t(where)}: ${p.kind} at ${t(p.file)}${p.line > 0 ? `, row ${p.line}` : ''}${p.seq === undefined ? '' : ` (seq ${p.seq})`}`);
+    lines.push(`  ${t(p.message)}`);
   } else {
-    lines.push(`OK ${where}: ${r.records} records in ${r.streams.length} stream${r.streams.length === 1 ? '' : 's'}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? '' : 's'}.`);
+    lines.push(`OK ${t(where)}: ${r.records} records in ${r.streams.length} stream${r.streams.length === 1 ? '' : 's'}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? '' : 's'}.`);
   }
   for (const s of r.streams) {
     const x = s.result;
-    if (x.problem !== undefined) lines.push(`  stream ${s.stream}: FAILED ${x.problem.kind}${x.problem.seq === undefined ? '' : ` at seq ${x.problem.seq}`}`);
-    else lines.push(`  stream ${s.stream}: ${x.records} records, chain head seq ${x.lastSeq ?? 0} ${x.lastHash ?? '-'}${x.unsignedTail > 0 ? `, ${x.unsignedTail} not yet signed` : ''}`);
+    if (x.problem !== undefined) lines.push(`  stream ${t(s.stream)}: FAILED ${x.problem.kind}${x.problem.seq === undefined ? '' : ` at seq ${x.problem.seq}`}`);
+    else lines.push(`  stream ${t(s.stream)}: ${x.records} records, chain head seq ${x.lastSeq ?? 0} ${t(x.lastHash ?? '-')}${x.unsignedTail > 0 ? `, ${x.unsignedTail} not yet signed` : ''}`);
   }
-  for (const note of r.notes) lines.push(`  note: ${note}`);
+  for (const note of r.notes) lines.push(`  note: ${t(note)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -93,7 +94,7 @@ export async function pgAuditReport(io: CliIo, url: string, flags: PgFlags & { s
     });
   }
   const report = await buildPostgresSubjectReport({ ...target(url, flags), ...(keys.length > 0 ? { subject: flags.subject, keys } : { pseudonyms: [flags.subject] }) });
-  if (flags.json === true) await writeOut(io.stdout, `${JSON.stringify({ trail: label(flags), ...report }, null, 2)}\n`);
+  if (flags.json === true) await writeOut(io.stdout, `${jsonSafe(JSON.stringify({ trail: label(flags), ...report }, null, 2))}\n`);
   else await writeOut(io.stdout, renderReport(label(flags), report));
   return 0;
 }
@@ -127,11 +128,11 @@ export async function pgRightsDue(io: CliIo, url: string, flags: PgFlags & { at?
   }
   const open: OpenRightsRequest[] = await listPostgresOpenRightsRequests({ ...target(url, flags), now });
   if (flags.json === true) {
-    await writeOut(io.stdout, `${JSON.stringify({ at: new Date(now).toISOString(), open }, null, 2)}\n`);
+    await writeOut(io.stdout, `${jsonSafe(JSON.stringify({ at: new Date(now).toISOString(), open }, null, 2))}\n`);
   } else if (open.length === 0) {
     await writeOut(io.stdout, `No open data-subject requests (as of ${new Date(now).toISOString()}).\n`);
   } else {
-    const rows = open.map((r) => [r.due, r.overdue ? 'OVERDUE' : '', r.right, r.receivedAt ?? '', r.requestId, r.subject ?? '']);
+    const rows = open.map((r) => [t(r.due), r.overdue ? 'OVERDUE' : '', t(r.right), t(r.receivedAt ?? ''), t(r.requestId), t(r.subject ?? '')]);
     const head = ['due', 'state', 'right', 'received', 'request', 'subject (pseudonym)'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
