@@ -59,6 +59,7 @@ describePg('createPostgresAuditSink', () => {
     ['a key that is not PEM', { signingKey: 'nope' }, 'PURPOSEKIT_ERR_INVALID_KEY', /not a PEM private key/],
     ['an unknown option', { strem: 'x' }, 'PURPOSEKIT_ERR_INVALID_OPTION', /unknown option "strem"/],
     ['a zero batch', { maxBatch: 0 }, 'PURPOSEKIT_ERR_INVALID_OPTION', /"maxBatch" must be an integer/],
+    ['an anchor that is neither an anchor nor a function', { anchors: [42] }, 'PURPOSEKIT_ERR_INVALID_OPTION', /"anchors\[0\]" must be an anchor/],
   ])('refuses %s', async (_n, over, code, message) => {
     const e = await caught(createPostgresAuditSink({ pool, schema: 'pk_postgres_unused', stream: 'w1', signingKey: KEYS.signingPrivateKeyPem, ...over } as PostgresAuditSinkOptions));
     expect(e.code).toBe(code);

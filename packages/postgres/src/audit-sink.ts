@@ -30,7 +30,7 @@ import {
   sealAuditRecord,
   validateAuditEvent,
 } from '@purposekit/core';
-import type { AuditEventInput, AuditSink } from '@purposekit/core';
+import type { AnchoredHead, AuditAnchor, AuditAnchorFunction, AuditEventInput, AuditSink } from '@purposekit/core';
 import { connectClient, connectError, isConnectionError, lockKey, resolveConnection } from './connection';
 import type { Connection, PostgresConnectionOptions } from './connection';
 import { checkSchema, migrateConnection } from './migrate';
@@ -59,6 +59,14 @@ export interface PostgresAuditSinkOptions extends PostgresConnectionOptions {
   migrate?: boolean;
   /** How long an append whose COMMIT outcome is unknown (session lost mid-commit) waits for the reconnect that resolves it, in ms. Default 5000. */
   unknownOutcomeWaitMs?: number;
+  /**
+   * Where each committed checkpoint's signed head is also published (anchors the
+   * database's owner cannot rewrite: a file on another mount, another database, a
+   * function). Published in order after the checkpoint's COMMIT, never on the append
+   * path; a failed publication is reported through `onWarning` and superseded by the
+   * next checkpoint's head (each head commits to the whole chain before it).
+   */
+  anchors?: ReadonlyArray<AuditAnchor | AuditAnchorFunction>;
   /** Called for non-fatal events (session lost, reconnected, stream taken over). Never receives personal data or the password. */
   onWarning?: (message: string, code: string) => void;
 }
@@ -86,6 +94,7 @@ const OPTION_KEYS = [
   'maxQueue',
   'migrate',
   'unknownOutcomeWaitMs',
+  'anchors',
   'onWarning',
 ] as const;
 /** Stream ids: what the audit_streams CHECK constraint allows. */
@@ -102,6 +111,7 @@ interface Resolved {
   readonly maxQueue: number;
   readonly migrate: boolean;
   readonly unknownOutcomeWaitMs: number;
+  readonly anchors: readonly AuditAnchor[];
   readonly onWarning: ((message: string, code: string) => void) | undefined;
 }
 
@@ -138,6 +148,15 @@ function resolveOptions(options: PostgresAuditSinkOptions): Resolved {
   else throw bad('keyId', '"keyId" must be 1–128 characters of letters, digits, ".", "_", ":" or "-".');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw bad('onWarning', '"onWarning" must be a function.');
   if (options.migrate !== undefined && typeof options.migrate !== 'boolean') throw bad('migrate', '"migrate" must be true or false.');
+  const anchors: AuditAnchor[] = [];
+  if (options.anchors !== undefined) {
+    if (!Array.isArray(options.anchors)) throw bad('anchors', '"anchors" must be an array of anchors ({ name, publish }) or functions.');
+    options.anchors.forEach((a: unknown, i: number) => {
+      if (typeof a === 'function') anchors.push(Object.freeze({ name: `function#${i}`, publish: async (head: AnchoredHead) => (a as AuditAnchorFunction)(head) }));
+      else if (typeof a === 'object' && a !== null && typeof (a as AuditAnchor).publish === 'function' && typeof (a as AuditAnchor).name === 'string') anchors.push(a as AuditAnchor);
+      else throw bad('anchors', `"anchors[${i}]" must be an anchor ({ name, publish }) or a function.`);
+    });
+  }
   return Object.freeze({
     stream: options.stream,
     signingKey,
@@ -148,6 +167,7 @@ function resolveOptions(options: PostgresAuditSinkOptions): Resolved {
     maxQueue: int(options, 'maxQueue', 20_000, 1, 10_000_000),
     migrate: options.migrate === true,
     unknownOutcomeWaitMs: int(options, 'unknownOutcomeWaitMs', 5000, 0, 600_000),
+    anchors: Object.freeze(anchors),
     onWarning: options.onWarning,
   });
 }
@@ -244,6 +264,8 @@ class PgSink implements PostgresAuditSink {
   #closing = false;
   #months = new Set<string>();
   #uncertain: { lastSeq: number; lastHash: string; pendings: Pending[]; settled: boolean } | undefined;
+  /** The chain of anchor publications (never rejects). */
+  #published: Promise<void> = Promise.resolve();
   /** The batch whose INSERT is on the wire, with the chain position to rewind to. */
   #inflight: InFlight | undefined;
   /** Rejects when the current session is lost (a pending query may never settle by itself). */
@@ -424,7 +446,7 @@ class PgSink implements PostgresAuditSink {
     const startPrev = this.#prev;
     const startSince = this.#sinceCheckpoint;
     const rows: Row[] = [];
-    let checkpoint: { seq: number; hash: string; line: string } | undefined;
+    let checkpoint: { seq: number; hash: string; line: string; sig: string } | undefined;
     const now = Date.now();
     const ts = new Date(now).toISOString();
     const addCheckpoint = (): void => {
@@ -435,7 +457,7 @@ class PgSink implements PostgresAuditSink {
       // Members in RFC 8785 order: the text is the record's canonical form.
       const line = JSON.stringify({ alg: 'Ed25519', hash, keyId: this.keyId, kind: 'checkpoint', prev: this.#prev, seq, sig, ts, v: 1 });
       rows.push({ seq, ts, kind: 'checkpoint', subject: null, record: line });
-      checkpoint = { seq, hash, line };
+      checkpoint = { seq, hash, line, sig };
       this.#prev = hash;
       this.#sinceCheckpoint = 0;
     };
@@ -461,7 +483,7 @@ class PgSink implements PostgresAuditSink {
         await Promise.race([client.query(`SELECT ${this.#conn.q}.audit_ensure_partitions($1)`, [ts]), this.#aborted]);
         this.#months.add(month);
       }
-      const cp = checkpoint as { seq: number; hash: string; line: string } | undefined;
+      const cp = checkpoint as { seq: number; hash: string; line: string; sig: string } | undefined;
       inflight = { pendings, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startSince };
       this.#inflight = inflight;
       await Promise.race([
@@ -501,6 +523,25 @@ class PgSink implements PostgresAuditSink {
     }
     this.#inflight = undefined;
     for (const p of pendings) p.resolve();
+    const cp = checkpoint as { seq: number; hash: string; sig: string } | undefined;
+    if (cp !== undefined && this.#o.anchors.length > 0) this.#publish({ stream: this.stream, seq: cp.seq, hash: cp.hash, ts, keyId: this.keyId, sig: cp.sig });
+  }
+
+  /** Publishes a committed head to every anchor, in order per anchor, off the append path. */
+  #publish(head: AnchoredHead): void {
+    this.#published = this.#published.then(async () => {
+      for (const anchor of this.#o.anchors) {
+        try {
+          await anchor.publish(head);
+        } catch (error) {
+          const code = (error as { code?: unknown } | null)?.code;
+          this.#o.onWarning?.(
+            `audit stream ${this.stream}: anchor ${anchor.name} did not take the head at seq ${head.seq} (${typeof code === 'string' ? code : 'error'}); the next checkpoint's head supersedes it.`,
+            'PURPOSEKIT_WARN_AUDIT_ANCHOR',
+          );
+        }
+      }
+    });
   }
 
   #settleUncertain(headSeq: number): void {
@@ -642,6 +683,7 @@ class PgSink implements PostgresAuditSink {
       failure = error;
     }
     this.#state = 'closed';
+    await this.#published;
     const client = this.#client;
     this.#client = undefined;
     if (client !== undefined) {
