@@ -62,7 +62,8 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
     .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
     .option('--stream <id>', 'with --pg: verify this stream only (default: every stream)')
-    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; stream?: string }) => {
+    .option('--anchors-pg <url>', 'with --pg: the anchors table (createPostgresAnchor) in this database, same --schema; never printed')
+    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; stream?: string; anchorsPg?: string }) => {
       const url = path === undefined ? pgUrl(flags) : undefined;
       if (path === undefined && url === undefined) needPathOrPg('audit verify');
       setCode(url !== undefined ? await pgAuditVerify(io, url, flags) : await auditVerify(io, path!, flags));

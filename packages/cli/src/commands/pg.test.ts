@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { Pool } from 'pg';
 import { generateAuditKeys } from '@purposekit/core';
 import type { AuditEventInput } from '@purposekit/core';
-import { createPostgresAuditSink, migrate } from '@purposekit/postgres';
+import { createPostgresAnchor, createPostgresAuditSink, migrate } from '@purposekit/postgres';
 import { run } from '../index';
 
 // The real PostgreSQL on 127.0.0.1 (trust auth: any password is accepted, so a password
@@ -128,5 +128,24 @@ describePg('purposekit … --pg', () => {
     const none = await cli(['audit', 'verify', '--public-key', 'pub.pem'], { PURPOSEKIT_PG_URL: undefined });
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^PURPOSEKIT_ERR_INVALID_OPTION: audit verify needs a trail path, or a PostgreSQL URL/);
+  });
+
+  it('verify --pg --anchors-pg holds every stream to its published heads: a consistent rollback fails with exit 1', async () => {
+    await migrate({ pool, schema });
+    const s = await createPostgresAuditSink({ pool, schema, stream: 'anchored', signingKey: keys.signingPrivateKeyPem, checkpointEvery: 2, anchors: [await createPostgresAnchor({ pool, schema })] });
+    for (let i = 0; i < 4; i++) await s.append(ev(10 + i, 'dora'));
+    await s.close();
+    const args = ['audit', 'verify', '--pg', URL_WITH_SECRET, '--schema', schema, '--stream', 'anchored', '--public-key', 'pub.pem'];
+    expect((await cli([...args, '--anchors-pg', URL_WITH_SECRET])).code).toBe(0);
+    await pool.query(`ALTER TABLE "${schema}".audit_records DISABLE TRIGGER USER`);
+    await pool.query(`DELETE FROM "${schema}".audit_records WHERE stream = 'anchored' AND seq > 3`);
+    await pool.query(`UPDATE "${schema}".audit_streams SET head_seq = 3, head_hash = r.hash, head_checkpoint = r.record FROM (SELECT record, (record::json)->>'hash' AS hash FROM "${schema}".audit_records WHERE stream = 'anchored' AND seq = 3) r WHERE stream = 'anchored'`);
+    expect((await cli(args)).code).toBe(0); // consistent on its own
+    const held = await cli([...args, '--anchors-pg', URL_WITH_SECRET]);
+    expect(held.code).toBe(1);
+    expect(held.stderr).toMatch(/^PURPOSEKIT_ERR_AUDIT_CORRUPT: (rolled-back|truncated): /);
+    const both = await cli([...args, '--expect-head', `3:${'a'.repeat(64)}`]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^PURPOSEKIT_ERR_INVALID_OPTION: audit verify --pg: --expect-head/);
   });
 });

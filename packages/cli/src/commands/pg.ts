@@ -5,10 +5,10 @@
  * server as user@host:port/db).
  */
 import { createWriteStream } from 'node:fs';
-import { PurposekitError, SUBJECT_PSEUDONYM_PATTERN, parseSubjectKey } from '@purposekit/core';
-import type { OpenRightsRequest } from '@purposekit/core';
-import { buildPostgresSubjectReport, exportPostgresTrail, listPostgresOpenRightsRequests, migrate, verifyPostgresTrail } from '@purposekit/postgres';
-import type { PostgresVerifyResult } from '@purposekit/postgres';
+import { PurposekitError, SUBJECT_PSEUDONYM_PATTERN, createFileAuditAnchor, parseSubjectKey } from '@purposekit/core';
+import type { AuditAnchor, OpenRightsRequest } from '@purposekit/core';
+import { buildPostgresSubjectReport, createPostgresAnchor, exportPostgresTrail, listPostgresOpenRightsRequests, migrate, verifyPostgresTrail } from '@purposekit/postgres';
+import type { PostgresAnchor, PostgresVerifyResult } from '@purposekit/postgres';
 import { writeOut } from '../io';
 import type { CliIo } from '../io';
 import { absolute } from '../paths';
@@ -44,18 +44,38 @@ function label(flags: PgFlags): string {
 }
 
 /** `audit verify --pg <url> [--stream <id>] --public-key <file>`: exit 0 when every stream holds, 1 when not. */
-export async function pgAuditVerify(io: CliIo, url: string, flags: PgFlags & { publicKey: string[]; stream?: string; partial?: boolean; json?: boolean }): Promise<number> {
+export async function pgAuditVerify(io: CliIo, url: string, flags: PgFlags & { publicKey: string[]; stream?: string; partial?: boolean; json?: boolean; anchors?: string[]; anchorsPg?: string; expectHead?: string }): Promise<number> {
   if (flags.publicKey.length === 0) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify needs --public-key <file> (the audit-signing.pub.pem that `purposekit keys generate` wrote).', { details: { option: 'public-key' } });
   }
   const publicKeys: string[] = [];
   for (const file of flags.publicKey) publicKeys.push(await readText(absolute(io, file)));
-  const result = await verifyPostgresTrail({
-    ...target(url, flags),
-    publicKeys,
-    ...(flags.stream === undefined ? {} : { stream: flags.stream }),
-    ...(flags.partial === true ? { partial: true } : {}),
-  });
+  if (flags.expectHead !== undefined) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify --pg: --expect-head names one file trail\'s head; hold PostgreSQL streams to their published heads with --anchors-pg <url> or --anchors <file>.', { details: { option: 'expect-head' } });
+  }
+  // Anchored heads: anchor files (--anchors), and/or an anchors table in another database (--anchors-pg).
+  const anchors: AuditAnchor[] = [];
+  for (const [i, file] of (flags.anchors ?? []).entries()) {
+    await readText(absolute(io, file)); // a mistyped path must not read as "no anchored heads"
+    anchors.push(createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
+  }
+  let pgAnchor: PostgresAnchor | undefined;
+  if (flags.anchorsPg !== undefined) {
+    pgAnchor = await createPostgresAnchor({ connectionString: flags.anchorsPg, ...(flags.schema === undefined ? {} : { schema: flags.schema }) });
+    anchors.push(pgAnchor);
+  }
+  let result: PostgresVerifyResult;
+  try {
+    result = await verifyPostgresTrail({
+      ...target(url, flags),
+      publicKeys,
+      ...(anchors.length === 0 ? {} : { anchors }),
+      ...(flags.stream === undefined ? {} : { stream: flags.stream }),
+      ...(flags.partial === true ? { partial: true } : {}),
+    });
+  } finally {
+    await pgAnchor?.close();
+  }
   if (flags.json === true) await writeOut(io.stdout, `${jsonSafe(JSON.stringify(result, null, 2))}\n`);
   else await writeOut(io.stdout, renderVerify(label(flags), result));
   if (result.problem !== undefined) {
