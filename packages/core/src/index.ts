@@ -53,7 +53,22 @@ export type {
   ResolvedAgeGate,
   ResolvedIpLog,
   PolicyIssue,
+  ControllerInput,
+  RecipientInput,
+  RecipientRole,
+  TransferInput,
+  TransferMechanism,
+  RetentionInput,
+  RetentionClock,
+  RetentionAction,
+  RightRuleInput,
+  DataSource,
+  ResolvedRecipient,
+  ResolvedTransfer,
+  ResolvedRetention,
+  ResolvedRightRule,
 } from './policy/types';
+export { ADEQUATE_COUNTRIES } from './policy/purposes';
 
 export { definePolicy, isPolicy, GPC_DEFAULT_PURPOSES } from './policy/define-policy';
 export type { DefinePolicyOptions } from './policy/define-policy';
@@ -79,6 +94,7 @@ export type {
   Bound,
 } from './purposekit';
 export type { AccessReason } from './decide';
+export type { RouteLabel, RouteDescription } from './routes';
 
 // ── context (read API) ─────────────────────────────────────────────────────────
 export { getPrivacyContext, requirePrivacyContext } from './context';
@@ -102,9 +118,27 @@ export type { ConsentManager, ConsentManagerOptions, ConsentChangeOptions, Conse
 export { GPC_WELL_KNOWN_PATH, gpcWellKnown, signalDisclosure } from './signals/gpc';
 export type { GpcWellKnown, GpcWellKnownOptions, SignalDisclosure } from './signals/gpc';
 export { createRightsHandler } from './rights/rights-handler';
-export type { RightsHandler, RightsHandlerOptions, RightsHttpRequest, RightsResponse, AccessLogRecord, Pending } from './rights/rights-handler';
+export type {
+  RightsHandler,
+  RightsHandlerOptions,
+  RightsHttpRequest,
+  RightsResponse,
+  AccessLogRecord,
+  Pending,
+  RefusalReason,
+  RightsRequestState,
+  RightsRequestRef,
+  CompleteRightsRequest,
+  ExtendRightsRequest,
+  RefuseRightsRequest,
+} from './rights/rights-handler';
 export { rightsDueDate, listOpenRightsRequests } from './rights/due';
 export type { RightsTrailRecord, OpenRightsRequest } from './rights/due';
+
+// ── retention (issue 13) ───────────────────────────────────────────────────────
+export { retentionDue } from './retention/due';
+export type { ListedRetentionItem } from './retention/due';
+export type { Retention, RetentionStore, RetentionItem, RetentionDueItem, RetentionSweepResult } from './retention/types';
 
 // ── ip (issue 3) ───────────────────────────────────────────────────────────────
 export {

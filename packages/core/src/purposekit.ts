@@ -13,9 +13,12 @@ import { parseSignalHeader } from './signals/gpc';
 import type { ConsentStore, SubjectFacts } from './consent/consent-store';
 import { contextInternals as ctxState, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
 import type { ContextEngine, PrivacyContext, Signals } from './context';
-import { decide } from './decide';
-import type { AccessReason } from './decide';
+import { decide, recipientConsentKey } from './decide';
+import type { AccessReason, RecipientConsent } from './decide';
+import { gpcApplies, storeGpcOptOut } from './consent/gpc-opt-out';
 import { PurposekitError, isPurposekitError } from './errors';
+import { createRetention, resolveRetentionStores } from './retention/sweep';
+import type { Retention, RetentionStore } from './retention/types';
 import { createIpRedactor, resolveClientIp } from './ip';
 import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
@@ -24,6 +27,8 @@ import { didYouMean, show } from './policy/suggest';
 import { validateOptions } from './options';
 import type { OptionsSpec } from './options';
 import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
+import { RouteRegistry, checkRouteLabel } from './routes';
+import type { RouteDescription, RouteLabel } from './routes';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 
@@ -140,6 +145,13 @@ export interface PurposekitOptions {
   ipKeys?: IpKeyring | PseudonymKey | readonly PseudonymKey[];
   /** NAT64 network-specific prefixes in use (e.g. `['2001:db8:64::/96']`), so the IPv4 they embed is truncated too. Default: only the well-known 64:ff9b::/96. */
   nat64Prefixes?: readonly string[];
+  /**
+   * The app's stores, each behind the retention port (`{ name, purposes, list, erase?,
+   * anonymise?, flag? }`), for `kit.retention.sweep()` / `due()`. Checked here: every
+   * purpose must be in the policy, and a store needs `erase` / `anonymise` wherever a
+   * purpose's `retention.onExpiry` says so. Default: none.
+   */
+  retentionStores?: readonly RetentionStore[];
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -162,6 +174,7 @@ const OPTIONS_SPEC: OptionsSpec = {
   ageGate: 'object',
   ipKeys: null, // checked by the IP redactor
   nat64Prefixes: 'array',
+  retentionStores: 'array', // each store is checked against the policy by resolveRetentionStores
 };
 const NEVER_TRUST: TrustFn = () => false;
 /**
@@ -187,7 +200,7 @@ const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
  */
 export interface EngineHooks {
   begin(kit: Purposekit, facts: RequestFacts): PrivacyContext;
-  declarePurpose(kit: Purposekit, purpose: string): PurposeDeclaration;
+  declarePurpose(kit: Purposekit, purpose: string, route?: RouteLabel): PurposeDeclaration;
   applyPurpose(kit: Purposekit, ctx: PrivacyContext, decl: PurposeDeclaration): void;
   run<T>(kit: Purposekit, ctx: PrivacyContext, fn: () => T): T;
   current(kit: Purposekit): PrivacyContext | undefined;
@@ -213,6 +226,8 @@ export class Purposekit implements ContextEngine {
   readonly policy: Policy;
   /** The consent / objection / restriction store. */
   readonly consentStore: ConsentStore;
+  /** Retention enforcement over the app's stores (`retentionStores`): `sweep()` and `due()`. */
+  readonly retention: Retention;
   readonly policyId: string;
   readonly policyVersion: string;
   /** @internal A brand that survives two installed copies of the core (adapters check it, not instanceof). */
@@ -225,8 +240,11 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
+  readonly #gpcStored = new WeakSet<PrivacyContext>();
   /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
   readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
+  readonly #routes = new RouteRegistry();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -238,6 +256,7 @@ export class Purposekit implements ContextEngine {
     this.#pseudonymize = createSubjectPseudonymizer(options.subjectKey);
     this.#redactIp = createIpRedactor(this.policy.logs.ip, options.ipKeys, options.nat64Prefixes === undefined ? undefined : { nat64Prefixes: options.nat64Prefixes });
     this.consentStore = options.consentStore ?? new InMemoryConsentStore();
+    this.retention = createRetention(this, resolveRetentionStores(this.policy, options.retentionStores), () => this.#now());
     this.#country = options.country;
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
@@ -250,6 +269,16 @@ export class Purposekit implements ContextEngine {
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
+  }
+
+  /**
+   * The routes declared so far with a route label (method, path and the data categories
+   * each declares), sorted by path: the adapters' route tables (`privacy.describeRoutes(app)`
+   * on Express, `privacy.describeRoutes(router)` on Koa) and any declaration an adapter made
+   * with a label. `JSON.stringify` of it is what `purposekit ropa --routes <file>` reads.
+   */
+  describeRoutes(): RouteDescription[] {
+    return this.#routes.list();
   }
 
   /**
@@ -274,7 +303,12 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
   async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
-    const d = await this.check(request, ctx);
+    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
+    // No nested async calls on this path: it runs for every access of every request.
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
+    await this.#record(evaluated.event);
+    const d = this.#outcome(evaluated, ctx);
     if (d.allowed) return d;
     throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
       details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
@@ -294,7 +328,8 @@ export class Purposekit implements ContextEngine {
    */
   async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
     if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
-    const evaluated = await this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
     await this.#record(evaluated.event);
     return this.#outcome(evaluated, ctx);
   }
@@ -332,15 +367,28 @@ export class Purposekit implements ContextEngine {
     let reason: AccessReason;
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
     let storeFailure: unknown;
+    const recipient = typeof request?.recipient === 'string' ? request.recipient : undefined;
     if (rule === undefined) {
       reason = 'no-purpose';
     } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
       reason = 'invalid-request';
     } else {
-      if (subject !== undefined) {
+      const who = subject as string | undefined;
+      // The request's GPC speaks only for the person who sent it (never an operator's header about others).
+      const gpc = gpcApplies(ctx, who, request?.actor);
+      let recipientConsent: RecipientConsent;
+      if (who !== undefined) {
         try {
-          const f = this.consentStore.facts(subject as string, rule.id);
+          if (gpc && !this.#gpcStored.has(ctx)) {
+            this.#gpcStored.add(ctx);
+            await storeGpcOptOut(this, ctx, who, this.#now());
+          }
+          const f = this.consentStore.facts(who, rule.id);
           facts = f instanceof Promise ? await f : f;
+          if (recipient !== undefined && this.policy.recipients[recipient]?.consentRequired === true) {
+            const r = this.consentStore.facts(who, recipientConsentKey(recipient));
+            recipientConsent = r instanceof Promise ? await r : r;
+          }
         } catch (cause) {
           // A store we cannot read is a decision we cannot make: fail closed, and record
           // the deny like any other.
@@ -349,8 +397,15 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data, action, recipient: request.recipient }, facts);
+        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: who, data, action, recipient }, facts, recipientConsent);
     }
+    // A share records where the data goes: the transfer (country, mechanism) that covers it,
+    // and whether the access went on after the subject's erasure under a surviving purpose.
+    // (No allocation on the common path: most accesses name no recipient and no erased subject.)
+    const transfer = recipient === undefined || rule === undefined ? undefined : rule.transfers.find((t) => t.to === recipient);
+    let attributes: Record<string, string | boolean> | undefined;
+    if (transfer !== undefined) attributes = { transferCountry: transfer.country, transferMechanism: transfer.mechanism };
+    if (facts.erased === true && reason === 'allowed') attributes = { ...attributes, survivesErasure: true };
 
     const event: AuditEventInput = {
       kind: 'access',
@@ -366,7 +421,8 @@ export class Purposekit implements ContextEngine {
       requestId: ctx.requestId,
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
-      ...(typeof request?.recipient === 'string' ? { recipient: listedOrToken(request.recipient) } : {}),
+      ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
+      ...(attributes !== undefined ? { attributes } : {}),
     };
     return { event, reason, rule, storeFailure };
   }
@@ -410,7 +466,7 @@ export class Purposekit implements ContextEngine {
    * @throws PurposekitError PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
    */
   async record(
-    kind: 'age-gate' | 'consent' | 'rights',
+    kind: 'age-gate' | 'consent' | 'rights' | 'retention',
     ctx: PrivacyContext | undefined,
     fields: { subject?: string; actor?: string; purpose?: string; data?: readonly string[]; action?: string; decision?: 'allow' | 'deny'; reason?: string; attributes?: Readonly<Record<string, string | number | boolean>> },
   ): Promise<void> {
@@ -445,7 +501,7 @@ export class Purposekit implements ContextEngine {
     await this.#audit.close();
   }
 
-  #declare(purpose: string): PurposeDeclaration {
+  #declare(purpose: string, route?: RouteLabel): PurposeDeclaration {
     const rule = typeof purpose === 'string' && Object.hasOwn(this.policy.purposes, purpose) ? this.policy.purposes[purpose] : undefined;
     if (rule === undefined) {
       throw new PurposekitError(
@@ -454,6 +510,7 @@ export class Purposekit implements ContextEngine {
         { details: { purpose: String(purpose), policy: this.policyId } },
       );
     }
+    if (route !== undefined) this.#routes.add(rule.id, checkRouteLabel(route));
     const decl = Object.freeze({ purpose: rule.id, basis: rule.basis });
     issued.set(decl, this);
     return decl;
@@ -497,7 +554,7 @@ export class Purposekit implements ContextEngine {
   static {
     const hooks: EngineHooks = {
       begin: (kit, facts) => kit.#begin(facts),
-      declarePurpose: (kit, purpose) => kit.#declare(purpose),
+      declarePurpose: (kit, purpose, route) => kit.#declare(purpose, route),
       applyPurpose(kit, ctx, decl) {
         if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('applyPurpose()', ctx);
         const rule = issued.get(decl) === kit ? kit.policy.purposes[decl.purpose] : undefined;

@@ -1,5 +1,5 @@
 import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
-import type { Purposekit } from '@purposekit/core';
+import type { Purposekit, RouteDescription } from '@purposekit/core';
 import {
   applyPurpose,
   begin,
@@ -21,6 +21,7 @@ import type { ServerErrorInfo, TrustSetting } from '@purposekit/core/adapter';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
+import { ROUTE_DECLARATION, describeExpressRoutes, resolvePurposeOptions } from './route-table';
 import type { PrivacyAdapterOptions } from './types';
 
 /** What {@link createPrivacy} returns: the middleware and route helpers of one app. */
@@ -28,10 +29,20 @@ export interface ExpressPrivacy {
   /** Starts the privacy context of every request. Mount it before your routes. Mounting it twice is harmless. */
   middleware(): RequestHandler;
   /**
-   * Declares a route's purpose. Validated now (start-up).
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
+   * Declares a route's purpose. Validated now (start-up). `options.data` names the data
+   * categories the route's handler touches; {@link describeRoutes} lists them, and the
+   * record of processing flags those the purpose does not allow.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE; PURPOSEKIT_ERR_INVALID_OPTION for bad options
    */
-  purpose(purpose: string): RequestHandler;
+  purpose(purpose: string, options?: { data?: readonly string[] }): RequestHandler;
+  /**
+   * The route table of `app` (an Express app or Router, after its routes are set up): each
+   * route that declares a purpose, with its method, full path and declared data categories.
+   * The routes are recorded in the engine too, so this returns `kit.describeRoutes()`; write
+   * it as JSON for `purposekit ropa --routes`.
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION when `app` is not an Express app or Router
+   */
+  describeRoutes(app: object): RouteDescription[];
   /**
    * Route middleware running the policy's age gate `name` on the request body's date of
    * birth (parse the body first, e.g. `express.json()`). A refusal answers 403 (or 400 for
@@ -133,9 +144,11 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         );
       };
     },
-    purpose(purpose: string): RequestHandler {
+    describeRoutes: (app: object) => describeExpressRoutes(kit, app),
+    purpose(purpose: string, options?: { data?: readonly string[] }): RequestHandler {
       const decl = declarePurpose(kit, purpose);
-      return function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
+      const data = resolvePurposeOptions(kit, purpose, options);
+      const handler = function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
         const ctx = req.privacy;
         if (ctx === undefined) {
           next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.purpose() ran before privacy.middleware(): mount the middleware first.'));
@@ -144,6 +157,8 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         applyPurpose(kit, ctx, decl);
         next();
       };
+      Object.defineProperty(handler, ROUTE_DECLARATION, { value: Object.freeze({ purpose: decl.purpose, data }) });
+      return handler;
     },
   });
 }

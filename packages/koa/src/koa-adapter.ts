@@ -16,10 +16,11 @@ import {
   warnTrustAllProxies,
 } from '@purposekit/core/adapter';
 import type { ServerErrorInfo } from '@purposekit/core/adapter';
-import type { PrivacyContext, Purposekit } from '@purposekit/core';
+import type { PrivacyContext, Purposekit, RouteDescription } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
+import { ROUTE_DECLARATION, describeKoaRoutes, resolvePurposeOptions } from './route-table';
 import type { PrivacyAdapterOptions } from './types';
 
 /** What {@link createPrivacy} returns: the middleware and route helpers of one app. */
@@ -32,10 +33,20 @@ export interface KoaPrivacy {
    */
   middleware(): Middleware;
   /**
-   * Declares a route's purpose. Validated now (start-up).
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
+   * Declares a route's purpose. Validated now (start-up). `options.data` names the data
+   * categories the route's handler touches; {@link describeRoutes} lists them, and the
+   * record of processing flags those the purpose does not allow.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE; PURPOSEKIT_ERR_INVALID_OPTION for bad options
    */
-  purpose(purpose: string): Middleware;
+  purpose(purpose: string, options?: { data?: readonly string[] }): Middleware;
+  /**
+   * The route table of `router` (a `@koa/router` Router, after its routes are set up): each
+   * route that declares a purpose, with its method, full path and declared data categories.
+   * The routes are recorded in the engine too, so this returns `kit.describeRoutes()`; write
+   * it as JSON for `purposekit ropa --routes`.
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION when `router` is not a Router
+   */
+  describeRoutes(router: object): RouteDescription[];
   /**
    * Route middleware running the policy's age gate `name` on `ctx.request.body`'s date of
    * birth (mount your body parser first, e.g. `@koa/bodyparser`). A refusal answers 403
@@ -134,12 +145,16 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         writeError(ctx, error);
       };
     },
-    purpose(purpose: string): Middleware {
+    describeRoutes: (router: object) => describeKoaRoutes(kit, router),
+    purpose(purpose: string, options?: { data?: readonly string[] }): Middleware {
       const decl = declarePurpose(kit, purpose);
-      return function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
+      const data = resolvePurposeOptions(kit, purpose, options);
+      const handler = function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
         applyPurpose(kit, contextOf(ctx, 'purpose'), decl);
         return next();
       };
+      Object.defineProperty(handler, ROUTE_DECLARATION, { value: Object.freeze({ purpose: decl.purpose, data }) });
+      return handler;
     },
   });
 }

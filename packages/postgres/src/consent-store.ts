@@ -38,6 +38,7 @@ export interface PostgresConsentStore extends ConsentStore {
   setConsent(record: ConsentRecord): Promise<void>;
   setObjection(subject: string, purpose: string, objected: boolean): Promise<void>;
   setRestriction(subject: string, restricted: boolean): Promise<void>;
+  setErased(subject: string, erased: boolean): Promise<void>;
   history(subject: string): Promise<readonly ConsentRecord[]>;
   close(): Promise<void>;
   /** True while answers may come from the cache (cache on and its LISTEN session up). */
@@ -113,7 +114,8 @@ class PgConsentStore implements PostgresConsentStore {
     this.#factsSql =
       `SELECT (SELECT record FROM ${q}.consent_records WHERE subject = $1 AND purpose = $2 ORDER BY id DESC LIMIT 1) AS consent, ` +
       `EXISTS (SELECT 1 FROM ${q}.consent_objections WHERE subject = $1 AND purpose = $2) AS objected, ` +
-      `EXISTS (SELECT 1 FROM ${q}.consent_restrictions WHERE subject = $1) AS restricted`;
+      `EXISTS (SELECT 1 FROM ${q}.consent_restrictions WHERE subject = $1) AS restricted, ` +
+      `EXISTS (SELECT 1 FROM ${q}.consent_erasures WHERE subject = $1) AS erased`;
   }
 
   get caching(): boolean {
@@ -177,14 +179,17 @@ class PgConsentStore implements PostgresConsentStore {
       if (hit !== undefined) return hit;
     }
     const epoch = this.#epoch;
-    let row: { consent: string | null; objected: boolean; restricted: boolean } | undefined;
+    let row: { consent: string | null; objected: boolean; restricted: boolean; erased: boolean } | undefined;
     try {
-      row = (await this.#conn.pool.query<{ consent: string | null; objected: boolean; restricted: boolean }>(this.#factsSql, [subject, purpose])).rows[0];
+      row = (await this.#conn.pool.query<{ consent: string | null; objected: boolean; restricted: boolean; erased: boolean }>(this.#factsSql, [subject, purpose])).rows[0];
     } catch (error) {
       throw isConnectionError(error) ? unavailable(error) : error;
     }
     const consent = row?.consent == null ? undefined : (JSON.parse(row.consent) as ConsentRecord);
-    const facts: SubjectFacts = consent === undefined && row?.objected !== true && row?.restricted !== true ? NO_SUBJECT_FACTS : Object.freeze({ consent, objected: row?.objected === true, restricted: row?.restricted === true });
+    const facts: SubjectFacts =
+      consent === undefined && row?.objected !== true && row?.restricted !== true && row?.erased !== true
+        ? NO_SUBJECT_FACTS
+        : Object.freeze({ consent, objected: row?.objected === true, restricted: row?.restricted === true, erased: row?.erased === true });
     if (useCache && this.caching && epoch === this.#epoch) {
       if (this.#cache.size >= this.#maxSubjects && !this.#cache.has(subject)) this.#cache.clear();
       let m = this.#cache.get(subject);
@@ -252,6 +257,15 @@ class PgConsentStore implements PostgresConsentStore {
     await this.#write(subject, subject, async (c) => {
       if (restricted === true) await c.query(`INSERT INTO ${q}.consent_restrictions (subject) VALUES ($1) ON CONFLICT DO NOTHING`, [subject]);
       else await c.query(`DELETE FROM ${q}.consent_restrictions WHERE subject = $1`, [subject]);
+    });
+  }
+
+  async setErased(subject: string, erased: boolean): Promise<void> {
+    id(subject, 'subject');
+    const q = this.#conn.q;
+    await this.#write(subject, subject, async (c) => {
+      if (erased === true) await c.query(`INSERT INTO ${q}.consent_erasures (subject) VALUES ($1) ON CONFLICT DO NOTHING`, [subject]);
+      else await c.query(`DELETE FROM ${q}.consent_erasures WHERE subject = $1`, [subject]);
     });
   }
 

@@ -92,6 +92,9 @@ CREATE TABLE ${q}.consent_objections (
 CREATE TABLE ${q}.consent_restrictions (
   subject text PRIMARY KEY
 );
+CREATE TABLE ${q}.consent_erasures (
+  subject text PRIMARY KEY
+);
 CREATE TABLE ${q}.audit_anchors (
   id bigserial PRIMARY KEY,
   stream text NOT NULL,

@@ -71,13 +71,24 @@ export function runConsentStoreContract(name: string, options: ConsentStoreContr
       expect((await s.facts('u1', 'marketing.email')).consent).toEqual(rec({ termsVersion: 't2', expiresAt: '2027-06-01T10:00:00.000Z' }));
     });
 
+    it('records and lifts an erasure mark per subject, for every purpose', async () => {
+      const s = await make();
+      expect(typeof s.setErased).toBe('function');
+      await s.setErased!('u3', true);
+      expect(await s.facts('u3', 'diagnostics')).toEqual({ consent: undefined, objected: false, restricted: false, erased: true });
+      expect(await s.facts('u3', 'marketing.email')).toMatchObject({ erased: true });
+      expect(await s.facts('u4', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
+      await s.setErased!('u3', false);
+      expect(await s.facts('u3', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
+    });
+
     it('records and lifts objections per purpose and restrictions per subject', async () => {
       const s = await make();
       await s.setObjection('u1', 'diagnostics', true);
       await s.setRestriction('u2', true);
-      expect(await s.facts('u1', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: false });
+      expect(await s.facts('u1', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: false, erased: false });
       expect(await s.facts('u1', 'analytics')).toBe(NO_SUBJECT_FACTS);
-      expect(await s.facts('u2', 'anything')).toEqual({ consent: undefined, objected: false, restricted: true });
+      expect(await s.facts('u2', 'anything')).toEqual({ consent: undefined, objected: false, restricted: true, erased: false });
       await s.setObjection('u1', 'diagnostics', false);
       await s.setRestriction('u2', false);
       expect(await s.facts('u1', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
@@ -116,6 +127,8 @@ export function runConsentStoreContract(name: string, options: ConsentStoreContr
         expect((await b.facts('u1', 'diagnostics')).objected).toBe(true);
         await b.setRestriction('u1', true);
         expect((await a.facts('u1', 'analytics')).restricted).toBe(true);
+        await a.setErased!('u1', true);
+        expect((await b.facts('u1', 'analytics')).erased).toBe(true);
         expect(await a.history('u1')).toEqual(await b.history('u1'));
       });
     }

@@ -8,6 +8,7 @@ import { progressFor } from '../progress';
 import { jsonSafe, terminalSafe } from '../safe-text';
 import { trailSize } from '../trail-size';
 import { readText } from './audit-verify';
+import { REPORT_COLUMNS, reportRow } from '../render/report-rows';
 
 export interface ReportFlags {
   subject: string;
@@ -94,23 +95,11 @@ async function streamJson(out: CliStream, path: string, trail: string, options: 
   await writeOut(out, `${buffer}${first ? '' : '\n  '}],\n  "recordsScanned": ${scan.recordsScanned}\n}\n`);
 }
 
-const COLUMNS = ['When (UTC)', 'By', 'Kind', 'Action', 'Data', 'Purpose', 'Basis', 'Decision', 'Request'] as const;
+const COLUMNS = REPORT_COLUMNS;
 const FOOTER = '\nThis report does not check integrity: run `purposekit audit verify` on the same trail.\n';
 
-/** The cells of one row; every value from the trail is made terminal-safe (no raw control characters). */
-function cellsOf(e: SubjectReportEntry): string[] {
-  return [
-    e.ts.replace('T', ' ').replace('Z', ''),
-    e.actor ?? '-',
-    e.kind,
-    e.action ?? '-',
-    e.data.length > 0 ? e.data.join(', ') : '-',
-    e.purpose ?? '-',
-    e.basis ?? '-',
-    e.decision === undefined ? '-' : e.decision === 'deny' && e.reason !== undefined ? `deny (${e.reason})` : e.decision,
-    e.requestId ?? '-',
-  ].map((c) => terminalSafe(String(c)));
-}
+/** The cells of one row (by record kind; terminal-safe, long ids shortened): see render/report-rows. */
+const cellsOf = (e: SubjectReportEntry): string[] => reportRow(e);
 
 function lineOf(cells: readonly string[], widths: readonly number[]): string {
   return cells

@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 
 /** Kinds of event the engine records. */
-export type AuditEventKind = 'access' | 'consent' | 'age-gate' | 'rights';
+export type AuditEventKind = 'access' | 'consent' | 'age-gate' | 'rights' | 'retention';
 
 /** Every record kind in a trail: the event kinds plus signed checkpoints. */
 export type AuditRecordKind = AuditEventKind | 'checkpoint';

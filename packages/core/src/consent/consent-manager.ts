@@ -90,8 +90,23 @@ function bad(field: string, message: string): PurposekitError {
   return new PurposekitError('PURPOSEKIT_ERR_BAD_REQUEST', message, { details: { field } });
 }
 
-/** The consent-based purpose `purpose` of the engine's policy. @internal */
+const RECIPIENT_PREFIX = 'recipient:';
+
+/**
+ * The consent-based purpose `purpose` of the engine's policy, or, for
+ * `recipient:<name>`, the consent to share with a recipient the policy marks
+ * `consentRequired` (always explicit, unversioned). @internal
+ */
 export function consentRule(kit: Purposekit, purpose: unknown): ResolvedPurposeRule {
+  if (typeof purpose === 'string' && purpose.startsWith(RECIPIENT_PREFIX)) {
+    const name = purpose.slice(RECIPIENT_PREFIX.length);
+    const recipient = kit.policy.recipients[name];
+    if (recipient === undefined || !recipient.consentRequired) {
+      const needing = Object.keys(kit.policy.recipients).filter((n) => kit.policy.recipients[n]!.consentRequired);
+      throw bad('purpose', `${show(purpose)} names no recipient that needs consent in policy "${kit.policyId}".${didYouMean(name, needing)}`);
+    }
+    return recipientConsentRule(purpose);
+  }
   const rule = typeof purpose === 'string' ? kit.policy.purposes[purpose] : undefined;
   if (rule === undefined) {
     const hint = typeof purpose === 'string' ? didYouMean(purpose, Object.keys(kit.policy.purposes)) : '';
@@ -101,6 +116,10 @@ export function consentRule(kit: Purposekit, purpose: unknown): ResolvedPurposeR
     throw bad('purpose', `"${rule.id}" is based on ${rule.basis}, not consent: there is no consent to give or withdraw (use an objection or a restriction).`);
   }
   return rule;
+}
+
+function recipientConsentRule(key: string): ResolvedPurposeRule {
+  return { id: key, basis: 'consent', consentType: 'explicit', termsVersion: undefined } as ResolvedPurposeRule;
 }
 
 /**

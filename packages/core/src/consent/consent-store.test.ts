@@ -70,10 +70,13 @@ describe('createFileConsentStore', () => {
     await a.setConsent(rec());
     await a.setConsent(rec({ state: 'withdrawn' }));
     await a.setObjection('u1', 'diagnostics', true);
+    await a.setErased('u7', true);
     await a.close();
     const b = fileStore(path);
     expect(b.facts('u1', 'marketing.email').consent?.state).toBe('withdrawn');
     expect(b.facts('u1', 'diagnostics').objected).toBe(true);
+    expect(b.facts('u7', 'anything').erased).toBe(true);
+    expect(b.facts('u1', 'anything').erased).toBe(false);
     expect(b.history('u1')).toHaveLength(2);
   });
 
@@ -131,7 +134,7 @@ describe('createFileConsentStore', () => {
     await b.setConsent(rec({ state: 'withdrawn' }));
     expect(a.facts('u1', 'marketing.email').consent?.state).toBe('withdrawn');
     await Promise.all([a.setRestriction('u9', true), b.setObjection('u9', 'diagnostics', true)]);
-    for (const s of [a, b]) expect(s.facts('u9', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: true });
+    for (const s of [a, b]) expect(s.facts('u9', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: true, erased: false });
     // Both agree on the order (file order), so the history is identical.
     expect(a.history('u1')).toEqual(b.history('u1'));
   });

@@ -48,7 +48,8 @@ interface Pending {
 type Line =
   | { v: 1; op: 'consent'; record: ConsentRecord }
   | { v: 1; op: 'objection'; subject: string; purpose: string; objected: boolean; at: string }
-  | { v: 1; op: 'restriction'; subject: string; restricted: boolean; at: string };
+  | { v: 1; op: 'restriction'; subject: string; restricted: boolean; at: string }
+  | { v: 1; op: 'erasure'; subject: string; erased: boolean; at: string };
 
 function fileError(path: string, cause: unknown, what: string): PurposekitError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
@@ -137,6 +138,16 @@ export class FileConsentStore implements ConsentStore {
       return Promise.reject(error);
     }
     return this.#append({ v: FORMAT, op: 'restriction', subject, restricted: restricted === true, at: new Date().toISOString() });
+  }
+
+  /** Appends an erasure mark (or its lifting). Same durability and errors as {@link setConsent}. */
+  setErased(subject: string, erased: boolean): Promise<void> {
+    try {
+      checkId(subject, 'subject');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#append({ v: FORMAT, op: 'erasure', subject, erased: erased === true, at: new Date().toISOString() });
   }
 
   /** Every consent record of the subject, oldest first (file order). */
@@ -242,6 +253,10 @@ export class FileConsentStore implements ConsentStore {
         case 'restriction':
           checkId(line.subject, 'subject');
           this.#tables.restriction(line.subject, line.restricted === true);
+          return;
+        case 'erasure':
+          checkId(line.subject, 'subject');
+          this.#tables.erasure(line.subject, line.erased === true);
           return;
         default:
           throw new Error('unknown op');

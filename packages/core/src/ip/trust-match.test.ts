@@ -126,8 +126,8 @@ describe('trustsEverything / warnIfTrustsEverything', () => {
       expect(warnIfTrustsEverything('loopback', 'Koa proxy (test)')).toBe(false);
       expect(spy).toHaveBeenCalledTimes(1);
       const [message, options] = spy.mock.calls[0]!;
-      expect(String(message)).toContain("Express 'trust proxy' (test) trusts every proxy hop");
-      expect(options).toEqual({ code: 'PURPOSEKIT_TRUST_PROXY_WARNING' });
+      expect(String(message)).toContain("Express 'trust proxy' (test): the proxy setting trusts every hop");
+      expect(options).toEqual({ code: 'PURPOSEKIT_WARN_TRUST_ALL_PROXIES' });
     } finally {
       spy.mockRestore();
     }

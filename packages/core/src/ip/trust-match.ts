@@ -29,6 +29,7 @@ import ipaddr from 'ipaddr.js';
 import { PurposekitError } from '../errors';
 import { show } from '../policy/suggest';
 import { ipFamily, ipv4ToUint32, parseIpv6Words, stripZone } from './address';
+import { warningText } from '../warnings';
 
 /** Decides whether the hop at `address` (index `hop`, 0 = socket peer) is a trusted proxy. */
 export type TrustFn = (address: string, hop: number) => boolean;
@@ -219,7 +220,7 @@ export function trustsEverything(value: TrustSetting): boolean {
 const warned = new Set<string>();
 
 /**
- * Emits one process warning (code `PURPOSEKIT_TRUST_PROXY_WARNING`) per `setting` name
+ * Emits one process warning (code `PURPOSEKIT_WARN_TRUST_ALL_PROXIES`, the adapters' trust-all warning) per `setting` name
  * when {@link trustsEverything} is true for `value`. Adapters call it at start-up with
  * their framework's setting (e.g. `"Express 'trust proxy'"`). Returns whether it warned
  * or had warned already for that name.
@@ -228,11 +229,7 @@ export function warnIfTrustsEverything(value: TrustSetting, setting: string): bo
   if (!trustsEverything(value)) return false;
   if (!warned.has(setting)) {
     warned.add(setting);
-    process.emitWarning(
-      `${setting} trusts every proxy hop, so each client chooses the address that is logged as its own. ` +
-        'Trust only your proxies: their addresses or CIDR ranges, or the number of proxy hops in front of the app.',
-      { code: 'PURPOSEKIT_TRUST_PROXY_WARNING' },
-    );
+    process.emitWarning(warningText('PURPOSEKIT_WARN_TRUST_ALL_PROXIES', setting), { code: 'PURPOSEKIT_WARN_TRUST_ALL_PROXIES' });
   }
   return true;
 }

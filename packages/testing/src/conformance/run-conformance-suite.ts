@@ -270,12 +270,18 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       ['malformed "yes"', { 'sec-gpc': 'yes' }, 200, 'allowed'],
     ] as const)('GPC: Sec-GPC %s on a GPC purpose', async (_label, headers, status, reason) => {
       const reached: string[] = [];
-      const app = await start([route('GET', '/newsletter', accessThen({ data: ['email'], action: 'use', subject: 'u1' }, reached, 'newsletter'), { purpose: 'marketing.email' })]);
+      // The subject's own request (the app authenticated u1): their GPC speaks for them,
+      // and is stored as their opt-out before the decision.
+      const own = accessThen({ data: ['email'], action: 'use', subject: 'u1' }, reached, 'newsletter');
+      const app = await start([route('GET', '/newsletter', (input) => (need(input.privacy).setSubject('u1'), own(input)), { purpose: 'marketing.email' })]);
       const res = await fetch(`${app.base}/newsletter`, { headers });
       expect(res.status).toBe(status);
       expect(await res.json()).toEqual(status === 403 ? errorBody('PURPOSEKIT_ERR_ACCESS_DENIED', 'gpc-opt-out') : { decision: 'allowed', purpose: 'marketing.email', basis: 'consent' });
       expect(reached).toEqual(status === 403 ? [] : ['newsletter']);
-      expect(app.audit.events).toEqual([expect.objectContaining({ kind: 'access', purpose: 'marketing.email', reason })]);
+      expect(app.audit.events).toEqual([
+        ...(status === 403 ? [expect.objectContaining({ kind: 'consent', purpose: 'marketing.email', attributes: expect.objectContaining({ source: 'gpc' }) })] : []),
+        expect.objectContaining({ kind: 'access', purpose: 'marketing.email', reason }),
+      ]);
       await app.log.waitFor(1);
       expect((JSON.parse(app.log.lines[0]!) as Record<string, unknown>)['gpc']).toBe(status === 403 ? true : undefined);
     });
