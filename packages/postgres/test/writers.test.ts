@@ -52,7 +52,7 @@ describePg('writer processes', () => {
     expect(v.streams.every((s) => s.result.ok && s.result.checkpoints >= 10)).toBe(true);
   });
 
-  it('writers SIGKILLed mid-batch 52 times (two streams): nothing acknowledged is lost, each stream is taken over cleanly and verifies', async () => {
+  it('writers SIGKILLed mid-batch 52 times (four streams): nothing acknowledged is lost, each stream is taken over cleanly and verifies', async () => {
     const schema = await freshSchema('kill');
     const acked = new Set<string>();
     let kills = 0;
@@ -71,7 +71,7 @@ describePg('writer processes', () => {
       expect(await last.exited).toBe(0);
       for (const id of last.acked) acked.add(id);
     };
-    await Promise.all([lane('k1', 26), lane('k2', 26)]);
+    await Promise.all([lane('k1', 13), lane('k2', 13), lane('k3', 13), lane('k4', 13)]);
     expect(kills).toBeGreaterThanOrEqual(50);
     const rows = await stored(schema);
     const lost = [...acked].filter((id) => rows.get(id) !== 1);
