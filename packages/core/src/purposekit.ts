@@ -85,12 +85,6 @@ export interface AccessDenied {
 /** The outcome of an access check, allowed or denied (`check`, `checkEach`). */
 export type AccessDecision = AccessAllowed | AccessDenied;
 
-interface Evaluated {
-  readonly event: AuditEventInput;
-  readonly reason: AccessReason;
-  readonly rule: ResolvedPurposeRule | undefined;
-  readonly storeFailure: unknown;
-}
 
 /** A background job's declaration for {@link Purposekit.runAs}. */
 export interface RunAsOptions {
@@ -302,17 +296,17 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_AUDIT_UNAVAILABLE (503) when the decision cannot be recorded (fail closed);
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
-  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
-    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
-    // No nested async calls on this path: it runs for every access of every request.
-    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
-    const evaluated = pending instanceof Promise ? await pending : pending;
-    await this.#record(evaluated.event);
-    const d = this.#outcome(evaluated, ctx);
-    if (d.allowed) return d;
-    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
-      details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
-    });
+  access(request: AccessRequest, ctx?: PrivacyContext): Promise<AccessAllowed> {
+    // One async step on this path (it runs for every access of every request); every
+    // failure, a missing context included, is a rejection.
+    let c: PrivacyContext;
+    try {
+      c = ctx ?? requirePrivacyContext();
+      if (!ctxState.is(c)) throw notAContext('access()', c);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#evaluate(request, c, request?.subject ?? ctxState.subject(c), true) as Promise<AccessAllowed>;
   }
 
   /**
@@ -326,12 +320,15 @@ export class Purposekit implements ContextEngine {
    *   (503), PURPOSEKIT_ERR_INTERNAL (the consent store could not be read; recorded as a
    *   deny), PURPOSEKIT_ERR_NO_CONTEXT.
    */
-  async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
-    if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
-    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
-    const evaluated = pending instanceof Promise ? await pending : pending;
-    await this.#record(evaluated.event);
-    return this.#outcome(evaluated, ctx);
+  check(request: AccessRequest, ctx?: PrivacyContext): Promise<AccessDecision> {
+    let c: PrivacyContext;
+    try {
+      c = ctx ?? requirePrivacyContext();
+      if (!ctxState.is(c)) throw notAContext('check()', c);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#evaluate(request, c, request?.subject ?? ctxState.subject(c), false);
   }
 
   /**
@@ -349,14 +346,15 @@ export class Purposekit implements ContextEngine {
     if (!Array.isArray(subjects)) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `checkEach() takes an array of subject ids, got ${show(subjects)}.`);
     }
-    const evaluated = await Promise.all(subjects.map((subject) => this.#evaluate(request, ctx, subject)));
-    const written = await Promise.allSettled(evaluated.map((e) => this.#record(e.event)));
-    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    // Each decision goes to the sink as soon as it is made, none waits for another's record.
+    const settled = await Promise.allSettled(subjects.map((subject) => this.#evaluate(request, ctx, subject, false)));
+    const failed = settled.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    return evaluated.map((e) => this.#outcome(e, ctx));
+    return settled.map((w) => (w as PromiseFulfilledResult<AccessDecision>).value);
   }
 
-  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Promise<Evaluated> {
+  /** Decides, records the decision (allow or deny), then answers: a deny thrown or returned. */
+  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown, throwOnDeny: boolean): Promise<AccessDecision> {
     const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
@@ -425,15 +423,21 @@ export class Purposekit implements ContextEngine {
       ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
       ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
     };
-    return { event, reason, rule, storeFailure };
+    await this.#record(event);
+    return this.#outcome(reason, rule, storeFailure, ctx, throwOnDeny);
   }
 
-  #outcome({ reason, rule, storeFailure }: Evaluated, ctx: PrivacyContext): AccessDecision {
+  #outcome(reason: AccessReason, rule: ResolvedPurposeRule | undefined, storeFailure: unknown, ctx: PrivacyContext, throwOnDeny: boolean): AccessDecision {
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
     }
     if (rule === undefined) ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
+    if (throwOnDeny) {
+      throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${rule!.id}".`, {
+        details: { reason, purpose: rule!.id, requestId: ctx.requestId },
+      });
+    }
     return { allowed: false, purpose: rule!.id, basis: rule!.basis, reason: reason as AccessDenied['reason'] };
   }
 
