@@ -9,6 +9,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { PurposekitError } from '../errors';
 import { canonicalJson } from './encode';
 import type { AnchoredHead, AuditAnchor } from './types';
+import { validateOptions } from '../options';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -63,9 +64,7 @@ export function createFileAuditAnchor(options: FileAuditAnchorOptions): FileAudi
   if (typeof options !== 'object' || options === null || typeof options.path !== 'string' || options.path.length === 0) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileAuditAnchor(): "path" must be the path of the anchor file.', { details: { option: 'path' } });
   }
-  for (const key of Object.keys(options)) {
-    if (key !== 'path' && key !== 'name') throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createFileAuditAnchor(): unknown option "${key}".`, { details: { option: key } });
-  }
+  validateOptions('createFileAuditAnchor()', options, { path: null, name: null });
   const name = options.name ?? 'file';
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(name)) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileAuditAnchor(): "name" must be 1–64 characters of letters, digits, ".", "_", ":" or "-".', { details: { option: 'name' } });

@@ -7,6 +7,7 @@ import type { AuditFileIo } from './file-io';
 import { checkPrefix } from './files';
 import { AUDIT_KEY_ID_PATTERN, auditKeyId, toSigningKey } from './keys';
 import type { AnchoredHead, AuditAnchor, AuditAnchorErrorInfo, AuditDurability, FileAuditSinkOptions } from './types';
+import { validateOptions } from '../options';
 
 /** Options after validation and defaults. */
 export interface ResolvedFileAuditSinkOptions {
@@ -97,14 +98,8 @@ function resolveAnchors(value: unknown): readonly AuditAnchor[] {
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION, PURPOSEKIT_ERR_INVALID_KEY
  */
 export function resolveFileAuditSinkOptions(options: FileAuditSinkOptions): ResolvedFileAuditSinkOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FILE_SINK_FACTORY}() takes an options object: { dir, signingKey }.`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(FILE_SINK_OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FILE_SINK_FACTORY}(): unknown option "${key}".${didYouMean(key, FILE_SINK_OPTION_KEYS)}`, { details: { option: key } });
-    }
-  }
+  // Keys here; each value below, with the sink-specific wording.
+  validateOptions(`${FILE_SINK_FACTORY}()`, options, Object.fromEntries(FILE_SINK_OPTION_KEYS.map((k) => [k, null])), { optional: false, usage: '{ dir, signingKey }' });
   if (typeof options.dir !== 'string' || options.dir.length === 0) throw bad('dir', options.dir, 'the path of the trail directory');
   const prefix = checkPrefix(options.prefix ?? 'audit', `${FILE_SINK_FACTORY}()`);
   if (options.signingKey === undefined) {
