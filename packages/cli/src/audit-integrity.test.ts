@@ -84,11 +84,46 @@ describe('purposekit audit verify --anchors / --expect-head', () => {
     expect(ran.stdout.split('\n')[0]).toMatch(/^FAILED rollback-older: rolled-back at anchor "file-1" \(seq \d+\)$/);
   });
 
+  it('says plainly that a PostgreSQL URL is not an anchor file (exit 2)', async () => {
+    await anchoredTrail('pg-url');
+    const ran = await cli(['audit', 'verify', 'pg-url', '--public-key', pub(), '--anchors', 'postgres://localhost/test']);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toMatch(/^PURPOSEKIT_ERR_INVALID_OPTION: audit verify: --anchors takes an anchor file; this command line does not read PostgreSQL anchors yet/);
+  });
+
   it('refuses an anchor file that does not exist (exit 2), rather than verify without it', async () => {
     await anchoredTrail('no-anchor-file');
     const ran = await cli(['audit', 'verify', 'no-anchor-file', '--public-key', pub(), '--anchors', 'nowhere/heads.jsonl']);
     expect(ran.code).toBe(2);
     expect(ran.stderr).toMatch(/^PURPOSEKIT_ERR_FILE_ACCESS: Cannot read .*nowhere\/heads\.jsonl \(ENOENT\)\.\n$/);
+  });
+
+  it('--max-age: a trail signed just now passes; a trail whose newest checkpoint is older fails as stale; a bad value exits 2', async () => {
+    await anchoredTrail('fresh');
+    expect((await cli(['audit', 'verify', 'fresh', '--public-key', pub(), '--max-age', '65m'])).code).toBe(0);
+    const old = join(work, 'stale');
+    const sink = await createFileAuditSink({ dir: old, signingKey: readFileSync(join(work, 'keys', 'audit-signing.key.pem'), 'utf8') });
+    await sink.append(event(1, pseudo()('alice')));
+    await sink.close();
+    // the same trail, as if signed two hours ago: rewrite the checkpoint times with the key
+    const ls = lines(old).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const key = readFileSync(join(work, 'keys', 'audit-signing.key.pem'), 'utf8');
+    const ts = new Date(Date.now() - 2 * 3_600_000).toISOString();
+    const { createPrivateKey } = await import('node:crypto');
+    const e = { ...ls[0]!, ts };
+    delete e['hash'];
+    const e1 = { ...e, hash: hashAuditRecord(e) };
+    const cpUnsigned = { alg: 'Ed25519', keyId: ls[1]!['keyId'], kind: 'checkpoint', prev: e1.hash, seq: 2, ts, v: 1 };
+    const cp = { ...cpUnsigned, sig: sign(null, checkpointSigningInput(cpUnsigned), createPrivateKey(key)).toString('base64url') };
+    const cp1 = { ...cp, hash: hashAuditRecord(cp) };
+    write(old, [JSON.stringify(e1), JSON.stringify(cp1)]);
+    writeFileSync(join(old, 'audit.head.json'), JSON.stringify(cp1));
+    expect((await cli(['audit', 'verify', 'stale', '--public-key', pub()])).code).toBe(0);
+    const ran = await cli(['audit', 'verify', 'stale', '--public-key', pub(), '--max-age', '90m']);
+    expect(ran.code).toBe(1);
+    expect(ran.stdout.split('\n')[0]).toBe('FAILED stale: stale at audit-00000001.jsonl (seq 2)');
+    const bad = await cli(['audit', 'verify', 'stale', '--public-key', pub(), '--max-age', '1 hour']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^PURPOSEKIT_ERR_INVALID_OPTION: audit verify: --max-age must be/)]);
   });
 
   it.each([['12'], ['x:y'], [`0:${'a'.repeat(64)}`], [`1:${'A'.repeat(64)}`]])('rejects --expect-head %s (exit 2)', async (value) => {

@@ -68,8 +68,9 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--partial', 'accept a trail whose oldest files were removed (retention)')
     .option('--anchors <file>', 'anchor file of published heads (createFileAuditAnchor); the trail must hold each, and not end before the newest; repeatable', collect, [])
     .option('--expect-head <seq:hash>', 'a head kept from an earlier verify (seq:hash); the trail must hold it exactly')
+    .option('--max-age <duration>', 'the newest checkpoint must be at most this old (e.g. 65m, 2h): a live writer signs at least once per heartbeat')
     .option('--json', 'print the result as JSON')
-    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string }) =>
+    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; maxAge?: string }) =>
       setCode(await auditVerify(io, path, flags)),
     );
 

@@ -18,6 +18,20 @@ export interface VerifyFlags {
   anchors?: string[];
   /** `<seq>:<hash>`. */
   expectHead?: string;
+  /** `<n>s|m|h|d`. */
+  maxAge?: string;
+}
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function parseDuration(text: string): number {
+  const m = /^(\d{1,9})(s|m|h|d)$/.exec(text);
+  if (m === null) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify: --max-age must be a whole number and a unit: s, m, h or d (e.g. 65m, the heartbeat interval plus some slack).', {
+      details: { option: 'max-age' },
+    });
+  }
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
 function parseExpectHead(text: string): { seq: number; hash: string } {
@@ -38,8 +52,16 @@ export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): 
   const publicKeys: string[] = [];
   for (const file of flags.publicKey) publicKeys.push(await readText(absolute(io, file)));
   const expectHead = flags.expectHead === undefined ? undefined : parseExpectHead(flags.expectHead);
+  const maxAgeMs = flags.maxAge === undefined ? undefined : parseDuration(flags.maxAge);
   const anchors: FileAuditAnchor[] = [];
   for (const [i, file] of (flags.anchors ?? []).entries()) {
+    if (/^postgres(ql)?:\/\//i.test(file)) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_INVALID_OPTION',
+        'audit verify: --anchors takes an anchor file; this command line does not read PostgreSQL anchors yet. Pass the PostgreSQL anchor to verifyAuditTrail(path, { anchors: [anchor] }) (any AuditAnchor with heads()), or export its heads to a JSON-lines file.',
+        { details: { option: 'anchors' } },
+      );
+    }
     // A mistyped anchor path must not read as "no anchored heads": refuse it.
     await readText(absolute(io, file));
     anchors.push(createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
@@ -54,6 +76,7 @@ export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): 
       ...(flags.partial === true ? { partial: true } : {}),
       ...(anchors.length === 0 ? {} : { anchors }),
       ...(expectHead === undefined ? {} : { expectHead }),
+      ...(maxAgeMs === undefined ? {} : { maxCheckpointAge: { ms: maxAgeMs } }),
       ...(progress.onProgress === undefined ? {} : { onProgress: progress.onProgress }),
     });
   } finally {

@@ -46,6 +46,8 @@ export class AnchorOutbox {
   #publishedUpTo = 0;
   readonly #states: AnchorState[];
   #closed = false;
+  /** Set when close() returned: the sink (and its lock) is gone; a late answer changes no file. */
+  #finished = false;
   #fileOps: Promise<void> = Promise.resolve();
 
   constructor(ctx: AnchorOutboxContext) {
@@ -125,6 +127,7 @@ export class AnchorOutbox {
       if (timer !== undefined) clearTimeout(timer);
     }
     await this.#fileOps;
+    this.#finished = true;
   }
 
   #next(s: AnchorState): AnchoredHead | undefined {
@@ -144,7 +147,7 @@ export class AnchorOutbox {
   }
 
   async #loop(s: AnchorState, once: boolean): Promise<void> {
-    for (let head = this.#next(s); head !== undefined; head = this.#next(s)) {
+    for (let head = this.#next(s); head !== undefined && !this.#finished; head = this.#next(s)) {
       try {
         await s.anchor.publish(head);
       } catch (error) {
@@ -175,9 +178,11 @@ export class AnchorOutbox {
 
   /** Empties the outbox once every anchor took every head in it. */
   async #compact(): Promise<void> {
+    if (this.#finished) return;
     const newest = this.#pending[this.#pending.length - 1]?.seq;
     if (newest === undefined || this.#states.some((s) => s.cursor < newest)) return;
     const op = this.#fileOps.then(async () => {
+      if (this.#finished) return;
       if (this.#states.some((s) => s.cursor < (this.#pending[this.#pending.length - 1]?.seq ?? 0))) return; // more came meanwhile
       this.#publishedUpTo = Math.max(this.#publishedUpTo, this.#pending[this.#pending.length - 1]?.seq ?? 0);
       this.#pending = [];

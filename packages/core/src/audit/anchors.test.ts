@@ -272,3 +272,34 @@ describe('anchors', () => {
     expect(anchorLines(anchorPath).slice(0, before.length)).toEqual(before);
   }, 30_000);
 });
+
+describe('createFileAuditAnchor', () => {
+  const head = (seq: number, stream = 'audit'): AnchoredHead => ({ stream, seq, hash: 'a'.repeat(64), ts: '2026-11-22T12:00:00.000Z', keyId: 'k'.repeat(43), sig: 's'.repeat(86) });
+
+  it('appends one JCS line per head, skips a head it already holds (also after a restart, in a large file), and keeps streams apart', async () => {
+    const path = join(tempDir('file-anchor'), 'nested', 'heads.jsonl');
+    const first = createFileAuditAnchor({ path });
+    for (let seq = 1; seq <= 300; seq++) await first.publish(head(seq)); // one fdatasync each
+    await first.publish(head(3, 'billing'));
+    expect(readFileSync(path).length).toBeGreaterThan(64 * 1024);
+    const again = createFileAuditAnchor({ path, name: 'again' }); // a new process: nothing cached
+    await again.publish(head(300));
+    await again.publish(head(3, 'billing'));
+    await again.publish(head(301));
+    const lines = anchorLines(path);
+    expect(lines).toHaveLength(302);
+    expect(lines.at(-1)).toEqual(head(301));
+    expect(readFileSync(path, 'utf8').split('\n')[0]).toBe(`{"hash":"${'a'.repeat(64)}","keyId":"${'k'.repeat(43)}","seq":1,"sig":"${'s'.repeat(86)}","stream":"audit","ts":"2026-11-22T12:00:00.000Z"}`);
+    const read: number[] = [];
+    for await (const h of again.heads()) read.push(h.seq);
+    expect(read).toHaveLength(302);
+  }, 30_000);
+
+  it.each([
+    [{}, /"path" is required/],
+    [{ path: '/x', name: 'bad name' }, /"name" must be/],
+    [{ path: '/x', nmae: 'x' }, /unknown option "nmae"/],
+  ])('refuses %j', (options, message) => {
+    expect(() => createFileAuditAnchor(options as never)).toThrow(message);
+  });
+});

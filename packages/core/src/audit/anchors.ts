@@ -7,9 +7,9 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { PurposekitError } from '../errors';
+import { validateOptions } from '../options';
 import { canonicalJson } from './encode';
 import type { AnchoredHead, AuditAnchor } from './types';
-import { validateOptions } from '../options';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -61,50 +61,103 @@ export interface FileAuditAnchor extends AuditAnchor {
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a missing path or a bad name.
  */
 export function createFileAuditAnchor(options: FileAuditAnchorOptions): FileAuditAnchor {
-  if (typeof options !== 'object' || options === null || typeof options.path !== 'string' || options.path.length === 0) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileAuditAnchor(): "path" must be the path of the anchor file.', { details: { option: 'path' } });
-  }
-  validateOptions('createFileAuditAnchor()', options, { path: null, name: null });
-  const name = options.name ?? 'file';
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(name)) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileAuditAnchor(): "name" must be 1–64 characters of letters, digits, ".", "_", ":" or "-".', { details: { option: 'name' } });
-  }
-  const path = resolvePath(options.path);
+  const o = validateOptions<FileAuditAnchorOptions>(
+    'createFileAuditAnchor()',
+    options,
+    {
+      path: { kind: 'non-empty-string', required: true, expected: 'the path of the anchor file' },
+      name: { kind: 'string', check: (v) => /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(v as string), expected: '1–64 characters of letters, digits, ".", "_", ":" or "-"' },
+    },
+    { optional: false, usage: '{ path }' },
+  );
+  const name = o.name ?? 'file';
+  const path = resolvePath(o.path);
   /** Highest seq in the file per stream, once read. */
   let highest: Map<string, number> | undefined;
   let chain: Promise<void> = Promise.resolve();
 
-  async function* heads(): AsyncGenerator<AnchoredHead> {
-    let text: string;
+  function parseHead(line: string, lineNo: number): AnchoredHead {
+    let head: AnchoredHead | undefined;
     try {
-      text = await fsp.readFile(path, 'utf8');
+      head = toAnchoredHead(JSON.parse(line));
+    } catch {
+      head = undefined;
+    }
+    if (head === undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_CORRUPT', `The anchor file ${path} line ${lineNo} is not an anchored head.`, { details: { path, line: lineNo } });
+    }
+    return head;
+  }
+
+  /** Every head in the file, read in chunks (memory stays flat for a large file). */
+  async function* heads(): AsyncGenerator<AnchoredHead> {
+    let handle;
+    try {
+      handle = await fsp.open(path, 'r');
     } catch (cause) {
       if ((cause as { code?: string }).code === 'ENOENT') return;
       throw new PurposekitError('PURPOSEKIT_ERR_FILE_ACCESS', `Cannot read the anchor file ${path}.`, { cause, details: { path } });
     }
-    let lineNo = 0;
-    for (const line of text.split('\n')) {
-      lineNo++;
-      if (line === '') continue;
-      let head: AnchoredHead | undefined;
-      try {
-        head = toAnchoredHead(JSON.parse(line));
-      } catch {
-        head = undefined;
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let carry = '';
+      let lineNo = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        const parts = (carry + buf.toString('utf8', 0, bytesRead)).split('\n');
+        carry = parts.pop()!;
+        for (const line of parts) {
+          lineNo++;
+          if (line !== '') yield parseHead(line, lineNo);
+        }
       }
-      if (head === undefined) {
-        throw new PurposekitError('PURPOSEKIT_ERR_AUDIT_CORRUPT', `The anchor file ${path} line ${lineNo} is not an anchored head.`, { details: { path, line: lineNo } });
+      if (carry !== '') yield parseHead(carry, lineNo + 1);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * The highest seq of a stream near the end of the file (the last 64 KiB): heads are
+   * appended in order, so a head at or below it is already there. Only a repeat is skipped;
+   * a stream not seen near the end counts from 0 (at worst a head is written twice).
+   */
+  async function highestNearEnd(stream: string): Promise<number> {
+    let handle;
+    try {
+      handle = await fsp.open(path, 'r');
+    } catch (cause) {
+      if ((cause as { code?: string }).code === 'ENOENT') return 0;
+      throw cause;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const length = Math.min(size, 64 * 1024);
+      const buf = Buffer.alloc(length);
+      await handle.read(buf, 0, length, size - length);
+      const lines = buf.toString('utf8').split('\n');
+      if (length < size) lines.shift(); // a partial first line
+      let best = 0;
+      for (const line of lines) {
+        if (line === '') continue;
+        let h: AnchoredHead | undefined;
+        try {
+          h = toAnchoredHead(JSON.parse(line));
+        } catch {
+          h = undefined;
+        }
+        if (h !== undefined && h.stream === stream && h.seq > best) best = h.seq;
       }
-      yield head;
+      return best;
+    } finally {
+      await handle.close();
     }
   }
 
   async function append(head: AnchoredHead): Promise<void> {
-    if (highest === undefined) {
-      const seen = new Map<string, number>();
-      for await (const h of heads()) seen.set(h.stream, Math.max(seen.get(h.stream) ?? 0, h.seq));
-      highest = seen;
-    }
+    if (highest === undefined) highest = new Map();
+    if (!highest.has(head.stream)) highest.set(head.stream, await highestNearEnd(head.stream));
     if ((highest.get(head.stream) ?? 0) >= head.seq) return; // already anchored (a retry after a crash)
     await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const handle = await fsp.open(path, 'a', 0o600);

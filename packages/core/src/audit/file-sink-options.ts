@@ -2,12 +2,13 @@
 import { resolve as resolvePath, sep } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { PurposekitError } from '../errors';
+import { validateOptions } from '../options';
+import type { OptionsSpec } from '../options';
 import { didYouMean, show } from '../policy/suggest';
 import type { AuditFileIo } from './file-io';
 import { checkPrefix } from './files';
 import { AUDIT_KEY_ID_PATTERN, auditKeyId, toSigningKey } from './keys';
 import type { AnchoredHead, AuditAnchor, AuditAnchorErrorInfo, AuditDurability, FileAuditSinkOptions } from './types';
-import { validateOptions } from '../options';
 
 /** Options after validation and defaults. */
 export interface ResolvedFileAuditSinkOptions {
@@ -53,6 +54,12 @@ export const FILE_SINK_OPTION_KEYS = [
   'stream',
 ] as const;
 export const FILE_SINK_FACTORY = 'createFileAuditSink';
+const SPEC: OptionsSpec = {
+  ...Object.fromEntries(FILE_SINK_OPTION_KEYS.map((k) => [k, null])),
+  signingKey: { secret: true },
+  anchors: { kind: 'array', expected: 'an array of anchors (createFileAuditAnchor(…), an object with name and publish(), or a function)' },
+  onAnchorError: { kind: 'function', expected: 'a function (error, info) => void' },
+};
 const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 /** One hour: CloudTrail's digest cadence; a quiet trail costs 24 small records a day. */
 export const DEFAULT_HEARTBEAT_MS = 3_600_000;
@@ -97,9 +104,10 @@ function resolveAnchors(value: unknown): readonly AuditAnchor[] {
  * Validates the options of `createFileAuditSink` once and freezes them.
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION, PURPOSEKIT_ERR_INVALID_KEY
  */
-export function resolveFileAuditSinkOptions(options: FileAuditSinkOptions): ResolvedFileAuditSinkOptions {
-  // Keys here; each value below, with the sink-specific wording.
-  validateOptions(`${FILE_SINK_FACTORY}()`, options, Object.fromEntries(FILE_SINK_OPTION_KEYS.map((k) => [k, null])), { optional: false, usage: '{ dir, signingKey }' });
+export function resolveFileAuditSinkOptions(input: FileAuditSinkOptions): ResolvedFileAuditSinkOptions {
+  // The shared validator: an object, every key known ("did you mean"), function options
+  // are functions; the checks with their own messages (and error codes) follow.
+  const options = validateOptions<FileAuditSinkOptions>(`${FILE_SINK_FACTORY}()`, input, SPEC, { optional: false, usage: '{ dir, signingKey }' });
   if (typeof options.dir !== 'string' || options.dir.length === 0) throw bad('dir', options.dir, 'the path of the trail directory');
   const prefix = checkPrefix(options.prefix ?? 'audit', `${FILE_SINK_FACTORY}()`);
   if (options.signingKey === undefined) {

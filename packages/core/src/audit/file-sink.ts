@@ -9,7 +9,12 @@
  * batch forms while that fdatasync is in flight (group commit). Acknowledgement depends
  * on the durability mode. When a write fails, every unacknowledged record is refused,
  * the chain is rewound to the last acknowledged one, and the next append re-reads the
- * file tail and continues from there.
+ * file tail and continues from there. After each durable checkpoint its head goes to the
+ * anchor outbox (anchor-outbox.ts), then to the head file.
+ *
+ * The seams live beside it: options (file-sink-options.ts), the start-up checks that
+ * refuse to write over evidence (file-startup.ts), tail reading and quarantine
+ * (file-tail.ts), the writer lock (file-lock.ts).
  */
 import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
@@ -48,14 +53,17 @@ export interface FileAuditSink extends AuditSink {
 
 /**
  * Opens (or creates) a file trail and returns its sink. On start-up it takes the
- * directory's writer lock, moves a torn last line left by a crash to a quarantine file
- * (with a warning), refuses a trail that is shorter than its head checkpoint or whose
- * last record does not match its hash, and seals an unsigned tail with a checkpoint.
+ * directory's writer lock (taking over a stale one, also one holding this process's own
+ * pid), moves a torn last line left by a crash to a quarantine file (with a warning),
+ * refuses a trail its head file disagrees with (docs/audit-format.md §7), re-queues
+ * anchor heads a crash kept from the outbox, and seals an unsigned tail with a
+ * checkpoint. Checkpoints then follow `checkpointEvery`, `checkpointIntervalMs`,
+ * `heartbeatIntervalMs` and close; each head is published to `anchors` in the background.
  *
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION / PURPOSEKIT_ERR_INVALID_KEY for
  *   bad options; PURPOSEKIT_ERR_AUDIT_UNAVAILABLE when the directory cannot be written or
- *   another live process holds its lock; PURPOSEKIT_ERR_AUDIT_CORRUPT when the trail's
- *   tail is not what its head checkpoint says.
+ *   another live process holds its lock; PURPOSEKIT_ERR_AUDIT_CORRUPT when the head file
+ *   is not an intact checkpoint of this trail, or the trail's end is damaged.
  */
 export function createFileAuditSink(options: FileAuditSinkOptions): Promise<FileAuditSink> {
   return openFileAuditSink(options, {});

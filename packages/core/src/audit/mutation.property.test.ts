@@ -11,7 +11,7 @@ import type { AnchoredHead } from './types';
 import { accessEvent, cleanupDirs, keyPair, tempDir, trailFiles } from './__tests__/helpers';
 
 const keys = keyPair();
-const NUM_RUNS = process.env['CI'] === 'true' ? 1000 : 60;
+const NUM_RUNS = process.env['CI'] === 'true' ? 700 : 60;
 
 let original: Array<{ name: string; bytes: Buffer; trail: boolean }>;
 let heads: AnchoredHead[];
@@ -77,5 +77,33 @@ it(`verify returns a verdict for every mutation and never OK when a signed recor
       if (result.ok) expect(result.lastSeq).toBe(heads.at(-1)!.seq);
     }),
     { numRuns: NUM_RUNS },
+  );
+}, 60_000);
+
+const WRITER_RUNS = process.env['CI'] === 'true' ? 150 : 30;
+
+it(`a writer opened on a mutated trail never turns a FAILED verdict into OK, and fails only with a typed error (${WRITER_RUNS} runs)`, async () => {
+  const { isPurposekitError } = await import('../errors');
+  const { captureWarnings } = await import('./__tests__/helpers');
+  await fc.assert(
+    fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 2 }), async (mutations) => {
+      const files = original.map((o) => o.bytes);
+      for (const m of mutations) apply(files, m);
+      for (const n of readdirSync(work)) rmSync(join(work, n));
+      original.forEach((o, i) => writeFileSync(join(work, o.name), files[i]!));
+      const before = await verifyAuditTrail(work, { publicKeys: [keys.publicKey] });
+      await captureWarnings(async () => {
+        try {
+          const sink = await openFileAuditSink({ dir: work, signingKey: keys.privateKey }, {});
+          await sink.append(accessEvent(1));
+          await sink.close();
+        } catch (error) {
+          if (!isPurposekitError(error)) throw new Error(`the writer failed with an untyped error: ${String(error)}`);
+        }
+      });
+      const after = await verifyAuditTrail(work, { publicKeys: [keys.publicKey] });
+      if (!before.ok && after.ok) throw new Error(`a restart hid tampering (${before.problem?.kind}): ${JSON.stringify(mutations)}`);
+    }),
+    { numRuns: WRITER_RUNS },
   );
 }, 60_000);

@@ -121,3 +121,16 @@ describe('verifyAuditTrail: robust verdicts for hostile lines', () => {
     expect(readRecords(dir).length).toBeGreaterThan(400);
   });
 });
+
+describe('verifyAuditTrail: maxCheckpointAge (what heartbeats are for)', () => {
+  it('a quiet but running writer passes; a trail whose newest checkpoint is older than allowed is stale', async () => {
+    const { dir } = await anchoredTrail(3); // every checkpoint at T0 (the sink's clock)
+    const hour = 3_600_000;
+    const age = { ms: hour + 5000 };
+    expect((await verifyAuditTrail(dir, { publicKeys: [keys.publicKey], maxCheckpointAge: { ...age, at: T0 + hour } })).ok).toBe(true);
+    const stale = await verifyAuditTrail(dir, { publicKeys: [keys.publicKey], maxCheckpointAge: { ...age, at: new Date(T0 + 2 * hour) } });
+    expect(stale.problem).toMatchObject({ kind: 'stale', file: 'audit-00000001.jsonl' });
+    expect(stale.problem!.message).toMatch(/signed at 2026-11-22T12:00:00\.000Z, more than 3605 s before 2026-11-22T14:00:00\.000Z/);
+    await expect(verifyAuditTrail(dir, { maxCheckpointAge: { ms: -1 } })).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' });
+  });
+});

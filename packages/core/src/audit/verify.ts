@@ -37,7 +37,9 @@ export type AuditProblemKind =
   /** The trail holds a different record at a seq an anchor (or the expected head) names: it was rewritten after that head was published. */
   | 'forked'
   /** The trail and its head file end before a head an anchor (or the expected head) holds: the directory was restored to an older state. */
-  | 'rolled-back';
+  | 'rolled-back'
+  /** The newest checkpoint is older than `maxCheckpointAge` allows: the writer stopped, or the trail was cut (a running writer signs at least once per heartbeat). */
+  | 'stale';
 
 /** The first problem found. */
 export interface AuditProblem {
@@ -79,6 +81,13 @@ export interface AuditVerifyOptions {
   expectHead?: { readonly seq: number; readonly hash: string };
   /** Which stream's heads to use from the anchors. Default: the trail's prefix (the sink's default stream). */
   stream?: string;
+  /**
+   * The newest checkpoint must be at most `ms` older than `at` (default: now). A running
+   * writer signs at least once per `heartbeatIntervalMs` (default one hour), so for a copy
+   * of a live trail `ms` = heartbeat + checkpoint interval + copy delay tells a quiet
+   * writer from a trail cut back (with its head file) or a writer that stopped.
+   */
+  maxCheckpointAge?: { readonly ms: number; readonly at?: number | Date };
 }
 
 /** The outcome of {@link verifyAuditTrail}. */
@@ -268,6 +277,10 @@ function signatureProblem(r: Record<string, unknown>, ring: KeyRing): string | u
  */
 export async function verifyAuditTrail(path: string, options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
   const ring = keyRing(options.publicKeys);
+  const fresh = options.maxCheckpointAge;
+  if (fresh !== undefined && (typeof fresh !== 'object' || fresh === null || typeof fresh.ms !== 'number' || !(fresh.ms >= 0) || !(fresh.at === undefined || typeof fresh.at === 'number' || fresh.at instanceof Date))) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'verifyAuditTrail(): "maxCheckpointAge" must be { ms: a number ≥ 0, at?: a time (ms since the epoch or a Date) }.', { details: { option: 'maxCheckpointAge' } });
+  }
   const layout = await locateTrail(path, options.prefix === undefined ? {} : { prefix: options.prefix });
   const notes: string[] = [];
   const firstFile = layout.files[0];
@@ -507,6 +520,23 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
       );
     }
     if (before > 0) notes.push(`${before} anchored head(s) precede the first record present (seq ${firstSeq}) and were not checked.`);
+    if (fresh !== undefined) {
+      const at = fresh.at === undefined ? Date.now() : typeof fresh.at === 'number' ? fresh.at : fresh.at.getTime();
+      const signedAt = lastCheckpoint === undefined ? Number.NaN : Date.parse(lastCheckpoint.ts);
+      if (!(signedAt >= at - fresh.ms)) {
+        const where = { l: { file: { name: layout.files.at(-1)?.name ?? '' } as TrailFile, line: 0 } } as Item;
+        return result(
+          problem(
+            'stale',
+            where,
+            lastCheckpoint === undefined
+              ? 'The trail holds no checkpoint at all, so nothing shows that its writer was running.'
+              : `The newest checkpoint (seq ${lastCheckpoint.seq}) was signed at ${lastCheckpoint.ts}, more than ${Math.round(fresh.ms / 1000)} s before ${new Date(at).toISOString()}: the writer stopped then, or the trail was cut back (a running writer signs at least once per heartbeat).`,
+            lastCheckpoint?.seq,
+          ),
+        );
+      }
+    }
     return result();
   } finally {
     await source.return(undefined);

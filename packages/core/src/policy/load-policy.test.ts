@@ -190,3 +190,61 @@ describe('loadPolicy (property): random JSON policies', () => {
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
   });
 });
+
+describe('loadPolicy (property): a name on Object.prototype behaves like any other name', () => {
+  // Metamorphic: the same random policy with a prototype name, and with an ordinary name
+  // of the same shape (valid or not as an id), gives the same outcome: the same issues
+  // (rule and path, the name substituted), or the same resolved purposes.
+  const PROTO = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable'] as const;
+  const ID_LIKE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+  const twin = (name: string): string => (ID_LIKE.test(name) ? 'ordinary-name' : 'Ordinary_Name');
+  const basis = fc.constantFrom('consent', 'legitimate-interests', 'contract', 'nonsense');
+  const shape = fc.record({
+    name: fc.constantFrom(...PROTO),
+    asPurpose: fc.boolean(),
+    declarePurpose: fc.boolean(),
+    asCategory: fc.boolean(),
+    declareCategory: fc.boolean(),
+    asGate: fc.boolean(),
+    declareGate: fc.boolean(),
+    asCountry: fc.boolean(),
+    asDefault: fc.boolean(),
+    basis,
+  });
+  type Shape = typeof shape extends fc.Arbitrary<infer T> ? T : never;
+  /** The policy as JSON text, written by hand: `{ [n]: … }` with n = `__proto__` would set a prototype, not a key. */
+  const build = (s: Shape, n: string): string => {
+    const key = JSON.stringify(n);
+    const security = `{"basis":"legitimate-interests","data":["ip-address"${s.asCategory ? `,${key}` : ''}]${s.asGate ? `,"ageGate":${key}` : ''}}`;
+    const parts = ['"id":"demo"', '"version":"1"', '"jurisdictions":["US"]'];
+    if (s.declarePurpose) parts.push(`"customPurposes":{${key}:{"description":"x"}}`);
+    if (s.declareCategory) parts.push(`"customCategories":{${key}:"x"}`);
+    if (s.declareGate || s.asCountry) parts.push(`"ageGates":{${s.declareGate ? key : '"g"'}:{"minimumAge":13${s.asCountry ? `,"countries":{${key}:16}` : ''}}}`);
+    if (s.asDefault) parts.push(`"defaultPurpose":${key}`);
+    parts.push(`"purposes":{${s.asPurpose ? `${key}:{"basis":${JSON.stringify(s.basis)},"data":["ip-address"]},` : ''}"security":${security}}`);
+    return `{${parts.join(',')}}`;
+  };
+  const outcome = (text: string, n: string): string => {
+    try {
+      const p = policyFromText(text, 'json', 'metamorphic.json', { onWarning: () => undefined });
+      return `ok ${JSON.stringify(Object.keys(p.purposes).map((k) => (k === n ? '<n>' : k)).sort())} gates ${JSON.stringify(Object.keys(p.ageGates).map((k) => (k === n ? '<n>' : k)))}`;
+    } catch (e) {
+      if (!isPurposekitError(e)) throw e;
+      const issues = (e.details?.['issues'] as Array<{ rule: string; path: string }> | undefined) ?? [{ rule: e.code, path: '' }];
+      return `error ${issues.map((i) => `${i.rule}@${i.path.split(n).join('<n>')}`).join(' ')}`;
+    }
+  };
+
+  it('same outcome with the prototype name and with an ordinary twin', () => {
+    fc.assert(
+      fc.property(shape, (s) => {
+        const n = s.name;
+        const t = twin(n);
+        const a = outcome(build(s, n), n);
+        const b = outcome(build(s, t), t);
+        if (a !== b) throw new Error(`${n}: ${a}\n${t}: ${b}`);
+      }),
+      { seed: 0x5eed, numRuns: 300 },
+    );
+  });
+});
