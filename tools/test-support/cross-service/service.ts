@@ -1,6 +1,7 @@
 /**
  * One service of the cross-service tests, in its own process. Usage:
- *   node -r tools/test-support/register-ts.cjs service.ts <role a|b> <framework express|koa|fastify> [downstream base URL]
+ *   node -r tools/test-support/register-ts.cjs service.ts <role a|b> <framework express|koa|fastify|nestjs-express|nestjs-fastify> [downstream base URL]
+ * (the nestjs-* frameworks need PURPOSEKIT_TS_DECORATORS=1; processes.ts sets it)
  * Prints one JSON line `{ "port": n }` once listening. Env OTEL=1 starts the real
  * OpenTelemetry SDK with the HTTP instrumentation first.
  *
@@ -10,7 +11,7 @@
  */
 import type { OtelHarness } from '../otel-sdk';
 
-const [role, framework, downstream] = process.argv.slice(2) as ['a' | 'b', 'express' | 'koa' | 'fastify', string | undefined];
+const [role, framework, downstream] = process.argv.slice(2) as ['a' | 'b', import('./processes').Framework, string | undefined];
 let otel: OtelHarness | undefined;
 if (process.env['OTEL'] === '1') otel = (require('../otel-sdk') as typeof import('../otel-sdk')).startOtel();
 
@@ -116,7 +117,11 @@ async function serve(kit: import('@purposekit/core').Purposekit, routes: Route[]
   const trail = () => audit.getRecords();
   let port: number;
   let close: () => Promise<void>;
-  if (framework === 'fastify') {
+  if (framework === 'nestjs-express' || framework === 'nestjs-fastify') {
+    // Loaded only for Nest: its decorators compile only with PURPOSEKIT_TS_DECORATORS=1.
+    const { serveNest } = require('./nest-service') as typeof import('./nest-service');
+    ({ port, close } = await serveNest(framework === 'nestjs-express' ? 'express' : 'fastify', kit, routes, trail));
+  } else if (framework === 'fastify') {
     const Fastify = (await import('fastify')).default;
     const { purposekit } = await import('@purposekit/fastify');
     const app = Fastify();
