@@ -3,7 +3,8 @@
  *   node -r tools/test-support/register-ts.cjs service.ts <role a|b> <framework express|koa|fastify|nestjs-express|nestjs-fastify> [downstream base URL]
  * (the nestjs-* frameworks need PURPOSEKIT_TS_DECORATORS=1; processes.ts sets it)
  * Prints one JSON line `{ "port": n }` once listening. Env OTEL=1 starts the real
- * OpenTelemetry SDK with the HTTP instrumentation first.
+ * OpenTelemetry SDK with the HTTP instrumentation first; OTEL=undici adds the undici
+ * instrumentation (fetch).
  *
  * Service A ("service-a") has routes that call B in each way the tests need; service B
  * ("service-b") trusts A's key `k2` (and the retired `k1`) and serves `GET /profile` and
@@ -13,7 +14,9 @@ import type { OtelHarness } from '../otel-sdk';
 
 const [role, framework, downstream] = process.argv.slice(2) as ['a' | 'b', import('./processes').Framework, string | undefined];
 let otel: OtelHarness | undefined;
-if (process.env['OTEL'] === '1') otel = (require('../otel-sdk') as typeof import('../otel-sdk')).startOtel();
+if (process.env['OTEL'] === '1' || process.env['OTEL'] === 'undici') {
+  otel = (require('../otel-sdk') as typeof import('../otel-sdk')).startOtel({ undici: process.env['OTEL'] === 'undici' });
+}
 
 const KEY_A_CURRENT = { id: 'k2', secret: 'a-current-secret-shared-with-b-32bytes!' };
 const KEY_A_RETIRED = { id: 'k1', secret: 'a-retired-secret-shared-with-b-32bytes!' };
@@ -85,6 +88,13 @@ async function main(): Promise<void> {
             }).on('error', reject);
           }));
         }
+        case 'otel-fetch':
+          // fetch() inside withPurposeBaggage(): only the undici instrumentation puts the
+          // baggage on the wire (fetch has no node:http request to patch).
+          return kit.withPurposeBaggage({ audience: 'service-b', method: 'GET', url: '/profile' }, async () => {
+            const res = await fetch(`${downstream}/profile`);
+            return { status: res.status, body: (await res.json()) as unknown };
+          });
         default:
           return get('/profile', headers);
       }
