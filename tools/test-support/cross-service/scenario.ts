@@ -72,7 +72,9 @@ export function crossServiceScenario(aFramework: Framework, bFramework: Framewor
       expect(out.body).toMatchObject({ purpose: 'service.provision', basis: 'legitimate-interests' });
       const records = await trailOf(b, out.body.requestId);
       expect(records).toEqual([
-        expect.objectContaining({ kind: 'access', action: 'accept-purpose', actor: 'service', decision: 'deny', reason, attributes: { claimedPeer: 'service-a', inboundPurpose } }),
+        // The purpose in force when checked: B's route declaration (Fastify) or its default
+        // purpose (the others); B declares both as service.provision.
+        expect.objectContaining({ kind: 'access', action: 'accept-purpose', actor: 'service', purpose: 'service.provision', basis: 'legitimate-interests', decision: 'deny', reason, attributes: { claimedPeer: 'service-a', inboundPurpose } }),
         expect.objectContaining({ kind: 'access', action: 'read', purpose: 'service.provision', decision: 'allow' }),
       ]);
     });
