@@ -25,11 +25,11 @@ async function main(): Promise<void> {
     [
       '',
       `purposekit · CoreOS reference app (NestJS + Fastify) on ${url}  (policy coreos, audit trail in ${h.auditDir})`,
-      'Try:',
+      'Try (from the repository root; each line pastes as written):',
       `  curl -X POST ${url}/signup ${json} -d '{"name":"Ada Lovelace","email":"ada@example.org"}'   # no age gate: CoreOS states none`,
       `  curl -i -X POST ${url}/analytics/events ${json} -d '{"page":"/docs/"}'   # sets the coreos_vid analytics cookie`,
       `  curl -X POST ${url}/email/promotions    # then GET /inbox with the token, POST /email/opt-out, and again`,
-      `  npx purposekit audit verify ${h.auditDir} --public-key ${h.publicKeyPath}`,
+      `  npm run --silent purposekit -- audit verify ${h.auditDir} --public-key ${h.publicKeyPath}`,
       'The README lists every route. Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
     ].join('\n'),
