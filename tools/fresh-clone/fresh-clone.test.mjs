@@ -111,7 +111,7 @@ export function bannerCommands(banner) {
     }
     if (!on) continue;
     if (!line.startsWith('  ')) break;
-    addLine(out, line.trim(), '', () => {});
+    addLine(out, line.trim(), '', () => undefined);
   }
   return out;
 }
