@@ -19,8 +19,9 @@
 // - Commands that start a server (`npm start`, `npm install && npm start`, `PORT=… npm
 //   start`, `npm start -w apps/…`) run in the background with a free port in PORT (a
 //   literal `PORT=…` is replaced by it); the test waits for the banner, runs the banner's
-//   commands against that server (the first time for each app), then stops it with SIGINT
-//   and expects exit code 0 (a clean stop ends the trail with a signed checkpoint).
+//   commands against that server (the first time for each app), then stops it as Ctrl-C
+//   does (SIGINT to the process group) and checks the stop was clean: the app's audit
+//   trail verifies and ends with a signed checkpoint (no unsigned tail).
 // - Every other command of a README runs in one bash session per README (variables carry
 //   from line to line, as in a terminal), in the repository root, against the README's
 //   app freshly started on a free port: `localhost:<the README's port>` is rewritten to it,
@@ -224,6 +225,19 @@ function checkSession(t, label, commands, result) {
   t.diagnostic(`${label}: ${commands.length} commands ok`);
 }
 
+async function checkCleanStop(app, label, stopped) {
+  // npm (and bash around it) end by SIGINT like the terminal they stand for; the app under
+  // them must have closed its trail: verified, nothing after the last signed checkpoint.
+  assert.ok(stopped.code === 0 || stopped.signal === 'SIGINT' || stopped.code === 130, `${label} stopped with ${stopped.code ?? stopped.signal}: ${stopped.stderr}`);
+  const core = await import(join(repo, 'packages/core/dist/index.js'));
+  const data = join(repo, 'apps', app, '.data');
+  const publicKey = readFileSync(join(data, 'keys', 'audit-signing.pub.pem'), 'utf8');
+  const { verifyAuditTrail } = core.default ?? core;
+  const result = await verifyAuditTrail(join(data, 'audit'), { publicKeys: [publicKey] });
+  assert.equal(result.ok, true, `${label}: the trail of ${app} verifies: ${JSON.stringify(result.problem)}`);
+  assert.equal(result.unsignedTail, 0, `${label}: the trail of ${app} ends with a signed checkpoint`);
+}
+
 const wipe = (app) => rmSync(join(repo, 'apps', app, '.data'), { recursive: true, force: true });
 const seenBanner = new Set();
 
@@ -243,8 +257,7 @@ async function serverCheck(t, command, app) {
       assert.doesNotMatch(server.logs(), /\b127\.0\.0\.1\b/, `${app} logs no full IP`);
     }
   } finally {
-    const { code, signal, stderr } = await server.stop();
-    assert.equal(code, 0, `${command} stopped with ${code ?? signal}: ${stderr}`);
+    await checkCleanStop(app, command, await server.stop());
   }
   t.diagnostic(`server ok: ${command}`);
 }
@@ -272,8 +285,7 @@ test('a fresh clone: npm install && npm start, then every printed command', { ti
       const result = runSession(session, (s) => s.replaceAll(`localhost:${port}`, `localhost:${free}`));
       checkSession(t, file, session, result);
     } finally {
-      const { code, stderr } = await server.stop();
-      assert.equal(code, 0, `apps/${app} stopped with ${code}: ${stderr}`);
+      await checkCleanStop(app, `npm start -w apps/${app}`, await server.stop());
     }
   }
   for (const { app } of READMES) assert.ok(seenBanner.has(app), `the banner of ${app} was checked`);

@@ -14,14 +14,59 @@ import { gpcWellKnownResponse } from './signals/gpc';
 export interface AdapterOptions {
   /** Receives start-up warnings. Default: `process.emitWarning(message, { code })`. */
   onWarning?: (message: string, code: string) => void;
+  /**
+   * Routes that get no privacy context at all (health checks, metrics): no request id, no
+   * purpose, nothing in the audit trail. A list of exact paths (`'/healthz'`, compared
+   * without the query string) and regular expressions (tested against the path), or a
+   * function `(path, method) => boolean`. A skipped route must not declare a purpose, an
+   * age gate or an access (they need the context). Default: none.
+   */
+  skip?: readonly (string | RegExp)[] | ((path: string, method: string) => boolean);
 }
 
 /** Validated adapter options. */
 export interface ResolvedAdapterOptions {
   readonly onWarning: (message: string, code: string) => void;
+  /** `(method, url)` → true for a skipped route; `undefined` when nothing is skipped (the common case costs nothing). */
+  readonly skip: ((method: string, url: string) => boolean) | undefined;
 }
 
-const KEYS = ['onWarning'] as const;
+const KEYS = ['onWarning', 'skip'] as const;
+
+const pathOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+};
+
+function compileSkip(skip: unknown, factory: string): ResolvedAdapterOptions['skip'] {
+  if (skip === undefined) return undefined;
+  if (typeof skip === 'function') {
+    const fn = skip as (path: string, method: string) => boolean;
+    return (method, url) => fn(pathOf(url), method) === true;
+  }
+  if (!Array.isArray(skip)) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): "skip" must be a list of paths and regular expressions, or a function (path, method) => boolean; got ${show(skip)}.`);
+  }
+  const exact = new Set<string>();
+  const patterns: RegExp[] = [];
+  for (const rule of skip as unknown[]) {
+    if (typeof rule === 'string' && rule.startsWith('/')) exact.add(rule);
+    else if (rule instanceof RegExp && !rule.global && !rule.sticky) patterns.push(rule);
+    else {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_INVALID_OPTION',
+        `${factory}(): each "skip" entry must be a path starting with "/" (e.g. '/healthz') or a RegExp without the g or y flag, got ${show(rule)}.`,
+      );
+    }
+  }
+  if (exact.size === 0 && patterns.length === 0) return undefined;
+  return (_method, url) => {
+    const path = pathOf(url);
+    if (exact.has(path)) return true;
+    for (const p of patterns) if (p.test(path)) return true;
+    return false;
+  };
+}
 
 /**
  * Validates the engine and the adapter options once, at start-up.
@@ -43,7 +88,10 @@ export function resolveAdapterOptions(kit: unknown, options: AdapterOptions | un
   if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): "onWarning" must be a function, got ${show(opts.onWarning)}.`);
   }
-  return Object.freeze({ onWarning: opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code })) });
+  return Object.freeze({
+    onWarning: opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code })),
+    skip: compileSkip(opts.skip, factory),
+  });
 }
 
 /** A fixed response an adapter sends as is. */

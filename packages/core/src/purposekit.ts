@@ -161,6 +161,7 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  #closing: Promise<void> | undefined;
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -439,9 +440,29 @@ export class Purposekit implements ContextEngine {
     return this.#pseudonymize(subject);
   }
 
-  /** Flushes and closes the audit sink. */
-  async close(): Promise<void> {
-    await this.#audit.close();
+  /**
+   * Closes what the engine holds, once: the audit sink (a final signed checkpoint when it
+   * signs, then flush and release) and the consent store (when it has a `close()`).
+   * Idempotent: later calls return the same promise. Call it on shutdown after the server
+   * stopped taking requests; `PrivacyModule` (NestJS) calls it on application shutdown.
+   * Both are closed even when one fails; the first failure is then thrown.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      let failure: { error: unknown } | undefined;
+      try {
+        await this.#audit.close();
+      } catch (error) {
+        failure = { error };
+      }
+      try {
+        await this.consentStore.close?.();
+      } catch (error) {
+        failure ??= { error };
+      }
+      if (failure !== undefined) throw failure.error;
+    })();
+    return this.#closing;
   }
 
   async #record(event: AuditEventInput): Promise<void> {

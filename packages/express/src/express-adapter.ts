@@ -52,13 +52,14 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
   const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
 
   const gpc = gpcWellKnownFor(kit);
+  const skip = resolved.skip;
 
   const middleware: RequestHandler = function purposekitMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (gpc !== undefined && isWellKnownRequest(req.method, req.url, GPC_WELL_KNOWN_PATH)) {
       res.writeHead(gpc.status, gpc.headers).end(req.method === 'HEAD' ? undefined : gpc.body);
       return;
     }
-    if (req.privacy !== undefined) {
+    if (req.privacy !== undefined || (skip !== undefined && skip(req.method, req.url))) {
       next();
       return;
     }

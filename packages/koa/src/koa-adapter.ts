@@ -62,6 +62,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
   const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
 
   const gpc = gpcWellKnownFor(kit);
+  const skip = resolved.skip;
 
   const middleware: Middleware = async function purposekitMiddleware(ctx: Context, next: Next): Promise<void> {
     if (gpc !== undefined && isWellKnownRequest(ctx.method, ctx.url, GPC_WELL_KNOWN_PATH)) {
@@ -70,8 +71,8 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       ctx.body = gpc.body;
       return;
     }
-    if (ctx.state.privacy !== undefined) {
-      // An outer mount already owns the context and the error mapping.
+    if (ctx.state.privacy !== undefined || (skip !== undefined && skip(ctx.method, ctx.url))) {
+      // An outer mount already owns the context and the error mapping (or the route is skipped).
       await next();
       return;
     }

@@ -4,6 +4,7 @@ import type { Purposekit } from '@purposekit/core';
 export interface ResolvedPrivacyModuleOptions {
   readonly kit: Purposekit;
   readonly onWarning: (message: string, code: string) => void;
+  readonly skip: ((method: string, url: string) => boolean) | undefined;
 }
 
 /** @internal Injection token of {@link ResolvedPrivacyModuleOptions}. */

@@ -6,6 +6,7 @@ import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
 import { PrivacyGuard } from './privacy.guard';
+import { PrivacyLifecycle } from './privacy-lifecycle';
 import { PrivacyMiddleware } from './privacy.middleware';
 import { PrivacyService } from './privacy.service';
 import { PrivacyRouteRegistry } from './route-registry';
@@ -42,14 +43,16 @@ export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): Reso
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'PrivacyModule.forRoot(): "kit" is required: the engine from createPurposekit().');
   }
   const resolved = resolveAdapterOptions(kit, adapterOptions, 'PrivacyModule.forRoot');
-  return Object.freeze({ kit, onWarning: resolved.onWarning });
+  return Object.freeze({ kit, onWarning: resolved.onWarning, skip: resolved.skip });
 }
 
 /**
  * The purposekit module: starts the privacy context of every request (middleware),
  * applies `@Purpose` / `@AgeGate` / `@Accesses` (global guard), maps purposekit errors
  * (global filter) and provides {@link PrivacyService}. Global: import it once, in the
- * root module.
+ * root module. On application shutdown (`app.close()`, or a signal after
+ * `app.enableShutdownHooks()`) it closes the engine: `kit.close()` writes the trail's final
+ * signed checkpoint and closes the consent store.
  *
  * @example
  * \@Module({ imports: [PrivacyModule.forRoot({ kit })], controllers: [MembersController] })
@@ -65,6 +68,7 @@ export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): Reso
     PrivacyRouteRegistry,
     PrivacyService,
     PrivacyMiddleware,
+    PrivacyLifecycle,
     { provide: APP_FILTER, useClass: PrivacyExceptionFilter },
   ],
   exports: [PrivacyService],
