@@ -225,7 +225,7 @@ function checkSession(t, label, commands, result) {
   t.diagnostic(`${label}: ${commands.length} commands ok`);
 }
 
-async function checkCleanStop(app, label, stopped) {
+async function checkCleanStop(app, label, stopped, { recorded = true } = {}) {
   // npm (and bash around it) end by SIGINT like the terminal they stand for; the app under
   // them must have closed its trail: verified, nothing after the last signed checkpoint.
   assert.ok(stopped.code === 0 || stopped.signal === 'SIGINT' || stopped.code === 130, `${label} stopped with ${stopped.code ?? stopped.signal}: ${stopped.stderr}`);
@@ -234,6 +234,8 @@ async function checkCleanStop(app, label, stopped) {
   const publicKey = readFileSync(join(data, 'keys', 'audit-signing.pub.pem'), 'utf8');
   const { verifyAuditTrail } = core.default ?? core;
   const result = await verifyAuditTrail(join(data, 'audit'), { publicKeys: [publicKey] });
+  // A start and stop with no request in between records nothing: no trail file at all.
+  if (!recorded && result.problem?.kind === 'missing') return;
   assert.equal(result.ok, true, `${label}: the trail of ${app} verifies: ${JSON.stringify(result.problem)}`);
   assert.equal(result.unsignedTail, 0, `${label}: the trail of ${app} ends with a signed checkpoint`);
 }
@@ -245,6 +247,7 @@ async function serverCheck(t, command, app) {
   wipe(app);
   const port = await freePort();
   const server = await startServer(command.replace(/^PORT=\S+/, `PORT=${port}`), port);
+  const firstStart = !seenBanner.has(app);
   try {
     assert.match(server.banner, new RegExp(`http://localhost:${port}`), `banner shows the port: ${command}`);
     assert.doesNotMatch(server.banner, /<[a-z][^>]*>/i, `no placeholder in the banner of ${app}`);
@@ -257,7 +260,7 @@ async function serverCheck(t, command, app) {
       assert.doesNotMatch(server.logs(), /\b127\.0\.0\.1\b/, `${app} logs no full IP`);
     }
   } finally {
-    await checkCleanStop(app, command, await server.stop());
+    await checkCleanStop(app, command, await server.stop(), { recorded: firstStart });
   }
   t.diagnostic(`server ok: ${command}`);
 }

@@ -38,7 +38,13 @@ const pathOf = (url: string): string => {
   return q === -1 ? url : url.slice(0, q);
 };
 
-function compileSkip(skip: unknown, factory: string): ResolvedAdapterOptions['skip'] {
+/**
+ * Compiles a `skip` option (adapters, request loggers): `(method, url) => boolean`, or
+ * `undefined` when nothing is skipped.
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
+ * @internal
+ */
+export function compileSkipRule(skip: unknown, factory: string): ResolvedAdapterOptions['skip'] {
   if (skip === undefined) return undefined;
   if (typeof skip === 'function') {
     const fn = skip as (path: string, method: string) => boolean;
@@ -90,7 +96,7 @@ export function resolveAdapterOptions(kit: unknown, options: AdapterOptions | un
   }
   return Object.freeze({
     onWarning: opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code })),
-    skip: compileSkip(opts.skip, factory),
+    skip: compileSkipRule(opts.skip, factory),
   });
 }
 

@@ -54,7 +54,8 @@ function scrubHeaders(headers: unknown, r: ResolvedLogRedaction): unknown {
   if (typeof headers !== 'object' || headers === null) return headers;
   const out: Rec = {};
   for (const [name, value] of Object.entries(headers as Rec)) {
-    if (typeof value === 'string') out[name] = r.scrubAndEscape(value);
+    if (name === 'host' && typeof value === 'string') out[name] = value; // the server's name, not a client address
+    else if (typeof value === 'string') out[name] = r.scrubAndEscape(value);
     else if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === 'string' ? r.scrubAndEscape(v) : r.scrubValue(v)));
     else out[name] = r.scrubValue(value, 2);
   }
