@@ -164,3 +164,21 @@ export function discardSubmission(...requests: ReadonlyArray<object | undefined>
     if ('rawBody' in o) o['rawBody'] = undefined;
   }
 }
+
+/**
+ * The age gate's first-contact check: a request that carries a JSON or form body no
+ * parser has read means the body parser is mounted after the gate (or not at all).
+ * Returns the error to raise (`PURPOSEKIT_ERR_BODY_NOT_PARSED`, 500), or undefined.
+ * `raw` is the node:http request; `body` what the framework holds as the parsed body.
+ */
+export function bodyNotParsed(raw: unknown, body: unknown, fix: string): PurposekitError | undefined {
+  if (body !== undefined || typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as { headers?: Record<string, unknown>; readableEnded?: boolean; complete?: boolean; _body?: unknown };
+  const headers = r.headers ?? {};
+  const type = String(headers['content-type'] ?? '');
+  const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+  if (!hasBody || !/\bjson\b|x-www-form-urlencoded/i.test(type)) return undefined;
+  // A parser that read the stream leaves it ended (or marks `_body`, as body-parser does).
+  if (r.readableEnded === true || r._body === true) return undefined;
+  return new PurposekitError('PURPOSEKIT_ERR_BODY_NOT_PARSED', `The age gate ran before the request body was parsed: ${fix}`);
+}

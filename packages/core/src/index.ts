@@ -72,7 +72,7 @@ export { PrivacyContext, getPrivacyContext, requirePrivacyContext } from './cont
 export type { Signals, PrivacyLogFields } from './context';
 export { decide } from './decide';
 export type { AccessReason, DecisionContext, DecisionRequest } from './decide';
-export { resolveAdapterOptions, gpcWellKnownFor, isWellKnownRequest, trustForApp, discardSubmission } from './adapter-support';
+export { resolveAdapterOptions, gpcWellKnownFor, isWellKnownRequest, trustForApp, discardSubmission, bodyNotParsed } from './adapter-support';
 export type { AdapterOptions, ResolvedAdapterOptions, StaticResponse } from './adapter-support';
 
 export { createSubjectPseudonymizer } from './pseudonym';

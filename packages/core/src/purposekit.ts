@@ -185,6 +185,22 @@ export class Purposekit implements ContextEngine {
         throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "${fn}" must be a function, got ${show(options[fn])}.`);
       }
     }
+    const sk = options.subjectKey as unknown;
+    if (sk === undefined || sk === null) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_INVALID_OPTION',
+        'createPurposekit(): "subjectKey" is required: { id, secret }, the key that pseudonymises subjects in the audit trail (secret of at least 32 bytes). From a key directory: openKeyDirectory(dir).subjectKey; from the environment: { id: \'subj-1\', secret: process.env.SUBJECT_KEY }.',
+      );
+    }
+    for (const [name, holder] of [['subjectKey', sk], ['ageGate', options.ageGate]] as const) {
+      if (typeof holder === 'object' && holder !== null && 'secret' in holder && (holder as { secret?: unknown }).secret === undefined) {
+        throw new PurposekitError(
+          'PURPOSEKIT_ERR_INVALID_KEY',
+          `createPurposekit(): ${name}.secret is undefined. If you read it from an environment variable (e.g. process.env.${name === 'ageGate' ? 'AGE_GATE_SECRET' : 'SUBJECT_KEY'}), that variable is not set in this process; or load the key directory with openKeyDirectory(dir).`,
+          { details: { option: `${name}.secret` } },
+        );
+      }
+    }
     this.policy = definePolicy(options.policy);
     this.policyId = this.policy.id;
     this.policyVersion = this.policy.version;
@@ -376,9 +392,21 @@ export class Purposekit implements ContextEngine {
 
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
     if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
-    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".`, {
+    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".${this.#mistakeHint(data, action)}`, {
       details: { reason, purpose, requestId: ctx.requestId },
     });
+  }
+
+  /** Names a caller's likely mistake (a category or action that exists nowhere), for the deny message. */
+  #mistakeHint(data: readonly unknown[], action: string): string {
+    const known = this.policy.categories;
+    const unknown = data.filter((d): d is string => typeof d === 'string' && !known.has(d));
+    if (unknown.length > 0) {
+      const first = unknown[0]!;
+      return ` Unknown category ${show(first)}: neither a built-in data category nor one of the policy's customCategories.${didYouMean(first, [...known])}`;
+    }
+    if (!(ACTIONS as readonly string[]).includes(action)) return ` Unknown action ${show(action)}: use one of ${ACTIONS.join(', ')}.${didYouMean(action, ACTIONS)}`;
+    return '';
   }
 
   /**

@@ -1,4 +1,5 @@
 import {
+  bodyNotParsed,
   discardSubmission,
   errorResponse,
   GPC_WELL_KNOWN_PATH,
@@ -97,6 +98,11 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         const ctx = req.privacy;
         if (ctx === undefined) {
           next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.ageGate() ran before privacy.middleware(): mount the middleware first.'));
+          return;
+        }
+        const unparsed = bodyNotParsed(req, req.body, `mount express.json() (or express.urlencoded()) before privacy.ageGate('${name}').`);
+        if (unparsed !== undefined) {
+          next(unparsed);
           return;
         }
         const refused = kit.checkAgeGate(ctx, gate, { body: req.body, cookieHeader: req.headers.cookie, request: req });

@@ -1,4 +1,4 @@
-import { discardSubmission, errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { bodyNotParsed, discardSubmission, errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
@@ -106,6 +106,8 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       return async function purposekitAgeGate(ctx: Context, next: Next): Promise<void> {
         const privacy = contextOf(ctx, 'ageGate');
         const request = ctx.request as RequestWithBody;
+        const unparsed = bodyNotParsed(ctx.req, request.body, `mount a body parser (e.g. @koa/bodyparser) before privacy.ageGate('${name}').`);
+        if (unparsed !== undefined) throw unparsed;
         const refused = kit.checkAgeGate(privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
         if (refused === null) {
           await next();

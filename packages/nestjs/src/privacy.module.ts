@@ -1,7 +1,7 @@
 import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { Purposekit, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { PurposekitError, isPurposekit, resolveAdapterOptions } from '@purposekit/core';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
@@ -35,12 +35,20 @@ export const PRIVACY_MODULE_OPTIONS = MODULE_OPTIONS_TOKEN;
  * @internal
  */
 export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): ResolvedPrivacyModuleOptions {
+  const where = 'PrivacyModule.forRoot() / forRootAsync()';
+  if (isPurposekit(options)) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: got the engine itself; the options are { kit, onWarning?, skip? }: forRoot({ kit }), or return { kit } from forRootAsync's useFactory.`);
+  }
   if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `PrivacyModule.forRoot(): options must be an object { kit, onWarning? }, got ${options === null ? 'null' : typeof options}.`);
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: the options (forRoot's argument, or what forRootAsync's useFactory returned) must be an object { kit, onWarning?, skip? }, got ${options === null ? 'null' : typeof options}.`);
   }
   const { kit, ...adapterOptions } = options;
-  if (!(kit instanceof Purposekit)) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'PrivacyModule.forRoot(): "kit" is required: the engine from createPurposekit().');
+  if (!isPurposekit(kit)) {
+    const keys = Object.keys(options);
+    throw new PurposekitError(
+      'PURPOSEKIT_ERR_INVALID_OPTION',
+      `${where}: "kit" is required: the engine from createPurposekit()${kit === undefined ? '' : `, got ${kit === null ? 'null' : typeof kit}`}. The options (or what useFactory returned) had ${keys.length === 0 ? 'no keys' : `the keys ${keys.map((k) => `"${k}"`).join(', ')}`}; return { kit } with the engine.`,
+    );
   }
   const resolved = resolveAdapterOptions(kit, adapterOptions, 'PrivacyModule.forRoot');
   return Object.freeze({ kit, onWarning: resolved.onWarning, skip: resolved.skip });
