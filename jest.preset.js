@@ -36,6 +36,7 @@ function createJestConfig(dir, options = {}) {
     testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
     transform: { '^.+\\.ts$': ['@swc/jest', swc] },
     moduleNameMapper: {
+      '^@purposekit/core/adapter$': path.join(__dirname, 'packages/core/src/adapter.ts'),
       '^@purposekit/(core|express|koa|nestjs|testing|cli)$': path.join(__dirname, 'packages/$1/src/index.ts'),
     },
     moduleFileExtensions: ['ts', 'js', 'json'],

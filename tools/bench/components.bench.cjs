@@ -11,7 +11,8 @@ const root = path.resolve(__dirname, '../..');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { randomUUID } = require('node:crypto');
 const express = require(path.join(root, 'node_modules/express'));
-const { createPurposekit, openinfra, compileTrust } = require(path.join(root, 'packages/core/dist/index.js'));
+const { createPurposekit, openinfra } = require(path.join(root, 'packages/core/dist/index.js'));
+const { begin, compileTrust } = require(path.join(root, 'packages/core/dist/adapter.js'));
 const { createPrivacy } = require(path.join(root, 'packages/express/dist/index.js'));
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
@@ -42,8 +43,8 @@ const next = () => undefined;
 console.log(`node ${process.version}`);
 time('crypto.randomUUID (the request id)', () => randomUUID());
 time('AsyncLocalStorage.run alone', () => als.run({}, next));
-time('kit.begin (trusted proxy + XFF, truncation)', () => kit.begin({ headers, remoteAddress: '127.0.0.1', trust }));
-time('kit.begin (IPv4-mapped socket address)', () => kit.begin({ headers, remoteAddress: '::ffff:127.0.0.1', trust }));
+time('kit.begin (trusted proxy + XFF, truncation)', () => begin(kit, { headers, remoteAddress: '127.0.0.1', trust }));
+time('kit.begin (IPv4-mapped socket address)', () => begin(kit, { headers, remoteAddress: '::ffff:127.0.0.1', trust }));
 time('express privacy.middleware() (new req each call)', () => mw({ app, headers, socket, method: 'GET', url: '/x' }, {}, next));
 
 (async () => {

@@ -26,7 +26,7 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let core;
 try {
-  core = require(path.join(root, 'packages/core/dist/index.js'));
+  core = { ...require(path.join(root, 'packages/core/dist/index.js')), ...require(path.join(root, 'packages/core/dist/adapter.js')) };
 } catch (e) {
   console.error('Build the core first: npx tsc -b packages/core\n', e.message);
   process.exitCode = 1;

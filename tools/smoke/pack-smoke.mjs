@@ -68,6 +68,7 @@ function project(name, type, file, source) {
 
 const cjs = project('cjs', 'commonjs', 'index.js', `(async () => {${body(`
 const { createPurposekit, openinfra, definePolicy, isPurposekitError } = require('@purposekit/core');
+if (typeof require('@purposekit/core/adapter').begin !== 'function') throw new Error('@purposekit/core/adapter: begin missing');
 const { createPrivacy } = require('@purposekit/express');
 const { createPrivacy: createKoaPrivacy } = require('@purposekit/koa');
 const { InMemoryAuditSink } = require('@purposekit/testing');
@@ -79,18 +80,21 @@ process.stdout.write(run('node', ['index.js'], cjs));
 
 const esm = project('esm', 'module', 'index.mjs', body(`
 import { createPurposekit, openinfra, definePolicy, isPurposekitError } from '@purposekit/core';
+import { begin as beginRequest } from '@purposekit/core/adapter';
 import { createPrivacy } from '@purposekit/express';
 import { createPrivacy as createKoaPrivacy } from '@purposekit/koa';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import { PrivacyModule } from '@purposekit/nestjs';
 import express from 'express';
 import Koa from 'koa';
-if (typeof PrivacyModule.forRoot !== 'function') throw new Error('nestjs named export missing');`));
+if (typeof PrivacyModule.forRoot !== 'function') throw new Error('nestjs named export missing');
+if (typeof beginRequest !== 'function') throw new Error('@purposekit/core/adapter named export missing');`));
 console.log('-- ESM project');
 process.stdout.write(run('node', ['index.mjs'], esm));
 
 // TypeScript: the published .d.ts files type-check a user's code (nodenext resolution).
 writeFileSync(join(cjs, 'check.ts'), `import { createPurposekit, openinfra, type AccessDecision } from '@purposekit/core';
+import { begin, type RequestFacts } from '@purposekit/core/adapter';
 import { createPrivacy } from '@purposekit/express';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import express from 'express';
@@ -101,6 +105,8 @@ app.get('/', createPrivacy(kit).purpose('diagnostics'), async (req) => {
   const basis: 'legitimate-interests' | string = d.basis;
   return basis;
 });
+const facts: RequestFacts = { headers: {}, remoteAddress: undefined };
+export const requestId: string = begin(kit, facts).requestId;
 `);
 writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['check.ts'] }));
 run('npm', ['install', '--no-audit', '--no-fund', '--silent', '@types/express@5', '@types/node@20'], cjs);

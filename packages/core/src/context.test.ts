@@ -1,8 +1,8 @@
-import { PrivacyContext, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
+import { contextInternals, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
 import { isPurposekitError } from './errors';
 
 const engine = { policyId: 'p', policyVersion: '1', access: async () => { throw new Error('unused'); } };
-const make = (id: string, purpose?: string) => new PrivacyContext(engine, id, { gpc: undefined, dnt: undefined }, '10.0.0.0', undefined, purpose, purpose ? 'contract' : undefined);
+const make = (id: string, purpose?: string) => contextInternals.create(engine, id, { gpc: undefined, dnt: undefined }, '10.0.0.0', undefined, purpose, purpose ? 'contract' : undefined);
 
 describe('PrivacyContext in AsyncLocalStorage', () => {
   it('is absent outside a request, and requirePrivacyContext fails with NO_CONTEXT', () => {

@@ -34,10 +34,39 @@ export interface ContextEngine {
 }
 
 /**
+ * The state of a context, reachable only inside the core (through {@link contextInternals}).
+ * @internal
+ */
+export interface ContextInternals {
+  /** Creates a context (the engine's `begin` / `runAs`). */
+  create(engine: ContextEngine, requestId: string, signals: Signals, clientIp: string, country: string | undefined, purpose: string | undefined, basis: LegalBasis | undefined): PrivacyContext;
+  /** True only for a context the core created (not an object with the same shape or prototype). */
+  is(value: unknown): value is PrivacyContext;
+  purpose(ctx: PrivacyContext): string | undefined;
+  basis(ctx: PrivacyContext): LegalBasis | undefined;
+  subject(ctx: PrivacyContext): string | undefined;
+  actor(ctx: PrivacyContext): string | undefined;
+  ageProven(ctx: PrivacyContext): number;
+  engine(ctx: PrivacyContext): ContextEngine;
+  setPurpose(ctx: PrivacyContext, purpose: string, basis: LegalBasis): void;
+  proveAge(ctx: PrivacyContext, age: number): void;
+}
+
+/**
+ * Accessors of the private context state, filled in by the class below (its static block
+ * is the only code that can read `#` fields). Internal: no entry point exports it.
+ * @internal
+ */
+export const contextInternals = {} as ContextInternals;
+
+const CREATE = Symbol('purposekit.context.create');
+
+/**
  * What purposekit knows about the current request (or background job). Held in
  * AsyncLocalStorage for the life of the request; read it anywhere with
  * {@link getPrivacyContext}. The purpose and basis come from the route's declaration
- * and the policy, never from the client.
+ * and the policy, never from the client, and the state behind them is private: no
+ * property of this object can change what the audit trail records.
  */
 export class PrivacyContext {
   /** Unique id of this request, also written into each audit record. */
@@ -51,16 +80,37 @@ export class PrivacyContext {
   readonly clientIp: string;
   /** ISO 3166-1 alpha-2 country of the subject, when the app's resolver knows it. */
   readonly country: string | undefined;
-  /** @internal */ _purpose: string | undefined;
-  /** @internal */ _basis: LegalBasis | undefined;
-  /** @internal */ _subject: string | undefined;
-  /** @internal */ _actor: string | undefined;
-  /** @internal Minimum ages this request has proven it meets (from passed age gates). */
-  _ageProven: number;
-  /** @internal */ readonly _engine: ContextEngine;
+  #purpose: string | undefined;
+  #basis: LegalBasis | undefined;
+  #subject: string | undefined;
+  #actor: string | undefined;
+  /** Minimum ages this request has proven it meets (from passed age gates). */
+  #ageProven: number;
+  readonly #engine: ContextEngine;
 
-  /** @internal Contexts are created by the engine (`begin`, `runAs`), not by apps. */
-  constructor(
+  static {
+    Object.assign(contextInternals, {
+      create: (engine, requestId, signals, clientIp, country, purpose, basis) => new PrivacyContext(CREATE, engine, requestId, signals, clientIp, country, purpose, basis),
+      is: (value: unknown): value is PrivacyContext => typeof value === 'object' && value !== null && #engine in value,
+      purpose: (ctx) => ctx.#purpose,
+      basis: (ctx) => ctx.#basis,
+      subject: (ctx) => ctx.#subject,
+      actor: (ctx) => ctx.#actor,
+      ageProven: (ctx) => ctx.#ageProven,
+      engine: (ctx) => ctx.#engine,
+      setPurpose: (ctx, purpose, basis) => {
+        ctx.#purpose = purpose;
+        ctx.#basis = basis;
+      },
+      proveAge: (ctx, age) => {
+        if (age > ctx.#ageProven) ctx.#ageProven = age;
+      },
+    } satisfies ContextInternals);
+  }
+
+  /** Contexts are created by the engine (adapters call `begin` from `@purposekit/core/adapter`; jobs use `runAs`), never by apps. */
+  private constructor(
+    token: symbol,
     engine: ContextEngine,
     requestId: string,
     signals: Signals,
@@ -69,38 +119,41 @@ export class PrivacyContext {
     purpose: string | undefined,
     basis: LegalBasis | undefined,
   ) {
-    this._engine = engine;
+    if (token !== CREATE) {
+      throw new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'A privacy context is created by purposekit (the adapter middleware or runAs()), not with new PrivacyContext().');
+    }
+    this.#engine = engine;
     this.requestId = requestId;
     this.policyId = engine.policyId;
     this.policyVersion = engine.policyVersion;
     this.signals = signals;
     this.clientIp = clientIp;
     this.country = country;
-    this._purpose = purpose;
-    this._basis = basis;
-    this._subject = undefined;
-    this._actor = undefined;
-    this._ageProven = -1;
+    this.#purpose = purpose;
+    this.#basis = basis;
+    this.#subject = undefined;
+    this.#actor = undefined;
+    this.#ageProven = -1;
   }
 
   /** The request's purpose, or undefined when its route declares none and the policy has no default. */
   get purpose(): string | undefined {
-    return this._purpose;
+    return this.#purpose;
   }
 
   /** The legal basis the policy gives the purpose. */
   get basis(): LegalBasis | undefined {
-    return this._basis;
+    return this.#basis;
   }
 
   /** The data subject, once the app has told us (e.g. after authentication). */
   get subject(): string | undefined {
-    return this._subject;
+    return this.#subject;
   }
 
   /** Who acts (the authenticated user or a service name). */
   get actor(): string | undefined {
-    return this._actor;
+    return this.#actor;
   }
 
   /**
@@ -111,7 +164,7 @@ export class PrivacyContext {
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'setSubject() takes a non-empty string id of at most 256 characters.');
     }
-    this._subject = subject;
+    this.#subject = subject;
   }
 
   /** Records who acts (an internal user id or a service name, never an email). */
@@ -119,7 +172,7 @@ export class PrivacyContext {
     if (typeof actor !== 'string' || actor.length === 0 || actor.length > 256) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'setActor() takes a non-empty string id of at most 256 characters.');
     }
-    this._actor = actor;
+    this.#actor = actor;
   }
 
   /**
@@ -127,10 +180,10 @@ export class PrivacyContext {
    * @throws PurposekitError PURPOSEKIT_ERR_PURPOSE_UNDECLARED
    */
   requirePurpose(): { purpose: string; basis: LegalBasis } {
-    if (this._purpose === undefined || this._basis === undefined) {
+    if (this.#purpose === undefined || this.#basis === undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_PURPOSE_UNDECLARED', 'This route declares no purpose and the policy has no defaultPurpose; personal data may not be processed here.');
     }
-    return { purpose: this._purpose, basis: this._basis };
+    return { purpose: this.#purpose, basis: this.#basis };
   }
 
   /**
@@ -138,15 +191,15 @@ export class PrivacyContext {
    * See `Purposekit.access` for the rules and the errors it throws.
    */
   access(request: AccessRequest): Promise<AccessDecision> {
-    return this._engine.access(request, this);
+    return this.#engine.access(request, this);
   }
 
   /** Fields for a structured log line: request id, purpose, basis, policy, redacted IP, signals. */
   logFields(): PrivacyLogFields {
     const f: PrivacyLogFields = {
       requestId: this.requestId,
-      purpose: this._purpose ?? null,
-      basis: this._basis ?? null,
+      purpose: this.#purpose ?? null,
+      basis: this.#basis ?? null,
       policy: `${this.policyId}@${this.policyVersion}`,
       ip: this.clientIp,
     };

@@ -40,6 +40,12 @@ export const ERROR_CATALOG = {
     doc: 'A secret or signing key is missing, too short, or not of the expected type. Thrown at start-up.',
   },
 
+  PURPOSEKIT_ERR_FORGED_DECLARATION: {
+    status: 500,
+    message: 'A purpose declaration was not issued by this engine.',
+    doc: 'An adapter (or code posing as one) handed `applyPurpose` a declaration the engine did not issue: a hand-built object, one from another engine, or one whose basis the policy does not give. Declare purposes with `declarePurpose(kit, purpose)` from `@purposekit/core/adapter`, at start-up.',
+  },
+
   // ── request time ──────────────────────────────────────────────────────────────
   PURPOSEKIT_ERR_NO_CONTEXT: {
     status: 500,

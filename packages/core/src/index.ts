@@ -1,6 +1,9 @@
 /**
- * @purposekit/core — the framework-agnostic privacy core.
- * One explicit export list, grouped by area. No `export *`.
+ * @purposekit/core — the framework-agnostic privacy core: what applications, audit-sink
+ * and consent-store implementers and the CLI use. Framework adapters also import
+ * `@purposekit/core/adapter` (request lifecycle, route declarations, age-gate plumbing);
+ * applications never need it.
+ * One explicit export list, grouped by domain. No `export *`.
  */
 
 // ── errors ─────────────────────────────────────────────────────────────────────
@@ -55,30 +58,29 @@ export type { Duration } from './policy/duration';
 // ── presets (the four seed policies) ────────────────────────────────────────────
 export { bitnami, coreos, kubevirt, openinfra } from './presets';
 
-// ── engine, context, decisions ─────────────────────────────────────────────────
-export { Purposekit, createPurposekit, isPurposekit } from './purposekit';
+// ── engine ─────────────────────────────────────────────────────────────────────
+export { createPurposekit, isPurposekit } from './purposekit';
 export type {
+  Purposekit,
   PurposekitOptions,
   RequestFacts,
-  PurposeDeclaration,
   AccessRequest,
   AccessDecision,
   RunAsOptions,
   BindSpec,
   Bound,
-  AgeGateRefusal,
 } from './purposekit';
-export { PrivacyContext, getPrivacyContext, requirePrivacyContext } from './context';
-export type { Signals, PrivacyLogFields } from './context';
-export { decide } from './decide';
-export type { AccessReason, DecisionContext, DecisionRequest } from './decide';
-export { resolveAdapterOptions, gpcWellKnownFor, isWellKnownRequest, trustForApp, discardSubmission, bodyNotParsed } from './adapter-support';
-export type { AdapterOptions, ResolvedAdapterOptions, StaticResponse } from './adapter-support';
+export type { AccessReason } from './decide';
 
+// ── context (read API) ─────────────────────────────────────────────────────────
+export { getPrivacyContext, requirePrivacyContext } from './context';
+export type { PrivacyContext, Signals, PrivacyLogFields } from './context';
+
+// ── keys and pseudonyms ────────────────────────────────────────────────────────
 export { createSubjectPseudonymizer } from './pseudonym';
+export type { PseudonymKey } from './pseudonym';
 export { KEY_FILES, generateKeyDirectory, openKeyDirectory } from './keys/key-directory';
 export type { KeyDirectory, OpenKeyDirectoryOptions } from './keys/key-directory';
-export type { PseudonymKey } from './pseudonym';
 
 // ── consent store ──────────────────────────────────────────────────────────────
 export { InMemoryConsentStore, NO_SUBJECT_FACTS, CONSENT_SOURCES, validateConsentRecord } from './consent/consent-store';
@@ -89,8 +91,8 @@ export { FileConsentStore, createFileConsentStore } from './consent/file-consent
 export type { FileConsentStoreOptions } from './consent/file-consent-store';
 export { createConsentManager } from './consent/consent-manager';
 export type { ConsentManager, ConsentManagerOptions, ConsentChangeOptions, ConsentStatus } from './consent/consent-manager';
-export { GPC_WELL_KNOWN_PATH, gpcWellKnown, gpcWellKnownResponse, parseSignalHeader, signalDisclosure } from './signals/gpc';
-export type { GpcWellKnown, GpcWellKnownOptions, GpcWellKnownResponse, SignalDisclosure } from './signals/gpc';
+export { GPC_WELL_KNOWN_PATH, gpcWellKnown, signalDisclosure } from './signals/gpc';
+export type { GpcWellKnown, GpcWellKnownOptions, SignalDisclosure } from './signals/gpc';
 export { createRightsHandler } from './rights/rights-handler';
 export type { RightsHandler, RightsHandlerOptions, RightsHttpRequest, RightsResponse, AccessLogRecord, Pending } from './rights/rights-handler';
 export { rightsDueDate, listOpenRightsRequests } from './rights/due';
@@ -102,8 +104,6 @@ export {
   IP_PSEUDONYM_PREFIX,
   DEFAULT_IPV4_PREFIX,
   DEFAULT_IPV6_PREFIX,
-  DEFAULT_MAX_HOPS,
-  DEFAULT_MAX_ENTRY_LENGTH,
   canonicalizeIp,
   redactIp,
   createIpRedactor,
@@ -114,9 +114,6 @@ export {
   scrubIps,
   createIpScrubber,
   escapeLogValue,
-  compileTrust,
-  trustsEverything,
-  warnIfTrustsEverything,
   resolveClientIp,
   createClientIpResolver,
 } from './ip';
@@ -167,7 +164,6 @@ export {
   computeAge,
   parseDateOfBirth,
   MAX_PLAUSIBLE_AGE,
-  isLeapYear,
   toPlainDate,
   plainDateIn,
   GDPR_ART8_AGES,
@@ -175,10 +171,8 @@ export {
   GDPR_ART8_AS_OF,
   minimumAgeFor,
   normaliseCountry,
-  createLockoutCookie,
   DEFAULT_LOCKOUT_COOKIE_NAME,
   MIN_LOCKOUT_KEY_BYTES,
-  compileAgeGate,
 } from './age';
 export type {
   PlainDate,
@@ -186,16 +180,7 @@ export type {
   ComputeAgeOptions,
   ParseDateOfBirthOptions,
   MinimumAgeContext,
-  LockoutCookie,
-  LockoutCookieOptions,
-  LockoutEntries,
-  LockoutSecret,
   AgeGateOptions,
-  ResolvedAgeGateOptions,
-  AgeGateCheckInput,
-  AgeGateAudit,
-  AgeGateOutcome,
-  CompiledAgeGate,
 } from './age';
 
 // ── audit trail (issue 5) ──────────────────────────────────────────────────────

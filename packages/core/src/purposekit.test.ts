@@ -2,6 +2,7 @@ import { getPrivacyContext } from './context';
 import { PurposekitError, isPurposekitError } from './errors';
 import { kubevirt, openinfra, bitnami } from './presets';
 import { createPurposekit, isPurposekit } from './purposekit';
+import { begin } from './adapter';
 import type { Purposekit } from './purposekit';
 import { ArraySink } from './__tests__/array-sink';
 
@@ -39,10 +40,10 @@ describe('IP handling from the policy', () => {
     const policy = { ...JSON.parse(JSON.stringify({ id: 'p', version: '1', jurisdictions: ['EU'], purposes: { diagnostics: { basis: 'legitimate-interests', data: ['ip-address'] } }, rights: { honoured: [] } })), logs: { ip: { mode: 'pseudonymize' } } };
     expect(() => createPurposekit({ policy, audit: new ArraySink(), subjectKey })).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_KEY' }));
     const kit = createPurposekit({ policy, audit: new ArraySink(), subjectKey, ipKeys: { id: 'ip1', secret: 'i'.repeat(32) } });
-    const a = kit.begin({ headers: {}, remoteAddress: '203.0.113.77' }).clientIp;
+    const a = begin(kit, { headers: {}, remoteAddress: '203.0.113.77' }).clientIp;
     expect(a).toMatch(/^ip-hmac:ip1:[0-9a-f]{32}$/);
-    expect(kit.begin({ headers: {}, remoteAddress: '203.0.113.77' }).clientIp).toBe(a);
-    expect(kit.begin({ headers: {}, remoteAddress: '203.0.113.78' }).clientIp).not.toBe(a);
+    expect(begin(kit, { headers: {}, remoteAddress: '203.0.113.77' }).clientIp).toBe(a);
+    expect(begin(kit, { headers: {}, remoteAddress: '203.0.113.78' }).clientIp).not.toBe(a);
   });
 
   it('truncates the IPv4 embedded under a configured NAT64 /32 prefix, which /64 truncation alone would keep', () => {
@@ -50,9 +51,9 @@ describe('IP handling from the policy', () => {
     const policy = { id: 'p', version: '1', jurisdictions: ['US'] as const, purposes: { diagnostics: { basis: 'legitimate-interests' as const, data: ['ip-address'] } }, rights: { honoured: [] }, logs: { ip: { mode: 'truncate' as const, ipv6Prefix: 64 } } };
     const address = '2001:db8:cb00:714d::1';
     const plain = createPurposekit({ policy: { ...policy, jurisdictions: ['US'] }, audit: new ArraySink(), subjectKey });
-    expect(plain.begin({ headers: {}, remoteAddress: address }).clientIp).toContain('714d');
+    expect(begin(plain, { headers: {}, remoteAddress: address }).clientIp).toContain('714d');
     const aware = createPurposekit({ policy: { ...policy, jurisdictions: ['US'] }, audit: new ArraySink(), subjectKey, nat64Prefixes: ['2001:db8::/32'] });
-    const redacted = aware.begin({ headers: {}, remoteAddress: address }).clientIp;
+    const redacted = begin(aware, { headers: {}, remoteAddress: address }).clientIp;
     expect(redacted).not.toContain('714d');
     expect(redacted.startsWith('2001:db8:cb00:71')).toBe(true); // the IPv4 kept to its /24, like any other
   });

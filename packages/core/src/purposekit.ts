@@ -11,8 +11,8 @@ import type { AuditEventInput, AuditSink } from './audit';
 import { InMemoryConsentStore, NO_SUBJECT_FACTS } from './consent/consent-store';
 import { parseSignalHeader } from './signals/gpc';
 import type { ConsentStore, SubjectFacts } from './consent/consent-store';
-import { PrivacyContext, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
-import type { ContextEngine, Signals } from './context';
+import { contextInternals as ctxState, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
+import type { ContextEngine, PrivacyContext, Signals } from './context';
 import { decide } from './decide';
 import type { AccessReason } from './decide';
 import { PurposekitError, isPurposekitError } from './errors';
@@ -35,7 +35,10 @@ export interface RequestFacts {
   readonly trust?: TrustFn;
 }
 
-/** A validated route declaration. Create with {@link Purposekit.declarePurpose} at start-up. */
+/**
+ * A validated route declaration. Only declarations the engine issued (`declarePurpose`
+ * from `@purposekit/core/adapter`) are accepted: an object of the same shape is refused.
+ */
 export interface PurposeDeclaration {
   readonly purpose: string;
   readonly basis: LegalBasis;
@@ -141,6 +144,33 @@ const flag = parseSignalHeader;
 const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
 
 /**
+ * The adapter plumbing of one engine, reached through a `Symbol.for` key so that an adapter
+ * built against another installed copy of the core still drives this engine with this copy's
+ * code (its private fields, its context class, its AsyncLocalStorage). `@purposekit/core/adapter`
+ * wraps it; nothing here can set a basis the policy does not give or apply a declaration this
+ * engine did not issue.
+ * @internal
+ */
+export interface EngineHooks {
+  begin(kit: Purposekit, facts: RequestFacts): PrivacyContext;
+  declarePurpose(kit: Purposekit, purpose: string): PurposeDeclaration;
+  applyPurpose(kit: Purposekit, ctx: PrivacyContext, decl: PurposeDeclaration): void;
+  run<T>(kit: Purposekit, ctx: PrivacyContext, fn: () => T): T;
+  current(kit: Purposekit): PrivacyContext | undefined;
+  compileAgeGate<TRequest>(kit: Purposekit, name: string): CompiledAgeGate<TRequest>;
+  checkAgeGate<TRequest>(kit: Purposekit, ctx: PrivacyContext, gate: CompiledAgeGate<TRequest>, input: { body: unknown; cookieHeader: string | undefined; request?: TRequest }): null | Promise<AgeGateRefusal>;
+}
+/** @internal */
+export const ENGINE_HOOKS: unique symbol = Symbol.for('purposekit.engine.hooks.v1') as never;
+
+/** Declarations this copy of the core issued, each with the engine that issued it. */
+const issued = new WeakMap<object, Purposekit>();
+
+function notAContext(what: string, value: unknown): PurposekitError {
+  return new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', `${what} takes a privacy context created by purposekit (the adapter middleware or runAs()), got ${show(value)}.`);
+}
+
+/**
  * The purposekit engine. Create one per application with {@link createPurposekit} and
  * share it between adapters, jobs and your data-access code.
  */
@@ -218,114 +248,15 @@ export class Purposekit implements ContextEngine {
   }
 
   /**
-   * Validates a route's purpose at start-up.
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE when the policy does not contain it.
-   */
-  declarePurpose(purpose: string): PurposeDeclaration {
-    const rule = typeof purpose === 'string' ? this.policy.purposes[purpose] : undefined;
-    if (rule === undefined) {
-      throw new PurposekitError(
-        'PURPOSEKIT_ERR_UNKNOWN_PURPOSE',
-        `Purpose ${show(purpose)} is not in policy "${this.policyId}".${typeof purpose === 'string' ? didYouMean(purpose, Object.keys(this.policy.purposes)) : ''} Its purposes: ${Object.keys(this.policy.purposes).join(', ')}.`,
-        { details: { purpose: String(purpose), policy: this.policyId } },
-      );
-    }
-    return Object.freeze({ purpose: rule.id, basis: rule.basis });
-  }
-
-  /**
-   * Starts the privacy context of one HTTP request: request id, signals, client address
-   * (resolved through the framework's trusted proxies, then redacted), and the policy's
-   * default purpose (or none). Nothing the client sends can set the purpose.
-   */
-  begin(facts: RequestFacts): PrivacyContext {
-    const h = facts.headers;
-    const gpc = flag(h['sec-gpc']);
-    const dnt = flag(h['dnt']);
-    const signals: Signals = { gpc, dnt };
-    let ip: string;
-    try {
-      ip = this.#redactIp(resolveClientIp(facts.remoteAddress, h, { trust: facts.trust ?? NEVER_TRUST }));
-    } catch {
-      // Fail closed: a resolution or redaction failure never lets the raw value through.
-      ip = this.#redactIp(undefined);
-    }
-    let country: string | undefined;
-    if (this.#country !== undefined) {
-      const c = this.#country(facts);
-      country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) ? c : undefined;
-    }
-    const d = this.#defaultDecl;
-    return new PrivacyContext(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
-  }
-
-  /** Sets a route's declared purpose on a context (overriding the default). */
-  applyPurpose(ctx: PrivacyContext, decl: PurposeDeclaration): void {
-    ctx._purpose = decl.purpose;
-    ctx._basis = decl.basis;
-  }
-
-  /** Runs `fn` with `ctx` as the current privacy context for all of its async work. */
-  run<T>(ctx: PrivacyContext, fn: () => T): T {
-    return runInContext(ctx, fn);
-  }
-
-  /**
    * Runs a background job (outside HTTP) under a declared purpose.
    * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
    */
   runAs<T>(options: RunAsOptions, fn: () => T): T {
-    const decl = this.declarePurpose(options.purpose);
-    const ctx = new PrivacyContext(this, options.requestId ?? randomUUID(), { gpc: undefined, dnt: undefined }, this.#redactIp(undefined), undefined, decl.purpose, decl.basis);
+    const decl = this.#declare(options.purpose);
+    const ctx = ctxState.create(this, options.requestId ?? randomUUID(), { gpc: undefined, dnt: undefined }, this.#redactIp(undefined), undefined, decl.purpose, decl.basis);
     ctx.setActor(options.actor);
     if (options.subject !== undefined) ctx.setSubject(options.subject);
     return runInContext(ctx, fn);
-  }
-
-  /**
-   * Compiles a route's age gate at start-up, with the engine's `ageGate` settings.
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_AGE_GATE when the policy has no such
-   *   gate; PURPOSEKIT_ERR_INVALID_KEY / PURPOSEKIT_ERR_INVALID_OPTION for bad settings.
-   */
-  compileAgeGate<TRequest = unknown>(name: string): CompiledAgeGate<TRequest> {
-    if (typeof name !== 'string' || !(name in this.policy.ageGates)) {
-      throw new PurposekitError(
-        'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE',
-        `Age gate ${show(name)} is not in policy "${this.policyId}".${typeof name === 'string' ? didYouMean(name, Object.keys(this.policy.ageGates)) : ''} Its gates: ${Object.keys(this.policy.ageGates).join(', ') || '(none)'}.`,
-        { details: { gate: String(name), policy: this.policyId } },
-      );
-    }
-    if (this.#ageGateOptions === undefined) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
-    }
-    return compileAgeGate(this.policy, name, this.#ageGateOptions);
-  }
-
-  /**
-   * Runs an age gate for one request. Returns `null` when the request passes (no promise:
-   * the common path stays synchronous) and marks the context as old enough for the gate;
-   * otherwise records the refusal in the trail (gate, outcome, request id: never the date
-   * of birth, the body or the threshold) and resolves to what the adapter must send. The
-   * adapter must not run the handler or pass the body on after a refusal.
-   */
-  checkAgeGate<TRequest>(
-    ctx: PrivacyContext,
-    gate: CompiledAgeGate<TRequest>,
-    input: { body: unknown; cookieHeader: string | undefined; request?: TRequest },
-  ): null | Promise<AgeGateRefusal> {
-    let outcome;
-    try {
-      outcome = gate.check({ body: input.body, cookieHeader: input.cookieHeader, country: ctx.country, basis: ctx._basis, ...(input.request !== undefined ? { request: input.request } : {}) });
-    } catch (cause) {
-      return Promise.reject(isPurposekitError(cause) ? cause : new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The age gate could not decide; the request was refused.', { cause }));
-    }
-    if (outcome.ok) {
-      const proven = minimumAgeFor(gate.gate, { country: ctx.country, basis: ctx._basis });
-      if (proven > ctx._ageProven) ctx._ageProven = proven;
-      return null;
-    }
-    const refusal: AgeGateRefusal = { error: outcome.error, setCookie: outcome.setCookie };
-    return this.record('age-gate', ctx, { decision: 'deny', reason: outcome.audit.outcome, attributes: { gate: outcome.audit.gate } }).then(() => refusal);
   }
 
   /**
@@ -338,12 +269,14 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
   async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
-    const subject = request?.subject ?? ctx._subject;
-    const actor = request?.actor ?? ctx._actor ?? 'service';
+    if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
+    const subject = request?.subject ?? ctxState.subject(ctx);
+    const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
-    const purpose = ctx._purpose;
-    const rule = purpose === undefined ? undefined : this.policy.purposes[purpose];
+    const purpose = ctxState.purpose(ctx);
+    // The basis always comes from this engine's policy, never from the context or the caller.
+    const rule = purpose === undefined || !Object.hasOwn(this.policy.purposes, purpose) ? undefined : this.policy.purposes[purpose];
 
     let reason: AccessReason;
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
@@ -365,7 +298,7 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctx._ageProven, now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
+        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
     }
 
     const event: AuditEventInput = {
@@ -377,7 +310,7 @@ export class Purposekit implements ContextEngine {
       data: data.filter((d): d is string => typeof d === 'string').map(listedOrToken),
       action: action || 'invalid',
       ...(purpose !== undefined ? { purpose } : {}),
-      ...(ctx._basis !== undefined ? { basis: ctx._basis } : {}),
+      ...(rule !== undefined ? { basis: rule.basis } : {}),
       policy: { id: this.policyId, version: this.policyVersion },
       requestId: ctx.requestId,
       decision: reason === 'allowed' ? 'allow' : 'deny',
@@ -443,12 +376,13 @@ export class Purposekit implements ContextEngine {
     ctx: PrivacyContext | undefined,
     fields: { subject?: string; actor?: string; purpose?: string; data?: readonly string[]; action?: string; decision?: 'allow' | 'deny'; reason?: string; attributes?: Readonly<Record<string, string | number | boolean>> },
   ): Promise<void> {
+    if (ctx !== undefined && !ctxState.is(ctx)) throw notAContext('record()', ctx);
     const c = ctx ?? getPrivacyContext();
-    const purpose = fields.purpose ?? c?._purpose;
-    const basis = purpose === undefined ? undefined : this.policy.purposes[purpose]?.basis;
+    const purpose = fields.purpose ?? (c === undefined ? undefined : ctxState.purpose(c));
+    const basis = purpose === undefined || !Object.hasOwn(this.policy.purposes, purpose) ? undefined : this.policy.purposes[purpose]!.basis;
     const event: AuditEventInput = {
       kind,
-      actor: fields.actor ?? c?._actor ?? 'service',
+      actor: fields.actor ?? (c === undefined ? undefined : ctxState.actor(c)) ?? 'service',
       ...(fields.subject !== undefined ? { subject: this.#pseudonymize(fields.subject) } : {}),
       ...(fields.data !== undefined ? { data: fields.data } : {}),
       ...(fields.action !== undefined ? { action: fields.action } : {}),
@@ -491,6 +425,98 @@ export class Purposekit implements ContextEngine {
       if (failure !== undefined) throw failure.error;
     })();
     return this.#closing;
+  }
+
+  #declare(purpose: string): PurposeDeclaration {
+    const rule = typeof purpose === 'string' && Object.hasOwn(this.policy.purposes, purpose) ? this.policy.purposes[purpose] : undefined;
+    if (rule === undefined) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_UNKNOWN_PURPOSE',
+        `Purpose ${show(purpose)} is not in policy "${this.policyId}".${typeof purpose === 'string' ? didYouMean(purpose, Object.keys(this.policy.purposes)) : ''} Its purposes: ${Object.keys(this.policy.purposes).join(', ')}.`,
+        { details: { purpose: String(purpose), policy: this.policyId } },
+      );
+    }
+    const decl = Object.freeze({ purpose: rule.id, basis: rule.basis });
+    issued.set(decl, this);
+    return decl;
+  }
+
+  #begin(facts: RequestFacts): PrivacyContext {
+    const h = facts.headers;
+    const gpc = flag(h['sec-gpc']);
+    const dnt = flag(h['dnt']);
+    const signals: Signals = { gpc, dnt };
+    let ip: string;
+    try {
+      ip = this.#redactIp(resolveClientIp(facts.remoteAddress, h, { trust: facts.trust ?? NEVER_TRUST }));
+    } catch {
+      // Fail closed: a resolution or redaction failure never lets the raw value through.
+      ip = this.#redactIp(undefined);
+    }
+    let country: string | undefined;
+    if (this.#country !== undefined) {
+      const c = this.#country(facts);
+      country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) ? c : undefined;
+    }
+    const d = this.#defaultDecl;
+    return ctxState.create(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
+  }
+
+  #compileAgeGate<TRequest>(name: string): CompiledAgeGate<TRequest> {
+    if (typeof name !== 'string' || !Object.hasOwn(this.policy.ageGates, name)) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE',
+        `Age gate ${show(name)} is not in policy "${this.policyId}".${typeof name === 'string' ? didYouMean(name, Object.keys(this.policy.ageGates)) : ''} Its gates: ${Object.keys(this.policy.ageGates).join(', ') || '(none)'}.`,
+        { details: { gate: String(name), policy: this.policyId } },
+      );
+    }
+    if (this.#ageGateOptions === undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
+    }
+    return compileAgeGate(this.policy, name, this.#ageGateOptions);
+  }
+
+  static {
+    const hooks: EngineHooks = {
+      begin: (kit, facts) => kit.#begin(facts),
+      declarePurpose: (kit, purpose) => kit.#declare(purpose),
+      applyPurpose(kit, ctx, decl) {
+        if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('applyPurpose()', ctx);
+        const rule = issued.get(decl) === kit ? kit.policy.purposes[decl.purpose] : undefined;
+        if (rule === undefined || rule.basis !== decl.basis) {
+          throw new PurposekitError(
+            'PURPOSEKIT_ERR_FORGED_DECLARATION',
+            `applyPurpose() takes a declaration this engine issued (declarePurpose() from @purposekit/core/adapter); got ${show(decl)}, which it did not issue.`,
+            { details: { policy: kit.policyId } },
+          );
+        }
+        ctxState.setPurpose(ctx, rule.id, rule.basis);
+      },
+      run(_kit, ctx, fn) {
+        if (!ctxState.is(ctx)) throw notAContext('run()', ctx);
+        return runInContext(ctx, fn);
+      },
+      current: () => getPrivacyContext(),
+      compileAgeGate: (kit, name) => kit.#compileAgeGate(name),
+      checkAgeGate(kit, ctx, gate, input) {
+        if (!ctxState.is(ctx)) return Promise.reject(notAContext('checkAgeGate()', ctx));
+        const purpose = ctxState.purpose(ctx);
+        const basis = purpose === undefined ? undefined : kit.policy.purposes[purpose]?.basis;
+        let outcome;
+        try {
+          outcome = gate.check({ body: input.body, cookieHeader: input.cookieHeader, country: ctx.country, basis, ...(input.request !== undefined ? { request: input.request } : {}) });
+        } catch (cause) {
+          return Promise.reject(isPurposekitError(cause) ? cause : new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The age gate could not decide; the request was refused.', { cause }));
+        }
+        if (outcome.ok) {
+          ctxState.proveAge(ctx, minimumAgeFor(gate.gate, { country: ctx.country, basis }));
+          return null;
+        }
+        const refusal: AgeGateRefusal = { error: outcome.error, setCookie: outcome.setCookie };
+        return kit.record('age-gate', ctx, { decision: 'deny', reason: outcome.audit.outcome, attributes: { gate: outcome.audit.gate } }).then(() => refusal);
+      },
+    };
+    Object.defineProperty(Purposekit.prototype, ENGINE_HOOKS, { value: hooks, enumerable: false, writable: false, configurable: false });
   }
 
   async #record(event: AuditEventInput): Promise<void> {

@@ -1,16 +1,21 @@
+import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
+import type { Purposekit } from '@purposekit/core';
 import {
+  applyPurpose,
   bodyNotParsed,
+  begin,
+  checkAgeGate,
+  compileAgeGate,
+  declarePurpose,
   discardSubmission,
-  errorResponse,
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
-  isPurposekitError,
   isWellKnownRequest,
-  PurposekitError,
   resolveAdapterOptions,
+  runInContext,
   trustsEverything,
-} from '@purposekit/core';
-import type { Purposekit, TrustSetting } from '@purposekit/core';
+} from '@purposekit/core/adapter';
+import type { TrustSetting } from '@purposekit/core/adapter';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
@@ -74,9 +79,9 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         );
       }
     }
-    const ctx = kit.begin(toRequestFacts(req));
+    const ctx = begin(kit, toRequestFacts(req));
     req.privacy = ctx;
-    kit.run(ctx, next);
+    runInContext(kit, ctx, next);
   };
 
   const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
@@ -93,7 +98,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     middleware: () => middleware,
     errorHandler: () => errorHandler,
     ageGate(name: string): RequestHandler {
-      const gate = kit.compileAgeGate<Request>(name);
+      const gate = compileAgeGate<Request>(kit, name);
       return function purposekitAgeGate(req: Request, res: Response, next: NextFunction): void {
         const ctx = req.privacy;
         if (ctx === undefined) {
@@ -105,7 +110,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
           next(unparsed);
           return;
         }
-        const refused = kit.checkAgeGate(ctx, gate, { body: req.body, cookieHeader: req.headers.cookie, request: req });
+        const refused = checkAgeGate(kit, ctx, gate, { body: req.body, cookieHeader: req.headers.cookie, request: req });
         if (refused === null) {
           next();
           return;
@@ -122,14 +127,14 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       };
     },
     purpose(purpose: string): RequestHandler {
-      const decl = kit.declarePurpose(purpose);
+      const decl = declarePurpose(kit, purpose);
       return function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
         const ctx = req.privacy;
         if (ctx === undefined) {
           next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.purpose() ran before privacy.middleware(): mount the middleware first.'));
           return;
         }
-        kit.applyPurpose(ctx, decl);
+        applyPurpose(kit, ctx, decl);
         next();
       };
     },

@@ -1,5 +1,5 @@
-import { trustForApp } from '@purposekit/core';
-import type { RequestFacts, TrustFn } from '@purposekit/core';
+import { trustForApp } from '@purposekit/core/adapter';
+import type { RequestFacts, TrustFn } from '@purposekit/core/adapter';
 import type { Request } from 'express';
 
 /** Maps an Express request to the core's request facts, using Express's own `trust proxy` setting. */

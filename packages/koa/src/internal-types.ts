@@ -1,4 +1,4 @@
-import type { ResolvedAdapterOptions } from '@purposekit/core';
+import type { ResolvedAdapterOptions } from '@purposekit/core/adapter';
 
 /** @internal Validated, frozen adapter options. */
 export type ResolvedPrivacyAdapterOptions = ResolvedAdapterOptions;

@@ -1,4 +1,18 @@
-import { bodyNotParsed, discardSubmission, errorResponse, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isPurposekitError, isWellKnownRequest, PurposekitError, resolveAdapterOptions } from '@purposekit/core';
+import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
+import {
+  applyPurpose,
+  bodyNotParsed,
+  begin,
+  checkAgeGate,
+  compileAgeGate,
+  declarePurpose,
+  discardSubmission,
+  GPC_WELL_KNOWN_PATH,
+  gpcWellKnownFor,
+  isWellKnownRequest,
+  resolveAdapterOptions,
+  runInContext,
+} from '@purposekit/core/adapter';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
@@ -84,10 +98,10 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         'PURPOSEKIT_TRUST_ALL_PROXIES',
       );
     }
-    const privacy = kit.begin(toRequestFacts(ctx));
+    const privacy = begin(kit, toRequestFacts(ctx));
     ctx.state.privacy = privacy;
     try {
-      await kit.run(privacy, () => next());
+      await runInContext(kit, privacy, () => next());
     } catch (err) {
       if (!isPurposekitError(err) || ctx.headerSent) throw err;
       writeError(ctx, err);
@@ -102,13 +116,13 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     kit,
     middleware: () => middleware,
     ageGate(name: string): Middleware {
-      const gate = kit.compileAgeGate<Context>(name);
+      const gate = compileAgeGate<Context>(kit, name);
       return async function purposekitAgeGate(ctx: Context, next: Next): Promise<void> {
         const privacy = contextOf(ctx, 'ageGate');
         const request = ctx.request as RequestWithBody;
         const unparsed = bodyNotParsed(ctx.req, request.body, `mount a body parser (e.g. @koa/bodyparser) before privacy.ageGate('${name}').`);
         if (unparsed !== undefined) throw unparsed;
-        const refused = kit.checkAgeGate(privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
+        const refused = checkAgeGate(kit, privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
         if (refused === null) {
           await next();
           return;
@@ -121,9 +135,9 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       };
     },
     purpose(purpose: string): Middleware {
-      const decl = kit.declarePurpose(purpose);
+      const decl = declarePurpose(kit, purpose);
       return function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
-        kit.applyPurpose(contextOf(ctx, 'purpose'), decl);
+        applyPurpose(kit, contextOf(ctx, 'purpose'), decl);
         return next();
       };
     },

@@ -1,4 +1,4 @@
-import type { RequestFacts, TrustFn } from '@purposekit/core';
+import type { RequestFacts, TrustFn } from '@purposekit/core/adapter';
 import type { Context } from 'koa';
 
 const DEFAULT_PROXY_IP_HEADER = 'x-forwarded-for';

@@ -1,4 +1,5 @@
-import type { AdapterOptions, PrivacyContext } from '@purposekit/core';
+import type { PrivacyContext } from '@purposekit/core';
+import type { AdapterOptions } from '@purposekit/core/adapter';
 
 /** Options of {@link createPrivacy}: the same type as in @purposekit/express. */
 export type PrivacyAdapterOptions = AdapterOptions;

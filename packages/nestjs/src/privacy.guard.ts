@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { discardSubmission, getPrivacyContext, PurposekitError } from '@purposekit/core';
-import type { CompiledAgeGate, PrivacyContext, Purposekit } from '@purposekit/core';
+import { getPrivacyContext, PurposekitError } from '@purposekit/core';
+import type { PrivacyContext, Purposekit } from '@purposekit/core';
+import { applyPurpose, checkAgeGate, discardSubmission } from '@purposekit/core/adapter';
+import type { CompiledAgeGate } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyRouteRegistry } from './route-registry';
@@ -52,7 +54,7 @@ export class PrivacyGuard implements CanActivate {
     }
     if (checked.has(ctx)) return true;
     checked.add(ctx);
-    if (route.purpose !== undefined) this.kit.applyPurpose(ctx, route.purpose);
+    if (route.purpose !== undefined) applyPurpose(this.kit, ctx, route.purpose);
     if (route.ageGate !== undefined) await this.checkAgeGate(context, ctx, route.ageGate, request);
     for (const access of route.accesses) await this.checkAccess(context, ctx, access, request);
     return true;
@@ -74,7 +76,7 @@ export class PrivacyGuard implements CanActivate {
    */
   protected async checkAgeGate(context: ExecutionContext, ctx: PrivacyContext, gate: CompiledAgeGate<unknown>, request: GuardRequest): Promise<void> {
     const cookie = request.headers['cookie'];
-    const refused = this.kit.checkAgeGate(ctx, gate, { body: request.body, cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, request });
+    const refused = checkAgeGate(this.kit, ctx, gate, { body: request.body, cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, request });
     if (refused === null) return;
     // Nothing of a refused submission may travel further, not even to exception filters.
     discardSubmission(request, request.raw);

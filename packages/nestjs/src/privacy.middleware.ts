@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest, trustsEverything } from '@purposekit/core';
-import type { StaticResponse, TrustSetting } from '@purposekit/core';
+import { begin, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest, runInContext, trustsEverything } from '@purposekit/core/adapter';
+import type { StaticResponse, TrustSetting } from '@purposekit/core/adapter';
 import type { NestMiddleware } from '@nestjs/common';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
@@ -48,8 +48,8 @@ export class PrivacyMiddleware implements NestMiddleware {
       }
     }
     const kit = this.options.kit;
-    const ctx = kit.begin(toRequestFacts(req));
+    const ctx = begin(kit, toRequestFacts(req));
     req.privacy = ctx;
-    kit.run(ctx, next);
+    runInContext(kit, ctx, next);
   }
 }

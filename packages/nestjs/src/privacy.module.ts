@@ -1,7 +1,8 @@
 import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { PurposekitError, isPurposekit, resolveAdapterOptions } from '@purposekit/core';
+import { isPurposekit, PurposekitError } from '@purposekit/core';
+import { resolveAdapterOptions } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';

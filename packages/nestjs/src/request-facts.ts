@@ -1,5 +1,5 @@
-import { trustForApp } from '@purposekit/core';
-import type { RequestFacts, TrustFn } from '@purposekit/core';
+import { trustForApp } from '@purposekit/core/adapter';
+import type { RequestFacts, TrustFn } from '@purposekit/core/adapter';
 import type { IncomingMessage } from 'node:http';
 
 /**

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ExecutionContext, OnModuleInit, Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ACTIONS, PurposekitError } from '@purposekit/core';
+import { compileAgeGate, declarePurpose } from '@purposekit/core/adapter';
 import { ACCESSES_METADATA, AGE_GATE_METADATA, PURPOSE_METADATA, RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import type { AccessesOptions, CompiledRoute } from './types';
@@ -66,8 +67,8 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     const where = `${cls.name}.${handler.name}`;
     for (const a of accesses) validateAccesses(a, where);
     return Object.freeze({
-      purpose: purpose === undefined ? undefined : kit.declarePurpose(purpose),
-      ageGate: gate === undefined ? undefined : kit.compileAgeGate<unknown>(gate),
+      purpose: purpose === undefined ? undefined : declarePurpose(kit, purpose),
+      ageGate: gate === undefined ? undefined : compileAgeGate<unknown>(kit, gate),
       accesses: Object.freeze([...accesses]),
     });
   }

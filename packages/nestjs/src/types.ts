@@ -1,4 +1,5 @@
-import type { AdapterOptions, CompiledAgeGate, PrivacyContext, PurposeDeclaration, Purposekit } from '@purposekit/core';
+import type { PrivacyContext, Purposekit } from '@purposekit/core';
+import type { AdapterOptions, CompiledAgeGate, PurposeDeclaration } from '@purposekit/core/adapter';
 
 /**
  * Options of {@link PrivacyModule.forRoot} / `forRootAsync` (from `useFactory`).

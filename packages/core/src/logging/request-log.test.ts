@@ -5,6 +5,7 @@ import { createPinoHttpOptions, redactHeaders, headerSet } from './request-log';
 import { resolveLogRedaction } from './options';
 import { createWinstonIpFormat } from './winston';
 import { registerMorganIpTokens } from './morgan';
+import { begin, runInContext } from '../adapter';
 
 const kit = createPurposekit({ policy: kubevirt, audit: new ArraySink(), subjectKey: { id: 'k', secret: 'x'.repeat(32) } });
 
@@ -62,8 +63,8 @@ describe('winston and morgan options', () => {
   it('winston: privacy fields only inside a context, and never over an entry\'s own purpose', () => {
     const format = createWinstonIpFormat();
     expect(format.transform({ level: 'info', message: 'm' })).toEqual({ level: 'info', message: 'm' });
-    const ctx = kit.begin({ headers: {}, remoteAddress: '203.0.113.9' });
-    kit.run(ctx, () => {
+    const ctx = begin(kit, { headers: {}, remoteAddress: '203.0.113.9' });
+    runInContext(kit, ctx, () => {
       expect(format.transform({ level: 'info', message: 'm' })).toMatchObject({ requestId: ctx.requestId, purpose: 'service.provision', ip: '203.0.113.0' });
       expect(format.transform({ level: 'info', message: 'm', purpose: 'mine' })).toEqual({ level: 'info', message: 'm', purpose: 'mine' });
     });

@@ -9,6 +9,7 @@
  */
 import { createConsentManager, consentRule } from '../consent/consent-manager';
 import type { ConsentManager } from '../consent/consent-manager';
+import { applyPurpose, begin, declarePurpose, runInContext } from '../adapter';
 import type { ConsentRecord } from '../consent/consent-store';
 import type { PrivacyContext } from '../context';
 import { PurposekitError, errorResponse, isPurposekitError } from '../errors';
@@ -236,7 +237,7 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
   const { getSubject, exporter, eraser, erasureRecord, accessLog, rectifier } = options;
   const now = options.now ?? Date.now;
   const consent: ConsentManager = createConsentManager(kit, { now });
-  const rightsDecl = RIGHTS_PURPOSE in kit.policy.purposes ? kit.declarePurpose(RIGHTS_PURPOSE) : undefined;
+  const rightsDecl = RIGHTS_PURPOSE in kit.policy.purposes ? declarePurpose(kit, RIGHTS_PURPOSE) : undefined;
   // runAs needs a purpose of the policy; the records name rights-fulfilment explicitly.
   const anyPurpose = kit.policy.defaultPurpose ?? rightsDecl?.purpose ?? Object.keys(kit.policy.purposes)[0]!;
 
@@ -332,7 +333,7 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
       }
     }
 
-    if (rightsDecl !== undefined) kit.applyPurpose(ctx, rightsDecl);
+    if (rightsDecl !== undefined) applyPurpose(kit, ctx, rightsDecl);
     ctx.setSubject(subject);
     ctx.setActor(ACTOR);
 
@@ -416,9 +417,9 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
       const method = typeof input.method === 'string' ? input.method.toUpperCase() : '';
       const endpoint = endpointOf(method, input.path);
       if (endpoint === undefined) return undefined;
-      const ctx = input.context ?? kit.begin({ headers: {}, remoteAddress: undefined });
+      const ctx = input.context ?? begin(kit, { headers: {}, remoteAddress: undefined });
       try {
-        return await kit.run(ctx, () => dispatch(endpoint, method, input.body, input.request, ctx));
+        return await runInContext(kit, ctx, () => dispatch(endpoint, method, input.body, input.request, ctx));
       } catch (error) {
         const { status, body } = errorResponse(error);
         // Name the offending field of a malformed body (a schema name, never a value).

@@ -4,6 +4,7 @@ import { definePolicy } from '../policy/define-policy';
 import type { Policy } from '../policy/types';
 import { coreos, kubevirt, openinfra } from '../presets';
 import { createPurposekit } from '../purposekit';
+import { applyPurpose, begin, declarePurpose, runInContext } from '../adapter';
 import type { Purposekit } from '../purposekit';
 import { GPC_WELL_KNOWN_PATH, gpcWellKnown, gpcWellKnownResponse, parseSignalHeader, signalDisclosure } from './gpc';
 import { ArraySink } from '../__tests__/array-sink';
@@ -43,7 +44,7 @@ describe('/.well-known/gpc.json', () => {
 
 describe('Sec-GPC and DNT parsing through the engine', () => {
   const { kit } = kitFor(coreos);
-  const signalsOf = (headers: Record<string, string | string[] | undefined>) => kit.begin({ headers, remoteAddress: '127.0.0.1' }).signals;
+  const signalsOf = (headers: Record<string, string | string[] | undefined>) => begin(kit, { headers, remoteAddress: '127.0.0.1' }).signals;
 
   it.each([
     ['absent', undefined, undefined],
@@ -72,7 +73,7 @@ describe('Sec-GPC and DNT parsing through the engine', () => {
   });
 
   it('exposes DNT in the log fields, never as consent or opt-out', () => {
-    const ctx = kit.begin({ headers: { dnt: '1' }, remoteAddress: '127.0.0.1' });
+    const ctx = begin(kit, { headers: { dnt: '1' }, remoteAddress: '127.0.0.1' });
     expect(ctx.logFields()).toMatchObject({ dnt: true });
     expect(ctx.logFields()).not.toHaveProperty('gpc');
   });
@@ -80,9 +81,9 @@ describe('Sec-GPC and DNT parsing through the engine', () => {
 
 describe('GPC decisions through the engine (recorded with the reason)', () => {
   async function decideOver(kit: Purposekit, headers: Record<string, string>, purpose: string, subject = 'u1'): Promise<string> {
-    const ctx = kit.begin({ headers, remoteAddress: '127.0.0.1' });
-    kit.applyPurpose(ctx, kit.declarePurpose(purpose));
-    return kit.run(ctx, () => ctx.access({ subject, data: ['email'], action: 'use' })).then(
+    const ctx = begin(kit, { headers, remoteAddress: '127.0.0.1' });
+    applyPurpose(kit, ctx, declarePurpose(kit, purpose));
+    return runInContext(kit, ctx, () => ctx.access({ subject, data: ['email'], action: 'use' })).then(
       () => 'allowed',
       (e) => (isPurposekitError(e) ? String(e.details?.['reason']) : String(e)),
     );

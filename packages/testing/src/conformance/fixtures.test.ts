@@ -1,3 +1,4 @@
+import { compileAgeGate } from '@purposekit/core/adapter';
 import { DOB, POLICY, POLICY_NO_DEFAULT, captureLog, createConformanceKit } from './fixtures';
 
 describe('conformance fixtures', () => {
@@ -25,7 +26,7 @@ describe('conformance fixtures', () => {
 
   it('judges the age gate on TODAY: the minor is refused, the adult passes', () => {
     const { kit } = createConformanceKit();
-    const gate = kit.compileAgeGate('adult');
+    const gate = compileAgeGate(kit, 'adult');
     const minor = gate.check({ body: { dateOfBirth: DOB.minor }, cookieHeader: undefined, country: undefined, basis: 'contract' });
     const adult = gate.check({ body: { dateOfBirth: DOB.adult }, cookieHeader: undefined, country: undefined, basis: 'contract' });
     expect([minor.ok, adult.ok]).toEqual([false, true]);
