@@ -7,7 +7,7 @@ import type { Policy, PolicyInput } from './types';
 
 /** The YAML parser, loaded on the first YAML policy only (JSON and preset users never load it). */
 function loadYaml(): typeof import('yaml') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   return require('yaml') as typeof import('yaml');
 }
 

@@ -105,7 +105,7 @@ export function captureLog(): CapturedLog {
   // host noise, so the captured text holds only what the app logged.
   // pino is an optional peer dependency, loaded only when the conformance suite runs:
   // a project that uses only InMemoryAuditSink installs no logger.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const createLogger = require('pino') as typeof pino;
   const logger = createLogger({ base: null, timestamp: false }, stream);
   return {
