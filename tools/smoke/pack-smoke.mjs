@@ -150,14 +150,19 @@ const tsconfigFor = (files) => JSON.stringify({
   files,
 });
 for (const [name, dir] of [['CommonJS', cjs], ['ESM', esm]]) {
-  run('npm', ['install', '--no-audit', '--no-fund', '--silent', '@koa/router@15', '@types/koa@3', '@types/express@5', '@types/node@20'], dir);
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', '@koa/router@15', '@types/koa@3', '@types/express@5', '@types/node@20', 'pino-http@11'], dir);
   const files = EXAMPLES.map((p) => {
     writeFileSync(join(dir, `readme-${p}.ts`), example(p));
     return `readme-${p}.ts`;
   });
+  // docs/production.md's whole program, too.
+  const guide = /## The whole program\n\n```ts\n([\s\S]*?)```/.exec(readFileSync(join(root, 'docs/production.md'), 'utf8'))?.[1];
+  if (guide === undefined) throw new Error('docs/production.md has no "## The whole program" ts block');
+  writeFileSync(join(dir, 'production.ts'), guide);
+  files.push('production.ts');
   writeFileSync(join(dir, 'tsconfig.readme.json'), tsconfigFor(files));
   run(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.readme.json'], dir);
-  console.log(`ok   the README examples of ${EXAMPLES.join(', ')} compile in a ${name} TypeScript project`);
+  console.log(`ok   the README examples of ${EXAMPLES.join(', ')} and docs/production.md compile in a ${name} TypeScript project`);
 }
 
 // Apps on the previous majors: Express 4, Koa 2, NestJS 11 (installed without flags: the
