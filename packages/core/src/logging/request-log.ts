@@ -53,7 +53,7 @@ export interface PurposekitPinoHttpOptions {
   /** pino-http writes the id as `requestId`, the name every purposekit log field uses. */
   readonly customAttributeKeys: { readonly reqId: 'requestId' };
   /** The privacy fields on the request's completion line. */
-  readonly customProps: (req: any, res: any) => Record<string, unknown> | undefined;
+  readonly customProps: (req: any, res: any) => Record<string, unknown>;
   /** The privacy fields on every line logged inside the request (`req.log.info(...)`). */
   readonly mixin: (mergeObject: object) => object;
   readonly serializers: { readonly req: (req: unknown) => unknown; readonly res: (res: unknown) => unknown };
@@ -190,13 +190,14 @@ export function createPinoHttpOptions(kit: Purposekit, options?: PinoHttpOptions
       return privacyContextOf(req)?.requestId ?? randomUUID();
     },
     customAttributeKeys: Object.freeze({ reqId: 'requestId' as const }),
-    customProps(req: any, res: any): Record<string, unknown> | undefined {
+    customProps(req: any, res: any): Record<string, unknown> {
       // pino-http asks twice: when the request starts (too early: the route has not
       // declared its purpose yet) and when it completes. Only the completion line gets
       // the fields here, and only when the mixin (active context) does not already.
-      if (res?.writableEnded !== true && res?.headersSent !== true) return undefined;
+      // An empty object adds nothing (pino-http finds its empty bindings already present).
+      if (res?.writableEnded !== true && res?.headersSent !== true) return {};
       const ctx = privacyContextOf(req);
-      if (ctx === undefined || getPrivacyContext() === ctx) return undefined;
+      if (ctx === undefined || getPrivacyContext() === ctx) return {};
       return { ...fieldsOf(ctx) };
     },
     mixin(mergeObject: object): object {
