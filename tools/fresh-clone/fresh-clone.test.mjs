@@ -257,7 +257,13 @@ async function serverCheck(t, command, app) {
       const cmds = bannerCommands(server.banner);
       assert.ok(cmds.length >= 3, `banner of ${app} has commands`);
       checkSession(t, `banner of ${app}`, cmds, runSession(cmds, (s) => s));
-      assert.doesNotMatch(server.logs(), /\b127\.0\.0\.1\b/, `${app} logs no full IP`);
+      // Not a printed command: a request with an address in its path, which the app's
+      // request log must write truncated (as every other address).
+      execFileSync(realCurl, ['-s', '-o', '/dev/null', `http://localhost:${port}/lookup/198.51.100.42?peer=203.0.113.77`]);
+      const deadline = Date.now() + 5000;
+      while (!server.logs().includes('/lookup/') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.match(server.logs(), /\/lookup\/198\.51\.100\.0/, `${app} logs the request with the address in its path truncated`);
+      assert.doesNotMatch(server.logs(), /\b127\.0\.0\.1\b|198\.51\.100\.42|203\.0\.113\.77/, `${app} logs no full IP`);
     }
   } finally {
     await checkCleanStop(app, command, await server.stop(), { recorded: firstStart });

@@ -7,10 +7,14 @@
  */
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { createIpRedactor, createPinoIpRedaction, coreos } from '@purposekit/core';
 import { createApp, listen } from './app';
 
 async function main(): Promise<void> {
-  const logger = pino({ base: { app: 'coreos-nest-fastify' } });
+  // Every line scrubbed of client addresses (request paths included: `/lookup/198.51.100.42`
+  // is logged as `/lookup/198.51.100.0`), with the policy's own truncation.
+  const ip = createPinoIpRedaction({ redactor: createIpRedactor(coreos.logs.ip) });
+  const logger = pino({ base: { app: 'coreos-nest-fastify' }, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks });
   const rawPort = process.env['PORT'];
   const port = Number(rawPort ?? 3003);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${rawPort}`);

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { createIpRedactor, createPinoIpRedaction, kubevirt } from '@purposekit/core';
 import { createApp, listen } from './app';
 
 function intFromEnv(name: string, fallback: number, max: number): number {
@@ -16,7 +17,10 @@ function intFromEnv(name: string, fallback: number, max: number): number {
 }
 
 async function main(): Promise<void> {
-  const logger = pino({ base: { app: 'kubevirt-koa' } });
+  // Every line scrubbed of client addresses (request paths included: `/lookup/198.51.100.42`
+  // is logged as `/lookup/198.51.100.0`), with the policy's own truncation.
+  const ip = createPinoIpRedaction({ redactor: createIpRedactor(kubevirt.logs.ip) });
+  const logger = pino({ base: { app: 'kubevirt-koa' }, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks });
   const port = intFromEnv('PORT', 3001, 65535);
   const proxyHops = intFromEnv('PROXY_HOPS', 0, 16);
   const dataDir = resolve(process.env['PURPOSEKIT_DATA_DIR'] ?? resolve(__dirname, '../.data'));

@@ -4,10 +4,14 @@
  */
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { createIpRedactor, createPinoIpRedaction, openinfra } from '@purposekit/core';
 import { createApp, listen } from './app';
 
 async function main(): Promise<void> {
-  const logger = pino({ base: { app: 'openinfra-express' } });
+  // Every line scrubbed of client addresses (request paths included: `/lookup/198.51.100.42`
+  // is logged as `/lookup/198.51.100.0`), with the policy's own truncation.
+  const ip = createPinoIpRedaction({ redactor: createIpRedactor(openinfra.logs.ip) });
+  const logger = pino({ base: { app: 'openinfra-express' }, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks });
   const port = Number(process.env['PORT'] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env['PORT']}`);
   const dataDir = resolve(process.env['PURPOSEKIT_DATA_DIR'] ?? resolve(__dirname, '../.data'));
