@@ -1,6 +1,6 @@
 import express from 'express';
 import type { ErrorRequestHandler } from 'express';
-import pinoHttp from 'pino-http';
+import { pinoHttp } from 'pino-http'; // the named export: the same in CommonJS and ESM projects
 import { createFileAuditSink, createPinoHttpOptions, createPurposekit, openKeyDirectory, openinfra } from '@purposekit/core';
 import { createPrivacy } from '@purposekit/express';
 
