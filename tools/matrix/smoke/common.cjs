@@ -95,4 +95,9 @@ function main(run) {
   });
 }
 
-module.exports = { engine, call, scenarios, main };
+/** The installed version of a package (read from node_modules: not every package exports its package.json). */
+function versionOf(name) {
+  return JSON.parse(require('node:fs').readFileSync(join(__dirname, 'node_modules', name, 'package.json'), 'utf8')).version;
+}
+
+module.exports = { engine, call, scenarios, main, versionOf };

@@ -3,7 +3,7 @@
 // handlers pass errors to next() as Express 4 apps must).
 const express = require('express');
 const { createPrivacy } = require('@purposekit/express');
-const { engine, scenarios, main } = require('./common.cjs');
+const { engine, scenarios, main, versionOf } = require('./common.cjs');
 
 main(async () => {
   const e = await engine();
@@ -33,6 +33,6 @@ main(async () => {
   const server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  process.stdout.write(`express ${require('express/package.json').version} on node ${process.version}\n`);
+  process.stdout.write(`express ${versionOf('express')} on node ${process.version}\n`);
   await scenarios(`http://127.0.0.1:${server.address().port}`, e, () => new Promise((r) => server.close(r)));
 });

@@ -4,7 +4,7 @@
 const Koa = require('koa');
 const Router = require('@koa/router');
 const { createPrivacy } = require('@purposekit/koa');
-const { engine, scenarios, main } = require('./common.cjs');
+const { engine, scenarios, main, versionOf } = require('./common.cjs');
 
 async function json(ctx, next) {
   if (ctx.is('application/json')) {
@@ -39,6 +39,6 @@ main(async () => {
   const server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  process.stdout.write(`koa ${require('koa/package.json').version} on node ${process.version}\n`);
+  process.stdout.write(`koa ${versionOf('koa')} on node ${process.version}\n`);
   await scenarios(`http://127.0.0.1:${server.address().port}`, e, () => new Promise((r) => server.close(r)));
 });

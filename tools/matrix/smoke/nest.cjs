@@ -5,7 +5,7 @@ require('reflect-metadata');
 const { Controller, Get, Post, HttpCode, Module, Req } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { PrivacyModule, Purpose, AgeGate, Accesses, PrivacyService } = require('@purposekit/nestjs');
-const { engine, scenarios, main } = require('./common.cjs');
+const { engine, scenarios, main, versionOf } = require('./common.cjs');
 
 const platform = process.argv[2] === 'fastify' ? 'fastify' : 'express';
 
@@ -48,7 +48,7 @@ main(async () => {
   }
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer();
-  process.stdout.write(`nestjs ${require('@nestjs/core/package.json').version} (${platform}) on node ${process.version}\n`);
+  process.stdout.write(`nestjs ${versionOf('@nestjs/core')} (${platform}) on node ${process.version}\n`);
   // app.close() runs the module's shutdown hook, which closes the engine (sinks and stores).
   await scenarios(`http://127.0.0.1:${server.address().port}`, e, () => app.close(), { closesKit: true });
 });
