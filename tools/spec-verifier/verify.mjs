@@ -3,7 +3,7 @@
 // docs/audit-format.md alone (every check names the section of that document it implements).
 //
 //   node tools/spec-verifier/verify.mjs <trail dir | trail file> --public-key <pem> [--public-key <pem>…]
-//        [--prefix <prefix>] [--head <head file>] [--partial]
+//        [--prefix <prefix>] [--head <head file>] [--partial] [--anchors <anchor file>…] [--stream <name>]
 //
 // Prints `OK …` and exits 0 when the trail holds; otherwise prints the first problem
 // (`FAIL <file>:<line> seq <seq>: <problem>: <detail>`) and exits 1. Usage errors exit 2.
@@ -33,13 +33,15 @@ class Problem extends Error {
 
 // ---------- arguments ----------
 function parseArgs(argv) {
-  const o = { keys: [], partial: false };
+  const o = { keys: [], partial: false, anchors: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--public-key') o.keys.push(argv[++i]);
     else if (a === '--prefix') o.prefix = argv[++i];
     else if (a === '--head') o.head = argv[++i];
     else if (a === '--partial') o.partial = true;
+    else if (a === '--anchors') o.anchors.push(argv[++i]);
+    else if (a === '--stream') o.stream = argv[++i];
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else if (o.target === undefined) o.target = a;
     else throw new Error(`unexpected argument ${a}`);
@@ -124,6 +126,15 @@ function parseLine(bytes) {
     throw new Problem('malformed', `not JSON (${e.message})`);
   }
   if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new Problem('malformed', 'line is not a JSON object');
+  // §8: nesting beyond 32 levels, and numbers that parse as infinite (no JCS form), are malformed.
+  const stack = [[r, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop();
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Problem('malformed', 'a number out of range (infinite)');
+    if (v === null || typeof v !== 'object') continue;
+    if (d > 32) throw new Problem('malformed', 'nested deeper than 32 levels');
+    for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
   const dup = duplicateName(text);
   if (dup !== undefined) throw new Problem('malformed', `member name ${JSON.stringify(dup)} appears twice in one object`);
   return r;
@@ -335,7 +346,39 @@ function verifyTrail(opts) {
     }
   }
 
-  return { dir: opts.target, count, files: files.length, checkpoints, prev, lastCheckpoint, torn, head };
+  // §12 + §8 step 7: anchored heads (JSON lines) of this trail's stream.
+  const stream = opts.stream ?? prefix ?? 'audit';
+  const anchored = new Map(); // seq → { hash, from }
+  for (const file of opts.anchors) {
+    splitLines(readFileSync(file)).forEach((l, i) => {
+      const where = { file, line: i + 1 };
+      let h;
+      try { h = JSON.parse(utf8.decode(l.bytes)); } catch { throw new Problem('malformed', 'anchor line is not JSON', where); }
+      if (h === null || typeof h !== 'object' || !isStr(h.stream) || !Number.isSafeInteger(h.seq) || !isStr(h.hash) || !HEX64.test(h.hash)) {
+        throw new Problem('malformed', 'anchor line is not an anchored head', where);
+      }
+      if (h.stream !== stream) return;
+      where.seq = h.seq;
+      if (h.prev !== undefined) {
+        // §12: rebuild the checkpoint the head describes; it must be signed and hash to `hash`.
+        const cp = { alg: 'Ed25519', keyId: h.keyId, kind: 'checkpoint', prev: h.prev, seq: h.seq, ts: h.ts, v: 1, sig: h.sig };
+        try { checkSignature(cp, keys); } catch (e) { throw Object.assign(e, { where, detail: `anchored head: ${e.detail}` }); }
+        if (createHash('sha256').update(jcs(cp)).digest('hex') !== h.hash) throw new Problem('bad signature', 'anchored head: hash is not the hash of its checkpoint', where);
+      }
+      const known = anchored.get(h.seq);
+      if (known && known.hash !== h.hash) throw new Problem('forked', `two anchored heads for seq ${h.seq}: ${known.hash} and ${h.hash}`, where);
+      anchored.set(h.seq, { hash: h.hash, where });
+    });
+  }
+  const first = lines.find((x) => x.rec)?.rec?.seq ?? 1;
+  const lastSeq = prev ? prev.seq : 0;
+  for (const [seq, a] of [...anchored].sort((x, y) => x[0] - y[0])) {
+    if (seq < first) continue; // before a partial trail: not checkable
+    if (seq > lastSeq) throw new Problem(head ? 'rolled-back' : 'truncated', `trail ends at seq ${lastSeq} but an anchor holds seq ${seq}`, a.where);
+    if (bySeq.get(seq) !== a.hash) throw new Problem('forked', `trail's seq ${seq} has hash ${bySeq.get(seq)}, the anchor holds ${a.hash}`, a.where);
+  }
+
+  return { dir: opts.target, count, files: files.length, checkpoints, prev, lastCheckpoint, torn, head, anchored: anchored.size };
 }
 
 function main() {
@@ -343,7 +386,7 @@ function main() {
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`usage: verify.mjs <trail dir or file> --public-key <pem> [--prefix p] [--head file] [--partial]\n${e.message}`);
+    console.error(`usage: verify.mjs <trail dir or file> --public-key <pem> [--prefix p] [--head file] [--partial] [--anchors file] [--stream name]\n${e.message}`);
     process.exit(2);
   }
   try {
@@ -356,6 +399,7 @@ function main() {
       console.log(`  note: ${s.prev.seq - (s.lastCheckpoint?.seq ?? 0)} record(s) after the last checkpoint are not signed (§5)`);
     }
     if (s.head) console.log(`  head file: seq ${s.head.seq} matches`);
+    if (opts.anchors.length > 0) console.log(`  anchors: ${s.anchored} anchored head(s) hold`);
     if (s.torn) console.log(`  note: torn last line ${s.torn.file}:${s.torn.line} (${s.torn.bytes.length} bytes, no LF) ignored (§8 step 1)`);
     process.exit(0);
   } catch (e) {

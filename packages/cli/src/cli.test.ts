@@ -206,7 +206,7 @@ describe('purposekit audit report', () => {
     const out = ran.stdout.split('\n');
     expect(out[0]).toBe('Subject access report');
     expect(out[3]).toBe('Records:    6 about this subject (of 11 read)');
-    expect(out[5]).toMatch(/^When \(UTC\) +By +Kind +Action +Data +Purpose +Basis +Decision +Request$/);
+    expect(out[5]).toMatch(/^When \(UTC\) +By +Kind +Action +Data +Purpose +Basis +Outcome +Request$/);
     const rows = out.slice(7, 13);
     expect(rows.map((r) => r.split(/ {2,}/).slice(1))).toEqual([
       ['staff:42', 'access', 'read', 'email', 'service.registration', 'contract', 'allow', 'req-1'],
@@ -270,6 +270,8 @@ describe('purposekit rights due', () => {
     await sink.append(rights('r-done', 'alice', 'access', 'completed', '2026-12-10T00:00:00.000Z'));
     await sink.append(rights('r-later', 'bob', 'erasure', 'received', '2026-12-15T00:00:00.000Z'));
     await sink.append(rights('r-soon', 'alice', 'rectification', 'received', '2026-12-01T00:00:00.000Z'));
+    await sink.append(rights('r-ext', 'carol', 'access', 'received', '2026-11-28T00:00:00.000Z'));
+    await sink.append({ ...rights('r-ext', 'carol', 'access', 'extended', '2027-01-28T00:00:00.000Z'), attributes: { right: 'access', status: 'extended', due: '2027-01-28T00:00:00.000Z', reason: 'complex' } });
     await sink.close();
     return dir;
   }
@@ -279,14 +281,14 @@ describe('purposekit rights due', () => {
     const before = await cli(['rights', 'due', dir, '--at', '2026-11-25T00:00:00Z', '--fail-on-overdue']);
     expect(before.code).toBe(0);
     const rows = before.stdout.trim().split('\n');
-    expect(rows.slice(1, 3).map((r) => r.split(/\s+/).slice(0, 2))).toEqual([['2026-12-01T00:00:00.000Z', 'rectification'], ['2026-12-15T00:00:00.000Z', 'erasure']]);
-    expect(rows[3]).toBe('2 open, 0 overdue (as of 2026-11-25T00:00:00.000Z).');
+    expect(rows.slice(1, 4).map((r) => r.split(/\s+/).slice(0, 3))).toEqual([['2026-12-01T00:00:00.000Z', 'rectification', 'received'], ['2026-12-15T00:00:00.000Z', 'erasure', 'received'], ['2027-01-28T00:00:00.000Z', 'access', 'extended']]);
+    expect(rows[4]).toBe('3 open, 0 overdue (as of 2026-11-25T00:00:00.000Z).');
     expect(before.stdout).not.toContain('r-done');
 
     const after = await cli(['rights', 'due', dir, '--at', '2026-12-05T00:00:00Z', '--fail-on-overdue', '--json']);
     expect(after.code).toBe(1);
     const json = JSON.parse(after.stdout) as { open: Array<{ requestId: string; overdue: boolean }> };
-    expect(json.open.map((o) => [o.requestId, o.overdue])).toEqual([['r-soon', true], ['r-later', false]]);
+    expect(json.open.map((o) => [o.requestId, o.overdue])).toEqual([['r-soon', true], ['r-later', false], ['r-ext', false]]);
   });
 
   it('rejects a bad --at', async () => {

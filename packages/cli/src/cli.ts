@@ -11,10 +11,22 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isPurposekitError } from '@purposekit/core';
 import { auditExport } from './commands/audit-export';
-import { auditReport } from './commands/audit-report';
+import { auditReportCommand } from './commands/audit-report-pages';
+import type { ReportPagesFlags } from './commands/audit-report-pages';
+import { auditStats } from './commands/audit-stats';
+import type { StatsFlags } from './commands/audit-stats';
 import { auditVerify } from './commands/audit-verify';
 import { init } from './commands/init';
 import { keysGenerate } from './commands/keys-generate';
+import { retentionDueCommand } from './commands/retention-due';
+import type { RetentionDueFlags } from './commands/retention-due';
+import { policyCheck } from './commands/policy-check';
+import type { PolicyCheckFlags } from './commands/policy-check';
+import { policyShow } from './commands/policy-show';
+import type { PolicyShowFlags } from './commands/policy-show';
+import { PRESETS } from './policy/policy-source';
+import { ropa } from './commands/ropa';
+import type { RopaFlags } from './commands/ropa';
 import { rightsDue } from './commands/rights-due';
 import type { RightsDueFlags } from './commands/rights-due';
 import type { CliIo } from './io';
@@ -36,7 +48,7 @@ function version(): string {
 
 function program(io: CliIo, setCode: (code: number) => void): Command {
   const root = new Command('purposekit')
-    .description('purposekit: verify, report on and export tamper-evident audit trails; generate their keys.')
+    .description('purposekit: verify, report on and export tamper-evident audit trails; check and explain policies; the record of processing (ropa); keys.')
     .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({
@@ -55,18 +67,37 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--public-key <file>', 'Ed25519 public key (PEM) that signs checkpoints; repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--partial', 'accept a trail whose oldest files were removed (retention)')
+    .option('--anchors <file>', 'anchor file of published heads (createFileAuditAnchor); the trail must hold each, and not end before the newest; repeatable', collect, [])
+    .option('--expect-head <seq:hash>', 'a head kept from an earlier verify (seq:hash); the trail must hold it exactly')
+    .option('--max-age <duration>', 'the newest checkpoint must be at most this old (e.g. 65m, 2h): a live writer signs at least once per heartbeat')
     .option('--json', 'print the result as JSON')
-    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean }) => setCode(await auditVerify(io, path, flags)));
+    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; maxAge?: string }) =>
+      setCode(await auditVerify(io, path, flags)),
+    );
 
   audit
     .command('report')
-    .description('subject access report: every record about one person (when, by whom, categories, purpose, basis, decision)')
-    .requiredOption('--subject <id>', 'the subject id as the application knows it (with --key), or its pseudonym')
+    .description('without --subject: what happened (decisions by purpose over time, denials, consent, age gates, rights requests); with --subject: every record about one person')
     .argument('<path>', 'trail directory or file')
+    .option('--subject <id>', 'the subject id as the application knows it (with --key), or its pseudonym')
     .option('--key <file>', 'subject HMAC key (subject-hmac.key.json); repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--json', 'print the report as JSON')
-    .action(async (path: string, flags: { subject: string; key: string[]; prefix?: string; json?: boolean }) => setCode(await auditReport(io, path, flags)));
+    .option('--html <file>', 'write a self-contained HTML page to this new file (with --subject: the person\'s timeline in plain language)')
+    .option('--by <period>', 'group decisions by day, week or month (default: auto)')
+    .option('--at <instant>', 'evaluate due dates as of this ISO 8601 instant instead of now')
+    .action(async (path: string, flags: ReportPagesFlags) => setCode(await auditReportCommand(io, path, flags)));
+
+  audit
+    .command('stats')
+    .description('allow/deny counts by purpose, by denial reason and by period; top denial reasons')
+    .argument('<path>', 'trail directory or file')
+    .option('--by <period>', 'group by day, week or month (default: auto)')
+    .option('--top <n>', 'how many denial reasons to list (default 5)')
+    .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
+    .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
+    .option('--json', 'print the counts as JSON')
+    .action(async (path: string, flags: StatsFlags) => setCode(await auditStats(io, path, flags)));
 
   audit
     .command('export')
@@ -88,6 +119,44 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--fail-on-overdue', 'exit 1 when any request is overdue')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .action(async (path: string, flags: RightsDueFlags) => setCode(await rightsDue(io, path, flags)));
+
+  const policy = root.command('policy').description('check and explain a privacy policy');
+
+  policy
+    .command('check')
+    .description('validate a JSON or YAML policy file: every problem with its path and a hint (exit 0 valid, 1 invalid, 2 unreadable)')
+    .argument('<file>', 'policy file (.json, .yaml, .yml)')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, flags: PolicyCheckFlags) => setCode(await policyCheck(io, file, flags)));
+
+  policy
+    .command('show')
+    .description('what a policy allows: purposes, legal bases, data categories, retention, recipients, age gates, rights')
+    .argument('<policy>', `policy file, or a preset name (${Object.keys(PRESETS).join(', ')})`)
+    .option('--json', 'print the policy as JSON')
+    .action(async (arg: string, flags: PolicyShowFlags) => setCode(await policyShow(io, arg, flags)));
+
+  root
+    .command('ropa')
+    .description('the record of processing activities (GDPR Art. 30(1)) from a policy and, with --routes, the routes the app declared')
+    .argument('<policy>', `policy file, or a preset name (${Object.keys(PRESETS).join(', ')})`)
+    .option('--routes <file>', 'the JSON of kit.describeRoutes() from the running app: lists each purpose\'s routes and flags those touching data their purpose does not allow')
+    .option('--format <format>', 'md (default), json or html')
+    .option('--output <file>', 'write to this new file instead of stdout')
+    .action(async (arg: string, flags: RopaFlags) => setCode(await ropa(io, arg, flags)));
+
+  root
+    .command('retention')
+    .description('retention of the personal data an app keeps')
+    .command('due')
+    .description('list items that expire soon, from an export of the app\'s stores (JSON lines of { store, purpose, id, clockStart, holds? })')
+    .argument('<items>', 'the items file')
+    .requiredOption('--policy <file|preset>', 'the policy (.json/.yaml) or a preset name: openinfra, bitnami, coreos, kubevirt')
+    .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
+    .option('--within <duration>', 'how far ahead to look, ISO 8601 (default P30D)')
+    .option('--json', 'print the list as JSON')
+    .option('--fail-on-expired', 'exit 1 when an item already expired and no hold suspends it')
+    .action(async (items: string, flags: RetentionDueFlags) => setCode(await retentionDueCommand(io, items, flags)));
 
   root
     .command('keys')

@@ -3,16 +3,31 @@
  * shapes and fail the same way. Adapters import these; apps do not need them.
  */
 import { PurposekitError } from './errors';
-import { didYouMean, show } from './policy/suggest';
+import { validateOptions } from './options';
+import { show } from './policy/suggest';
 import { isPurposekit } from './purposekit';
 import type { Purposekit } from './purposekit';
 import { compileTrust } from './ip';
 import type { TrustFn } from './ip';
 import { gpcWellKnownResponse } from './signals/gpc';
+import { warningText } from './warnings';
+
+/** What an adapter knows about the request a server-side failure answered. No personal value. */
+export interface ServerErrorInfo {
+  /** The status sent (≥ 500), e.g. 503 for an audit outage. */
+  readonly status: number;
+  /** The request's purposekit id (also in the audit trail and its log line), when it has a context. */
+  readonly requestId: string | undefined;
+  readonly method: string;
+  /** The path, without the query string. */
+  readonly path: string;
+  /** Which adapter answered: `express`, `koa`, `nestjs`. */
+  readonly adapter: string;
+}
 
 /** Options every adapter accepts. */
 export interface AdapterOptions {
-  /** Receives start-up warnings. Default: `process.emitWarning(message, { code })`. */
+  /** Receives start-up warnings. Default: `process.emitWarning(message, { code })`. Codes: docs/warnings.md. */
   onWarning?: (message: string, code: string) => void;
   /**
    * Routes that get no privacy context at all (health checks, metrics): no request id, no
@@ -22,6 +37,14 @@ export interface AdapterOptions {
    * age gate or an access (they need the context). Default: none.
    */
   skip?: readonly (string | RegExp)[] | ((path: string, method: string) => boolean);
+  /**
+   * Called once for every purposekit failure the adapter answers with a 5xx (an audit sink
+   * that cannot write → 503, a consent store that cannot be read → 500), after the answer
+   * is chosen. Default: the framework's own channel (Express: a line on stderr, as Express's
+   * final handler prints errors, silent when the app's env is `test`; Koa: the app's `error`
+   * event; NestJS: Nest's `Logger`). Errors it throws are ignored.
+   */
+  onServerError?: (error: PurposekitError, info: ServerErrorInfo) => void;
 }
 
 /** Validated adapter options. */
@@ -29,14 +52,12 @@ export interface ResolvedAdapterOptions {
   readonly onWarning: (message: string, code: string) => void;
   /** `(method, url)` → true for a skipped route; `undefined` when nothing is skipped (the common case costs nothing). */
   readonly skip: ((method: string, url: string) => boolean) | undefined;
+  /** The app's reporter, or undefined: the adapter then uses its framework's default. */
+  readonly onServerError: ((error: PurposekitError, info: ServerErrorInfo) => void) | undefined;
 }
 
-const KEYS = ['onWarning', 'skip'] as const;
-
-const pathOf = (url: string): string => {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-};
+/** The spec of {@link AdapterOptions}, for adapters whose own options extend it (`skip` is checked by {@link compileSkipRule}). */
+export const ADAPTER_OPTIONS_SPEC = Object.freeze({ onWarning: 'function', onServerError: 'function', skip: null } as const);
 
 /**
  * Compiles a `skip` option (adapters, request loggers): `(method, url) => boolean`, or
@@ -82,22 +103,39 @@ export function resolveAdapterOptions(kit: unknown, options: AdapterOptions | un
   if (!isPurposekit(kit)) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}() takes the engine from createPurposekit() as its first argument, got ${show(kit)}.`);
   }
-  const opts = options ?? {};
-  if (typeof opts !== 'object' || opts === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): options must be an object, got ${show(opts)}.`);
-  }
-  for (const key of Object.keys(opts)) {
-    if (!(KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): unknown option "${key}".${didYouMean(key, KEYS)}`);
-    }
-  }
-  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): "onWarning" must be a function, got ${show(opts.onWarning)}.`);
-  }
+  const opts = validateOptions<AdapterOptions>(`${factory}()`, options, ADAPTER_OPTIONS_SPEC);
   return Object.freeze({
     onWarning: opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code })),
-    skip: compileSkipRule(opts.skip, factory),
+    onServerError: opts.onServerError,
+    skip: compileSkipRule((opts as { skip?: unknown }).skip, factory),
   });
+}
+
+/**
+ * Reports one server-side failure through the app's `onServerError`, or `fallback` (the
+ * framework's default) when it gave none. A reporter that throws does not change the answer.
+ */
+export function reportServerError(resolved: ResolvedAdapterOptions, error: PurposekitError, info: ServerErrorInfo, fallback: (error: PurposekitError, info: ServerErrorInfo) => void): void {
+  try {
+    (resolved.onServerError ?? fallback)(error, info);
+  } catch {
+    // The response is already decided; a failing reporter must not turn it into a crash.
+  }
+}
+
+/** The path of a request URL without its query string (for {@link ServerErrorInfo}). */
+export function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * Gives the one trust-all warning (`PURPOSEKIT_WARN_TRUST_ALL_PROXIES`) every adapter
+ * shares, naming the framework setting at fault (e.g. `Express "trust proxy"`).
+ */
+export function warnTrustAllProxies(resolved: Pick<ResolvedAdapterOptions, 'onWarning'>, setting: string): void {
+  resolved.onWarning(warningText('PURPOSEKIT_WARN_TRUST_ALL_PROXIES', setting), 'PURPOSEKIT_WARN_TRUST_ALL_PROXIES');
 }
 
 /** A fixed response an adapter sends as is. */

@@ -17,6 +17,7 @@ import type { PrivacyContext } from './context';
 import { ENGINE_HOOKS } from './purposekit';
 import type { AgeGateRefusal, EngineHooks, Purposekit, PurposeDeclaration, RequestFacts } from './purposekit';
 import { show } from './policy/suggest';
+import type { RouteLabel } from './routes';
 
 function hooksOf(kit: Purposekit, fn: string): EngineHooks {
   const hooks = typeof kit === 'object' && kit !== null ? (kit as unknown as Record<symbol, EngineHooks | undefined>)[ENGINE_HOOKS] : undefined;
@@ -39,11 +40,14 @@ export function begin(kit: Purposekit, facts: RequestFacts): PrivacyContext {
 
 /**
  * Validates a route's purpose at start-up and returns the engine's declaration for it.
- * Only declarations issued here are accepted by {@link applyPurpose}.
- * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE when the policy does not contain it.
+ * Only declarations issued here are accepted by {@link applyPurpose}. With a route label
+ * (method, path, the data categories the route touches) the engine also lists the route in
+ * `kit.describeRoutes()`, for the record of processing.
+ * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE when the policy does not contain it;
+ *   PURPOSEKIT_ERR_INVALID_OPTION for a malformed route label.
  */
-export function declarePurpose(kit: Purposekit, purpose: string): PurposeDeclaration {
-  return hooksOf(kit, 'declarePurpose').declarePurpose(kit, purpose);
+export function declarePurpose(kit: Purposekit, purpose: string, route?: RouteLabel): PurposeDeclaration {
+  return hooksOf(kit, 'declarePurpose').declarePurpose(kit, purpose, route);
 }
 
 /**
@@ -96,11 +100,25 @@ export function checkAgeGate<TRequest>(
 }
 
 export type { AgeGateRefusal, PurposeDeclaration, RequestFacts } from './purposekit';
+export type { RouteLabel, RouteDescription } from './routes';
 export type { AgeGateAudit, AgeGateCheckInput, AgeGateOptions, AgeGateOutcome, CompiledAgeGate, ResolvedAgeGateOptions } from './age';
 
 // ── adapter options, well-known responses, trust, refused bodies ─────────────────
-export { resolveAdapterOptions, gpcWellKnownFor, isWellKnownRequest, trustForApp, discardSubmission, bodyNotParsed } from './adapter-support';
-export type { AdapterOptions, ResolvedAdapterOptions, StaticResponse } from './adapter-support';
+export {
+  ADAPTER_OPTIONS_SPEC,
+  resolveAdapterOptions,
+  reportServerError,
+  pathOf,
+  warnTrustAllProxies,
+  gpcWellKnownFor,
+  isWellKnownRequest,
+  trustForApp,
+  discardSubmission,
+  bodyNotParsed,
+} from './adapter-support';
+export type { AdapterOptions, ResolvedAdapterOptions, ServerErrorInfo, StaticResponse } from './adapter-support';
+export { validateOptions } from './options';
+export type { OptionKind, OptionRule, OptionsSpec, ValidateOptionsSettings } from './options';
 export { compileTrust, trustsEverything, warnIfTrustsEverything } from './ip';
 export type { TrustFn, TrustSetting } from './ip';
 export { GPC_WELL_KNOWN_PATH, gpcWellKnownResponse, parseSignalHeader } from './signals/gpc';

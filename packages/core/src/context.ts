@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PurposekitError } from './errors';
-import type { AccessDecision, AccessRequest } from './purposekit';
+import type { AccessAllowed, AccessDecision, AccessRequest } from './purposekit';
 import type { LegalBasis } from './vocabulary';
 
 /** Privacy signals the client sent. `undefined` means no preference expressed. */
@@ -30,7 +30,9 @@ export interface PrivacyLogFields {
 export interface ContextEngine {
   readonly policyId: string;
   readonly policyVersion: string;
-  access(request: AccessRequest, ctx: PrivacyContext): Promise<AccessDecision>;
+  access(request: AccessRequest, ctx: PrivacyContext): Promise<AccessAllowed>;
+  check(request: AccessRequest, ctx: PrivacyContext): Promise<AccessDecision>;
+  checkEach(subjects: readonly string[], request: Omit<AccessRequest, 'subject'>, ctx: PrivacyContext): Promise<AccessDecision[]>;
 }
 
 /**
@@ -190,8 +192,26 @@ export class PrivacyContext {
    * Checks and records one access to personal data under this request's purpose.
    * See `Purposekit.access` for the rules and the errors it throws.
    */
-  access(request: AccessRequest): Promise<AccessDecision> {
+  access(request: AccessRequest): Promise<AccessAllowed> {
     return this.#engine.access(request, this);
+  }
+
+  /**
+   * The non-throwing form of {@link access} for code that filters: the decision, recorded
+   * exactly as `access` records it, returned (`{ allowed: false, reason }`) instead of thrown.
+   * See `Purposekit.check`.
+   */
+  check(request: AccessRequest): Promise<AccessDecision> {
+    return this.#engine.check(request, this);
+  }
+
+  /**
+   * {@link check} for a list of subjects: one decision per subject, in order, each recorded,
+   * committed together. Filter with it:
+   * `const shown = members.filter((_, i) => decisions[i]!.allowed)`. See `Purposekit.checkEach`.
+   */
+  checkEach(subjects: readonly string[], request: Omit<AccessRequest, 'subject'>): Promise<AccessDecision[]> {
+    return this.#engine.checkEach(subjects, request, this);
   }
 
   /** Fields for a structured log line: request id, purpose, basis, policy, redacted IP, signals. */

@@ -137,6 +137,16 @@ export const ERROR_CATALOG = {
     message: 'A file could not be read or written.',
     doc: 'A file or directory purposekit needs is missing, not readable or writable, or (e.g. `purposekit keys generate`) already exists and would be overwritten. `error.details` holds the `path` and the system `code` (ENOENT, EACCES, EEXIST).',
   },
+  PURPOSEKIT_ERR_RIGHTS_REFUSED: {
+    status: 403,
+    message: 'This privacy request was refused.',
+    doc: 'The app\'s `screen` callback refused a data-subject request as manifestly unfounded or excessive (GDPR Art. 12(5)) or because the requester\'s identity could not be verified (Art. 12(6)). `error.details.reason` says which; the refusal is recorded in the trail (`status: refused`). Tell the person why and that they may complain to a supervisory authority (Art. 12(4)).',
+  },
+  PURPOSEKIT_ERR_EXTENSION_NOT_ALLOWED: {
+    status: 409,
+    message: 'The deadline of this privacy request cannot be extended.',
+    doc: '`RightsHandler.extend()` was asked for an extension the policy does not allow: none at all (`rights.extension: false`, the default outside the EU/UK), longer than `rights.extension` (GDPR Art. 12(3): two further months), or after the first deadline passed (the notice must reach the person within the first period).',
+  },
   PURPOSEKIT_ERR_RIGHT_NOT_OFFERED: {
     status: 404,
     message: 'This privacy request is not offered here.',

@@ -9,6 +9,12 @@
 // ── errors ─────────────────────────────────────────────────────────────────────
 export { ERROR_CATALOG, PurposekitError, isPurposekitError, errorResponse } from './errors';
 export type { ErrorCode, ErrorBody, ErrorResponse, PurposekitErrorOptions } from './errors';
+/** What an adapter's `onServerError(error, info)` receives besides the error. */
+export type { ServerErrorInfo } from './adapter-support';
+
+// ── warnings ───────────────────────────────────────────────────────────────────
+export { WARNING_CATALOG } from './warnings';
+export type { WarningCode } from './warnings';
 
 // ── vocabulary ─────────────────────────────────────────────────────────────────
 export {
@@ -47,7 +53,22 @@ export type {
   ResolvedAgeGate,
   ResolvedIpLog,
   PolicyIssue,
+  ControllerInput,
+  RecipientInput,
+  RecipientRole,
+  TransferInput,
+  TransferMechanism,
+  RetentionInput,
+  RetentionClock,
+  RetentionAction,
+  RightRuleInput,
+  DataSource,
+  ResolvedRecipient,
+  ResolvedTransfer,
+  ResolvedRetention,
+  ResolvedRightRule,
 } from './policy/types';
+export { ADEQUATE_COUNTRIES } from './policy/purposes';
 
 export { definePolicy, isPolicy, GPC_DEFAULT_PURPOSES } from './policy/define-policy';
 export type { DefinePolicyOptions } from './policy/define-policy';
@@ -66,11 +87,14 @@ export type {
   RequestFacts,
   AccessRequest,
   AccessDecision,
+  AccessAllowed,
+  AccessDenied,
   RunAsOptions,
   BindSpec,
   Bound,
 } from './purposekit';
 export type { AccessReason } from './decide';
+export type { RouteLabel, RouteDescription } from './routes';
 
 // ── context (read API) ─────────────────────────────────────────────────────────
 export { getPrivacyContext, requirePrivacyContext } from './context';
@@ -94,9 +118,27 @@ export type { ConsentManager, ConsentManagerOptions, ConsentChangeOptions, Conse
 export { GPC_WELL_KNOWN_PATH, gpcWellKnown, signalDisclosure } from './signals/gpc';
 export type { GpcWellKnown, GpcWellKnownOptions, SignalDisclosure } from './signals/gpc';
 export { createRightsHandler } from './rights/rights-handler';
-export type { RightsHandler, RightsHandlerOptions, RightsHttpRequest, RightsResponse, AccessLogRecord, Pending } from './rights/rights-handler';
+export type {
+  RightsHandler,
+  RightsHandlerOptions,
+  RightsHttpRequest,
+  RightsResponse,
+  AccessLogRecord,
+  Pending,
+  RefusalReason,
+  RightsRequestState,
+  RightsRequestRef,
+  CompleteRightsRequest,
+  ExtendRightsRequest,
+  RefuseRightsRequest,
+} from './rights/rights-handler';
 export { rightsDueDate, listOpenRightsRequests } from './rights/due';
 export type { RightsTrailRecord, OpenRightsRequest } from './rights/due';
+
+// ── retention (issue 13) ───────────────────────────────────────────────────────
+export { retentionDue } from './retention/due';
+export type { ListedRetentionItem } from './retention/due';
+export type { Retention, RetentionStore, RetentionItem, RetentionDueItem, RetentionSweepResult } from './retention/types';
 
 // ── ip (issue 3) ───────────────────────────────────────────────────────────────
 export {
@@ -190,6 +232,7 @@ export {
   AUDIT_CSV_COLUMNS,
   SUBJECT_PSEUDONYM_PATTERN,
   createFileAuditSink,
+  createFileAuditAnchor,
   validateAuditEvent,
   sealAuditRecord,
   hashAuditRecord,
@@ -201,6 +244,7 @@ export {
   readAuditTrail,
   verifyAuditTrail,
   buildSubjectReport,
+  streamSubjectReport,
   exportAuditTrail,
   auditCsvRow,
 } from './audit';
@@ -217,6 +261,12 @@ export type {
   AuditDurability,
   FileAuditSinkOptions,
   FileAuditSink,
+  AnchoredHead,
+  AuditAnchor,
+  AuditAnchorFunction,
+  AuditAnchorErrorInfo,
+  FileAuditAnchor,
+  FileAuditAnchorOptions,
   GeneratedAuditKeys,
   SubjectKeyJwk,
   AuditTrailEntry,
@@ -229,6 +279,7 @@ export type {
   SubjectReport,
   SubjectReportEntry,
   SubjectReportOptions,
+  SubjectReportScan,
   AuditExportFormat,
   AuditExportOptions,
 } from './audit';

@@ -2,7 +2,7 @@ import { getPrivacyContext } from './context';
 import { PurposekitError, isPurposekitError } from './errors';
 import { kubevirt, openinfra, bitnami } from './presets';
 import { createPurposekit, isPurposekit } from './purposekit';
-import { begin } from './adapter';
+import { begin, compileAgeGate as compileRouteAgeGate } from './adapter';
 import type { Purposekit } from './purposekit';
 import { ArraySink } from './__tests__/array-sink';
 
@@ -18,7 +18,9 @@ function kitFor(policy = kubevirt): { kit: Purposekit; audit: ArraySink } {
 describe('createPurposekit options', () => {
   it.each([
     ['an unknown option, with a hint', { policy: kubevirt, audit: new ArraySink(), subjectKey, polcy: 1 }, 'PURPOSEKIT_ERR_INVALID_OPTION', 'Did you mean "policy"?'],
-    ['no audit sink', { policy: kubevirt, subjectKey }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" must be an audit sink'],
+    ['no audit sink', { policy: kubevirt, subjectKey }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" is required: an audit sink'],
+    ['an audit that is not a sink', { policy: kubevirt, subjectKey, audit: {} }, 'PURPOSEKIT_ERR_INVALID_OPTION', '"audit" must be an audit sink'],
+    ['options that are not an object', 'openinfra', 'PURPOSEKIT_ERR_INVALID_OPTION', 'options must be an object { policy, audit, subjectKey }'],
     ['a short subject key', { policy: kubevirt, audit: new ArraySink(), subjectKey: { id: 'k', secret: 'short' } }, 'PURPOSEKIT_ERR_INVALID_KEY', 'at least 32 bytes'],
     ['an invalid policy', { policy: { id: 'x' }, audit: new ArraySink(), subjectKey }, 'PURPOSEKIT_ERR_POLICY_INVALID', 'jurisdictions'],
   ])('rejects %s', (_n, options, code, text) => {
@@ -196,5 +198,37 @@ describe('Purposekit.runAs and bind', () => {
       ['read', 'allow', 'allowed', undefined],
       ['share', 'deny', 'recipient-not-allowed', 'partner'],
     ]);
+  });
+});
+
+describe('age-gate settings are validated when the engine is created', () => {
+  const make = (ageGate: unknown, policy = openinfra) => () => createPurposekit({ policy, audit: new ArraySink(), subjectKey, ageGate: ageGate as never });
+
+  it.each([
+    ['a short secret', { secret: 'short' }, 'PURPOSEKIT_ERR_INVALID_KEY'],
+    ['no secret', { field: 'dateOfBirth' }, 'PURPOSEKIT_ERR_INVALID_KEY'],
+    ['an unknown option, with a hint', { secret: 's'.repeat(32), feild: 'dob' }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+    ['a bad field', { secret: 's'.repeat(32), field: '__proto__' }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+    ['a non-function extractor', { secret: 's'.repeat(32), verifiedAge: 18 }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+    ['an unknown time zone', { secret: 's'.repeat(32), timeZone: 'Mars/Olympus' }, 'PURPOSEKIT_ERR_INVALID_OPTION'],
+  ])('createPurposekit fails on %s, before any route declares a gate', (_n, ageGate, code) => {
+    expect(make(ageGate)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('names the unknown option with a hint', () => {
+    expect(make({ secret: 's'.repeat(32), feild: 'dob' })).toThrow(expect.objectContaining({ message: expect.stringContaining('"field"') }));
+  });
+
+  it('good settings create the engine, and routes get the gate compiled at creation', () => {
+    const kit = make({ secret: 's'.repeat(32) })();
+    const gate = compileRouteAgeGate(kit, 'registration');
+    expect(gate.name).toBe('registration');
+    expect(compileRouteAgeGate(kit, 'registration')).toBe(gate);
+    expect(() => compileRouteAgeGate(kit, 'registraton')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE' }));
+  });
+
+  it('without settings the engine starts, and declaring a gate says what is missing', () => {
+    const kit = make(undefined)();
+    expect(() => compileRouteAgeGate(kit, 'registration')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('ageGate: { secret }') }));
   });
 });

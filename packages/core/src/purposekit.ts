@@ -13,15 +13,22 @@ import { parseSignalHeader } from './signals/gpc';
 import type { ConsentStore, SubjectFacts } from './consent/consent-store';
 import { contextInternals as ctxState, getPrivacyContext, requirePrivacyContext, runInContext } from './context';
 import type { ContextEngine, PrivacyContext, Signals } from './context';
-import { decide } from './decide';
-import type { AccessReason } from './decide';
+import { decide, recipientConsentKey } from './decide';
+import type { AccessReason, RecipientConsent } from './decide';
+import { gpcApplies, storeGpcOptOut } from './consent/gpc-opt-out';
 import { PurposekitError, isPurposekitError } from './errors';
+import { createRetention, resolveRetentionStores } from './retention/sweep';
+import type { Retention, RetentionStore } from './retention/types';
 import { createIpRedactor, resolveClientIp } from './ip';
 import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
 import { didYouMean, show } from './policy/suggest';
-import type { Policy, PolicyInput } from './policy/types';
+import { validateOptions } from './options';
+import type { OptionsSpec } from './options';
+import type { Policy, PolicyInput, ResolvedPurposeRule } from './policy/types';
+import { RouteRegistry, checkRouteLabel } from './routes';
+import type { RouteDescription, RouteLabel } from './routes';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
 
@@ -58,12 +65,31 @@ export interface AccessRequest {
   actor?: string;
 }
 
-/** The outcome of an allowed access (a denied one throws). */
-export interface AccessDecision {
+/** An allowed access: what `access` returns (a denied one throws). */
+export interface AccessAllowed {
   readonly allowed: true;
   readonly purpose: string;
+  /** The basis the policy gives the purpose. */
   readonly basis: LegalBasis;
   readonly reason: 'allowed';
+}
+
+/** A denied access, as `check` / `checkEach` return it. `reason` is for your code and the trail, not for the public. */
+export interface AccessDenied {
+  readonly allowed: false;
+  readonly purpose: string;
+  readonly basis: LegalBasis;
+  readonly reason: Exclude<AccessReason, 'allowed' | 'no-purpose'>;
+}
+
+/** The outcome of an access check, allowed or denied (`check`, `checkEach`). */
+export type AccessDecision = AccessAllowed | AccessDenied;
+
+interface Evaluated {
+  readonly event: AuditEventInput;
+  readonly reason: AccessReason;
+  readonly rule: ResolvedPurposeRule | undefined;
+  readonly storeFailure: unknown;
 }
 
 /** A background job's declaration for {@link Purposekit.runAs}. */
@@ -106,8 +132,9 @@ export interface PurposekitOptions {
   now?: () => number;
   /**
    * Settings of every age gate the routes declare: `secret` (lockout cookie HMAC key,
-   * ≥ 32 bytes) is required once a route declares a gate; see `compileAgeGate` for the rest
-   * (`field`, `verifiedAge`, `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`).
+   * ≥ 32 bytes) is required once a route declares a gate; the rest: `field`, `verifiedAge`,
+   * `verifiedDateOfBirth`, `cookieName`, `secureCookie`, `timeZone`. When given, every gate
+   * of the policy is compiled with them here, so a bad setting fails `createPurposekit`.
    */
   ageGate?: AgeGateOptions<any>;
   /**
@@ -118,6 +145,13 @@ export interface PurposekitOptions {
   ipKeys?: IpKeyring | PseudonymKey | readonly PseudonymKey[];
   /** NAT64 network-specific prefixes in use (e.g. `['2001:db8:64::/96']`), so the IPv4 they embed is truncated too. Default: only the well-known 64:ff9b::/96. */
   nat64Prefixes?: readonly string[];
+  /**
+   * The app's stores, each behind the retention port (`{ name, purposes, list, erase?,
+   * anonymise?, flag? }`), for `kit.retention.sweep()` / `due()`. Checked here: every
+   * purpose must be in the policy, and a store needs `erase` / `anonymise` wherever a
+   * purpose's `retention.onExpiry` says so. Default: none.
+   */
+  retentionStores?: readonly RetentionStore[];
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -128,7 +162,20 @@ export interface AgeGateRefusal {
   readonly setCookie: string | undefined;
 }
 
-const OPTION_KEYS = ['policy', 'audit', 'subjectKey', 'consentStore', 'country', 'requestId', 'now', 'ageGate', 'ipKeys', 'nat64Prefixes'] as const;
+const isSink = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as AuditSink).append === 'function';
+const OPTIONS_SPEC: OptionsSpec = {
+  policy: { required: true, expected: 'a preset such as openinfra, definePolicy(...) or loadPolicy(path)' },
+  audit: { required: true, check: isSink, expected: 'an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing)' },
+  subjectKey: null, // checked by the pseudonymizer, which never shows the secret
+  consentStore: 'object',
+  country: 'function',
+  requestId: 'function',
+  now: 'function',
+  ageGate: 'object',
+  ipKeys: null, // checked by the IP redactor
+  nat64Prefixes: 'array',
+  retentionStores: null, // checked against the policy by resolveRetentionStores
+};
 const NEVER_TRUST: TrustFn = () => false;
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
@@ -153,7 +200,7 @@ const ENGINE_BRAND: unique symbol = Symbol.for('purposekit.engine') as never;
  */
 export interface EngineHooks {
   begin(kit: Purposekit, facts: RequestFacts): PrivacyContext;
-  declarePurpose(kit: Purposekit, purpose: string): PurposeDeclaration;
+  declarePurpose(kit: Purposekit, purpose: string, route?: RouteLabel): PurposeDeclaration;
   applyPurpose(kit: Purposekit, ctx: PrivacyContext, decl: PurposeDeclaration): void;
   run<T>(kit: Purposekit, ctx: PrivacyContext, fn: () => T): T;
   current(kit: Purposekit): PrivacyContext | undefined;
@@ -179,6 +226,8 @@ export class Purposekit implements ContextEngine {
   readonly policy: Policy;
   /** The consent / objection / restriction store. */
   readonly consentStore: ConsentStore;
+  /** Retention enforcement over the app's stores (`retentionStores`): `sweep()` and `due()`. */
+  readonly retention: Retention;
   readonly policyId: string;
   readonly policyVersion: string;
   /** @internal A brand that survives two installed copies of the core (adapters check it, not instanceof). */
@@ -192,29 +241,15 @@ export class Purposekit implements ContextEngine {
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
   #closing: Promise<void> | undefined;
+  /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
+  readonly #gpcStored = new WeakSet<PrivacyContext>();
+  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
+  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
+  readonly #routes = new RouteRegistry();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit() takes an options object: { policy, audit, subjectKey }.');
-    }
-    for (const key of Object.keys(options)) {
-      if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createPurposekit().${didYouMean(key, OPTION_KEYS)}`);
-      }
-    }
-    if (options.policy === undefined) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createPurposekit(): "policy" is required (a preset such as openinfra, definePolicy(...) or loadPolicy(path)).');
-    }
-    const audit = options.audit as unknown;
-    if (typeof audit !== 'object' || audit === null || typeof (audit as AuditSink).append !== 'function') {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "audit" must be an audit sink (createFileAuditSink(...), or InMemoryAuditSink from @purposekit/testing), got ${show(audit)}.`);
-    }
-    for (const fn of ['country', 'requestId', 'now'] as const) {
-      if (options[fn] !== undefined && typeof options[fn] !== 'function') {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createPurposekit(): "${fn}" must be a function, got ${show(options[fn])}.`);
-      }
-    }
+    options = validateOptions<PurposekitOptions>('createPurposekit()', options, OPTIONS_SPEC, { optional: false, usage: '{ policy, audit, subjectKey }' });
     const sk = options.subjectKey as unknown;
     if (sk === undefined || sk === null) {
       throw new PurposekitError(
@@ -238,13 +273,29 @@ export class Purposekit implements ContextEngine {
     this.#pseudonymize = createSubjectPseudonymizer(options.subjectKey);
     this.#redactIp = createIpRedactor(this.policy.logs.ip, options.ipKeys, options.nat64Prefixes === undefined ? undefined : { nat64Prefixes: options.nat64Prefixes });
     this.consentStore = options.consentStore ?? new InMemoryConsentStore();
+    this.retention = createRetention(this, resolveRetentionStores(this.policy, options.retentionStores), () => this.#now());
     this.#country = options.country;
     this.#requestId = options.requestId ?? (() => randomUUID());
     this.#now = options.now ?? Date.now;
     this.#ageGateOptions = options.ageGate;
+    if (options.ageGate !== undefined) {
+      // Validated now, not when a route first declares a gate: a bad secret or option
+      // stops start-up even if the gated route is only mounted later (or lazily).
+      for (const name of Object.keys(this.policy.ageGates)) this.#ageGates.set(name, compileAgeGate(this.policy, name, options.ageGate));
+    }
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
+  }
+
+  /**
+   * The routes declared so far with a route label (method, path and the data categories
+   * each declares), sorted by path: the adapters' route tables (`privacy.describeRoutes(app)`
+   * on Express, `privacy.describeRoutes(router)` on Koa) and any declaration an adapter made
+   * with a label. `JSON.stringify` of it is what `purposekit ropa --routes <file>` reads.
+   */
+  describeRoutes(): RouteDescription[] {
+    return this.#routes.list();
   }
 
   /**
@@ -268,9 +319,62 @@ export class Purposekit implements ContextEngine {
    *   PURPOSEKIT_ERR_AUDIT_UNAVAILABLE (503) when the decision cannot be recorded (fail closed);
    *   PURPOSEKIT_ERR_NO_CONTEXT outside a request or job.
    */
-  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
+  async access(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessAllowed> {
     if (!ctxState.is(ctx)) throw notAContext('access()', ctx);
-    const subject = request?.subject ?? ctxState.subject(ctx);
+    // No nested async calls on this path: it runs for every access of every request.
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
+    await this.#record(evaluated.event);
+    const d = this.#outcome(evaluated, ctx);
+    if (d.allowed) return d;
+    const hint = this.#mistakeHint(Array.isArray(request?.data) ? request.data : [], typeof request?.action === 'string' ? request.action : '');
+    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".${hint}`, {
+      details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
+    });
+  }
+
+  /**
+   * The non-throwing form of {@link access}, for code that filters: the same decision,
+   * recorded in the trail exactly as `access` records it, returned instead of thrown on a
+   * deny (`{ allowed: false, reason }`). Show the caller only what was allowed, and never
+   * tell the public why someone else's data was left out.
+   *
+   * @throws PurposekitError only for what is not a decision: PURPOSEKIT_ERR_PURPOSE_UNDECLARED
+   *   (no purpose: a configuration error, recorded as a deny), PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
+   *   (503), PURPOSEKIT_ERR_INTERNAL (the consent store could not be read; recorded as a
+   *   deny), PURPOSEKIT_ERR_NO_CONTEXT.
+   */
+  async check(request: AccessRequest, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision> {
+    if (!ctxState.is(ctx)) throw notAContext('check()', ctx);
+    const pending = this.#evaluate(request, ctx, request?.subject ?? ctxState.subject(ctx));
+    const evaluated = pending instanceof Promise ? await pending : pending;
+    await this.#record(evaluated.event);
+    return this.#outcome(evaluated, ctx);
+  }
+
+  /**
+   * {@link check} for a list of subjects (one data access, many people): one decision per
+   * subject, in the order given, each recorded as its own access record (a privacy officer
+   * sees exactly whose data was shown). The consent facts are read and the records appended
+   * concurrently, so a durable sink commits the whole list together (the file sink: one
+   * fdatasync per list, not one per person). `request.subject` is ignored.
+   *
+   * @throws PurposekitError as {@link check}; when any record cannot be written, the whole
+   *   call rejects with PURPOSEKIT_ERR_AUDIT_UNAVAILABLE and no decision is returned.
+   */
+  async checkEach(subjects: readonly string[], request: Omit<AccessRequest, 'subject'>, ctx: PrivacyContext = requirePrivacyContext()): Promise<AccessDecision[]> {
+    if (!ctxState.is(ctx)) throw notAContext('checkEach()', ctx);
+    if (!Array.isArray(subjects)) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `checkEach() takes an array of subject ids, got ${show(subjects)}.`);
+    }
+    const evaluated = await Promise.all(subjects.map((subject) => this.#evaluate(request, ctx, subject)));
+    const written = await Promise.allSettled(evaluated.map((e) => this.#record(e.event)));
+    const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return evaluated.map((e) => this.#outcome(e, ctx));
+  }
+
+  async #evaluate(request: AccessRequest | Omit<AccessRequest, 'subject'>, ctx: PrivacyContext, subject: unknown): Promise<Evaluated> {
     const actor = request?.actor ?? ctxState.actor(ctx) ?? 'service';
     const data = Array.isArray(request?.data) ? request.data : [];
     const action = typeof request?.action === 'string' ? request.action : '';
@@ -281,15 +385,28 @@ export class Purposekit implements ContextEngine {
     let reason: AccessReason;
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
     let storeFailure: unknown;
+    const recipient = typeof request?.recipient === 'string' ? request.recipient : undefined;
     if (rule === undefined) {
       reason = 'no-purpose';
     } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
       reason = 'invalid-request';
     } else {
-      if (subject !== undefined) {
+      const who = subject as string | undefined;
+      // The request's GPC speaks only for the person who sent it (never an operator's header about others).
+      const gpc = gpcApplies(ctx, who, request?.actor);
+      let recipientConsent: RecipientConsent;
+      if (who !== undefined) {
         try {
-          const f = this.consentStore.facts(subject, rule.id);
+          if (gpc && !this.#gpcStored.has(ctx)) {
+            this.#gpcStored.add(ctx);
+            await storeGpcOptOut(this, ctx, who, this.#now());
+          }
+          const f = this.consentStore.facts(who, rule.id);
           facts = f instanceof Promise ? await f : f;
+          if (recipient !== undefined && this.policy.recipients[recipient]?.consentRequired === true) {
+            const r = this.consentStore.facts(who, recipientConsentKey(recipient));
+            recipientConsent = r instanceof Promise ? await r : r;
+          }
         } catch (cause) {
           // A store we cannot read is a decision we cannot make: fail closed, and record
           // the deny like any other.
@@ -298,8 +415,15 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: ctx.signals.gpc, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject, data, action, recipient: request.recipient }, facts);
+        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: who, data, action, recipient }, facts, recipientConsent);
     }
+    // A share records where the data goes: the transfer (country, mechanism) that covers it,
+    // and whether the access went on after the subject's erasure under a surviving purpose.
+    // (No allocation on the common path: most accesses name no recipient and no erased subject.)
+    const transfer = recipient === undefined || rule === undefined ? undefined : rule.transfers.find((t) => t.to === recipient);
+    let attributes: Record<string, string | boolean> | undefined;
+    if (transfer !== undefined) attributes = { transferCountry: transfer.country, transferMechanism: transfer.mechanism };
+    if (facts.erased === true && reason === 'allowed') attributes = { ...attributes, survivesErasure: true };
 
     const event: AuditEventInput = {
       kind: 'access',
@@ -315,19 +439,19 @@ export class Purposekit implements ContextEngine {
       requestId: ctx.requestId,
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
-      ...(typeof request?.recipient === 'string' ? { recipient: listedOrToken(request.recipient) } : {}),
+      ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
+      ...(attributes !== undefined ? { attributes } : {}),
     };
-    await this.#record(event);
+    return { event, reason, rule, storeFailure };
+  }
 
+  #outcome({ reason, rule, storeFailure }: Evaluated, ctx: PrivacyContext): AccessDecision {
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
     }
-
+    if (rule === undefined) ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
-    if (reason === 'no-purpose') ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
-    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${reason}) for purpose "${purpose}".${this.#mistakeHint(data, action)}`, {
-      details: { reason, purpose, requestId: ctx.requestId },
-    });
+    return { allowed: false, purpose: rule!.id, basis: rule!.basis, reason: reason as AccessDenied['reason'] };
   }
 
   /** Names a caller's likely mistake (a category or action that exists nowhere), for the deny message. */
@@ -372,7 +496,7 @@ export class Purposekit implements ContextEngine {
    * @throws PurposekitError PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
    */
   async record(
-    kind: 'age-gate' | 'consent' | 'rights',
+    kind: 'age-gate' | 'consent' | 'rights' | 'retention',
     ctx: PrivacyContext | undefined,
     fields: { subject?: string; actor?: string; purpose?: string; data?: readonly string[]; action?: string; decision?: 'allow' | 'deny'; reason?: string; attributes?: Readonly<Record<string, string | number | boolean>> },
   ): Promise<void> {
@@ -427,7 +551,7 @@ export class Purposekit implements ContextEngine {
     return this.#closing;
   }
 
-  #declare(purpose: string): PurposeDeclaration {
+  #declare(purpose: string, route?: RouteLabel): PurposeDeclaration {
     const rule = typeof purpose === 'string' && Object.hasOwn(this.policy.purposes, purpose) ? this.policy.purposes[purpose] : undefined;
     if (rule === undefined) {
       throw new PurposekitError(
@@ -436,6 +560,7 @@ export class Purposekit implements ContextEngine {
         { details: { purpose: String(purpose), policy: this.policyId } },
       );
     }
+    if (route !== undefined) this.#routes.add(rule.id, checkRouteLabel(route));
     const decl = Object.freeze({ purpose: rule.id, basis: rule.basis });
     issued.set(decl, this);
     return decl;
@@ -473,13 +598,13 @@ export class Purposekit implements ContextEngine {
     if (this.#ageGateOptions === undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `A route declares the age gate "${name}", but createPurposekit() got no "ageGate" settings: pass ageGate: { secret } (at least 32 bytes, for the lockout cookie).`);
     }
-    return compileAgeGate(this.policy, name, this.#ageGateOptions);
+    return this.#ageGates.get(name)!;
   }
 
   static {
     const hooks: EngineHooks = {
       begin: (kit, facts) => kit.#begin(facts),
-      declarePurpose: (kit, purpose) => kit.#declare(purpose),
+      declarePurpose: (kit, purpose, route) => kit.#declare(purpose, route),
       applyPurpose(kit, ctx, decl) {
         if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('applyPurpose()', ctx);
         const rule = issued.get(decl) === kit ? kit.policy.purposes[decl.purpose] : undefined;

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { bitnami, createPurposekit, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Policy } from '@purposekit/core';
-import { createPrivacy } from './index';
+import { createPrivacy, privacyOf } from './index';
 
 const TODAY = new Date('2026-06-15T12:00:00Z');
 const DOB = { age12: '2014-01-01', age13: '2013-06-15', age13dayBefore: '2013-06-16', age17: '2009-01-01', age18: '2008-06-15', age30: '1996-03-03' };
@@ -40,17 +40,17 @@ async function start(policy: Policy, routes: Array<[path: string, purpose: strin
   app.use(express.json());
   app.use(privacy.middleware());
   app.use((req, res, next) => {
-    res.on('finish', () => logger.info({ ...req.privacy!.logFields(), path: req.path, status: res.statusCode, body: req.body }, 'request'));
+    res.on('finish', () => logger.info({ ...privacyOf(req).logFields(), path: req.path, status: res.statusCode, body: req.body }, 'request'));
     next();
   });
   for (const [path, purpose, gate] of routes) {
     app.post(path, privacy.purpose(purpose), privacy.ageGate(gate), async (req, res, next) => {
       try {
         // Submitting a consent-based form is the affirmative act: record it, then collect.
-        if (req.privacy!.basis === 'consent') {
-          kit.consentStore.setConsent({ subject: 'new-user', purpose: req.privacy!.purpose!, state: 'given', type: 'explicit', source: 'form', policyVersion: policy.version, at: TODAY.toISOString() });
+        if (privacyOf(req).basis === 'consent') {
+          kit.consentStore.setConsent({ subject: 'new-user', purpose: privacyOf(req).purpose!, state: 'given', type: 'explicit', source: 'form', policyVersion: policy.version, at: TODAY.toISOString() });
         }
-        await req.privacy!.access({ data: ['name'], action: 'collect', subject: 'new-user' });
+        await privacyOf(req).access({ data: ['name'], action: 'collect', subject: 'new-user' });
         stored.push(req.body);
         res.status(201).json({ ok: true });
       } catch (e) {

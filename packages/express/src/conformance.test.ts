@@ -8,7 +8,7 @@ import { createPrivacy, createRightsRouter } from './index';
 
 const harness: AdapterHarness = {
   async start(spec) {
-    const privacy = createPrivacy(spec.kit, { onWarning: spec.onWarning });
+    const privacy = createPrivacy(spec.kit, { onWarning: spec.onWarning, onServerError: spec.onServerError });
     const app = express();
     if (spec.trustProxy === 'loopback') app.set('trust proxy', 'loopback');
     app.use(express.json());

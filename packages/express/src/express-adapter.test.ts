@@ -4,7 +4,7 @@ import express from 'express';
 import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Purposekit } from '@purposekit/core';
-import { createPrivacy } from './index';
+import { createPrivacy, privacyOf } from './index';
 
 
 const subjectKey = { id: 'k1', secret: 'x'.repeat(32) };
@@ -27,12 +27,12 @@ function appFor(kit: Purposekit) {
   const app = express();
   app.use(privacy.middleware());
   app.get('/diagnose', privacy.purpose('diagnostics'), (req, res) => {
-    res.json(req.privacy!.logFields());
+    res.json(privacyOf(req).logFields());
   });
   app.get('/undeclared', async (req, res, next) => {
     try {
-      await req.privacy!.access({ data: ['usage-data'], action: 'read' });
-      res.json({ purpose: req.privacy!.purpose, basis: req.privacy!.basis });
+      await privacyOf(req).access({ data: ['usage-data'], action: 'read' });
+      res.json({ purpose: privacyOf(req).purpose, basis: privacyOf(req).basis });
     } catch (e) {
       next(e);
     }
@@ -48,7 +48,7 @@ function appFor(kit: Purposekit) {
   app.get('/email', privacy.purpose('diagnostics'), async (req, res, next) => {
     let handlerRanPastAccess = false;
     try {
-      await req.privacy!.access({ data: ['email'], action: 'read', subject: 'u1' });
+      await privacyOf(req).access({ data: ['email'], action: 'read', subject: 'u1' });
       handlerRanPastAccess = true;
       res.json({ ok: true });
     } catch (e) {
@@ -134,19 +134,19 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
     app.use(privacy.middleware(), privacy.middleware());
     const ids: string[] = [];
     app.get('/x', privacy.purpose('diagnostics'), (req, res) => {
-      ids.push(req.privacy!.requestId);
-      res.json(req.privacy!.logFields());
+      ids.push(privacyOf(req).requestId);
+      res.json(privacyOf(req).logFields());
     });
     const base = await listen(app);
     const body = (await (await fetch(`${base}/x`, { headers: { 'x-forwarded-for': '203.0.113.77' } })).json()) as { ip: string };
     await fetch(`${base}/x`);
     expect(body.ip).toBe('203.0.113.0');
     expect(ids).toHaveLength(2);
-    expect(warnings).toEqual(['PURPOSEKIT_TRUST_ALL_PROXIES']);
+    expect(warnings).toEqual(['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']);
   });
 
   it.each([[true], [Infinity]])('warns about trust proxy = %p (every hop trusted), and not about a bounded setting', async (setting) => {
-    for (const [value, expected] of [[setting, ['PURPOSEKIT_TRUST_ALL_PROXIES']], ['loopback', []]] as const) {
+    for (const [value, expected] of [[setting, ['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']], ['loopback', []]] as const) {
       const warnings: string[] = [];
       const privacy = createPrivacy(createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey }), { onWarning: (_m, code) => warnings.push(code) });
       const app = express();
@@ -164,5 +164,75 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
     const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey });
     expect(() => createPrivacy(kit, { onWarnings: () => undefined } as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('Did you mean "onWarning"?') }));
     expect(() => createPrivacy({} as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
+  });
+});
+
+describe('@purposekit/express: server-side failures are reported', () => {
+  function failingApp(options: Parameters<typeof createPrivacy>[1], env: string) {
+    const audit = new InMemoryAuditSink();
+    const kit = createPurposekit({ policy: openinfra, audit, subjectKey });
+    const privacy = createPrivacy(kit, options);
+    const app = express();
+    app.set('env', env);
+    app.use(privacy.middleware());
+    app.get('/diagnose', privacy.purpose('diagnostics'), async (req, res, next) => {
+      try {
+        await privacyOf(req).access({ data: ['ip-address'], action: 'read' });
+        res.json({ ok: true });
+      } catch (e) {
+        next(e);
+      }
+    });
+    app.use(privacy.errorHandler());
+    audit.failAppends();
+    return app;
+  }
+
+  it('by default as Express reports errors: one stderr line (code, message, path without query, request id), silent when env is test', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write);
+    try {
+      const prod = await listen(failingApp({}, 'production'));
+      expect((await fetch(`${prod}/diagnose?email=someone@example.org`)).status).toBe(503);
+      const quiet = await listen(failingApp({}, 'test'));
+      expect((await fetch(`${quiet}/diagnose`)).status).toBe(503);
+    } finally {
+      spy.mockRestore();
+    }
+    const ours = written.filter((w) => w.startsWith('purposekit:'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/^purposekit: PURPOSEKIT_ERR_AUDIT_UNAVAILABLE: .+ \(503 on GET \/diagnose, request [0-9a-f-]{36}\)\n$/);
+    expect(ours[0]).not.toContain('example.org');
+  });
+
+  it('a reporter that throws does not change the answer', async () => {
+    let calls = 0;
+    const base = await listen(failingApp({ onServerError: () => {
+      calls++;
+      throw new Error('reporter down');
+    } }, 'test'));
+    const res = await fetch(`${base}/diagnose`);
+    expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([503, 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE']);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('privacyOf', () => {
+  it('returns the request\'s context, and throws PURPOSEKIT_ERR_NO_CONTEXT without one', () => {
+    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey });
+    const app = express();
+    let seen: unknown;
+    app.use(createPrivacy(kit).middleware());
+    app.get('/', (req, res) => {
+      seen = privacyOf(req);
+      res.end();
+    });
+    expect(() => privacyOf({} as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_NO_CONTEXT', message: expect.stringContaining('privacy.middleware()') }));
+    return listen(app)
+      .then((base) => fetch(base))
+      .then(() => expect(seen).toMatchObject({ requestId: expect.any(String), policyId: 'openinfra' }));
   });
 });

@@ -1,5 +1,5 @@
 import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
-import type { Purposekit } from '@purposekit/core';
+import type { Purposekit, RouteDescription } from '@purposekit/core';
 import {
   applyPurpose,
   bodyNotParsed,
@@ -11,14 +11,18 @@ import {
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
   isWellKnownRequest,
+  pathOf,
+  reportServerError,
   resolveAdapterOptions,
   runInContext,
   trustsEverything,
+  warnTrustAllProxies,
 } from '@purposekit/core/adapter';
-import type { TrustSetting } from '@purposekit/core/adapter';
+import type { ServerErrorInfo, TrustSetting } from '@purposekit/core/adapter';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
+import { ROUTE_DECLARATION, describeExpressRoutes, resolvePurposeOptions } from './route-table';
 import type { PrivacyAdapterOptions } from './types';
 
 /** What {@link createPrivacy} returns: the middleware and route helpers of one app. */
@@ -26,10 +30,20 @@ export interface ExpressPrivacy {
   /** Starts the privacy context of every request. Mount it before your routes. Mounting it twice is harmless. */
   middleware(): RequestHandler;
   /**
-   * Declares a route's purpose. Validated now (start-up).
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
+   * Declares a route's purpose. Validated now (start-up). `options.data` names the data
+   * categories the route's handler touches; {@link describeRoutes} lists them, and the
+   * record of processing flags those the purpose does not allow.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE; PURPOSEKIT_ERR_INVALID_OPTION for bad options
    */
-  purpose(purpose: string): RequestHandler;
+  purpose(purpose: string, options?: { data?: readonly string[] }): RequestHandler;
+  /**
+   * The route table of `app` (an Express app or Router, after its routes are set up): each
+   * route that declares a purpose, with its method, full path and declared data categories.
+   * The routes are recorded in the engine too, so this returns `kit.describeRoutes()`; write
+   * it as JSON for `purposekit ropa --routes`.
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION when `app` is not an Express app or Router
+   */
+  describeRoutes(app: object): RouteDescription[];
   /**
    * Route middleware running the policy's age gate `name` on the request body's date of
    * birth (parse the body first, e.g. `express.json()`). A refusal answers 403 (or 400 for
@@ -44,6 +58,16 @@ export interface ExpressPrivacy {
 }
 
 const warnedApps = new WeakSet<object>();
+
+/**
+ * Express's own channel for an error it handles is its final handler, which prints the
+ * error to stderr unless the app's env is `test`: the default `onServerError` does the same
+ * (code, message and request id; never a request value).
+ */
+function stderrReport(req: Request, error: { code: string; message: string }, info: ServerErrorInfo): void {
+  if (req.app.get('env') === 'test') return;
+  process.stderr.write(`purposekit: ${error.code}: ${error.message} (${info.status} on ${info.method} ${info.path}${info.requestId !== undefined ? `, request ${info.requestId}` : ''})\n`);
+}
 
 /**
  * Creates the Express adapter for one purposekit engine.
@@ -73,10 +97,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       warnedApps.add(req.app);
       // Checked once per app, on its first request (when its settings are final).
       if (trustsEverything(req.app.get('trust proxy') as TrustSetting)) {
-        resolved.onWarning(
-          'Express "trust proxy" trusts every hop: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
-          'PURPOSEKIT_TRUST_ALL_PROXIES',
-        );
+        warnTrustAllProxies(resolved, 'Express "trust proxy"');
       }
     }
     const ctx = begin(kit, toRequestFacts(req));
@@ -84,13 +105,17 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     runInContext(kit, ctx, next);
   };
 
-  const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
     if (!isPurposekitError(err) || res.headersSent) {
       next(err);
       return;
     }
     const { status, body } = errorResponse(err);
     res.status(status).json(body);
+    if (status >= 500) {
+      const info: ServerErrorInfo = { status, requestId: req.privacy?.requestId, method: req.method, path: pathOf(req.originalUrl), adapter: 'express' };
+      reportServerError(resolved, err, info, (e, i) => stderrReport(req, e, i));
+    }
   };
 
   return Object.freeze({
@@ -126,9 +151,11 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         );
       };
     },
-    purpose(purpose: string): RequestHandler {
+    describeRoutes: (app: object) => describeExpressRoutes(kit, app),
+    purpose(purpose: string, options?: { data?: readonly string[] }): RequestHandler {
       const decl = declarePurpose(kit, purpose);
-      return function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
+      const data = resolvePurposeOptions(kit, purpose, options);
+      const handler = function purposekitPurpose(req: Request, _res: Response, next: NextFunction): void {
         const ctx = req.privacy;
         if (ctx === undefined) {
           next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.purpose() ran before privacy.middleware(): mount the middleware first.'));
@@ -137,6 +164,8 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         applyPurpose(kit, ctx, decl);
         next();
       };
+      Object.defineProperty(handler, ROUTE_DECLARATION, { value: Object.freeze({ purpose: decl.purpose, data }) });
+      return handler;
     },
   });
 }

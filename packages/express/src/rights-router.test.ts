@@ -7,7 +7,7 @@ import express from 'express';
 import { coreos, createFileConsentStore, createPurposekit, listOpenRightsRequests, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { ConsentStore, FileConsentStore, Policy, Purposekit } from '@purposekit/core';
-import { createPrivacy, createRightsRouter } from './index';
+import { createPrivacy, createRightsRouter, privacyOf } from './index';
 import type { RightsRouterOptions } from './index';
 
 const NOW = Date.parse('2026-03-31T08:00:00.000Z');
@@ -84,7 +84,7 @@ async function start(policy: Policy = openinfra, over: Partial<RightsRouterOptio
   // An ordinary route of the app: sends the newsletter (consent-based).
   app.post('/newsletter/send/:user', privacy.purpose('marketing.email'), async (req, res, next) => {
     try {
-      await req.privacy!.access({ subject: String(req.params['user']), data: ['email'], action: 'use' });
+      await privacyOf(req).access({ subject: String(req.params['user']), data: ['email'], action: 'use' });
       res.json({ sent: true });
     } catch (e) {
       next(e);
@@ -144,11 +144,12 @@ describe('createRightsRouter over real HTTP: every right', () => {
   it('POST /privacy/erasure: the app erases, keeps its minimal "deleted members" record, the trail keeps field names by pseudonym', async () => {
     const a = await start();
     const r = await call(a.base, 'POST', '/privacy/erasure', 'alice');
-    expect(r).toMatchObject({ status: 200, body: { request: { right: 'erasure', due: DUE, status: 'completed' }, erased: true, kept: ['email', 'name', 'openstackId'] } });
+    // OpenInfra keeps the deleted-members record, the contribution record and legal obligations: partly completed.
+    expect(r).toMatchObject({ status: 200, body: { request: { right: 'erasure', due: DUE, status: 'partly-completed' }, erased: true, kept: ['email', 'name', 'openstackId'] } });
     expect(a.erased).toEqual(['alice']);
     expect(a.profiles.has('alice')).toBe(false);
     expect(a.deletedMembers.get('alice')).toEqual({ name: 'Alice A.', email: 'alice@example.org', openstackId: 'alice' });
-    expect(a.audit.getRecords().at(-1)).toMatchObject({ kind: 'rights', subject: a.kit.pseudonymizeSubject('alice'), attributes: { right: 'erasure', status: 'completed', due: DUE, keptRecord: 'email,name,openstackId' } });
+    expect(a.audit.getRecords().at(-1)).toMatchObject({ kind: 'rights', subject: a.kit.pseudonymizeSubject('alice'), attributes: { right: 'erasure', status: 'partly-completed', due: DUE, keptRecord: 'email,name,openstackId', kept: 'public-record,rights-fulfilment,legal-compliance' } });
     expect(JSON.stringify(a.audit.getRecords())).not.toMatch(/Alice A\.|alice@example\.org|"alice"/);
   });
 
@@ -181,7 +182,7 @@ describe('createRightsRouter over real HTTP: every right', () => {
     const manual = await call(a.base, 'POST', '/privacy/rectification', 'alice', { changes: { email: 'new@example.org' } });
     expect(manual).toMatchObject({ status: 202, body: { request: { right: 'rectification', status: 'pending', due: DUE } } });
     expect(listOpenRightsRequests(a.audit.getRecords(), NOW)).toEqual([
-      { requestId: manual.body.request.id, right: 'rectification', subject: a.kit.pseudonymizeSubject('alice'), receivedAt: new Date(NOW).toISOString(), due: DUE, overdue: false },
+      { state: 'received', requestId: manual.body.request.id, right: 'rectification', subject: a.kit.pseudonymizeSubject('alice'), receivedAt: new Date(NOW).toISOString(), due: DUE, overdue: false },
     ]);
     expect(JSON.stringify(a.audit.getRecords())).not.toContain('new@example.org');
   });

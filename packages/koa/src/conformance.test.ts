@@ -10,7 +10,7 @@ import { jsonBody } from './__tests__/json-body';
 
 const harness: AdapterHarness = {
   async start(spec) {
-    const privacy = createPrivacy(spec.kit, { onWarning: spec.onWarning });
+    const privacy = createPrivacy(spec.kit, { onWarning: spec.onWarning, onServerError: spec.onServerError });
     const app = new Koa();
     if (spec.trustProxy === 'loopback') {
       app.proxy = true;

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { PurposekitError, createPurposekit, definePolicy } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { AuditSink, Purposekit } from '@purposekit/core';
-import { createPrivacy } from './index';
+import { createPrivacy, privacyOf } from './index';
 import { jsonBody } from './__tests__/json-body';
 
 
@@ -47,7 +47,7 @@ const truncate24 = (ip: string): string => ip.replace(/\.\d+$/, '.0');
 describe('@purposekit/koa: the client IP follows Koa\'s own proxy settings', () => {
   it.each([
     ['proxy off: the header is ignored', { proxy: false }, { 'x-forwarded-for': '198.51.100.1' }, '127.0.0.0', []],
-    ['proxy on, maxIpsCount 0: the left-most entry (and a warning)', { proxy: true }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '198.51.100.0', ['PURPOSEKIT_TRUST_ALL_PROXIES']],
+    ['proxy on, maxIpsCount 0: the left-most entry (and a warning)', { proxy: true }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '198.51.100.0', ['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']],
     ['proxy on, maxIpsCount 1: the right-most entry', { proxy: true, maxIpsCount: 1 }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '203.0.113.0', []],
     ['proxy on, maxIpsCount 2: the second from the right', { proxy: true, maxIpsCount: 2 }, { 'x-forwarded-for': '198.51.100.1, 192.0.2.3, 203.0.113.2' }, '192.0.2.0', []],
     ['proxy on, maxIpsCount larger than the chain: the left-most', { proxy: true, maxIpsCount: 5 }, { 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '198.51.100.0', []],
@@ -60,7 +60,7 @@ describe('@purposekit/koa: the client IP follows Koa\'s own proxy settings', () 
     const app = new Koa(settings);
     app.use(privacy.middleware());
     app.use((ctx) => {
-      ctx.body = { purposekit: ctx.state.privacy!.clientIp, koa: truncate24(ctx.ip) };
+      ctx.body = { purposekit: privacyOf(ctx).clientIp, koa: truncate24(ctx.ip) };
     });
     const base = await listen(app);
     const first = await (await fetch(base, { headers })).json();
@@ -98,7 +98,7 @@ describe('@purposekit/koa: errors and the chain', () => {
       throw boom;
     });
     router.get('/denied', privacy.purpose('diagnostics'), async (ctx) => {
-      await ctx.state.privacy!.access({ data: ['name'], action: 'read' });
+      await privacyOf(ctx).access({ data: ['name'], action: 'read' });
       ctx.body = 'unreachable';
     });
     app.use(router.routes());
@@ -120,7 +120,7 @@ describe('@purposekit/koa: errors and the chain', () => {
     app.use(privacy.middleware());
     const router = new Router();
     router.get('/status', privacy.purpose('diagnostics'), async (ctx) => {
-      await ctx.state.privacy!.access({ data: ['ip-address'], action: 'read' });
+      await privacyOf(ctx).access({ data: ['ip-address'], action: 'read' });
       ctx.body = 'unreachable';
     });
     router.get('/denied', privacy.purpose('diagnostics'), () => {
@@ -187,5 +187,13 @@ describe('@purposekit/koa: errors and the chain', () => {
     expect(() => createPrivacy({} as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
     expect(() => createPrivacy(kit).purpose('diagnostic')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_PURPOSE' }));
     expect(() => createPrivacy(kit).ageGate('adults')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE' }));
+  });
+});
+
+describe('privacyOf', () => {
+  it('returns ctx.state.privacy, and throws PURPOSEKIT_ERR_NO_CONTEXT without it', () => {
+    const fake = { requestId: 'r' } as never;
+    expect(privacyOf({ state: { privacy: fake } })).toBe(fake);
+    expect(() => privacyOf({ state: {} })).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_NO_CONTEXT', message: expect.stringContaining('privacy.middleware()') }));
   });
 });

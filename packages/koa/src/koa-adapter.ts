@@ -10,13 +10,18 @@ import {
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
   isWellKnownRequest,
+  pathOf,
+  reportServerError,
   resolveAdapterOptions,
   runInContext,
+  warnTrustAllProxies,
 } from '@purposekit/core/adapter';
-import type { PrivacyContext, Purposekit } from '@purposekit/core';
+import type { ServerErrorInfo } from '@purposekit/core/adapter';
+import type { PrivacyContext, Purposekit, RouteDescription } from '@purposekit/core';
 import type { Context, Middleware, Next } from 'koa';
 import type { RequestWithBody, ResolvedPrivacyAdapterOptions } from './internal-types';
 import { toRequestFacts } from './request-facts';
+import { ROUTE_DECLARATION, describeKoaRoutes, resolvePurposeOptions } from './route-table';
 import type { PrivacyAdapterOptions } from './types';
 
 /** What {@link createPrivacy} returns: the middleware and route helpers of one app. */
@@ -29,10 +34,20 @@ export interface KoaPrivacy {
    */
   middleware(): Middleware;
   /**
-   * Declares a route's purpose. Validated now (start-up).
-   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE
+   * Declares a route's purpose. Validated now (start-up). `options.data` names the data
+   * categories the route's handler touches; {@link describeRoutes} lists them, and the
+   * record of processing flags those the purpose does not allow.
+   * @throws PurposekitError PURPOSEKIT_ERR_UNKNOWN_PURPOSE; PURPOSEKIT_ERR_INVALID_OPTION for bad options
    */
-  purpose(purpose: string): Middleware;
+  purpose(purpose: string, options?: { data?: readonly string[] }): Middleware;
+  /**
+   * The route table of `router` (a `@koa/router` Router, after its routes are set up): each
+   * route that declares a purpose, with its method, full path and declared data categories.
+   * The routes are recorded in the engine too, so this returns `kit.describeRoutes()`; write
+   * it as JSON for `purposekit ropa --routes`.
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION when `router` is not a Router
+   */
+  describeRoutes(router: object): RouteDescription[];
   /**
    * Route middleware running the policy's age gate `name` on `ctx.request.body`'s date of
    * birth (mount your body parser first, e.g. `@koa/bodyparser`). A refusal answers 403
@@ -93,10 +108,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     const app = ctx.app;
     if (app.proxy === true && !(app.maxIpsCount > 0) && !warnedApps.has(app)) {
       warnedApps.add(app);
-      resolved.onWarning(
-        'Koa "app.proxy" is true with "app.maxIpsCount" 0: every client can choose its own address through X-Forwarded-For. Set app.maxIpsCount to the number of proxies in front of the app.',
-        'PURPOSEKIT_TRUST_ALL_PROXIES',
-      );
+      warnTrustAllProxies(resolved, 'Koa "app.proxy" (true, with app.maxIpsCount 0)');
     }
     const privacy = begin(kit, toRequestFacts(ctx));
     ctx.state.privacy = privacy;
@@ -106,9 +118,12 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       if (!isPurposekitError(err) || ctx.headerSent) throw err;
       writeError(ctx, err);
       // A server-side failure (an audit sink that cannot write, an internal error) is
-      // answered here but must not go unseen: Koa's own channel for that is the app's
-      // 'error' event (what Express users see through their error middleware).
-      if (err.status >= 500) ctx.app.emit('error', err, ctx);
+      // answered here but must not go unseen: the app's onServerError, by default Koa's own
+      // channel, the app's 'error' event.
+      if (err.status >= 500) {
+        const info: ServerErrorInfo = { status: err.status, requestId: privacy.requestId, method: ctx.method, path: pathOf(ctx.originalUrl), adapter: 'koa' };
+        reportServerError(resolved, err, info, (e) => ctx.app.emit('error', e, ctx));
+      }
     }
   };
 
@@ -134,12 +149,16 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         writeError(ctx, error);
       };
     },
-    purpose(purpose: string): Middleware {
+    describeRoutes: (router: object) => describeKoaRoutes(kit, router),
+    purpose(purpose: string, options?: { data?: readonly string[] }): Middleware {
       const decl = declarePurpose(kit, purpose);
-      return function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
+      const data = resolvePurposeOptions(kit, purpose, options);
+      const handler = function purposekitPurpose(ctx: Context, next: Next): Promise<void> {
         applyPurpose(kit, contextOf(ctx, 'purpose'), decl);
         return next();
       };
+      Object.defineProperty(handler, ROUTE_DECLARATION, { value: Object.freeze({ purpose: decl.purpose, data }) });
+      return handler;
     },
   });
 }

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import { createPurposekit, definePolicy } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Purposekit } from '@purposekit/core';
-import { createPrivacy, createRightsRouter } from './index';
+import { createPrivacy, createRightsRouter, privacyOf } from './index';
 import type { RightsRouterOptions } from './index';
 import { jsonBody } from './__tests__/json-body';
 
@@ -91,8 +91,8 @@ async function start(opts: { upstreamParser?: boolean; options?: Partial<RightsR
   });
   router.get('/status', privacy.purpose('diagnostics'), async (ctx) => {
     const u = ctx.get('x-user');
-    if (u !== '') ctx.state.privacy!.setSubject(u);
-    await ctx.state.privacy!.access({ data: ['ip-address'], action: 'read' });
+    if (u !== '') privacyOf(ctx).setSubject(u);
+    await privacyOf(ctx).access({ data: ['ip-address'], action: 'read' });
     ctx.body = { ok: true };
   });
   app.use(router.routes());

@@ -41,7 +41,7 @@ function buildController(spec: ConformanceAppSpec): Type<unknown> {
 function harnessFor(platform: 'express' | 'fastify'): AdapterHarness {
   return {
     async start(spec) {
-      const privacy = (): DynamicModule => PrivacyModule.forRoot({ kit: spec.kit, onWarning: spec.onWarning });
+      const privacy = (): DynamicModule => PrivacyModule.forRoot({ kit: spec.kit, onWarning: spec.onWarning, onServerError: spec.onServerError });
       @Module({ imports: [privacy()] })
       class SecondMount {}
 

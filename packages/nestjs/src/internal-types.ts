@@ -1,10 +1,9 @@
 import type { Purposekit } from '@purposekit/core';
+import type { ResolvedAdapterOptions } from '@purposekit/core/adapter';
 
 /** @internal Validated, frozen module options. */
-export interface ResolvedPrivacyModuleOptions {
+export interface ResolvedPrivacyModuleOptions extends ResolvedAdapterOptions {
   readonly kit: Purposekit;
-  readonly onWarning: (message: string, code: string) => void;
-  readonly skip: ((method: string, url: string) => boolean) | undefined;
 }
 
 /** @internal Injection token of {@link ResolvedPrivacyModuleOptions}. */

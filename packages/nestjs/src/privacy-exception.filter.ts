@@ -1,7 +1,23 @@
-import { Catch, Logger } from '@nestjs/common';
+import { Catch, Inject, Logger, Optional } from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { errorResponse, isPurposekitError } from '@purposekit/core';
+import type { PrivacyContext } from '@purposekit/core';
+import { pathOf, reportServerError } from '@purposekit/core/adapter';
+import type { ServerErrorInfo } from '@purposekit/core/adapter';
+import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
+import type { ResolvedPrivacyModuleOptions } from './internal-types';
+
+/** The request fields the filter reads, on Express or Fastify (structural: no platform type leaks). */
+interface FilterRequest {
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  privacy?: PrivacyContext;
+  raw?: { privacy?: PrivacyContext; url?: string };
+}
+
+const NO_REPORTER = Object.freeze({ onServerError: undefined, onWarning: () => undefined, skip: undefined });
 
 /** Where server-side purposekit errors are logged: Nest's `Logger`, context `PurposeKit`. */
 const SERVER_ERRORS = new Logger('PurposeKit');
@@ -15,6 +31,11 @@ const SERVER_ERRORS = new Logger('PurposeKit');
  */
 @Catch()
 export class PrivacyExceptionFilter extends BaseExceptionFilter {
+  /** The module's options (for `onServerError`); absent when the filter is used on its own. */
+  @Optional()
+  @Inject(RESOLVED_PRIVACY_OPTIONS)
+  protected readonly privacyOptions?: ResolvedPrivacyModuleOptions;
+
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http' || !isPurposekitError(exception)) {
       super.catch(exception, host);
@@ -32,10 +53,23 @@ export class PrivacyExceptionFilter extends BaseExceptionFilter {
       return;
     }
     const { status, body } = errorResponse(exception);
-    // A server-side failure (an audit sink that cannot write, an internal error) is
-    // answered here but must not go unseen: log its code and message (never a request
-    // value), as Nest's own filter logs the 5xx errors it handles.
-    if (status >= 500) SERVER_ERRORS.error(`${exception.code}: ${exception.message}`);
     adapter.reply(response, body, status);
+    // A server-side failure (an audit sink that cannot write, an internal error) is
+    // answered here but must not go unseen: the app's onServerError, by default Nest's
+    // Logger (code, message, request id; never a request value), as Nest's own filter
+    // logs the 5xx errors it handles.
+    if (status >= 500) {
+      const req = host.switchToHttp().getRequest<FilterRequest>();
+      const info: ServerErrorInfo = {
+        status,
+        requestId: (req.privacy ?? req.raw?.privacy)?.requestId,
+        method: req.method ?? '',
+        path: pathOf(req.originalUrl ?? req.url ?? req.raw?.url),
+        adapter: 'nestjs',
+      };
+      reportServerError(this.privacyOptions ?? NO_REPORTER, exception, info, (e, i) =>
+        SERVER_ERRORS.error(`${e.code}: ${e.message} (${i.status} on ${i.method} ${i.path}${i.requestId !== undefined ? `, request ${i.requestId}` : ''})`),
+      );
+    }
   }
 }

@@ -33,9 +33,10 @@ afterEach(closeApps);
 describe('PrivacyModule options (validated once, sync and async alike)', () => {
   const bad: Array<[string, () => object, string]> = [
     ['no kit', () => ({}), '"kit" is required'],
-    ['a kit that is not an engine', () => ({ kit: {} }), '"kit" is required'],
+    ['a kit that is not an engine', () => ({ kit: {} }), '"kit" must be the engine from createPurposekit()'],
     ['an unknown option', () => ({ kit: kitFor(), onWarnings: () => undefined }), 'Did you mean "onWarning"?'],
     ['a bad onWarning', () => ({ kit: kitFor(), onWarning: 'log' }), '"onWarning" must be a function'],
+    ['a bad onServerError', () => ({ kit: kitFor(), onServerError: 'log' }), '"onServerError" must be a function'],
   ];
 
   it.each(bad)('forRoot rejects %s at start-up', async (_n, options, message) => {
@@ -134,5 +135,5 @@ it('warns once when the Express platform trusts every proxy', async () => {
   const base = await startApp('express', { imports: [PrivacyModule.forRoot({ kit: kitFor(), onWarning: (_m, code) => warnings.push(code) })], controllers: [RootController], trustProxy: true });
   await fetch(`${base}/`);
   await fetch(`${base}/`);
-  expect(warnings).toEqual(['PURPOSEKIT_TRUST_ALL_PROXIES']);
+  expect(warnings).toEqual(['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']);
 });

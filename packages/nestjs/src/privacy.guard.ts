@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { getPrivacyContext, PurposekitError } from '@purposekit/core';
+import { PurposekitError } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
-import { applyPurpose, checkAgeGate, discardSubmission } from '@purposekit/core/adapter';
+import { applyPurpose, checkAgeGate, currentContext, discardSubmission } from '@purposekit/core/adapter';
 import type { CompiledAgeGate } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
@@ -67,7 +67,7 @@ export class PrivacyGuard implements CanActivate {
 
   /** The request's privacy context: set on the request by the middleware, else the active one. */
   protected getPrivacyContext(request: GuardRequest): PrivacyContext | undefined {
-    return request.privacy ?? request.raw?.privacy ?? getPrivacyContext();
+    return request.privacy ?? request.raw?.privacy ?? currentContext(this.kit);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { begin, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest, runInContext, trustsEverything } from '@purposekit/core/adapter';
+import { begin, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest, runInContext, trustsEverything, warnTrustAllProxies } from '@purposekit/core/adapter';
 import type { StaticResponse, TrustSetting } from '@purposekit/core/adapter';
 import type { NestMiddleware } from '@nestjs/common';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
@@ -41,10 +41,7 @@ export class PrivacyMiddleware implements NestMiddleware {
       warnedApps.add(app);
       // Checked once per app, on its first request (when its settings are final).
       if (trustsEverything(app.get('trust proxy') as TrustSetting)) {
-        this.options.onWarning(
-          'Express "trust proxy" trusts every hop: every client can choose its own address through X-Forwarded-For. Set it to your proxies\' addresses or hop count.',
-          'PURPOSEKIT_TRUST_ALL_PROXIES',
-        );
+        warnTrustAllProxies(this.options, 'Express "trust proxy"');
       }
     }
     const kit = this.options.kit;

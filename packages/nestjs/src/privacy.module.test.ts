@@ -138,10 +138,12 @@ class OpenController {
     return { ok: true };
   }
 
+  // The subject's own request (u1 is authenticated): only then does their GPC speak for them.
   @Purpose('marketing.email')
-  @Accesses({ data: ['email'], action: 'use', subject: () => 'u1' })
   @Get('newsletter')
-  newsletter() {
+  async newsletter() {
+    this.privacy.context!.setSubject('u1');
+    await this.privacy.access({ data: ['email'], action: 'use' });
     return { sent: true };
   }
 
@@ -273,16 +275,20 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
     expect(JSON.stringify(audit.getRecords())).not.toContain('u42');
   });
 
-  it('GPC opts out of a GPC purpose even with consent given; without the signal the access is allowed', async () => {
+  it('GPC opts out of a GPC purpose even with consent given, and is remembered for the person; before it the access is allowed', async () => {
     const kit = kitFor();
     kit.consentStore.setConsent({ subject: 'u1', purpose: 'marketing.email', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: TODAY.toISOString() });
     const base = await start(kit);
+    const before = await fetch(`${base}/newsletter`);
+    expect(before.status).toBe(200);
+    expect(await json(before)).toEqual({ sent: true });
     const withGpc = await fetch(`${base}/newsletter`, { headers: { 'sec-gpc': '1' } });
     expect(withGpc.status).toBe(403);
     expect(await json(withGpc)).toMatchObject({ error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', reason: 'gpc-opt-out' } });
-    const without = await fetch(`${base}/newsletter`);
-    expect(without.status).toBe(200);
-    expect(await json(without)).toEqual({ sent: true });
+    // Stored as u1's opt-out (consent source gpc): honoured without the header too.
+    const after = await fetch(`${base}/newsletter`);
+    expect(after.status).toBe(403);
+    expect((await kit.consentStore.facts('u1', 'marketing.email')).consent).toMatchObject({ source: 'gpc', state: 'withdrawn' });
   });
 
   it('keeps the context active in a guard, an interceptor, a pipe and the handler, across a body that arrives late', async () => {

@@ -1,8 +1,8 @@
 import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { isPurposekit, PurposekitError } from '@purposekit/core';
-import { resolveAdapterOptions } from '@purposekit/core/adapter';
+import { PurposekitError, isPurposekit } from '@purposekit/core';
+import { ADAPTER_OPTIONS_SPEC, resolveAdapterOptions, validateOptions } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
@@ -43,16 +43,22 @@ export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): Reso
   if (typeof options !== 'object' || options === null) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: the options (forRoot's argument, or what forRootAsync's useFactory returned) must be an object { kit, onWarning?, skip? }, got ${options === null ? 'null' : typeof options}.`);
   }
-  const { kit, ...adapterOptions } = options;
-  if (!isPurposekit(kit)) {
+  if ((options as { kit?: unknown }).kit === undefined) {
     const keys = Object.keys(options);
     throw new PurposekitError(
       'PURPOSEKIT_ERR_INVALID_OPTION',
-      `${where}: "kit" is required: the engine from createPurposekit()${kit === undefined ? '' : `, got ${kit === null ? 'null' : typeof kit}`}. The options (or what useFactory returned) had ${keys.length === 0 ? 'no keys' : `the keys ${keys.map((k) => `"${k}"`).join(', ')}`}; return { kit } with the engine.`,
+      `${where}: "kit" is required: the engine from createPurposekit(). The options (or what useFactory returned) had ${keys.length === 0 ? 'no keys' : `the keys ${keys.map((k) => `"${k}"`).join(', ')}`}; return { kit } with the engine.`,
     );
   }
+  const valid = validateOptions<PrivacyModuleOptions>(
+    'PrivacyModule.forRoot()',
+    options,
+    { kit: { required: true, check: isPurposekit, expected: 'the engine from createPurposekit()' }, ...ADAPTER_OPTIONS_SPEC },
+    { optional: false, usage: '{ kit, onWarning?, onServerError?, skip? }' },
+  );
+  const { kit, ...adapterOptions } = valid;
   const resolved = resolveAdapterOptions(kit, adapterOptions, 'PrivacyModule.forRoot');
-  return Object.freeze({ kit, onWarning: resolved.onWarning, skip: resolved.skip });
+  return Object.freeze({ kit, onWarning: resolved.onWarning, onServerError: resolved.onServerError, skip: resolved.skip });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { getPrivacyContext, requirePrivacyContext } from '@purposekit/core';
-import type { AccessDecision, AccessRequest, PrivacyContext, Purposekit, RunAsOptions } from '@purposekit/core';
+import { PurposekitError } from '@purposekit/core';
+import type { AccessAllowed, AccessDecision, AccessRequest, PrivacyContext, Purposekit, RunAsOptions } from '@purposekit/core';
+import { currentContext } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 
@@ -19,7 +20,8 @@ export class PrivacyService {
 
   /** The privacy context of the current request or job, or undefined outside one. */
   get context(): PrivacyContext | undefined {
-    return getPrivacyContext();
+    // Through the engine: the engine may come from another installed copy of the core.
+    return currentContext(this.kit);
   }
 
   /**
@@ -27,7 +29,11 @@ export class PrivacyService {
    * @throws PurposekitError PURPOSEKIT_ERR_NO_CONTEXT outside one.
    */
   requireContext(): PrivacyContext {
-    return requirePrivacyContext();
+    const ctx = currentContext(this.kit);
+    if (ctx === undefined) {
+      throw new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'No privacy context is active: this code runs outside a request the PrivacyModule handles, or outside privacy.runAs().');
+    }
+    return ctx;
   }
 
   /**
@@ -35,8 +41,26 @@ export class PrivacyService {
    * @throws PurposekitError PURPOSEKIT_ERR_ACCESS_DENIED, PURPOSEKIT_ERR_PURPOSE_UNDECLARED,
    *   PURPOSEKIT_ERR_AUDIT_UNAVAILABLE, PURPOSEKIT_ERR_NO_CONTEXT (see `Purposekit.access`).
    */
-  access(request: AccessRequest): Promise<AccessDecision> {
+  access(request: AccessRequest): Promise<AccessAllowed> {
     return this.kit.access(request);
+  }
+
+  /**
+   * The non-throwing form of {@link access} for code that filters: the decision, recorded
+   * exactly as `access` records it, returned instead of thrown on a deny.
+   * @throws PurposekitError PURPOSEKIT_ERR_PURPOSE_UNDECLARED, PURPOSEKIT_ERR_AUDIT_UNAVAILABLE,
+   *   PURPOSEKIT_ERR_NO_CONTEXT (see `Purposekit.check`).
+   */
+  check(request: AccessRequest): Promise<AccessDecision> {
+    return this.kit.check(request);
+  }
+
+  /**
+   * {@link check} for a list of subjects: one decision per subject, in order, recorded and
+   * committed together (see `Purposekit.checkEach`).
+   */
+  checkEach(subjects: readonly string[], request: Omit<AccessRequest, 'subject'>): Promise<AccessDecision[]> {
+    return this.kit.checkEach(subjects, request);
   }
 
   /**

@@ -1,8 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { ExecutionContext, OnModuleInit, Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ACTIONS, PurposekitError } from '@purposekit/core';
 import { compileAgeGate, declarePurpose } from '@purposekit/core/adapter';
+import type { RouteLabel } from '@purposekit/core/adapter';
 import { ACCESSES_METADATA, AGE_GATE_METADATA, PURPOSE_METADATA, RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import type { AccessesOptions, CompiledRoute } from './types';
@@ -67,11 +69,42 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     const where = `${cls.name}.${handler.name}`;
     for (const a of accesses) validateAccesses(a, where);
     return Object.freeze({
-      purpose: purpose === undefined ? undefined : declarePurpose(kit, purpose),
+      purpose: purpose === undefined ? undefined : declareWithRoutes(kit, purpose, cls, handler, accesses),
       ageGate: gate === undefined ? undefined : compileAgeGate<unknown>(kit, gate),
       accesses: Object.freeze([...accesses]),
     });
   }
+}
+
+const CATEGORY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+const pathsOf = (p: unknown): string[] => (typeof p === 'string' ? [p] : Array.isArray(p) ? p.filter((x): x is string => typeof x === 'string') : []);
+
+function joinPath(...parts: string[]): string {
+  const joined = parts.map((x) => x.replace(/^\/+|\/+$/g, '')).filter((x) => x !== '').join('/');
+  return `/${joined}`;
+}
+
+/**
+ * Declares the route's purpose with a route label for each of its paths (controller path +
+ * handler path; the app's global prefix is not known here), and the data categories its
+ * `@Accesses` name, so `kit.describeRoutes()` lists what the controllers declare.
+ */
+function declareWithRoutes(kit: ResolvedPrivacyModuleOptions['kit'], purpose: string, cls: Type<unknown>, handler: RouteHandler, accesses: readonly AccessesOptions[]) {
+  const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+  const handlerPaths = pathsOf(Reflect.getMetadata(PATH_METADATA, handler));
+  if (method === undefined || handlerPaths.length === 0) return declarePurpose(kit, purpose);
+  const controllerPaths = pathsOf(Reflect.getMetadata(PATH_METADATA, cls));
+  const data = [...new Set(accesses.flatMap((a) => a.data).filter((d) => CATEGORY.test(d)))];
+  const name = RequestMethod[method] ?? 'ALL';
+  let decl = declarePurpose(kit, purpose);
+  for (const c of controllerPaths.length === 0 ? [''] : controllerPaths) {
+    for (const h of handlerPaths) {
+      const label: RouteLabel = { method: name, path: joinPath(c, h), data };
+      decl = declarePurpose(kit, purpose, label);
+    }
+  }
+  return decl;
 }
 
 function validateAccesses(a: AccessesOptions, where: string): void {

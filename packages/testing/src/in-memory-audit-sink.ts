@@ -5,6 +5,7 @@
  */
 import { AUDIT_GENESIS_HASH, PurposekitError, sealAuditRecord, validateAuditEvent } from '@purposekit/core';
 import type { AuditEventInput, AuditEventRecord, AuditSink } from '@purposekit/core';
+import { validateOptions } from '@purposekit/core/adapter';
 
 /** Options of {@link InMemoryAuditSink}. */
 export interface InMemoryAuditSinkOptions {
@@ -18,7 +19,6 @@ export interface FailAppendsOptions {
   times?: number;
 }
 
-const OPTION_KEYS = ['now'];
 
 /**
  * An audit sink that keeps records in memory. It behaves like the file sink where
@@ -43,15 +43,8 @@ export class InMemoryAuditSink implements AuditSink {
 
   /** @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for an unknown option or a `now` that is not a function. */
   constructor(options: InMemoryAuditSinkOptions = {}) {
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.includes(key)) {
-        throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `InMemoryAuditSink: unknown option "${key}" (the only option is "now").`, { details: { option: key } });
-      }
-    }
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'InMemoryAuditSink: "now" must be a function returning ms since the epoch.', { details: { option: 'now' } });
-    }
-    this.#now = options.now ?? Date.now;
+    const opts = validateOptions<InMemoryAuditSinkOptions>('new InMemoryAuditSink()', options, { now: { kind: 'function', expected: 'a function returning ms since the epoch' } });
+    this.#now = opts.now ?? Date.now;
   }
 
   /**

@@ -1,11 +1,12 @@
-/** `purposekit audit verify <path> --public-key <file>` */
+/** `purposekit audit verify <path> --public-key <file> [--anchors <file>] [--expect-head <seq:hash>]` */
 import { readFile } from 'node:fs/promises';
-import { PurposekitError, verifyAuditTrail } from '@purposekit/core';
-import type { AuditVerifyResult } from '@purposekit/core';
+import { PurposekitError, createFileAuditAnchor, verifyAuditTrail } from '@purposekit/core';
+import type { AuditVerifyResult, FileAuditAnchor } from '@purposekit/core';
 import { writeOut } from '../io';
 import type { CliIo } from '../io';
 import { absolute } from '../paths';
 import { progressFor } from '../progress';
+import { jsonSafe, terminalSafe as t } from '../safe-text';
 import { trailSize } from '../trail-size';
 
 export interface VerifyFlags {
@@ -13,15 +14,58 @@ export interface VerifyFlags {
   prefix?: string;
   partial?: boolean;
   json?: boolean;
+  /** Anchor files (JSON lines of heads). */
+  anchors?: string[];
+  /** `<seq>:<hash>`. */
+  expectHead?: string;
+  /** `<n>s|m|h|d`. */
+  maxAge?: string;
 }
 
-/** Exit code 0 when every link, signature and the head hold; 1 when not. */
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function parseDuration(text: string): number {
+  const m = /^(\d{1,9})(s|m|h|d)$/.exec(text);
+  if (m === null) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify: --max-age must be a whole number and a unit: s, m, h or d (e.g. 65m, the heartbeat interval plus some slack).', {
+      details: { option: 'max-age' },
+    });
+  }
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+function parseExpectHead(text: string): { seq: number; hash: string } {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text);
+  if (m === null || Number(m[1]) < 1) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify: --expect-head must be <seq>:<hash>, e.g. 42:<64 lower-case hex digits> (the "chain head" line of an earlier verify).', {
+      details: { option: 'expect-head' },
+    });
+  }
+  return { seq: Number(m[1]), hash: m[2]! };
+}
+
+/** Exit code 0 when every link, signature, the head and every anchor hold; 1 when not. */
 export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): Promise<number> {
   if (flags.publicKey.length === 0) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify needs --public-key <file> (the audit-signing.pub.pem that `purposekit keys generate` wrote).', { details: { option: 'public-key' } });
   }
   const publicKeys: string[] = [];
   for (const file of flags.publicKey) publicKeys.push(await readText(absolute(io, file)));
+  const expectHead = flags.expectHead === undefined ? undefined : parseExpectHead(flags.expectHead);
+  const maxAgeMs = flags.maxAge === undefined ? undefined : parseDuration(flags.maxAge);
+  const anchors: FileAuditAnchor[] = [];
+  for (const [i, file] of (flags.anchors ?? []).entries()) {
+    if (/^postgres(ql)?:\/\//i.test(file)) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_INVALID_OPTION',
+        'audit verify: --anchors takes an anchor file; this command line does not read PostgreSQL anchors yet. Pass the PostgreSQL anchor to verifyAuditTrail(path, { anchors: [anchor] }) (any AuditAnchor with heads()), or export its heads to a JSON-lines file.',
+        { details: { option: 'anchors' } },
+      );
+    }
+    // A mistyped anchor path must not read as "no anchored heads": refuse it.
+    await readText(absolute(io, file));
+    anchors.push(createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
+  }
   const trail = absolute(io, path);
   const progress = progressFor(io, 'verify', await trailSize(trail, flags.prefix));
   let result: AuditVerifyResult;
@@ -30,39 +74,47 @@ export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): 
       publicKeys,
       ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
       ...(flags.partial === true ? { partial: true } : {}),
+      ...(anchors.length === 0 ? {} : { anchors }),
+      ...(expectHead === undefined ? {} : { expectHead }),
+      ...(maxAgeMs === undefined ? {} : { maxCheckpointAge: { ms: maxAgeMs } }),
       ...(progress.onProgress === undefined ? {} : { onProgress: progress.onProgress }),
     });
   } finally {
     progress.stop();
   }
   if (flags.json === true) {
-    await writeOut(io.stdout, `${JSON.stringify(result, null, 2)}\n`);
+    await writeOut(io.stdout, `${jsonSafe(JSON.stringify(result, null, 2))}\n`);
   } else {
-    await writeOut(io.stdout, render(path, result));
+    await writeOut(io.stdout, render(path, result, anchors.length > 0 || expectHead !== undefined));
   }
   if (result.problem !== undefined) {
     const p = result.problem;
-    await writeOut(io.stderr, `PURPOSEKIT_ERR_AUDIT_CORRUPT: ${p.kind}: ${p.message}\n`);
+    await writeOut(io.stderr, `PURPOSEKIT_ERR_AUDIT_CORRUPT: ${p.kind}: ${t(p.message)}\n`);
     return 1;
   }
   return 0;
 }
 
-function render(path: string, r: AuditVerifyResult): string {
+/** The verdict as text. Every value that came from the trail or the file system goes through `t()`: one verdict line, never forged. */
+function render(path: string, r: AuditVerifyResult, anchored: boolean): string {
   const lines: string[] = [];
   const files = `${r.files.length} file${r.files.length === 1 ? '' : 's'}`;
   if (r.problem !== undefined) {
     const p = r.problem;
-    lines.push(`FAILED ${path}: ${p.kind} at ${p.file}${p.line > 0 ? `:${p.line}` : ''}${p.seq === undefined ? '' : ` (seq ${p.seq})`}`);
-    lines.push(`  ${p.message}`);
+    lines.push(`FAILED ${t(path)}: ${p.kind} at ${t(p.file)}${p.line > 0 ? `:${p.line}` : ''}${p.seq === undefined ? '' : ` (seq ${p.seq})`}`);
+    lines.push(`  ${t(p.message)}`);
     lines.push(`  ${r.records} record(s) before it held.`);
   } else {
-    lines.push(`OK ${path}: ${r.records} records in ${files}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? '' : 's'}.`);
-    if (r.lastSeq !== undefined) lines.push(`  chain head: seq ${r.lastSeq} ${r.lastHash}`);
-    if (r.lastCheckpoint !== undefined) lines.push(`  last checkpoint: seq ${r.lastCheckpoint.seq} at ${r.lastCheckpoint.ts}, key ${r.lastCheckpoint.keyId}`);
+    lines.push(`OK ${t(path)}: ${r.records} records in ${files}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? '' : 's'}.`);
+    if (r.lastSeq !== undefined) lines.push(`  chain head: seq ${r.lastSeq} ${t(r.lastHash ?? '')}`);
+    if (r.lastCheckpoint !== undefined) lines.push(`  last checkpoint: seq ${r.lastCheckpoint.seq} at ${t(r.lastCheckpoint.ts)}, key ${t(r.lastCheckpoint.keyId)}`);
     if (r.unsignedTail > 0) lines.push(`  ${r.unsignedTail} record(s) after the last checkpoint: hash-linked, not yet signed.`);
+    if (anchored) {
+      if (r.anchored === undefined) lines.push(`  not anchored: no anchored head falls within this trail (${r.anchorsChecked} head(s) given); all ${r.unanchoredTail ?? r.records} records are protected by the trail's own signatures only.`);
+      else lines.push(`  signed and anchored up to seq ${r.anchored.seq} at ${t(r.anchored.ts)}; ${r.unanchoredTail ?? 0} record(s) after it are not yet anchored (${r.anchorsChecked} anchored head(s) checked).`);
+    }
   }
-  for (const note of r.notes) lines.push(`  note: ${note}`);
+  for (const note of r.notes) lines.push(`  note: ${t(note)}`);
   return `${lines.join('\n')}\n`;
 }
 

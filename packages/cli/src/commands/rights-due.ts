@@ -6,6 +6,7 @@ import type { CliIo } from '../io';
 import { absolute } from '../paths';
 import { progressFor } from '../progress';
 import { trailSize } from '../trail-size';
+import { shortId } from '../render/text-table';
 
 export interface RightsDueFlags {
   at?: string;
@@ -15,8 +16,9 @@ export interface RightsDueFlags {
 }
 
 /**
- * Lists the data-subject requests received and not yet completed, soonest due first
- * (GDPR Art. 12(3): one month). Exit 0; with `--fail-on-overdue`, exit 1 when any is
+ * Lists the data-subject requests received and not yet closed (completed, refused or
+ * partly completed), soonest due first, with their state (`received`, or `extended`
+ * with the new deadline; GDPR Art. 12(3): one month, extendable by two). Exit 0; with `--fail-on-overdue`, exit 1 when any is
  * overdue (for a scheduled check that pages someone).
  */
 export async function rightsDue(io: CliIo, path: string, flags: RightsDueFlags): Promise<number> {
@@ -43,8 +45,8 @@ export async function rightsDue(io: CliIo, path: string, flags: RightsDueFlags):
   } else if (open.length === 0) {
     await writeOut(io.stdout, `No open data-subject requests (as of ${new Date(now).toISOString()}).\n`);
   } else {
-    const rows = open.map((r) => [r.due, r.overdue ? 'OVERDUE' : '', r.right, r.receivedAt ?? '', r.requestId, r.subject ?? '']);
-    const head = ['due', 'state', 'right', 'received', 'request', 'subject (pseudonym)'];
+    const rows = open.map((r) => [r.due, r.overdue ? 'OVERDUE' : '', r.right, r.state, r.receivedAt ?? '', r.requestId, r.subject === undefined ? '' : shortId(r.subject)]);
+    const head = ['due', 'overdue', 'right', 'state', 'received', 'request', 'subject (pseudonym)'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
     const overdue = open.filter((r) => r.overdue).length;

@@ -3,6 +3,7 @@
  * object, no unknown keys (with a "did you mean" hint). Not exported from the package.
  */
 import { PurposekitError } from '../errors';
+import { validateOptions } from '../options';
 import { describe } from './plain-date';
 
 /** Levenshtein distance, bounded: returns `max + 1` as soon as the distance exceeds `max`. */
@@ -45,20 +46,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
  * @throws PurposekitError `PURPOSEKIT_ERR_INVALID_OPTION` naming the factory, the bad key and the likely fix.
  */
 export function checkOptionKeys(options: unknown, allowed: readonly string[], factory: string): asserts options is Record<string, unknown> {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}: options must be an object; got ${describe(options)}.`, {
-      details: { factory },
-    });
-  }
-  for (const key of Object.keys(options)) {
-    if (allowed.includes(key)) continue;
-    const hint = closest(key, allowed);
-    throw new PurposekitError(
-      'PURPOSEKIT_ERR_INVALID_OPTION',
-      `${factory}: unknown option ${JSON.stringify(key)}.${hint === undefined ? '' : ` Did you mean ${JSON.stringify(hint)}?`} Known options: ${allowed.join(', ')}.`,
-      { details: { factory, option: key, ...(hint === undefined ? {} : { suggestion: hint }) } },
-    );
-  }
+  // Keys only: the age-gate factories check each value themselves (with their own wording).
+  validateOptions(factory, options, Object.fromEntries(allowed.map((k) => [k, null])), { optional: false });
 }
 
 /** Builds a `PURPOSEKIT_ERR_INVALID_OPTION` error for `option`, saying what was expected. Never pass a secret as `value`. */

@@ -89,7 +89,7 @@ describe('file sink: records', () => {
   it('creates files with mode 0600 and removes its lock on close', async () => {
     const dir = tempDir();
     const sink = await openSink(dir);
-    expect(readFileSync(join(dir, 'audit.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(join(dir, 'audit.lock'), 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{32}\n$`));
     await sink.append(accessEvent(1));
     await sink.close();
     expect(statSync(trailFiles(dir)[0]!).mode & 0o777).toBe(0o600);
@@ -459,3 +459,52 @@ describe('file sink: fail closed', () => {
 function writeLines(file: string, lines: readonly string[]): void {
   writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
 }
+
+describe('file sink: lock and quarantine hardening (issue 17)', () => {
+  it('takes over a stale lock holding its own pid (PID 1 restarted in a container), but still refuses a second sink of this process', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'audit.lock'), `${process.pid}\n`); // what the crashed run left
+    const sink = await openSink(dir);
+    expect(await rejection(openSink(dir))).toMatchObject({ code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE' });
+    await sink.append(accessEvent(1));
+    await sink.close();
+    expect(existsSync(join(dir, 'audit.lock'))).toBe(false);
+    await verified(dir);
+  });
+
+  async function tornTrail(): Promise<{ dir: string; file: string; bytes: Buffer }> {
+    const dir = tempDir();
+    const sink = await openSink(dir);
+    await sink.append(accessEvent(1));
+    await sink.close();
+    const file = trailFiles(dir)[0]!;
+    appendFileSync(file, '{"torn":'.repeat(40));
+    return { dir, file, bytes: readFileSync(file) };
+  }
+
+  it('a quarantine write that makes no progress fails start-up instead of looping, and the trail keeps its bytes', async () => {
+    const { dir, file, bytes } = await tornTrail();
+    const io = faultyIo();
+    io.faults.write = ({ call }) => (call === 1 ? undefined : { partial: 0 }); // call 1: the lock
+    const error = await rejection(openSink(dir, {}, io));
+    expect(error.code).toBe('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE');
+    expect(io.calls.write).toBeLessThan(10);
+    expect(readFileSync(file)).toEqual(bytes);
+    expect(existsSync(join(dir, 'audit.lock'))).toBe(false);
+  }, 5000);
+
+  it('a short read while quarantining fails start-up and never truncates bytes it did not copy', async () => {
+    const { dir, file, bytes } = await tornTrail();
+    const io = faultyIo();
+    // the first read (the tail) is whole; then the file seems to shrink under us
+    io.faults.read = ({ call, length }) => (call === 1 ? undefined : call === 2 ? Math.floor(length / 2) : 0);
+    const error = await rejection(openSink(dir, {}, io));
+    expect(error.code).toBe('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE');
+    expect(readFileSync(file)).toEqual(bytes);
+    // whatever was set aside is an exact prefix of the torn bytes, never a substitute
+    for (const q of readdirSync(dir).filter((n) => n.includes('.quarantine-'))) expect(readFileSync(join(dir, q)).length).toBe(0);
+    const ok = await openSink(dir);
+    await ok.close();
+    await verified(dir);
+  });
+});

@@ -9,20 +9,35 @@
  * batch forms while that fdatasync is in flight (group commit). Acknowledgement depends
  * on the durability mode. When a write fails, every unacknowledged record is refused,
  * the chain is rewound to the last acknowledged one, and the next append re-reads the
- * file tail and continues from there.
+ * file tail and continues from there. After each durable checkpoint its head goes to the
+ * anchor outbox (anchor-outbox.ts), then to the head file.
+ *
+ * The seams live beside it: options (file-sink-options.ts), the start-up checks that
+ * refuse to write over evidence (file-startup.ts), tail reading and quarantine
+ * (file-tail.ts), the writer lock (file-lock.ts).
  */
-import { join, resolve as resolvePath } from 'node:path';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
 import { PurposekitError } from '../errors';
-import { didYouMean, show } from '../policy/suggest';
 import { makeCheckpoint } from './checkpoint';
 import { AUDIT_GENESIS_HASH, bodyOf, encodeEventParts, hashAuditRecord, lineOf, sha256Hex } from './encode';
 import { nodeAuditFileIo } from './file-io';
 import type { AuditFileIo } from './file-io';
-import { checkPrefix, headFileName, lockFileName, parseTrailFileName, quarantineFileName, trailFileName } from './files';
-import { AUDIT_KEY_ID_PATTERN, auditKeyId, toSigningKey } from './keys';
-import type { AuditDurability, AuditEventInput, AuditSink, FileAuditSinkOptions } from './types';
+import { anchoredHeadOf } from './anchors';
+import { AnchorOutbox } from './anchor-outbox';
+import { takeTrailLock } from './file-lock';
+import type { TrailLock } from './file-lock';
+import { FILE_SINK_FACTORY as FACTORY, resolveFileAuditSinkOptions } from './file-sink-options';
+import type { FileAuditSinkInternals, ResolvedFileAuditSinkOptions } from './file-sink-options';
+import { loadTrailEnd } from './file-startup';
+import type { Position } from './file-startup';
+import { errnoCode, fileError, quarantineBytes, readExactly, readTail, writeFully } from './file-tail';
+import { headFileName, parseTrailFileName, trailFileName } from './files';
+import type { AnchoredHead, AuditDurability, AuditEventInput, AuditSink, FileAuditSinkOptions } from './types';
 import { validateAuditEvent } from './validate';
+
+export { resolveFileAuditSinkOptions } from './file-sink-options';
+export type { FileAuditSinkInternals, ResolvedFileAuditSinkOptions } from './file-sink-options';
 
 /** A file sink: an {@link AuditSink} plus a few facts about where it writes. */
 export interface FileAuditSink extends AuditSink {
@@ -36,92 +51,19 @@ export interface FileAuditSink extends AuditSink {
   readonly durability: AuditDurability;
 }
 
-/** Options after validation and defaults. */
-export interface ResolvedFileAuditSinkOptions {
-  readonly dir: string;
-  readonly prefix: string;
-  readonly signingKey: KeyObject;
-  readonly keyId: string;
-  readonly durability: AuditDurability;
-  readonly checkpointEvery: number;
-  readonly checkpointIntervalMs: number;
-  readonly maxFileBytes: number;
-}
-
-/** Test and tooling seams (not part of the public options). */
-export interface FileAuditSinkInternals {
-  /** File system boundary. Default: node:fs. */
-  io?: AuditFileIo;
-  /** Clock, ms since the epoch. Default: `Date.now`. */
-  now?: () => number;
-}
-
-const OPTION_KEYS = ['dir', 'prefix', 'signingKey', 'keyId', 'durability', 'checkpointEvery', 'checkpointIntervalMs', 'maxFileBytes'] as const;
-const FACTORY = 'createFileAuditSink';
-const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
-const TAIL_WINDOW = 64 * 1024;
-const NL = 0x0a;
-
-function bad(option: string, value: unknown, expected: string): PurposekitError {
-  return new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FACTORY}(): "${option}" must be ${expected}; got ${show(value)}.`, { details: { option } });
-}
-
-function integer(options: FileAuditSinkOptions, name: 'checkpointEvery' | 'checkpointIntervalMs' | 'maxFileBytes', fallback: number, min: number, max: number): number {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw bad(name, value, `an integer from ${min} to ${max}`);
-  return value;
-}
-
-/**
- * Validates the options of {@link createFileAuditSink} once and freezes them.
- * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION, PURPOSEKIT_ERR_INVALID_KEY
- */
-export function resolveFileAuditSinkOptions(options: FileAuditSinkOptions): ResolvedFileAuditSinkOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FACTORY}() takes an options object: { dir, signingKey }.`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FACTORY}(): unknown option "${key}".${didYouMean(key, OPTION_KEYS)}`, { details: { option: key } });
-    }
-  }
-  if (typeof options.dir !== 'string' || options.dir.length === 0) throw bad('dir', options.dir, 'the path of the trail directory');
-  const prefix = checkPrefix(options.prefix ?? 'audit', `${FACTORY}()`);
-  if (options.signingKey === undefined) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_KEY', `${FACTORY}(): "signingKey" is required: an Ed25519 private key (generate one with \`purposekit keys generate\`).`);
-  }
-  const signingKey = toSigningKey(options.signingKey, `${FACTORY}(): signingKey`);
-  let keyId: string;
-  if (options.keyId === undefined) keyId = auditKeyId(signingKey);
-  else if (typeof options.keyId === 'string' && AUDIT_KEY_ID_PATTERN.test(options.keyId)) keyId = options.keyId;
-  else throw bad('keyId', options.keyId, '1–128 characters of letters, digits, ".", "_", ":" or "-"');
-  const durability = options.durability ?? 'sync';
-  if (durability !== 'sync' && durability !== 'batched' && durability !== 'async') {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FACTORY}(): "durability" must be "sync", "batched" or "async"; got ${show(durability)}.${didYouMean(String(durability), ['sync', 'batched', 'async'])}`, { details: { option: 'durability' } });
-  }
-  return Object.freeze({
-    dir: resolvePath(options.dir),
-    prefix,
-    signingKey,
-    keyId,
-    durability,
-    checkpointEvery: integer(options, 'checkpointEvery', 1000, 1, 10_000_000),
-    checkpointIntervalMs: integer(options, 'checkpointIntervalMs', 5000, 10, 86_400_000),
-    maxFileBytes: integer(options, 'maxFileBytes', DEFAULT_MAX_FILE_BYTES, 1024, Number.MAX_SAFE_INTEGER),
-  });
-}
-
 /**
  * Opens (or creates) a file trail and returns its sink. On start-up it takes the
- * directory's writer lock, moves a torn last line left by a crash to a quarantine file
- * (with a warning), refuses a trail that is shorter than its head checkpoint or whose
- * last record does not match its hash, and seals an unsigned tail with a checkpoint.
+ * directory's writer lock (taking over a stale one, also one holding this process's own
+ * pid), moves a torn last line left by a crash to a quarantine file (with a warning),
+ * refuses a trail its head file disagrees with (docs/audit-format.md §7), re-queues
+ * anchor heads a crash kept from the outbox, and seals an unsigned tail with a
+ * checkpoint. Checkpoints then follow `checkpointEvery`, `checkpointIntervalMs`,
+ * `heartbeatIntervalMs` and close; each head is published to `anchors` in the background.
  *
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION / PURPOSEKIT_ERR_INVALID_KEY for
  *   bad options; PURPOSEKIT_ERR_AUDIT_UNAVAILABLE when the directory cannot be written or
- *   another live process holds its lock; PURPOSEKIT_ERR_AUDIT_CORRUPT when the trail's
- *   tail is not what its head checkpoint says.
+ *   another live process holds its lock; PURPOSEKIT_ERR_AUDIT_CORRUPT when the head file
+ *   is not an intact checkpoint of this trail, or the trail's end is damaged.
  */
 export function createFileAuditSink(options: FileAuditSinkOptions): Promise<FileAuditSink> {
   return openFileAuditSink(options, {});
@@ -130,20 +72,12 @@ export function createFileAuditSink(options: FileAuditSinkOptions): Promise<File
 /** {@link createFileAuditSink} with test seams. @internal */
 export async function openFileAuditSink(options: FileAuditSinkOptions, internals: FileAuditSinkInternals): Promise<FileAuditSink> {
   const resolved = resolveFileAuditSinkOptions(options);
-  const sink = new FileSink(resolved, internals.io ?? nodeAuditFileIo, internals.now ?? Date.now);
+  const sink = new FileSink(resolved, internals.io ?? nodeAuditFileIo, internals.now ?? Date.now, {
+    backoff: internals.anchorBackoff ?? { firstMs: 1000, maxMs: 300_000 },
+    closeWaitMs: internals.anchorCloseWaitMs ?? ANCHOR_CLOSE_WAIT_MS,
+  });
   await sink.open();
   return sink;
-}
-
-/** A position in the chain: the state right after one record. */
-interface Position {
-  seq: number;
-  hash: string;
-  fileIndex: number;
-  /** Byte offset in the file right after this record. */
-  endOffset: number;
-  /** Records since the last checkpoint, this one included (0 after a checkpoint). */
-  sinceCheckpoint: number;
 }
 
 interface Entry extends Position {
@@ -154,6 +88,8 @@ interface Entry extends Position {
   acked: boolean;
   resolve: (() => void) | undefined;
   reject: ((error: Error) => void) | undefined;
+  /** A checkpoint's head, when anchors are configured. */
+  head?: AnchoredHead;
 }
 
 interface FlushWaiter {
@@ -162,26 +98,22 @@ interface FlushWaiter {
   reject: (error: Error) => void;
 }
 
-interface TailLine {
-  start: number;
-  end: number;
-  record: Record<string, unknown>;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function fileError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
 function warn(message: string, code: string): void {
   process.emitWarning(message, { type: 'PurposekitWarning', code });
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** How long close() gives anchors to take the last heads; the rest waits in the outbox. */
+const ANCHOR_CLOSE_WAIT_MS = 2000;
+
+function reportAnchorError(error: unknown, info: { anchor: string; head: AnchoredHead; attempt: number; retryInMs: number }): void {
+  const why = error instanceof Error ? error.message : String(error);
+  warn(
+    `purposekit audit: anchor "${info.anchor}" did not take the head of seq ${info.head.seq} (attempt ${info.attempt}: ${why.slice(0, 200)}); retrying in ${Math.round(info.retryInMs / 1000)} s. The head waits in the outbox; the trail is written as usual.`,
+    'PURPOSEKIT_WARN_AUDIT_ANCHOR',
+  );
+}
+
 
 class FileSink implements FileAuditSink {
   readonly dir: string;
@@ -222,10 +154,19 @@ class FileSink implements FileAuditSink {
   #recovering: Promise<void> | undefined;
 
   #timer: NodeJS.Timeout | undefined;
+  /** Timer ticks (each checkpointIntervalMs) since the last checkpoint: drives the heartbeat. */
+  #ticksSinceCheckpoint = 0;
+  #outbox: AnchorOutbox | undefined;
+  readonly #backoff: { firstMs: number; maxMs: number };
+  readonly #closeWaitMs: number;
   #closing: Promise<void> | undefined;
-  #locked = false;
+  #lock: TrailLock | undefined;
+  /** The highest file index found at start-up or created since. */
+  #knownIndex = 0;
 
-  constructor(options: ResolvedFileAuditSinkOptions, io: AuditFileIo, now: () => number) {
+  constructor(options: ResolvedFileAuditSinkOptions, io: AuditFileIo, now: () => number, anchoring: { backoff: { firstMs: number; maxMs: number }; closeWaitMs: number }) {
+    this.#backoff = anchoring.backoff;
+    this.#closeWaitMs = anchoring.closeWaitMs;
     this.#o = options;
     this.#io = io;
     this.#now = now;
@@ -300,7 +241,10 @@ class FileSink implements FileAuditSink {
     const seq = this.#seq + 1;
     const { record, line } = makeCheckpoint({ seq, ts: this.#stamp(), prev: this.#hash, keyId: this.keyId }, this.#o.signingKey);
     // A checkpoint has no caller; in async mode it is kept like any acknowledged record.
-    this.#push(`${line}\n`, seq, record.hash, true).acked = this.durability === 'async';
+    const entry = this.#push(`${line}\n`, seq, record.hash, true);
+    entry.acked = this.durability === 'async';
+    if (this.#outbox !== undefined) entry.head = anchoredHeadOf(this.#o.stream, record as unknown as Readonly<Record<string, unknown>>);
+    this.#ticksSinceCheckpoint = 0;
   }
 
   /** Seals the current file with a checkpoint and moves on to the next one. */
@@ -383,10 +327,12 @@ class FileSink implements FileAuditSink {
       let j = i + 1;
       let text = first.line;
       let checkpoint: Entry | undefined = first.checkpoint ? first : undefined;
+      const heads: AnchoredHead[] = first.head === undefined ? [] : [first.head];
       while (j < batch.length && batch[j]!.fileIndex === index) {
         const e = batch[j]!;
         text += e.line;
         if (e.checkpoint) checkpoint = e;
+        if (e.head !== undefined) heads.push(e.head);
         j++;
       }
       const last = batch[j - 1]!;
@@ -407,6 +353,8 @@ class FileSink implements FileAuditSink {
         this.#ack(batch, i, j);
       }
       this.#inflightFrom = j;
+      // Outbox before head file: a head the head file shows is always queued for the anchors.
+      if (this.#outbox !== undefined && heads.length > 0) await this.#outbox.add(heads);
       if (checkpoint !== undefined) await this.#writeHead(checkpoint);
       this.#syncedSeq = last.seq;
       this.#settleFlushWaiters();
@@ -427,13 +375,8 @@ class FileSink implements FileAuditSink {
     }
   }
 
-  async #writeAll(fd: number, buffer: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < buffer.length) {
-      const n = await this.#io.write(fd, buffer, offset, buffer.length - offset, null);
-      if (n <= 0) throw fileError('EIO', 'write() wrote nothing');
-      offset += n;
-    }
+  #writeAll(fd: number, buffer: Buffer): Promise<void> {
+    return writeFully(this.#io, fd, buffer);
   }
 
   async #fdFor(index: number): Promise<number> {
@@ -446,7 +389,11 @@ class FileSink implements FileAuditSink {
     const path = this.#path(index);
     const existed = this.#io.stat(path) !== undefined;
     // a+ (not a): a file unlinked while open can be read back from this descriptor.
-    const fd = await this.#io.open(path, 'a+', 0o600);
+    // A file past every one this writer has known is created, never joined: a file that
+    // appeared there (planted, or left by someone else) is not ours to append to.
+    const fresh = index > this.#knownIndex;
+    const fd = await this.#io.open(path, fresh ? 'ax+' : 'a+', 0o600);
+    if (fresh) this.#knownIndex = index;
     this.#fd = fd;
     this.#fdIndex = index;
     if (!existed) this.#dirDirty = true;
@@ -565,7 +512,9 @@ class FileSink implements FileAuditSink {
         try {
           const { lines } = await readTail(this.#io, fd, target.endOffset);
           const last = lines[lines.length - 1];
-          if (last === undefined || last.record['seq'] !== target.seq || last.record['hash'] !== target.hash) {
+          // The record must be the one acknowledged, byte for byte as hashed: someone may
+          // have rewritten it (keeping its "hash" member) while the writer was failing.
+          if (last?.record === undefined || last.record['seq'] !== target.seq || last.record['hash'] !== target.hash || hashAuditRecord(last.record) !== target.hash) {
             throw fileError('ESTALE', `${trailFileName(this.prefix, target.fileIndex)} no longer ends with the last acknowledged record (seq ${target.seq})`);
           }
           // acknowledged records whose fdatasync failed (batched mode) are made durable now
@@ -595,10 +544,9 @@ class FileSink implements FileAuditSink {
     const out = await this.#io.open(path, 'wx', 0o600);
     try {
       const chunk = Buffer.allocUnsafe(Math.min(target.endOffset, 1 << 20));
-      let pos = 0;
-      while (pos < target.endOffset) {
-        const n = await this.#io.read(fd, chunk, 0, Math.min(chunk.length, target.endOffset - pos), pos);
-        if (n <= 0) throw fileError('EIO', 'short read while restoring a removed trail file');
+      for (let pos = 0; pos < target.endOffset; ) {
+        const n = Math.min(chunk.length, target.endOffset - pos);
+        await readExactly(this.#io, fd, chunk, 0, n, pos);
         await this.#writeAll(out, chunk.subarray(0, n));
         pos += n;
       }
@@ -634,13 +582,44 @@ class FileSink implements FileAuditSink {
   async open(): Promise<void> {
     try {
       await this.#io.mkdir(this.dir, 0o700);
-      await this.#lock();
+      const lock = await takeTrailLock(this.#io, this.dir, this.prefix);
+      if (!('release' in lock)) {
+        throw this.#unavailable(
+          `${FACTORY}(): the trail in ${this.dir} is being written by process ${lock.pid}${lock.self ? ' (this process: close the other sink first)' : ''}; one writer per trail.`,
+        );
+      }
+      this.#lock = lock;
     } catch (cause) {
       if (cause instanceof PurposekitError) throw cause;
       throw this.#unavailable(`${FACTORY}(): cannot use the trail directory ${this.dir} (${errnoCode(cause) ?? 'error'}).`, cause);
     }
     try {
-      await this.#loadTail();
+      const { end, checkpoints } = await loadTrailEnd({
+        io: this.#io,
+        dir: this.dir,
+        prefix: this.prefix,
+        keyId: this.keyId,
+        publicKey: createPublicKey(this.#o.signingKey),
+        now: this.#now,
+        warn,
+      });
+      this.#rewind(end);
+      this.#knownIndex = end.fileIndex;
+      this.#acked = end;
+      this.#syncedSeq = end.seq;
+      if (this.#o.anchors.length > 0) {
+        const outbox = new AnchorOutbox({
+          io: this.#io,
+          dir: this.dir,
+          prefix: this.prefix,
+          anchors: this.#o.anchors,
+          onError: this.#o.onAnchorError ?? reportAnchorError,
+          backoff: this.#backoff,
+        });
+        // Heads a crash kept from the outbox are still in the trail: queue them again.
+        await outbox.load(checkpoints.map((c) => anchoredHeadOf(this.#o.stream, c)));
+        this.#outbox = outbox;
+      }
       if (this.#seq > 0 && this.#sinceCheckpoint > 0) {
         // Seal what an earlier run left unsigned (e.g. after a crash).
         this.#sequenceCheckpoint();
@@ -657,113 +636,29 @@ class FileSink implements FileAuditSink {
     this.#timer.unref();
   }
 
+  /**
+   * Every checkpointIntervalMs: sign records left unsigned, or — after
+   * heartbeatIntervalMs without any checkpoint — write a heartbeat checkpoint, so that a
+   * quiet writer is told apart from a trail cut short.
+   */
   #onTimer(): void {
-    if (this.#failure !== undefined || this.#closing !== undefined || this.#sinceCheckpoint === 0) return;
+    if (this.#failure !== undefined || this.#closing !== undefined) return;
+    this.#ticksSinceCheckpoint++;
+    const heartbeatDue = this.#ticksSinceCheckpoint * this.#o.checkpointIntervalMs >= this.#o.heartbeatIntervalMs;
+    if (this.#sinceCheckpoint === 0 && !heartbeatDue) return;
     this.#sequenceCheckpoint();
     this.#kick();
   }
 
-  async #lock(): Promise<void> {
-    const path = join(this.dir, lockFileName(this.prefix));
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = await this.#io.open(path, 'wx', 0o600);
-        try {
-          await this.#writeAll(fd, Buffer.from(`${process.pid}\n`));
-        } finally {
-          await this.#io.close(fd);
-        }
-        this.#locked = true;
-        return;
-      } catch (error) {
-        if (errnoCode(error) !== 'EEXIST') throw error;
-      }
-      const holder = Number.parseInt(((await this.#io.readFile(path)) ?? Buffer.alloc(0)).toString('utf8'), 10);
-      if (Number.isSafeInteger(holder) && holder > 0 && (holder === process.pid || processAlive(holder))) {
-        throw this.#unavailable(`${FACTORY}(): the trail in ${this.dir} is being written by process ${holder}${holder === process.pid ? ' (this process: close the other sink first)' : ''}; one writer per trail.`);
-      }
-      // The holder is gone (a crash): take the lock over.
-      await this.#io.unlink(path).catch(() => undefined);
-    }
-    throw this.#unavailable(`${FACTORY}(): could not take the lock ${lockFileName(this.prefix)} in ${this.dir}.`);
+  /** Heads waiting in the anchor outbox (for tests and health checks). @internal */
+  pendingAnchorHeads(): readonly AnchoredHead[] {
+    return this.#outbox?.pending ?? [];
   }
 
   async #releaseLock(): Promise<void> {
-    if (!this.#locked) return;
-    this.#locked = false;
-    await this.#io.unlink(join(this.dir, lockFileName(this.prefix))).catch(() => undefined);
-  }
-
-  /** Finds where the chain ends, quarantining a torn last line; checks it against the head file. */
-  async #loadTail(): Promise<void> {
-    const indexes: number[] = [];
-    for (const name of await this.#io.readdir(this.dir)) {
-      const parsed = parseTrailFileName(name);
-      if (parsed !== undefined && parsed.prefix === this.prefix) indexes.push(parsed.index);
-    }
-    indexes.sort((a, b) => a - b);
-    const lastIndex = indexes[indexes.length - 1] ?? 1;
-    let end: Position = { seq: 0, hash: AUDIT_GENESIS_HASH, fileIndex: lastIndex, endOffset: 0, sinceCheckpoint: 0 };
-    let window: TailLine[] = [];
-    for (let k = indexes.length - 1; k >= 0; k--) {
-      const index = indexes[k]!;
-      const name = trailFileName(this.prefix, index);
-      const fd = await this.#io.open(this.#path(index), 'r+', 0o600);
-      let size: number;
-      let lines: TailLine[];
-      try {
-        size = this.#io.fstat(fd).size;
-        const tail = await readTail(this.#io, fd, size);
-        lines = tail.lines;
-        if (tail.tornStart < size) {
-          if (index !== lastIndex) throw corrupt(`${name} ends with an incomplete record but is not the last file of the trail.`, { file: name });
-          const qname = await quarantineBytes(this.#io, this.dir, name, fd, tail.tornStart, size, new Date(this.#now()));
-          const last = lines[lines.length - 1]?.record['seq'];
-          warn(
-            `purposekit audit: ${name} ended with ${size - tail.tornStart} bytes of an incomplete record (a crash during a write; that record was never acknowledged). Moved them to ${qname}; the chain continues from ${last === undefined ? 'the previous record' : `seq ${String(last)}`}.`,
-            'PURPOSEKIT_WARN_AUDIT_TORN_LINE',
-          );
-          size = tail.tornStart;
-        }
-      } finally {
-        await this.#io.close(fd);
-      }
-      if (index === lastIndex) end = { ...end, endOffset: size };
-      const last = lines[lines.length - 1];
-      if (last === undefined) continue; // empty (or only torn bytes): the chain ends in an earlier file
-      const record = last.record;
-      if (typeof record['seq'] !== 'number' || typeof record['hash'] !== 'string' || hashAuditRecord(record) !== record['hash']) {
-        throw corrupt(`${name}: the last record does not match its hash (edited?). Run \`purposekit audit verify\`; the sink will not extend a broken chain.`, { file: name, problem: 'edited' });
-      }
-      end = { ...end, seq: record['seq'], hash: record['hash'], sinceCheckpoint: record['kind'] === 'checkpoint' ? 0 : 1 };
-      window = lines;
-      break;
-    }
-    await this.#checkHead(end, window);
-    this.#rewind(end);
-    this.#acked = end;
-    this.#syncedSeq = end.seq;
-  }
-
-  async #checkHead(end: Position, window: TailLine[]): Promise<void> {
-    const name = headFileName(this.prefix);
-    const text = await this.#io.readFile(join(this.dir, name));
-    if (text === undefined) return;
-    let head: Record<string, unknown>;
-    try {
-      head = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw corrupt(`${name} is not valid JSON.`, { file: name });
-    }
-    const seq = head['seq'];
-    if (typeof seq !== 'number') throw corrupt(`${name} holds no checkpoint.`, { file: name });
-    if (seq > end.seq) {
-      throw corrupt(`The trail ends at seq ${end.seq} but its head checkpoint (${name}) is seq ${seq}: records were removed (truncated). Run \`purposekit audit verify\`.`, { file: name, problem: 'truncated' });
-    }
-    const at = window.find((l) => l.record['seq'] === seq);
-    if (at !== undefined && at.record['hash'] !== head['hash']) {
-      throw corrupt(`The record at seq ${seq} differs from the head checkpoint (${name}): the trail was edited. Run \`purposekit audit verify\`.`, { file: name, problem: 'edited' });
-    }
+    const lock = this.#lock;
+    this.#lock = undefined;
+    await lock?.release();
   }
 
   async #close(): Promise<void> {
@@ -783,6 +678,8 @@ class FileSink implements FileAuditSink {
     } catch (cause) {
       error = cause;
     }
+    // What the anchors did not take stays in the outbox for the next start.
+    await this.#outbox?.close(this.#closeWaitMs).catch(() => undefined);
     if (this.#fd !== undefined) {
       const fd = this.#fd;
       this.#fd = undefined;
@@ -793,104 +690,3 @@ class FileSink implements FileAuditSink {
   }
 }
 
-function corrupt(message: string, details: Record<string, unknown>): PurposekitError {
-  return new PurposekitError('PURPOSEKIT_ERR_AUDIT_CORRUPT', message, { details });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCode(error) === 'EPERM';
-  }
-}
-
-function parseLine(text: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Reads the end of a file of `size` bytes: the complete, parseable lines of the last
- * window, and where the torn part begins (bytes after the last newline, plus trailing
- * lines that are not JSON objects, e.g. zeros a power loss left). `tornStart === size`
- * when the file ends cleanly.
- */
-async function readTail(io: AuditFileIo, fd: number, size: number): Promise<{ lines: TailLine[]; tornStart: number }> {
-  let window = Math.min(size, TAIL_WINDOW);
-  for (;;) {
-    const base = size - window;
-    const buf = Buffer.allocUnsafe(window);
-    let got = 0;
-    while (got < window) {
-      const n = await io.read(fd, buf, got, window - got, base + got);
-      if (n <= 0) break;
-      got += n;
-    }
-    const bytes = buf.subarray(0, got);
-    const lines: TailLine[] = [];
-    let tornStart = size;
-    let e = bytes.lastIndexOf(NL);
-    if (e === -1) {
-      if (base === 0) return { lines, tornStart: 0 };
-      window = Math.min(size, window * 2);
-      continue;
-    }
-    tornStart = base + e + 1;
-    // Walk complete lines backwards; the first segment is whole only when base is 0.
-    while (e >= 0) {
-      const s = e === 0 ? -1 : bytes.lastIndexOf(NL, e - 1);
-      if (s === -1 && base > 0) break;
-      const record = parseLine(bytes.toString('utf8', s + 1, e));
-      lines.unshift({ start: base + s + 1, end: base + e, record: record ?? {} });
-      if (record === undefined && lines.length === 1) {
-        // garbage at the very end: part of the torn region
-        tornStart = base + s + 1;
-        lines.shift();
-      }
-      e = s;
-    }
-    if (lines.length === 0 && base > 0) {
-      window = Math.min(size, window * 2);
-      continue;
-    }
-    return { lines, tornStart };
-  }
-}
-
-async function quarantineBytes(io: AuditFileIo, dir: string, name: string, fd: number, from: number, to: number, at: Date): Promise<string> {
-  const length = to - from;
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = await io.read(fd, buf, got, length - got, from + got);
-    if (n <= 0) break;
-    got += n;
-  }
-  let qname = '';
-  let qfd: number | undefined;
-  for (let attempt = 0; qfd === undefined; attempt++) {
-    qname = quarantineFileName(name, at, attempt);
-    try {
-      qfd = await io.open(join(dir, qname), 'wx', 0o600);
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST' || attempt >= 100) throw error;
-    }
-  }
-  try {
-    let off = 0;
-    while (off < got) off += await io.write(qfd, buf, off, got - off, null);
-    await io.fdatasync(qfd);
-  } finally {
-    await io.close(qfd);
-  }
-  await io.fsyncDir(dir);
-  await io.ftruncate(fd, from);
-  await io.fdatasync(fd);
-  return qname;
-}

@@ -11,6 +11,10 @@ export type {
   AuditRecord,
   AuditDurability,
   FileAuditSinkOptions,
+  AnchoredHead,
+  AuditAnchor,
+  AuditAnchorFunction,
+  AuditAnchorErrorInfo,
 } from './types';
 export { AUDIT_FORMAT_VERSION, AUDIT_GENESIS_HASH, hashAuditRecord, sealAuditRecord } from './encode';
 export { validateAuditEvent, SUBJECT_PSEUDONYM_PATTERN } from './validate';
@@ -18,12 +22,14 @@ export { auditKeyId, generateAuditKeys, parseSubjectKey } from './keys';
 export type { GeneratedAuditKeys, SubjectKeyJwk } from './keys';
 export { checkpointSigningInput, verifyCheckpointSignature } from './checkpoint';
 export { createFileAuditSink } from './file-sink';
+export { createFileAuditAnchor } from './anchors';
+export type { FileAuditAnchor, FileAuditAnchorOptions } from './anchors';
 export type { FileAuditSink } from './file-sink';
 export { readAuditTrail } from './trail';
 export type { AuditTrailEntry, ReadAuditTrailOptions } from './trail';
 export { verifyAuditTrail } from './verify';
 export type { AuditProblem, AuditProblemKind, AuditPublicKey, AuditVerifyOptions, AuditVerifyResult } from './verify';
-export { buildSubjectReport } from './report';
-export type { SubjectReport, SubjectReportEntry, SubjectReportOptions } from './report';
+export { buildSubjectReport, streamSubjectReport } from './report';
+export type { SubjectReport, SubjectReportEntry, SubjectReportOptions, SubjectReportScan } from './report';
 export { exportAuditTrail, auditCsvRow, AUDIT_CSV_COLUMNS } from './export';
 export type { AuditExportFormat, AuditExportOptions } from './export';

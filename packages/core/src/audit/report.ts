@@ -59,16 +59,8 @@ export interface SubjectReportOptions {
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
 }
 
-/**
- * Builds the subject access report: reads the whole trail and keeps the records whose
- * `subject` is the person's pseudonym under any of the given keys. It does not verify
- * the chain; run {@link verifyAuditTrail} for that.
- *
- * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION when no subject (with keys) or
- *   pseudonym is given, or a pseudonym is malformed; PURPOSEKIT_ERR_INVALID_KEY for a bad
- *   key; PURPOSEKIT_ERR_AUDIT_CORRUPT / PURPOSEKIT_ERR_FILE_ACCESS from reading.
- */
-export async function buildSubjectReport(path: string, options: SubjectReportOptions): Promise<SubjectReport> {
+/** Resolves the pseudonyms a report searches for. @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION */
+function wantedPseudonyms(options: SubjectReportOptions): Set<string> {
   const wanted = new Set<string>();
   for (const p of options.pseudonyms ?? []) {
     if (typeof p !== 'string' || !SUBJECT_PSEUDONYM_PATTERN.test(p)) {
@@ -87,31 +79,76 @@ export async function buildSubjectReport(path: string, options: SubjectReportOpt
   if (wanted.size === 0) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'subject report: name the subject (subject id and key, or pseudonym).', { details: { option: 'subject' } });
   }
-  const entries: SubjectReportEntry[] = [];
-  let recordsScanned = 0;
+  return wanted;
+}
+
+/** What {@link streamSubjectReport} yields besides the entries. */
+export interface SubjectReportScan {
+  /** The pseudonyms searched for. */
+  readonly pseudonyms: readonly string[];
+  /** Records read so far (final once the iteration ends). */
+  readonly recordsScanned: number;
+  /** The entries about the subject, in trail order, one at a time (memory stays flat for any trail size). */
+  readonly entries: AsyncIterable<SubjectReportEntry>;
+}
+
+/**
+ * The subject access report as a stream: {@link buildSubjectReport} without holding the
+ * entries, for subjects with millions of records. Options are checked at once; the trail
+ * is read while `entries` is iterated.
+ *
+ * @throws PurposekitError as {@link buildSubjectReport}.
+ */
+export function streamSubjectReport(path: string, options: SubjectReportOptions): SubjectReportScan {
+  const wanted = wantedPseudonyms(options);
   const readOptions = { ...(options.prefix === undefined ? {} : { prefix: options.prefix }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) };
-  for await (const { record, file, line } of readAuditTrail(path, readOptions)) {
-    recordsScanned++;
-    if (record.kind === 'checkpoint' || record.subject === undefined || !wanted.has(record.subject)) continue;
-    entries.push({
-      seq: record.seq,
-      ts: record.ts,
-      kind: record.kind,
-      subject: record.subject,
-      ...(record.actor === undefined ? {} : { actor: record.actor }),
-      ...(record.action === undefined ? {} : { action: record.action }),
-      data: record.data ?? [],
-      ...(record.purpose === undefined ? {} : { purpose: record.purpose }),
-      ...(record.basis === undefined ? {} : { basis: record.basis }),
-      ...(record.decision === undefined ? {} : { decision: record.decision }),
-      ...(record.reason === undefined ? {} : { reason: record.reason }),
-      ...(record.recipient === undefined ? {} : { recipient: record.recipient }),
-      ...(record.requestId === undefined ? {} : { requestId: record.requestId }),
-      policy: { id: record.policy.id, version: record.policy.version },
-      ...(record.attributes === undefined ? {} : { attributes: record.attributes }),
-      file,
-      line,
-    });
-  }
-  return { pseudonyms: [...wanted], recordsScanned, entries };
+  let scanned = 0;
+  return {
+    pseudonyms: [...wanted],
+    get recordsScanned(): number {
+      return scanned;
+    },
+    entries: (async function* (): AsyncGenerator<SubjectReportEntry> {
+      for await (const { record, file, line } of readAuditTrail(path, readOptions)) {
+        scanned++;
+        if (record.kind === 'checkpoint' || record.subject === undefined || !wanted.has(record.subject)) continue;
+        yield {
+          seq: record.seq,
+          ts: record.ts,
+          kind: record.kind,
+          subject: record.subject,
+          ...(record.actor === undefined ? {} : { actor: record.actor }),
+          ...(record.action === undefined ? {} : { action: record.action }),
+          data: record.data ?? [],
+          ...(record.purpose === undefined ? {} : { purpose: record.purpose }),
+          ...(record.basis === undefined ? {} : { basis: record.basis }),
+          ...(record.decision === undefined ? {} : { decision: record.decision }),
+          ...(record.reason === undefined ? {} : { reason: record.reason }),
+          ...(record.recipient === undefined ? {} : { recipient: record.recipient }),
+          ...(record.requestId === undefined ? {} : { requestId: record.requestId }),
+          policy: { id: record.policy.id, version: record.policy.version },
+          ...(record.attributes === undefined ? {} : { attributes: record.attributes }),
+          file,
+          line,
+        };
+      }
+    })(),
+  };
+}
+
+/**
+ * Builds the subject access report: reads the whole trail and keeps the records whose
+ * `subject` is the person's pseudonym under any of the given keys. It does not verify
+ * the chain; run {@link verifyAuditTrail} for that. Holds every entry in memory: for
+ * very large subjects use {@link streamSubjectReport}.
+ *
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION when no subject (with keys) or
+ *   pseudonym is given, or a pseudonym is malformed; PURPOSEKIT_ERR_INVALID_KEY for a bad
+ *   key; PURPOSEKIT_ERR_AUDIT_CORRUPT / PURPOSEKIT_ERR_FILE_ACCESS from reading.
+ */
+export async function buildSubjectReport(path: string, options: SubjectReportOptions): Promise<SubjectReport> {
+  const scan = streamSubjectReport(path, options);
+  const entries: SubjectReportEntry[] = [];
+  for await (const e of scan.entries) entries.push(e);
+  return { pseudonyms: scan.pseudonyms, recordsScanned: scan.recordsScanned, entries };
 }

@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { PurposekitError } from '../errors';
 import { checkPrefix, headFileName, isQuarantineName, parseTrailFileName } from './files';
+import { parseJsonObjectSafely } from './safe-json';
 import type { AuditRecord } from './types';
 
 /** One file of a trail. */
@@ -214,14 +215,9 @@ export async function* readAuditTrail(path: string, options: ReadAuditTrailOptio
 
 /** Parses one line into a record-shaped object (v, seq, kind, hash present), else `undefined`. */
 export function parseRecordLine(text: string): AuditRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const r = value as Record<string, unknown>;
+  const { value } = parseJsonObjectSafely(text);
+  if (value === undefined) return undefined;
+  const r = value;
   if (typeof r['seq'] !== 'number' || typeof r['kind'] !== 'string' || typeof r['hash'] !== 'string' || r['v'] === undefined) return undefined;
-  return value as AuditRecord;
+  return value as unknown as AuditRecord;
 }

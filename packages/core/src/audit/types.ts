@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 
 /** Kinds of event the engine records. */
-export type AuditEventKind = 'access' | 'consent' | 'age-gate' | 'rights';
+export type AuditEventKind = 'access' | 'consent' | 'age-gate' | 'rights' | 'retention';
 
 /** Every record kind in a trail: the event kinds plus signed checkpoints. */
 export type AuditRecordKind = AuditEventKind | 'checkpoint';
@@ -140,6 +140,78 @@ export interface FileAuditSinkOptions {
   checkpointEvery?: number;
   /** …or after this many milliseconds with unsigned records, whichever first. Default 5000. */
   checkpointIntervalMs?: number;
+  /**
+   * A heartbeat checkpoint after this many milliseconds without any checkpoint, even with
+   * no new records, so that a verifier (and every anchor) can tell a quiet writer from a
+   * trail cut short. Default 3 600 000 (one hour, like CloudTrail's hourly digest); from
+   * 1000 ms to one day, and at least `checkpointIntervalMs`.
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * Where each checkpoint's signed head is also published, outside the trail directory:
+   * {@link AuditAnchor}s (`createFileAuditAnchor`, a PostgreSQL anchor…) or plain
+   * functions. Publishing never delays an append; a head waits in a durable outbox in the
+   * trail directory until every anchor took it, and is retried with backoff (also after a
+   * restart). Default: none.
+   */
+  anchors?: ReadonlyArray<AuditAnchor | AuditAnchorFunction>;
+  /**
+   * Called when publishing a head to an anchor failed (it will be retried). Default: a
+   * `PURPOSEKIT_WARN_AUDIT_ANCHOR` process warning.
+   */
+  onAnchorError?: (error: unknown, info: AuditAnchorErrorInfo) => void;
+  /** The stream name in published heads (tells trails apart in a shared anchor). Default: the prefix. */
+  stream?: string;
   /** Rotate to a new file once the current one reaches this size. Default 64 MiB. */
   maxFileBytes?: number;
+}
+
+/**
+ * A checkpoint's signed head as published to an anchor: enough to hold the trail to it
+ * (`seq`, `hash`) and to check the signature (with `prev`, when the anchor keeps it).
+ */
+export interface AnchoredHead {
+  /** Which trail (the sink's `stream` option; default its prefix). */
+  readonly stream: string;
+  /** The checkpoint's sequence number. */
+  readonly seq: number;
+  /** The checkpoint record's `hash` (covers its signature and, through `prev`, the whole chain). */
+  readonly hash: string;
+  /** The checkpoint's `ts`. */
+  readonly ts: string;
+  /** The checkpoint's `keyId`. */
+  readonly keyId: string;
+  /** The checkpoint's `sig`. */
+  readonly sig: string;
+  /** The checkpoint's `prev` (optional for an anchor to keep; with it the signature can be checked alone). */
+  readonly prev?: string;
+}
+
+/**
+ * A place outside the trail directory that keeps published heads: an append-only file
+ * on another mount, a database table, an object store with a retention lock.
+ * `publish` must be idempotent (a head can be published twice after a crash).
+ */
+export interface AuditAnchor {
+  /** A short name for warnings and the outbox (unique among a sink's anchors). */
+  readonly name: string;
+  /** Stores one head durably; rejects when it could not. */
+  publish(head: AnchoredHead): Promise<void>;
+  /** Every head kept, oldest first (what `verifyAuditTrail` checks the trail against). */
+  heads?(): AsyncIterable<AnchoredHead>;
+}
+
+/** A function anchor: any code that takes a head (a log shipper, a webhook). */
+export type AuditAnchorFunction = (head: AnchoredHead) => void | Promise<void>;
+
+/** What {@link FileAuditSinkOptions.onAnchorError} is told besides the error. */
+export interface AuditAnchorErrorInfo {
+  /** The anchor's name. */
+  readonly anchor: string;
+  /** The head that could not be published. */
+  readonly head: AnchoredHead;
+  /** 1 for the first failure of this head on this anchor. */
+  readonly attempt: number;
+  /** When the next attempt is made. */
+  readonly retryInMs: number;
 }

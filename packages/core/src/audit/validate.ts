@@ -19,7 +19,7 @@ const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const BAD_CHARS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-const KINDS = new Set(['access', 'consent', 'age-gate', 'rights']);
+const KINDS = new Set(['access', 'consent', 'age-gate', 'rights', 'retention']);
 const FIELDS = new Set(['kind', 'actor', 'subject', 'data', 'action', 'purpose', 'basis', 'policy', 'requestId', 'decision', 'reason', 'recipient', 'attributes']);
 const STRING_FIELDS = ['actor', 'action', 'purpose', 'basis', 'requestId', 'reason', 'recipient'] as const;
 
@@ -82,7 +82,7 @@ export function validateAuditEvent(event: unknown, now: number = Date.now()): as
     if (!FIELDS.has(key)) reject(key, 'unknown-field', 'is not an audit event field');
   }
   const e = event as Record<string, unknown>;
-  if (typeof e['kind'] !== 'string' || !KINDS.has(e['kind'])) reject('kind', 'unknown-value', 'must be access, consent, age-gate or rights');
+  if (typeof e['kind'] !== 'string' || !KINDS.has(e['kind'])) reject('kind', 'unknown-value', 'must be access, consent, age-gate, rights or retention');
   for (const field of STRING_FIELDS) {
     if (e[field] !== undefined) checkString(field, e[field], MAX_AUDIT_STRING, now, true, field !== 'requestId');
   }

@@ -7,11 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { PurposekitError } from '../errors';
+import { toAnchoredHead } from './anchors';
 import { verifyCheckpointSignature } from './checkpoint';
 import { AUDIT_FORMAT_VERSION, AUDIT_GENESIS_HASH, hashAuditRecord } from './encode';
 import { auditKeyId, toVerifyKey } from './keys';
 import { locateTrail, trailLines } from './trail';
 import type { TrailFile, TrailLine } from './trail';
+import { parseJsonObjectSafely } from './safe-json';
+import type { AnchoredHead, AuditAnchor } from './types';
 
 /** What can be wrong with a trail. */
 export type AuditProblemKind =
@@ -30,7 +33,13 @@ export type AuditProblemKind =
   /** A line is not a well-formed record. */
   | 'malformed'
   /** A record of a format version this verifier does not know. */
-  | 'unsupported-version';
+  | 'unsupported-version'
+  /** The trail holds a different record at a seq an anchor (or the expected head) names: it was rewritten after that head was published. */
+  | 'forked'
+  /** The trail and its head file end before a head an anchor (or the expected head) holds: the directory was restored to an older state. */
+  | 'rolled-back'
+  /** The newest checkpoint is older than `maxCheckpointAge` allows: the writer stopped, or the trail was cut (a running writer signs at least once per heartbeat). */
+  | 'stale';
 
 /** The first problem found. */
 export interface AuditProblem {
@@ -62,6 +71,23 @@ export interface AuditVerifyOptions {
   partial?: boolean;
   /** Progress in bytes. */
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
+  /**
+   * Heads published outside the trail: anchors (their `heads()` are read), or the heads
+   * themselves. The trail must hold every one exactly (same `hash` at its `seq`), and must
+   * not end before the newest: truncation, rollback and forks are found.
+   */
+  anchors?: ReadonlyArray<AuditAnchor | AnchoredHead> | AsyncIterable<AnchoredHead>;
+  /** One head an auditor kept (`purposekit audit verify` prints it): checked like an anchored head. */
+  expectHead?: { readonly seq: number; readonly hash: string };
+  /** Which stream's heads to use from the anchors. Default: the trail's prefix (the sink's default stream). */
+  stream?: string;
+  /**
+   * The newest checkpoint must be at most `ms` older than `at` (default: now). A running
+   * writer signs at least once per `heartbeatIntervalMs` (default one hour), so for a copy
+   * of a live trail `ms` = heartbeat + checkpoint interval + copy delay tells a quiet
+   * writer from a trail cut back (with its head file) or a writer that stopped.
+   */
+  maxCheckpointAge?: { readonly ms: number; readonly at?: number | Date };
 }
 
 /** The outcome of {@link verifyAuditTrail}. */
@@ -87,18 +113,26 @@ export interface AuditVerifyResult {
   readonly head?: { readonly seq: number; readonly hash: string };
   /** Facts worth knowing that are not failures (a torn last line, quarantine files, no head file…). */
   readonly notes: readonly string[];
+  /** Anchored heads (and the expected head) the trail was checked against. */
+  readonly anchorsChecked: number;
+  /** The newest anchored head the trail holds exactly, when anchors were given. */
+  readonly anchored?: { readonly seq: number; readonly hash: string; readonly ts: string };
+  /** Records after {@link anchored} (or all records when none is): not yet protected by an anchor. */
+  readonly unanchoredTail?: number;
 }
 
 const WINDOW = 64;
 const HEX64 = /^[0-9a-f]{64}$/;
 const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const EVENT_KINDS = new Set(['access', 'consent', 'age-gate', 'rights']);
+const EVENT_KINDS = new Set(['access', 'consent', 'age-gate', 'rights', 'retention']);
 
 interface Item {
   readonly l: TrailLine;
   record: Record<string, unknown> | undefined;
   parsed: boolean;
   computed: string | undefined;
+  /** Why the line is not a usable JSON object. */
+  why?: string;
 }
 
 function loc(item: Item): string {
@@ -156,13 +190,9 @@ function parse(item: Item): Record<string, unknown> | undefined {
   if (!item.parsed) {
     item.parsed = true;
     const text = item.l.text;
-    try {
-      const v = JSON.parse(text) as unknown;
-      const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && !text.includes('\r') && !hasNull(v) && !hasDuplicateMembers(text);
-      item.record = ok ? (v as Record<string, unknown>) : undefined;
-    } catch {
-      item.record = undefined;
-    }
+    const { value, problem } = parseJsonObjectSafely(text);
+    item.why = problem ?? (text.includes('\r') ? 'it contains a CR' : value !== undefined && hasNull(value) ? 'it holds a null value' : hasDuplicateMembers(text) ? 'an object names a member twice' : undefined);
+    item.record = item.why === undefined ? value : undefined;
   }
   return item.record;
 }
@@ -171,8 +201,16 @@ function parse(item: Item): Record<string, unknown> | undefined {
 function sound(item: Item): Record<string, unknown> | undefined {
   const r = parse(item);
   if (r === undefined || typeof r['seq'] !== 'number' || typeof r['hash'] !== 'string' || typeof r['prev'] !== 'string') return undefined;
-  item.computed ??= hashAuditRecord(r);
+  item.computed ??= safeHash(r);
   return item.computed === r['hash'] ? r : undefined;
+}
+
+function safeHash(r: Record<string, unknown>): string {
+  try {
+    return hashAuditRecord(r);
+  } catch {
+    return ''; // no canonical form: matches no hash
+  }
 }
 
 /** What is structurally wrong with a parsed record, or undefined. */
@@ -239,6 +277,10 @@ function signatureProblem(r: Record<string, unknown>, ring: KeyRing): string | u
  */
 export async function verifyAuditTrail(path: string, options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
   const ring = keyRing(options.publicKeys);
+  const fresh = options.maxCheckpointAge;
+  if (fresh !== undefined && (typeof fresh !== 'object' || fresh === null || typeof fresh.ms !== 'number' || !(fresh.ms >= 0) || !(fresh.at === undefined || typeof fresh.at === 'number' || fresh.at instanceof Date))) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'verifyAuditTrail(): "maxCheckpointAge" must be { ms: a number ≥ 0, at?: a time (ms since the epoch or a Date) }.', { details: { option: 'maxCheckpointAge' } });
+  }
   const layout = await locateTrail(path, options.prefix === undefined ? {} : { prefix: options.prefix });
   const notes: string[] = [];
   const firstFile = layout.files[0];
@@ -261,8 +303,8 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
   const headName = layout.headPath === undefined ? '' : layout.headPath.slice(layout.dir.length + 1);
   if (layout.headPath !== undefined) {
     try {
-      const v = JSON.parse(await readFile(layout.headPath, 'utf8')) as unknown;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v) && (v as Record<string, unknown>)['kind'] === 'checkpoint') head = v as Record<string, unknown>;
+      const v = parseJsonObjectSafely(await readFile(layout.headPath, 'utf8')).value;
+      if (v !== undefined && v['kind'] === 'checkpoint') head = v;
     } catch {
       head = undefined;
     }
@@ -273,6 +315,11 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
     notes.push('No head file: records cut off after the last checkpoint cannot be detected.');
   }
   let hashAtHeadSeq: string | undefined;
+
+  // anchored heads (and the expected head), by seq
+  const checkAnchors = options.anchors !== undefined || options.expectHead !== undefined;
+  const anchoredBySeq = await collectAnchoredHeads(options, options.stream ?? layout.prefix ?? 'audit', ring);
+  let anchored: { seq: number; hash: string; ts: string } | undefined;
 
   const result = (problem?: AuditProblem): AuditVerifyResult => ({
     ok: problem === undefined,
@@ -288,7 +335,11 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
     signaturesChecked: ring !== undefined,
     ...(head !== undefined && typeof head['seq'] === 'number' && typeof head['hash'] === 'string' ? { head: { seq: head['seq'], hash: head['hash'] } } : {}),
     notes,
+    anchorsChecked: anchoredBySeq instanceof Map ? anchoredBySeq.size : 0,
+    ...(anchored === undefined ? {} : { anchored }),
+    ...(checkAnchors ? { unanchoredTail: lastSeq === undefined ? 0 : anchored === undefined ? records : lastSeq - anchored.seq } : {}),
   });
+  if (!(anchoredBySeq instanceof Map)) return result(anchoredBySeq);
   if (headProblem !== undefined) return result(headProblem);
 
   // lookahead over the lines of every file
@@ -362,83 +413,206 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
 
   let expected: number | undefined;
   let prevHash = AUDIT_GENESIS_HASH;
-  for (;;) {
-    await fill();
-    const cur = ahead.shift();
-    if (cur === undefined) break;
-    if (!cur.l.terminated) {
-      if (cur.l.lastOfTrail) {
-        notes.push(`${loc(cur)} is an incomplete last line (a crash during a write; never acknowledged). The sink moves it to a quarantine file when it next starts.`);
-        break;
+  try {
+    for (;;) {
+      await fill();
+      const cur = ahead.shift();
+      if (cur === undefined) break;
+      if (!cur.l.terminated) {
+        if (cur.l.lastOfTrail) {
+          notes.push(`${loc(cur)} is an incomplete last line (a crash during a write; never acknowledged). The sink moves it to a quarantine file when it next starts.`);
+          break;
+        }
+        return result(problem('truncated', cur, `${cur.l.file.name} ends in the middle of a record (line ${cur.l.line}): the file was cut.`));
       }
-      return result(problem('truncated', cur, `${cur.l.file.name} ends in the middle of a record (line ${cur.l.line}): the file was cut.`));
-    }
-    const r = parse(cur);
-    if (r === undefined) return result(problem('malformed', cur, `${loc(cur)} is not a JSON object.`));
-    if (r['v'] !== AUDIT_FORMAT_VERSION) {
-      return result(problem('unsupported-version', cur, `${loc(cur)} has format version ${JSON.stringify(r['v'])}; this verifier knows version ${AUDIT_FORMAT_VERSION}.`));
-    }
-    const structural = structureProblem(r);
-    if (structural !== undefined) return result(problem('malformed', cur, `${loc(cur)}: ${structural}.`, typeof r['seq'] === 'number' ? r['seq'] : undefined));
-    const s = r['seq'] as number;
-    const hash = r['hash'] as string;
-    cur.computed ??= hashAuditRecord(r);
-    if (cur.computed !== hash) {
-      return result(problem('edited', cur, `Record seq ${s} at ${loc(cur)} was edited: its content does not match its hash.`, s));
-    }
-    if (expected === undefined) {
-      if (!partial && s !== 1) {
+      const r = parse(cur);
+      if (r === undefined) return result(problem('malformed', cur, `${loc(cur)} is not a well-formed record: ${cur.why ?? 'not a JSON object'}.`));
+      if (r['v'] !== AUDIT_FORMAT_VERSION) {
+        return result(problem('unsupported-version', cur, `${loc(cur)} has format version ${JSON.stringify(r['v'])}; this verifier knows version ${AUDIT_FORMAT_VERSION}.`));
+      }
+      const structural = structureProblem(r);
+      if (structural !== undefined) return result(problem('malformed', cur, `${loc(cur)}: ${structural}.`, typeof r['seq'] === 'number' ? r['seq'] : undefined));
+      const s = r['seq'] as number;
+      const hash = r['hash'] as string;
+      cur.computed ??= safeHash(r);
+      if (cur.computed !== hash) {
+        return result(problem('edited', cur, `Record seq ${s} at ${loc(cur)} was edited: its content does not match its hash.`, s));
+      }
+      if (expected === undefined) {
+        if (!partial && s !== 1) {
+          return result(
+            problem('missing', cur, `The trail starts at seq ${s} (${loc(cur)}): records 1–${s - 1} are missing. If older files were removed on purpose (retention), verify with the partial option (--partial).`, 1),
+          );
+        }
+        if (!partial && r['prev'] !== AUDIT_GENESIS_HASH) {
+          return result(problem('edited', cur, `Record seq 1 at ${loc(cur)} does not start from the genesis hash.`, s));
+        }
+        if (partial && s !== 1) notes.push(`The trail starts at seq ${s}: earlier records were not checked (partial).`);
+      } else if (s !== expected || r['prev'] !== prevHash) {
+        return result(classify(cur, r, expected, prevHash));
+      }
+      // §3: a writer rotates only after a checkpoint, so every file but the last ends with one.
+      const before = behind[behind.length - 1];
+      if (before !== undefined && before.item.l.file !== cur.l.file && before.item.record?.['kind'] !== 'checkpoint') {
         return result(
-          problem('missing', cur, `The trail starts at seq ${s} (${loc(cur)}): records 1–${s - 1} are missing. If older files were removed on purpose (retention), verify with the partial option (--partial).`, 1),
+          problem('missing', before.item, `${before.item.l.file.name} ends with seq ${before.seq} (${loc(before.item)}), not with the checkpoint that ends every file but the last: the end of the file was removed or the trail rewritten.`, before.seq),
         );
       }
-      if (!partial && r['prev'] !== AUDIT_GENESIS_HASH) {
-        return result(problem('edited', cur, `Record seq 1 at ${loc(cur)} does not start from the genesis hash.`, s));
+      if (r['kind'] === 'checkpoint') {
+        if (ring !== undefined) {
+          const why = signatureProblem(r, ring);
+          if (why !== undefined) return result(problem('bad-signature', cur, `Checkpoint seq ${s} at ${loc(cur)} has a bad signature: ${why}.`, s));
+          checkpoints++;
+        }
+        lastCheckpoint = { seq: s, hash, keyId: String(r['keyId']), ts: String(r['ts']) };
+        unsignedTail = 0;
+      } else {
+        unsignedTail++;
       }
-      if (partial && s !== 1) notes.push(`The trail starts at seq ${s}: earlier records were not checked (partial).`);
-    } else if (s !== expected || r['prev'] !== prevHash) {
-      return result(classify(cur, r, expected, prevHash));
-    }
-    if (r['kind'] === 'checkpoint') {
-      if (ring !== undefined) {
-        const why = signatureProblem(r, ring);
-        if (why !== undefined) return result(problem('bad-signature', cur, `Checkpoint seq ${s} at ${loc(cur)} has a bad signature: ${why}.`, s));
-        checkpoints++;
+      records++;
+      firstSeq ??= s;
+      lastSeq = s;
+      lastHash = hash;
+      if (head !== undefined && s === head['seq']) hashAtHeadSeq = hash;
+      const a = anchoredBySeq.get(s);
+      if (a !== undefined) {
+        if (a.hash !== hash) {
+          return result(problem('forked', cur, `Record seq ${s} at ${loc(cur)} is not the one ${a.source} holds (hash ${a.hash}): the trail was rewritten after that head was published.`, s));
+        }
+        anchored = { seq: s, hash, ts: String(r['ts']) };
       }
-      lastCheckpoint = { seq: s, hash, keyId: String(r['keyId']), ts: String(r['ts']) };
-      unsignedTail = 0;
-    } else {
-      unsignedTail++;
+      expected = s + 1;
+      prevHash = hash;
+      behind.push({ item: cur, seq: s, hash });
+      if (behind.length > WINDOW) behind.shift();
     }
-    records++;
-    firstSeq ??= s;
-    lastSeq = s;
-    lastHash = hash;
-    if (head !== undefined && s === head['seq']) hashAtHeadSeq = hash;
-    expected = s + 1;
-    prevHash = hash;
-    behind.push({ item: cur, seq: s, hash });
-    if (behind.length > WINDOW) behind.shift();
-  }
 
-  if (head !== undefined) {
-    const hs = head['seq'] as number;
-    const headItem = { l: { file: { name: headName } as TrailFile, line: 0 } } as Item;
-    if (hashAuditRecord(head) !== head['hash']) return result(problem('edited', headItem, `The head file ${headName} was edited: its content does not match its hash.`, hs));
-    if (ring !== undefined) {
-      const why = signatureProblem(head, ring);
-      if (why !== undefined) return result(problem('bad-signature', headItem, `The head checkpoint (${headName}, seq ${hs}) has a bad signature: ${why}.`, hs));
+    if (head !== undefined) {
+      const hs = head['seq'] as number;
+      const headItem = { l: { file: { name: headName } as TrailFile, line: 0 } } as Item;
+      if (hashAuditRecord(head) !== head['hash']) return result(problem('edited', headItem, `The head file ${headName} was edited: its content does not match its hash.`, hs));
+      if (ring !== undefined) {
+        const why = signatureProblem(head, ring);
+        if (why !== undefined) return result(problem('bad-signature', headItem, `The head checkpoint (${headName}, seq ${hs}) has a bad signature: ${why}.`, hs));
+      }
+      if (lastSeq === undefined || hs > lastSeq) {
+        return result(
+          problem('truncated', headItem, `The trail ends at ${lastSeq === undefined ? 'no record' : `seq ${lastSeq}`}, but its head checkpoint (${headName}) shows seq ${hs} was written: records were cut off.`, hs),
+        );
+      }
+      if (hs >= (firstSeq ?? 1) && hashAtHeadSeq !== head['hash']) {
+        return result(problem('edited', headItem, `Record seq ${hs} differs from the head checkpoint (${headName}): the trail was changed after that checkpoint was written.`, hs));
+      }
     }
-    if (lastSeq === undefined || hs > lastSeq) {
+    let newest: AnchoredEntry | undefined;
+    let before = 0;
+    for (const e of anchoredBySeq.values()) {
+      if (newest === undefined || e.seq > newest.seq) newest = e;
+      if (firstSeq !== undefined && e.seq < firstSeq) before++;
+    }
+    if (newest !== undefined && (lastSeq === undefined || newest.seq > lastSeq)) {
+      const where = { l: { file: { name: newest.source } as TrailFile, line: 0 } } as Item;
+      const end = lastSeq === undefined ? 'holds no record' : `ends at seq ${lastSeq}`;
       return result(
-        problem('truncated', headItem, `The trail ends at ${lastSeq === undefined ? 'no record' : `seq ${lastSeq}`}, but its head checkpoint (${headName}) shows seq ${hs} was written: records were cut off.`, hs),
+        head !== undefined
+          ? problem('rolled-back', where, `The trail ${end} and its head file agree, but ${newest.source} holds seq ${newest.seq} (signed ${newest.ts}): the trail directory was restored to an older state, or cut and its head file replaced.`, newest.seq)
+          : problem('truncated', where, `The trail ${end}, but ${newest.source} holds seq ${newest.seq} (signed ${newest.ts}): records were cut off.`, newest.seq),
       );
     }
-    if (hs >= (firstSeq ?? 1) && hashAtHeadSeq !== head['hash']) {
-      return result(problem('edited', headItem, `Record seq ${hs} differs from the head checkpoint (${headName}): the trail was changed after that checkpoint was written.`, hs));
+    if (before > 0) notes.push(`${before} anchored head(s) precede the first record present (seq ${firstSeq}) and were not checked.`);
+    if (fresh !== undefined) {
+      const at = fresh.at === undefined ? Date.now() : typeof fresh.at === 'number' ? fresh.at : fresh.at.getTime();
+      const signedAt = lastCheckpoint === undefined ? Number.NaN : Date.parse(lastCheckpoint.ts);
+      if (!(signedAt >= at - fresh.ms)) {
+        const where = { l: { file: { name: layout.files.at(-1)?.name ?? '' } as TrailFile, line: 0 } } as Item;
+        return result(
+          problem(
+            'stale',
+            where,
+            lastCheckpoint === undefined
+              ? 'The trail holds no checkpoint at all, so nothing shows that its writer was running.'
+              : `The newest checkpoint (seq ${lastCheckpoint.seq}) was signed at ${lastCheckpoint.ts}, more than ${Math.round(fresh.ms / 1000)} s before ${new Date(at).toISOString()}: the writer stopped then, or the trail was cut back (a running writer signs at least once per heartbeat).`,
+            lastCheckpoint?.seq,
+          ),
+        );
+      }
+    }
+    return result();
+  } finally {
+    await source.return(undefined);
+  }
+}
+
+interface AnchoredEntry {
+  readonly seq: number;
+  readonly hash: string;
+  readonly ts: string;
+  /** Where the head came from, for messages: `anchor "name"`, `the expected head`. */
+  readonly source: string;
+}
+
+const HEAD_HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * Reads every anchored head of `stream` (and the expected head) into a map by seq. Two
+ * different heads for one seq are a fork: returned as the problem. A head that carries
+ * `prev` is signature-checked when keys are given (a forged head in an anchor must not
+ * pass for evidence, nor raise a false alarm unnoticed).
+ */
+async function collectAnchoredHeads(options: AuditVerifyOptions, stream: string, ring: KeyRing | undefined): Promise<Map<number, AnchoredEntry> | AuditProblem> {
+  const map = new Map<number, AnchoredEntry>();
+  const add = (h: AnchoredHead | { seq: number; hash: string; ts?: string; prev?: string; keyId?: string; sig?: string }, source: string): AuditProblem | undefined => {
+    if ('prev' in h && h.prev !== undefined && ring !== undefined && typeof h.keyId === 'string' && typeof h.sig === 'string' && typeof h.ts === 'string') {
+      const cp = { alg: 'Ed25519', keyId: h.keyId, kind: 'checkpoint', prev: h.prev, seq: h.seq, ts: h.ts, v: AUDIT_FORMAT_VERSION, sig: h.sig };
+      const why = signatureProblem(cp, ring) ?? (safeHash(cp) === h.hash ? undefined : 'its hash is not the hash of the checkpoint it describes');
+      if (why !== undefined) return { kind: 'bad-signature', message: `The head of seq ${h.seq} that ${source} holds is not a checkpoint of this trail's keys: ${why}.`, file: source, line: 0, seq: h.seq };
+    }
+    const known = map.get(h.seq);
+    if (known !== undefined && known.hash !== h.hash) {
+      return { kind: 'forked', message: `${known.source} and ${source} hold different heads for seq ${h.seq} (${known.hash} and ${h.hash}): the writer's key signed two histories.`, file: source, line: 0, seq: h.seq };
+    }
+    if (known === undefined) map.set(h.seq, { seq: h.seq, hash: h.hash, ts: h.ts ?? 'an unknown time', source });
+    return undefined;
+  };
+  const take = (value: unknown, source: string): AuditProblem | undefined => {
+    const h = toAnchoredHead(value);
+    if (h === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `verifyAuditTrail(): ${source} gave something that is not an anchored head.`, { details: { option: 'anchors' } });
+    return h.stream === stream ? add(h, source) : undefined;
+  };
+  const anchors = options.anchors;
+  if (anchors !== undefined) {
+    if (Symbol.asyncIterator in (anchors as object)) {
+      for await (const h of anchors as AsyncIterable<AnchoredHead>) {
+        const p = take(h, 'the anchored heads');
+        if (p !== undefined) return p;
+      }
+    } else if (Array.isArray(anchors)) {
+      for (const a of anchors as ReadonlyArray<AuditAnchor | AnchoredHead>) {
+        if (typeof (a as AuditAnchor).publish === 'function' || typeof (a as AuditAnchor).heads === 'function') {
+          const anchor = a as AuditAnchor;
+          if (anchor.heads === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `verifyAuditTrail(): anchor "${anchor.name}" cannot list its heads (no heads()).`, { details: { option: 'anchors' } });
+          for await (const h of anchor.heads()) {
+            const p = take(h, `anchor "${anchor.name}"`);
+            if (p !== undefined) return p;
+          }
+        } else {
+          const p = take(a, 'the anchored heads');
+          if (p !== undefined) return p;
+        }
+      }
+    } else {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'verifyAuditTrail(): "anchors" must be an array of anchors or heads, or an async iterable of heads.', { details: { option: 'anchors' } });
     }
   }
-  return result();
+  const e = options.expectHead;
+  if (e !== undefined) {
+    if (typeof e !== 'object' || e === null || !Number.isSafeInteger(e.seq) || e.seq < 1 || typeof e.hash !== 'string' || !HEAD_HASH.test(e.hash)) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'verifyAuditTrail(): "expectHead" must be { seq: a positive integer, hash: 64 lower-case hex digits }.', { details: { option: 'expectHead' } });
+    }
+    const p = add({ seq: e.seq, hash: e.hash }, 'the expected head');
+    if (p !== undefined) return p;
+  }
+  return map;
 }
 
 /** @internal for the CLI: throws when a verification failed, with the problem as details. */

@@ -5,6 +5,7 @@
 import type { PrivacyContext } from '../context';
 import { PurposekitError } from '../errors';
 import { didYouMean, show } from '../policy/suggest';
+import { validateOptions } from '../options';
 import type { ResolvedPurposeRule } from '../policy/types';
 import type { Purposekit } from '../purposekit';
 import { CONSENT_TYPES } from '../vocabulary';
@@ -83,15 +84,29 @@ export interface ConsentManager {
   history(subject: string): Promise<readonly ConsentRecord[]>;
 }
 
-const OPTION_KEYS = ['now'] as const;
 const CHANGE_KEYS = ['type', 'source', 'expiresAt', 'context', 'actor', 'policyVersion', 'termsVersion'] as const;
 
 function bad(field: string, message: string): PurposekitError {
   return new PurposekitError('PURPOSEKIT_ERR_BAD_REQUEST', message, { details: { field } });
 }
 
-/** The consent-based purpose `purpose` of the engine's policy. @internal */
+const RECIPIENT_PREFIX = 'recipient:';
+
+/**
+ * The consent-based purpose `purpose` of the engine's policy, or, for
+ * `recipient:<name>`, the consent to share with a recipient the policy marks
+ * `consentRequired` (always explicit, unversioned). @internal
+ */
 export function consentRule(kit: Purposekit, purpose: unknown): ResolvedPurposeRule {
+  if (typeof purpose === 'string' && purpose.startsWith(RECIPIENT_PREFIX)) {
+    const name = purpose.slice(RECIPIENT_PREFIX.length);
+    const recipient = kit.policy.recipients[name];
+    if (recipient === undefined || !recipient.consentRequired) {
+      const needing = Object.keys(kit.policy.recipients).filter((n) => kit.policy.recipients[n]!.consentRequired);
+      throw bad('purpose', `${show(purpose)} names no recipient that needs consent in policy "${kit.policyId}".${didYouMean(name, needing)}`);
+    }
+    return recipientConsentRule(purpose);
+  }
   const rule = typeof purpose === 'string' ? kit.policy.purposes[purpose] : undefined;
   if (rule === undefined) {
     const hint = typeof purpose === 'string' ? didYouMean(purpose, Object.keys(kit.policy.purposes)) : '';
@@ -101,6 +116,10 @@ export function consentRule(kit: Purposekit, purpose: unknown): ResolvedPurposeR
     throw bad('purpose', `"${rule.id}" is based on ${rule.basis}, not consent: there is no consent to give or withdraw (use an objection or a restriction).`);
   }
   return rule;
+}
+
+function recipientConsentRule(key: string): ResolvedPurposeRule {
+  return { id: key, basis: 'consent', consentType: 'explicit', termsVersion: undefined } as ResolvedPurposeRule;
 }
 
 /**
@@ -116,18 +135,8 @@ export function consentRule(kit: Purposekit, purpose: unknown): ResolvedPurposeR
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a bad option.
  */
 export function createConsentManager(kit: Purposekit, options: ConsentManagerOptions = {}): ConsentManager {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createConsentManager(kit, options): options must be an object.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createConsentManager().${didYouMean(key, OPTION_KEYS)}`);
-    }
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createConsentManager(): "now" must be a function, got ${show(options.now)}.`);
-  }
-  const now = options.now ?? Date.now;
+  const opts = validateOptions<ConsentManagerOptions>('createConsentManager()', options, { now: 'function' });
+  const now = opts.now ?? Date.now;
   const store = kit.consentStore;
 
   function build(subject: string, purpose: string, state: ConsentState, o: ConsentChangeOptions): { record: ConsentRecord; rule: ResolvedPurposeRule } {

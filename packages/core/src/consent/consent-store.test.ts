@@ -53,13 +53,23 @@ describe.each([
     expect(await s.history('nobody')).toEqual([]);
   });
 
+  it('records and lifts an erasure mark per subject, for every purpose', async () => {
+    const s = make();
+    await s.setErased!('u3', true);
+    expect(await s.facts('u3', 'diagnostics')).toEqual({ consent: undefined, objected: false, restricted: false, erased: true });
+    expect(await s.facts('u3', 'marketing.email')).toMatchObject({ erased: true });
+    expect(await s.facts('u4', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
+    await s.setErased!('u3', false);
+    expect(await s.facts('u3', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
+  });
+
   it('records and lifts objections per purpose and restrictions per subject', async () => {
     const s = make();
     await s.setObjection('u1', 'diagnostics', true);
     await s.setRestriction('u2', true);
-    expect(await s.facts('u1', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: false });
+    expect(await s.facts('u1', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: false, erased: false });
     expect(await s.facts('u1', 'analytics')).toBe(NO_SUBJECT_FACTS);
-    expect(await s.facts('u2', 'anything')).toEqual({ consent: undefined, objected: false, restricted: true });
+    expect(await s.facts('u2', 'anything')).toEqual({ consent: undefined, objected: false, restricted: true, erased: false });
     await s.setObjection('u1', 'diagnostics', false);
     await s.setRestriction('u2', false);
     expect(await s.facts('u1', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
@@ -99,9 +109,9 @@ describe('validateConsentRecord', () => {
 
 describe('createFileConsentStore', () => {
   it.each([
-    ['no options', undefined, 'takes an options object'],
+    ['no options', undefined, 'options must be an object { path }'],
     ['an unknown option, with a hint', { path: 'x', pth: 1 }, 'Did you mean "path"?'],
-    ['no path', {}, '"path" must be a file path'],
+    ['no path', {}, '"path" is required: a file path'],
     ['a non-function onWarning', { path: 'x', onWarning: 1 }, '"onWarning" must be a function'],
   ])('rejects %s', (_n, options, text) => {
     expect(() => createFileConsentStore(options as never)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining(text) }));
@@ -122,10 +132,13 @@ describe('createFileConsentStore', () => {
     await a.setConsent(rec());
     await a.setConsent(rec({ state: 'withdrawn' }));
     await a.setObjection('u1', 'diagnostics', true);
+    await a.setErased('u7', true);
     await a.close();
     const b = fileStore(path);
     expect(b.facts('u1', 'marketing.email').consent?.state).toBe('withdrawn');
     expect(b.facts('u1', 'diagnostics').objected).toBe(true);
+    expect(b.facts('u7', 'anything').erased).toBe(true);
+    expect(b.facts('u1', 'anything').erased).toBe(false);
     expect(b.history('u1')).toHaveLength(2);
   });
 
@@ -156,7 +169,7 @@ describe('createFileConsentStore', () => {
     expect(s.facts('after', 'marketing.email').consent?.state).toBe('given');
     expect(s.history('torn-secret-id')).toEqual([]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^PURPOSEKIT_CONSENT_STORE_WARNING: .*skipped an unreadable line at byte \d+/);
+    expect(warnings[0]).toMatch(/^PURPOSEKIT_WARN_CONSENT_STORE_TORN_LINE: .*skipped an unreadable line at byte \d+/);
     expect(warnings[0]).not.toContain('torn-secret-id');
     // And a restart reads the same state.
     const again = fileStore(path, []);
@@ -183,7 +196,7 @@ describe('createFileConsentStore', () => {
     await b.setConsent(rec({ state: 'withdrawn' }));
     expect(a.facts('u1', 'marketing.email').consent?.state).toBe('withdrawn');
     await Promise.all([a.setRestriction('u9', true), b.setObjection('u9', 'diagnostics', true)]);
-    for (const s of [a, b]) expect(s.facts('u9', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: true });
+    for (const s of [a, b]) expect(s.facts('u9', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: true, erased: false });
     // Both agree on the order (file order), so the history is identical.
     expect(a.history('u1')).toEqual(b.history('u1'));
   });

@@ -41,6 +41,11 @@ export interface SubjectFacts {
   readonly objected: boolean;
   /** The subject restricted processing of their data (GDPR Art. 18). */
   readonly restricted: boolean;
+  /**
+   * The subject's data was erased (GDPR Art. 17): only purposes marked `survivesErasure`
+   * may still process it. Optional for stores written before it existed (read as false).
+   */
+  readonly erased?: boolean;
 }
 
 /**
@@ -65,6 +70,12 @@ export interface ConsentStore {
   setObjection(subject: string, purpose: string, objected: boolean): void | Promise<void>;
   /** Records or lifts a restriction of processing. */
   setRestriction(subject: string, restricted: boolean): void | Promise<void>;
+  /**
+   * Records that the subject's data was erased (or, with false, that the mark is lifted).
+   * Afterwards `facts()` answers `erased: true` for every purpose. Optional for stores
+   * written before it existed; the rights handler needs it when the policy honours erasure.
+   */
+  setErased?(subject: string, erased: boolean): void | Promise<void>;
   /** Every consent record of the subject, oldest first (its consent history). */
   history(subject: string): readonly ConsentRecord[] | Promise<readonly ConsentRecord[]>;
   /** Releases resources (files, pools). Optional: the in-memory store has none. */
@@ -72,7 +83,7 @@ export interface ConsentStore {
 }
 
 /** The answer when nothing is known: shared and frozen, so a lookup miss allocates nothing. */
-export const NO_SUBJECT_FACTS: SubjectFacts = Object.freeze({ consent: undefined, objected: false, restricted: false });
+export const NO_SUBJECT_FACTS: SubjectFacts = Object.freeze({ consent: undefined, objected: false, restricted: false, erased: false });
 
 const MAX_ID = 256;
 const SOURCES: readonly string[] = CONSENT_SOURCES;
@@ -130,14 +141,21 @@ export class ConsentTables {
   readonly #history = new Map<string, ConsentRecord[]>();
   readonly #objections = new Set<string>();
   readonly #restricted = new Set<string>();
+  readonly #erased = new Set<string>();
 
   facts(subject: string, purpose: string): SubjectFacts {
     const key = `${subject}\u0000${purpose}`;
     const consent = this.#latest.get(key);
     const objected = this.#objections.has(key);
     const restricted = this.#restricted.has(subject);
-    if (consent === undefined && !objected && !restricted) return NO_SUBJECT_FACTS;
-    return { consent, objected, restricted };
+    const erased = this.#erased.has(subject);
+    if (consent === undefined && !objected && !restricted && !erased) return NO_SUBJECT_FACTS;
+    return { consent, objected, restricted, erased };
+  }
+
+  erasure(subject: string, erased: boolean): void {
+    if (erased) this.#erased.add(subject);
+    else this.#erased.delete(subject);
   }
 
   consent(record: ConsentRecord): void {
@@ -189,6 +207,11 @@ export class InMemoryConsentStore implements ConsentStore {
   setRestriction(subject: string, restricted: boolean): void {
     id(subject, 'subject');
     this.#tables.restriction(subject, restricted === true);
+  }
+
+  setErased(subject: string, erased: boolean): void {
+    id(subject, 'subject');
+    this.#tables.erasure(subject, erased === true);
   }
 
   history(subject: string): readonly ConsentRecord[] {

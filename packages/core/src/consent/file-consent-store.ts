@@ -21,7 +21,7 @@
 import { closeSync, fdatasync, mkdirSync, openSync, readSync, write } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PurposekitError } from '../errors';
-import { didYouMean, show } from '../policy/suggest';
+import { validateOptions } from '../options';
 import { ConsentTables, validateConsentRecord } from './consent-store';
 import type { ConsentRecord, ConsentStore, SubjectFacts } from './consent-store';
 
@@ -31,12 +31,11 @@ export interface FileConsentStoreOptions {
   path: string;
   /**
    * Receives non-fatal findings (a torn or unreadable line that was skipped). Default:
-   * `process.emitWarning` with code `PURPOSEKIT_CONSENT_STORE_WARNING`.
+   * `process.emitWarning` with code `PURPOSEKIT_WARN_CONSENT_STORE_TORN_LINE`.
    */
   onWarning?: (message: string, code: string) => void;
 }
 
-const OPTION_KEYS = ['path', 'onWarning'] as const;
 const FORMAT = 1;
 const NEWLINE = 0x0a;
 
@@ -49,7 +48,8 @@ interface Pending {
 type Line =
   | { v: 1; op: 'consent'; record: ConsentRecord }
   | { v: 1; op: 'objection'; subject: string; purpose: string; objected: boolean; at: string }
-  | { v: 1; op: 'restriction'; subject: string; restricted: boolean; at: string };
+  | { v: 1; op: 'restriction'; subject: string; restricted: boolean; at: string }
+  | { v: 1; op: 'erasure'; subject: string; erased: boolean; at: string };
 
 function fileError(path: string, cause: unknown, what: string): PurposekitError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
@@ -138,6 +138,16 @@ export class FileConsentStore implements ConsentStore {
       return Promise.reject(error);
     }
     return this.#append({ v: FORMAT, op: 'restriction', subject, restricted: restricted === true, at: new Date().toISOString() });
+  }
+
+  /** Appends an erasure mark (or its lifting). Same durability and errors as {@link setConsent}. */
+  setErased(subject: string, erased: boolean): Promise<void> {
+    try {
+      checkId(subject, 'subject');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#append({ v: FORMAT, op: 'erasure', subject, erased: erased === true, at: new Date().toISOString() });
   }
 
   /** Every consent record of the subject, oldest first (file order). */
@@ -244,12 +254,16 @@ export class FileConsentStore implements ConsentStore {
           checkId(line.subject, 'subject');
           this.#tables.restriction(line.subject, line.restricted === true);
           return;
+        case 'erasure':
+          checkId(line.subject, 'subject');
+          this.#tables.erasure(line.subject, line.erased === true);
+          return;
         default:
           throw new Error('unknown op');
       }
     } catch {
       // Never the line's content: it holds subject ids.
-      this.#onWarning(`Consent store ${this.path}: skipped an unreadable line at byte ${at} (a write torn by a crash, never acknowledged).`, 'PURPOSEKIT_CONSENT_STORE_WARNING');
+      this.#onWarning(`Consent store ${this.path}: skipped an unreadable line at byte ${at} (a write torn by a crash, never acknowledged).`, 'PURPOSEKIT_WARN_CONSENT_STORE_TORN_LINE');
     }
   }
 }
@@ -267,20 +281,12 @@ export class FileConsentStore implements ConsentStore {
  *   PURPOSEKIT_ERR_FILE_ACCESS when the file cannot be created or read.
  */
 export function createFileConsentStore(options: FileConsentStoreOptions): FileConsentStore {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createFileConsentStore() takes an options object: { path }.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createFileConsentStore().${didYouMean(key, OPTION_KEYS)}`);
-    }
-  }
-  if (typeof options.path !== 'string' || options.path.length === 0) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createFileConsentStore(): "path" must be a file path, got ${show(options.path)}.`);
-  }
-  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `createFileConsentStore(): "onWarning" must be a function, got ${show(options.onWarning)}.`);
-  }
-  const onWarning = options.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code }));
-  return new FileConsentStore(resolve(options.path), onWarning);
+  const opts = validateOptions<FileConsentStoreOptions>(
+    'createFileConsentStore()',
+    options,
+    { path: { kind: 'non-empty-string', required: true, expected: 'a file path' }, onWarning: 'function' },
+    { optional: false, usage: '{ path }' },
+  );
+  const onWarning = opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code }));
+  return new FileConsentStore(resolve(opts.path), onWarning);
 }

@@ -28,13 +28,7 @@ export type { IpKeyring, IpKeyringOptions, PseudonymizeIpOptions, IpPseudonymize
 export { scrubIps, createIpScrubber } from './scrub';
 export type { ScrubIpsOptions, IpScrubber } from './scrub';
 export { escapeLogValue } from './escape';
-export {
-  DEFAULT_MAX_HOPS,
-  DEFAULT_MAX_ENTRY_LENGTH,
-  compileTrust,
-  trustsEverything,
-  warnIfTrustsEverything,
-  resolveClientIp,
-  createClientIpResolver,
-} from './trust';
-export type { TrustFn, TrustSetting, ClientIpOptions, ClientIpResolver, ClientIpResolverOptions } from './trust';
+export { compileTrust, trustsEverything, warnIfTrustsEverything } from './trust-match';
+export type { TrustFn, TrustSetting } from './trust-match';
+export { DEFAULT_MAX_HOPS, DEFAULT_MAX_ENTRY_LENGTH, resolveClientIp, createClientIpResolver } from './client-ip';
+export type { ClientIpOptions, ClientIpResolver, ClientIpResolverOptions } from './client-ip';

@@ -1,25 +1,15 @@
 /** Option validation shared by the IP and logging factories (validate once, reject unknown keys). */
 import { PurposekitError } from '../errors';
-import { didYouMean, show } from '../policy/suggest';
+import { validateOptions } from '../options';
+import { show } from '../policy/suggest';
 
 /**
  * Throws `PURPOSEKIT_ERR_INVALID_OPTION` unless `value` is undefined or a plain object
  * whose keys are all in `known` (with a "did you mean" hint for a typo).
  */
 export function checkOptionsObject(value: unknown, where: string, known: readonly string[]): Readonly<Record<string, unknown>> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: options must be an object, got ${show(value)}.`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw new PurposekitError(
-        'PURPOSEKIT_ERR_INVALID_OPTION',
-        `${where}: unknown option "${key}".${didYouMean(key, known)} Known options: ${known.join(', ')}.`,
-      );
-    }
-  }
-  return value as Readonly<Record<string, unknown>>;
+  // Keys only: the IP factories check each value themselves (integerOption, booleanOption…).
+  return validateOptions<Record<string, unknown>>(where, value, Object.fromEntries(known.map((k) => [k, null])));
 }
 
 /** An integer in [min, max], or `fallback` when undefined. */

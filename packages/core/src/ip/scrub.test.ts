@@ -1,8 +1,5 @@
-import fc from 'fast-check';
 import { isPurposekitError } from '../errors';
 import { createIpScrubber, scrubIps } from './scrub';
-import { createReferenceScrubber } from './__tests__/reference-scrubber';
-import { fcParams, same } from './__tests__/fast-check-settings';
 
 describe('scrubIps: addresses in free text are redacted', () => {
   test.each([
@@ -154,24 +151,5 @@ describe('scrubIps on adversarial input: linear, and still no leaks', () => {
 
   test('a huge run with an address at its end still loses the address', () => {
     expect(scrubIps(`${'1:'.repeat(50_000)}192.0.2.33`).endsWith(':192.0.2.0')).toBe(true);
-  });
-});
-
-describe('scrubIps agrees with the char-by-char reference implementation', () => {
-  // Text drawn from the characters that matter: hex digits, separators, escapes, letters.
-  const alphabet = [...'0123456789abcdefABCDEF:.:.::....\\\\\\uxnbt%[] -_zg"/\n'];
-  const reference = createReferenceScrubber();
-  const pieces = fc.oneof(
-    fc.constantFrom(...alphabet),
-    fc.constantFrom('192.0.2.33', '::ffff:10.0.0.1', '2001:db8::1', '\\u001b', '\\x1b', '%2F', '\\n', '\\\\', 'fe80::1%eth0', '1.2.3.4.5', '010.1.2.3'),
-  );
-  test('(property)', () => {
-    fc.assert(
-      fc.property(fc.array(pieces, { maxLength: 40 }), (parts) => {
-        const text = parts.join('');
-        same(scrubIps(text), reference(text), `scrub(${JSON.stringify(text)})`);
-      }),
-      fcParams(),
-    );
   });
 });

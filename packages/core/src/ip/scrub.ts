@@ -7,21 +7,31 @@
  *
  * 1. Candidates are maximal runs of hex digits, `:` and `.`. A run with fewer than three
  *    dots and fewer than two colons is skipped at once (ordinary words and numbers).
- * 2. IPv6: the run (minus trailing `.`s, one trailing `:` and one leading `:`, which are
- *    punctuation as in `addr:2001:db8::1.`) is an IPv6 address if node:net `isIP` says
- *    so. If not, the run is retried once without a leading 1–4 hex-digit label
- *    (`id:2001:db8::1`), once without a trailing `:port` (`::ffff:192.0.2.1:8080`), and
- *    once without both. Longer colon runs (hex dumps, MAC-like strings of 9+ groups)
- *    are not searched any further.
- * 3. IPv4: otherwise, each `:`-separated part of the run is an IPv4 address when it is
- *    exactly four dot-separated groups of 1–3 decimal digits, each ≤ 255 (trailing dots
- *    at the end of the run are punctuation). Four groups with a leading zero
+ * 2. IPv6: the run, minus its punctuation (dots at either end, then a lone `:` at either
+ *    end, or one `:` of three: `addr:2001:db8::1.`, `key:::1`, `2001:db8:::`), is
+ *    searched for the leftmost, then longest, window that starts at its start or right
+ *    after a `:`, ends at its end or right before a `:`, and that node:net `isIP` calls
+ *    IPv6. So the whole run first (`2001:db8::1:443` is one address); then without a
+ *    trailing `:port`, extra group or dotted part (`::ffff:192.0.2.1:8080`,
+ *    `2001:db8:::443`, `…:5:6:10.0.0.1`); then without a leading label or dotted part
+ *    (`id:2001:db8::1`, `id:::1`, `10.0.0.1:2001:db8::1`). Leftmost first: a wrong window
+ *    drops an address's last parts (its lowest bits), never its first ones, which would
+ *    shift it (`2002:c000:201:1:2:3:4:5:443` read as `2002:` + `c000:201:…` would keep the
+ *    embedded IPv4 and more bits than the policy allows). An ellipsis (`..`) ends a run.
+ *    Runs without `::` and with fewer than 6 colons (times, MAC addresses) and runs of
+ *    more than 12 colons (hex dumps) are not searched. Rule 3 reads the rest of the run.
+ * 3. IPv4: the run (outside an IPv6 match) is cut at every `:` and every run of two or
+ *    more dots (an ellipsis); each piece, minus dots at either end, is an IPv4 address when it is
+ *    exactly four dot-separated groups of 1–3 decimal digits, each ≤ 255
+ *    (`see...192.0.2.1`, `.192.0.2.1.`, `192.0.2.1.:80`). Four groups with a leading zero
  *    (`010.1.2.3`, ambiguous: octal to some parsers) become `INVALID_IP_TOKEN`.
  * 4. Word boundary: a candidate glued to a letter, digit or `_` outside the run is part of
  *    a word and is left alone (`v1.2.3.4`, `build1.2.3.4x`, `std::vector`). Escapes
  *    are boundaries, not letters: `\n`, `\t`, `\"`, `\\`, `\u001b`, `\x1b` (JSON and
  *    util.inspect output) and `%2F` (percent-encoding) do not protect what follows.
- * 5. IPv6 zone ids after a match (`%eth0`, `%25eth0`) are dropped with the address.
+ * 5. IPv6 zone ids after a match (`%eth0`, `%25eth0`) are dropped with the address;
+ *    `%` and two hex digits other than `25` is percent-encoding (`[…]` written
+ *    `%5B2001:db8::1%5D`), not a zone id, and stays.
  *
  * So: `1.2.3.4.5` and longer dotted sequences (versions, OIDs), `1.2.3` (versions),
  * `12:34:56.789` (times), `2024-06-01T12:34:56Z` (timestamps), `1.2.3.256`, `v1.2.3.4`
@@ -77,6 +87,10 @@ CLASS[126] = ZONE; // ~
 const MAX_V6 = 45;
 /** Longest zone id swallowed after an address. */
 const MAX_ZONE = 64;
+/** Colons in a run beyond which no address is searched for (an address, a label and a port have at most 11). */
+const MAX_RUN_COLONS = 12;
+/** Part boundaries of the run being searched (at most 2 per colon, plus its two ends). */
+const BOUNDS = new Int32Array(2 * MAX_RUN_COLONS + 2);
 
 function isHex(c: number): boolean {
   return c < 128 && (CLASS[c]! & HEX) !== 0;
@@ -128,6 +142,19 @@ function escapeAtRunStart(text: string, s: number, e: number): number {
     default:
       return 0;
   }
+}
+
+/** Whether [a, b) holds `::`. */
+function hasGap(text: string, a: number, b: number): boolean {
+  for (let p = a + 1; p < b; p++) if (text.charCodeAt(p) === 58 && text.charCodeAt(p - 1) === 58) return true;
+  return false;
+}
+
+/** `%XX` at `p` with XX two hex digits other than `25`: percent-encoding, not a zone id. */
+function isPercentEscape(text: string, p: number): boolean {
+  const a = text.charCodeAt(p + 1);
+  const b = text.charCodeAt(p + 2);
+  return isHex(a) && isHex(b) && !(a === 50 && b === 53);
 }
 
 /**
@@ -238,6 +265,29 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
     let out = '';
     let last = 0;
     let i = 0;
+    /**
+     * Rule 3 over [from, to) of the run [s, e): parts end at every `:` and every run of
+     * two or more dots (an ellipsis); a part's leading and trailing dots are punctuation.
+     */
+    const scanQuads = (from: number, to: number, s: number, e: number, prevSep: boolean, nextSep: boolean): void => {
+      let segStart = from;
+      for (let p = from; p <= to; p++) {
+        if (p < to) {
+          const d = text.charCodeAt(p);
+          if (d !== 58 && !(d === 46 && p + 1 < to && text.charCodeAt(p + 1) === 46)) continue;
+        }
+        let a = segStart;
+        let b = p;
+        while (a < b && text.charCodeAt(a) === 46) a++;
+        while (b > a && text.charCodeAt(b - 1) === 46) b--;
+        const kind = quadKind(text, a, b);
+        if (kind !== 0 && (a > s || prevSep) && (b < e || nextSep)) {
+          out += text.slice(last, a) + (kind === 1 ? replace(text.slice(a, b), 4) : INVALID_IP_TOKEN);
+          last = b;
+        }
+        segStart = p + 1;
+      }
+    };
     for (;;) {
       if (nextDot !== -1 && nextDot < i) nextDot = text.indexOf('.', i);
       if (nextColon !== -1 && nextColon < i) nextColon = text.indexOf(':', i);
@@ -248,11 +298,17 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
       let e = trigger;
       let colons = 0;
       let dots = 0;
+      // An ellipsis (`..`) after something other than dots ends the run: what follows is
+      // the next run (`::ffff:10.0.0.1..10.0.0.2` is two addresses).
+      let body = s < trigger;
       while (e < n) {
         const d = text.charCodeAt(e);
         if (d === 58) colons++;
-        else if (d === 46) dots++;
-        else if (!isRunChar(d)) break;
+        else if (d === 46) {
+          if (body && text.charCodeAt(e + 1) === 46) break;
+          dots++;
+        } else if (!isRunChar(d)) break;
+        if (d !== 46) body = true;
         e++;
       }
       i = e;
@@ -265,11 +321,14 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
       const nextSep = e === n || !isWordChar(text.charCodeAt(e));
 
       if (colons >= 2) {
+        // Rule 2's punctuation: dots at either end, then a lone `:` at either end, or one
+        // `:` of three (`addr:::1` is `addr:` + `::1`; `2001:db8:::` is `2001:db8::` + `:`).
         let cs = s;
         let ce = e;
         while (ce > cs && text.charCodeAt(ce - 1) === 46) ce--;
-        if (ce - cs >= 2 && text.charCodeAt(ce - 1) === 58 && text.charCodeAt(ce - 2) !== 58) ce--;
-        if (ce - cs >= 2 && text.charCodeAt(cs) === 58 && text.charCodeAt(cs + 1) !== 58) cs++;
+        while (cs < ce && text.charCodeAt(cs) === 46) cs++;
+        if (ce - cs >= 2 && text.charCodeAt(ce - 1) === 58 && (text.charCodeAt(ce - 2) !== 58 || (ce - cs >= 3 && text.charCodeAt(ce - 3) === 58))) ce--;
+        if (ce - cs >= 2 && text.charCodeAt(cs) === 58 && (text.charCodeAt(cs + 1) !== 58 || (ce - cs >= 3 && text.charCodeAt(cs + 2) === 58))) cs++;
         let match = -1;
         let matchEnd = -1;
         const attempt = (a: number, b: number): boolean => {
@@ -280,29 +339,47 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
           matchEnd = b;
           return true;
         };
-        // Rule 2's alternatives: a leading 1–4 hex label, a trailing :port.
-        let labelEnd = -1;
-        const firstColon = text.indexOf(':', cs);
-        if (firstColon > cs && firstColon - cs <= 4 && firstColon + 1 < ce && text.charCodeAt(firstColon + 1) !== 58) labelEnd = firstColon + 1;
-        let portStart = -1;
-        const lastColon = text.lastIndexOf(':', ce - 1);
-        if (lastColon > cs && ce - lastColon - 1 >= 1 && ce - lastColon - 1 <= 5 && text.charCodeAt(lastColon - 1) !== 58) {
-          let digitsOnly = true;
-          for (let p = lastColon + 1; p < ce; p++) {
-            const d = text.charCodeAt(p);
-            if (d < 48 || d > 57) digitsOnly = false;
+        // Rule 2's search: the leftmost, then longest, window of the run that starts at its
+        // start or right after a `:`, ends at its end or right before a `:`, and is an
+        // address. A label before the address (`id:2001:db8::1`), a `:port`, an extra group
+        // or a dotted part after it (`…:5:6:443`, `…:5:6:10.0.0.1`), a dotted part before
+        // it (`10.0.0.1:2001:db8::1`) fall out of this one rule. Leftmost first: a wrong
+        // window drops the address's LAST parts (its lowest bits), never its first ones,
+        // which would shift it and keep more of it than the policy allows. Runs without
+        // `::` and with fewer than 6 colons hold no address (times, MACs): not searched;
+        // nor are runs of more than MAX_RUN_COLONS colons (hex dumps).
+        let found = false;
+        if (colons <= MAX_RUN_COLONS && (colons >= 6 || hasGap(text, cs, ce))) {
+          let k = 0;
+          BOUNDS[k++] = cs;
+          for (let p = cs; p < ce; p++) {
+            if (text.charCodeAt(p) !== 58) continue;
+            if (BOUNDS[k - 1] !== p) BOUNDS[k++] = p;
+            BOUNDS[k++] = p + 1;
           }
-          if (digitsOnly) portStart = lastColon;
+          if (BOUNDS[k - 1] !== ce) BOUNDS[k++] = ce;
+          search: for (let x = 0; x < k - 1; x++) {
+            const a = BOUNDS[x]!;
+            // A window starts at the run's start or right after a `:`, and ends at the run's
+            // end or right before one (so an address glued to a word is never cut out of it);
+            // `:::` after a part is a separator then `::` (`10.0.0.1:::1`), not `::` then `:`.
+            if (a !== cs && text.charCodeAt(a - 1) !== 58) continue;
+            if (text.charCodeAt(a) === 58 && text.charCodeAt(a + 1) === 58 && text.charCodeAt(a + 2) === 58) continue;
+            for (let y = k - 1; y > x; y--) {
+              const b = BOUNDS[y]!;
+              if (b !== ce && text.charCodeAt(b) !== 58) continue;
+              if (attempt(a, b)) {
+                found = true;
+                break search;
+              }
+            }
+          }
         }
-        const found =
-          attempt(cs, ce) ||
-          (labelEnd !== -1 && attempt(labelEnd, ce)) ||
-          (portStart !== -1 && attempt(cs, portStart)) ||
-          (labelEnd !== -1 && portStart !== -1 && attempt(labelEnd, portStart));
         if (found) {
           let end = matchEnd;
-          // Rule 5: a zone id right after the address goes with it.
-          if (matchEnd === e && e < n && text.charCodeAt(e) === 37) {
+          // Rule 5: a zone id right after the address goes with it; `%` and two hex
+          // digits other than `25` (RFC 6874's encoded `%`) is percent-encoding (`%5D`, `%2F`).
+          if (matchEnd === e && e < n && text.charCodeAt(e) === 37 && !isPercentEscape(text, e)) {
             let z = e + 1;
             while (z < n && z - e <= MAX_ZONE) {
               const d = text.charCodeAt(z);
@@ -314,25 +391,17 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
               i = z;
             }
           }
+          // The parts of the run around the address (a dotted label, a dotted tail) are
+          // read by rule 3 too.
+          if (dots >= 3 && match > s) scanQuads(s, match, s, e, prevSep, nextSep);
           out += text.slice(last, match) + replace(text.slice(match, matchEnd), 6);
           last = end;
+          if (dots >= 3 && end < e) scanQuads(end, e, s, e, prevSep, nextSep);
           continue;
         }
       }
 
-      if (dots < 3) continue;
-      let segStart = s;
-      for (let p = s; p <= e; p++) {
-        if (p < e && text.charCodeAt(p) !== 58) continue;
-        let segEnd = p;
-        if (p === e) while (segEnd > segStart && text.charCodeAt(segEnd - 1) === 46) segEnd--;
-        const kind = quadKind(text, segStart, segEnd);
-        if (kind !== 0 && (segStart > s || prevSep) && (segEnd < e || nextSep)) {
-          out += text.slice(last, segStart) + (kind === 1 ? replace(text.slice(segStart, segEnd), 4) : INVALID_IP_TOKEN);
-          last = segEnd;
-        }
-        segStart = p + 1;
-      }
+      if (dots >= 3) scanQuads(s, e, s, e, prevSep, nextSep);
     }
     return last === 0 ? text : out + text.slice(last);
   };

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import morgan from 'morgan';
 import { scrubIps } from '../ip/scrub';
-import { compileTrust, resolveClientIp } from '../ip/trust';
+import { resolveClientIp } from '../ip/client-ip';
+import { compileTrust } from '../ip/trust-match';
 import { MORGAN_SAFE_FORMAT, registerMorganIpTokens } from './morgan';
 import type { MorganIpTokenOptions } from './morgan';
 
@@ -72,6 +73,12 @@ describe('registerMorganIpTokens with morgan', () => {
     expectNoFullIp(line);
     // (morgan escapes the quotes itself)
     expect(line).toBe('203.0.113.0, 10.1.2.0 for=\\"[2001:db8:85a3::]:4711\\"\n');
+  });
+
+  test(':req[host] is the server the client connected to: escaped, not scrubbed', async () => {
+    register();
+    expect(await logOneRequest(':req[host] :req[x-forwarded-for]', { 'x-forwarded-for': CLIENT })).toMatch(/^127\.0\.0\.1:[0-9]+ 203\.0\.113\.0\n$/);
+    expect(await logOneRequest(':req[Host]', { host: '192.0.2.10:8080\u0085x' })).toBe('192.0.2.10:8080\\u0085x\n');
   });
 
   test('getClientIp: the client behind a trusted proxy, then the policy redactor', async () => {

@@ -8,7 +8,7 @@ import { show } from '../policy/suggest';
 import { booleanOption, functionOption } from '../ip/options';
 import { INVALID_IP_TOKEN } from '../ip/truncate';
 import { escapeLogValue } from '../ip/escape';
-import { resolveLogRedaction } from './options';
+import { isServerAddressHeader, resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions } from './options';
 import { REDACTED, headerSet, privacyContextOf } from './request-log';
 
@@ -148,7 +148,8 @@ export function registerMorganIpTokens(morgan: MorganLike, options?: MorganIpTok
           const value = original.call(this, req, res, arg) as unknown;
           if (value === undefined || value === null) return undefined;
           if (header !== undefined && state().secret.has(header)) return REDACTED;
-          if (header === 'host' && name === 'req') return escapeLogValue(String(value)); // not a client address
+          // `:req[host]` names the server the client connected to, not the client.
+          if (name === 'req' && typeof arg === 'string' && isServerAddressHeader(arg)) return escapeLogValue(String(value));
           return escapeLogValue(state().scrubText(String(value)));
         } catch {
           return INVALID_IP_TOKEN;

@@ -67,3 +67,13 @@ export function resolveLogRedaction(options: unknown, where: string, extraKeys: 
     raw: o,
   };
 }
+
+/**
+ * Headers that name the server, not the client: `Host` (and HTTP/2's `:authority`) is
+ * the address the client connected to, the service's own. Escaped, not scrubbed.
+ */
+/** @internal */
+export function isServerAddressHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === 'host' || n === ':authority';
+}

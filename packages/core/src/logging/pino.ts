@@ -8,7 +8,8 @@
  * - `serializers.req` / `serializers.res`: the request logger's view of a request
  *   (pino-http binds `req` to a child logger, so its serializer is the only hook that sees
  *   it). `remoteAddress` goes through the redactor; the URL, every header value
- *   (`x-forwarded-for`, `forwarded`, `referer`, `host`…), query and params are scrubbed.
+ *   (`x-forwarded-for`, `forwarded`, `referer`…), query and params are scrubbed. `Host`
+ *   (and `:authority`) is escaped but not scrubbed: it names the server, not the client.
  * - `formatters.log`: the merging object and `mixin()` output, nested fields and errors
  *   included.
  * - `hooks.logMethod`: the message and format arguments, which pino writes without
@@ -19,8 +20,9 @@
  * child is made and pino offers no hook there beyond per-key serializers; do not bind
  * raw addresses (bind the redacted form from the privacy context).
  */
+import { escapeLogValue } from '../ip/escape';
 import { INVALID_IP_TOKEN } from '../ip/truncate';
-import { resolveLogRedaction } from './options';
+import { isServerAddressHeader, resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions, ResolvedLogRedaction } from './options';
 
 /** Options for {@link createPinoIpRedaction}. */
@@ -54,7 +56,7 @@ function scrubHeaders(headers: unknown, r: ResolvedLogRedaction): unknown {
   if (typeof headers !== 'object' || headers === null) return headers;
   const out: Rec = {};
   for (const [name, value] of Object.entries(headers as Rec)) {
-    if (name === 'host' && typeof value === 'string') out[name] = value; // the server's name, not a client address
+    if (typeof value === 'string' && isServerAddressHeader(name)) out[name] = escapeLogValue(value);
     else if (typeof value === 'string') out[name] = r.scrubAndEscape(value);
     else if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === 'string' ? r.scrubAndEscape(v) : r.scrubValue(v)));
     else out[name] = r.scrubValue(value, 2);

@@ -1,4 +1,69 @@
-import type { ConsentType, DataCategory, Jurisdiction, LegalBasis, PurposeId } from '../vocabulary';
+import type { ConsentType, DataCategory, Jurisdiction, LegalBasis, PurposeId, Right } from '../vocabulary';
+
+/** What a recipient is to the controller (Art. 4(9), 4(8), 26). `public`: published for anyone. */
+export type RecipientRole = 'processor' | 'controller' | 'joint-controller' | 'authority' | 'public';
+/** Chapter V transfer mechanisms: Art. 45 adequacy (incl. the EU-U.S. DPF), Art. 46 SCC / BCR, Art. 49(1)(a)/(b) derogations. */
+export type TransferMechanism = 'adequacy' | 'eu-us-dpf' | 'scc' | 'bcr' | 'derogation-consent' | 'derogation-contract';
+/** What starts a retention clock. */
+export type RetentionClock = 'collection' | 'last-activity' | 'contract-end' | 'subscription-end' | 'withdrawal';
+/** What happens to an item whose retention expired. */
+export type RetentionAction = 'erase' | 'anonymise' | 'review';
+/** Where a purpose's data comes from. */
+export type DataSource = 'data-subject' | 'automatic' | 'third-party' | 'public';
+
+/** A named recipient: who receives personal data (GDPR Art. 13(1)(e), 30(1)(d)). */
+export interface RecipientInput {
+  /** Display name (e.g. `Mailchimp`). Default: the name it is declared under. */
+  name?: string;
+  role: RecipientRole;
+  /** ISO 3166-1 alpha-2 country where the recipient processes the data. */
+  country?: string;
+  /** A share to this recipient needs the subject's consent (`recipient:<name>` in the consent store). Default false. */
+  consentRequired?: boolean;
+  /** The sentence of the source policy this recipient comes from. */
+  source?: string;
+}
+
+/** A transfer of a purpose's data to a recipient in another country. */
+export interface TransferInput {
+  /** The recipient's name (one of the purpose's recipients). */
+  to: string;
+  /** ISO 3166-1 alpha-2 destination. */
+  country: string;
+  mechanism: TransferMechanism;
+  source?: string;
+}
+
+/** A retention rule. */
+export interface RetentionInput {
+  /** ISO 8601 duration, or `as-long-as-necessary` / `as-required-by-law` / `indefinite` (never expire by themselves). */
+  duration: string;
+  /** What starts the clock. Default `collection`. */
+  from?: RetentionClock;
+  /** What the sweep does at expiry. Default `erase`. */
+  onExpiry?: RetentionAction;
+  /** Holds that suspend the clock while an item carries them (e.g. `litigation`). Default none. */
+  holds?: string[];
+  source?: string;
+}
+
+/** How one right applies to one purpose. */
+export interface RightRuleInput {
+  /** Limits to the right, each with the sentence of the source policy that states it. */
+  exceptions?: Array<{ reason: string; source: string }>;
+}
+
+/** The controller (Art. 13(1)(a), 30(1)(a)). */
+export interface ControllerInput {
+  name: string;
+  /** How to reach the controller about privacy (an email address or URL). */
+  contact: string;
+  address?: string;
+  /** Data protection officer's contact (Art. 37). */
+  dpo?: string;
+  /** EU representative (Art. 27). */
+  representative?: string;
+}
 
 /** How one purpose may be used: the input form, as written in a policy file. */
 export interface PurposeRuleInput {
@@ -6,8 +71,13 @@ export interface PurposeRuleInput {
   basis: LegalBasis;
   /** Data categories this purpose may touch (purpose limitation). At least one. */
   data: DataCategory[];
-  /** ISO 8601 duration (e.g. `P30D`, `P5Y`) or `as-long-as-necessary` / `as-required-by-law`. */
-  retention?: string;
+  /**
+   * How long the data is kept: an ISO 8601 duration (e.g. `P30D`, `P5Y`) or
+   * `as-long-as-necessary` / `as-required-by-law` / `indefinite` (the string form, =
+   * `{ duration }`), or a {@link RetentionInput} saying what starts the clock, what
+   * happens at expiry and which holds suspend it. Enforced by `kit.retention.sweep()`.
+   */
+  retention?: string | RetentionInput;
   /** For `basis: consent`: how consent is expressed. Default `explicit`. */
   consentType?: ConsentType;
   /**
@@ -24,8 +94,32 @@ export interface PurposeRuleInput {
   objection?: boolean;
   /** Name of an age gate (in `ageGates`) that applies to this purpose. */
   ageGate?: string;
-  /** Recipients (third parties) the data may be disclosed to for this purpose. Default: none. */
-  recipients?: string[];
+  /**
+   * Recipients the data may be disclosed to for this purpose (an access with
+   * `recipient` must name one). A string names a recipient declared under the top-level
+   * `recipients` (or, for back-compat, an undeclared name: `public` means publication,
+   * any other undeclared name is accepted with a warning); an object declares one here.
+   * Default: none.
+   */
+  recipients?: Array<string | (RecipientInput & { name: string })>;
+  /** Transfers of this purpose's data to a third country (GDPR Chapter V). Default: none. */
+  transfers?: TransferInput[];
+  /** Where the data comes from (Art. 14(2)(f), Art. 30). Default: none stated. */
+  sources?: Array<'data-subject' | 'automatic' | 'third-party' | 'public'>;
+  /** Categories of data subjects, e.g. `['visitors', 'members']` (Art. 30(1)(c)). Default: none stated. */
+  subjects?: string[];
+  /**
+   * Per-purpose rights: `false` when a right does not apply to this purpose, or the
+   * exceptions under which it is limited, each quoting the sentence that justifies it.
+   * Default: every right the policy honours applies, without exceptions.
+   */
+  rights?: Partial<Record<Right, RightRuleInput | false>>;
+  /**
+   * Processing under this purpose continues after the subject's erasure (the kept
+   * record a seed names, e.g. a "deleted members" register). Every other purpose is
+   * denied (`erased`) for an erased subject. Default false.
+   */
+  survivesErasure?: boolean;
   /** Free text shown in reports. */
   description?: string;
   /** The sentence of the source policy this rule comes from. */
@@ -98,11 +192,24 @@ export interface PolicyInput {
     /** Serve `/.well-known/gpc.json`. Default false. */
     serveGpcJson?: boolean;
   };
+  /** The controller and how to reach it. */
+  controller?: ControllerInput;
+  /** A general description of the technical and organisational security measures (Art. 30(1)(g)). */
+  security?: string[];
+  /** Named recipients, referenced by name from purposes. */
+  recipients?: Record<string, RecipientInput>;
   /** Data-subject rights the service honours, and the answer deadline. */
   rights?: {
     honoured?: Array<'access' | 'rectification' | 'erasure' | 'restriction' | 'objection' | 'portability' | 'withdraw-consent'>;
     /** ISO 8601 duration. Default `P1M` (GDPR Art. 12(3)). */
     responseTime?: string;
+    /**
+     * How much longer a request may take when the controller extends it (with notice,
+     * before the first deadline). ISO 8601 duration, or `false` for no extension.
+     * Default `P2M` under an EU/UK policy (GDPR Art. 12(3): "two further months"),
+     * otherwise `false`.
+     */
+    extension?: string | false;
     /** Keep a minimal erasure record (pseudonym, date) to prove an erasure was done. Default true. */
     keepErasureRecord?: boolean;
   };
@@ -121,9 +228,52 @@ export interface ResolvedPurposeRule {
   readonly gpc: boolean;
   readonly objection: boolean;
   readonly ageGate: string | undefined;
+  /** Names of the recipients this purpose may disclose to (see {@link Policy.recipients}). */
   readonly recipients: ReadonlySet<string>;
+  readonly sources: readonly string[];
+  readonly subjects: readonly string[];
+  readonly transfers: readonly ResolvedTransfer[];
+  /** The retention rule, when the purpose states one. */
+  readonly retentionRule: ResolvedRetention | undefined;
+  /** Every right of the vocabulary: whether it applies to this purpose, and its exceptions. */
+  readonly rights: Readonly<Record<string, ResolvedRightRule>>;
+  readonly survivesErasure: boolean;
   readonly description: string | undefined;
   readonly source: string | undefined;
+}
+
+/** A validated recipient. */
+export interface ResolvedRecipient {
+  /** Display name (the declaration's `name`, else the name it is referred to by). */
+  readonly name: string;
+  /** `unspecified` only for a back-compat name a purpose lists without declaring it (a warning says so). */
+  readonly role: RecipientRole | 'unspecified';
+  readonly country: string | undefined;
+  readonly consentRequired: boolean;
+  readonly source: string | undefined;
+}
+
+/** A validated transfer. */
+export interface ResolvedTransfer {
+  readonly to: string;
+  readonly country: string;
+  readonly mechanism: TransferMechanism;
+  readonly source: string | undefined;
+}
+
+/** A validated retention rule. */
+export interface ResolvedRetention {
+  readonly duration: string;
+  readonly from: RetentionClock;
+  readonly onExpiry: RetentionAction;
+  readonly holds: readonly string[];
+  readonly source: string | undefined;
+}
+
+/** How one right applies to one purpose. */
+export interface ResolvedRightRule {
+  readonly applies: boolean;
+  readonly exceptions: readonly { readonly reason: string; readonly source: string }[];
 }
 
 /** A validated age gate. */
@@ -171,8 +321,14 @@ export interface Policy {
   readonly rights: {
     readonly honoured: ReadonlySet<string>;
     readonly responseTime: string;
+    /** The longest extension allowed (ISO 8601), or undefined when none is. */
+    readonly extension: string | undefined;
     readonly keepErasureRecord: boolean;
   };
+  readonly controller: Readonly<ControllerInput> | undefined;
+  readonly security: readonly string[];
+  /** Every recipient named anywhere in the policy, by name. */
+  readonly recipients: Readonly<Record<string, ResolvedRecipient>>;
   /** Non-fatal findings of validation (e.g. implied consent under an EU policy). */
   readonly warnings: readonly PolicyIssue[];
 }

@@ -43,9 +43,9 @@ describe('listOpenRightsRequests', () => {
 
   it('lists received-but-not-completed requests, soonest due first, with overdue flags', () => {
     expect(listOpenRightsRequests(trail, new Date('2026-06-22T00:00:00.000Z'))).toEqual([
-      { requestId: 'r2', right: 'rectification', subject: 'p2', receivedAt: '2026-05-20T00:00:00.000Z', due: '2026-06-20T00:00:00.000Z', overdue: true },
-      { requestId: 'r3', right: 'withdraw-consent', subject: 'p1', receivedAt: '2026-05-25T00:00:03.000Z', due: '2026-06-25T00:00:00.000Z', overdue: false },
-      { requestId: 'r1', right: 'erasure', subject: 'p1', receivedAt: '2026-06-01T00:00:00.000Z', due: '2026-07-01T00:00:00.000Z', overdue: false },
+      { state: 'received', requestId: 'r2', right: 'rectification', subject: 'p2', receivedAt: '2026-05-20T00:00:00.000Z', due: '2026-06-20T00:00:00.000Z', overdue: true },
+      { state: 'received', requestId: 'r3', right: 'withdraw-consent', subject: 'p1', receivedAt: '2026-05-25T00:00:03.000Z', due: '2026-06-25T00:00:00.000Z', overdue: false },
+      { state: 'received', requestId: 'r1', right: 'erasure', subject: 'p1', receivedAt: '2026-06-01T00:00:00.000Z', due: '2026-07-01T00:00:00.000Z', overdue: false },
     ]);
   });
 
@@ -56,6 +56,22 @@ describe('listOpenRightsRequests', () => {
       ['r3', 'withdraw-consent', true],
       ['r1', 'erasure', false],
     ]);
+  });
+
+  it('closes a request refused or partly completed; an extension moves its due date and shows its state', () => {
+    const more = [
+      ...trail,
+      rights('r2', 'rectification', 'refused', undefined, '2026-06-21T00:00:00.000Z', 'p2'),
+      rights('r3', 'withdraw-consent', 'partly-completed', undefined, '2026-06-21T00:00:00.000Z', 'p1'),
+      { kind: 'rights', requestId: 'r1', subject: 'p1', ts: '2026-06-10T00:00:00.000Z', attributes: { right: 'erasure', status: 'extended', due: '2026-09-01T00:00:00.000Z', reason: 'complex' } },
+    ];
+    expect(listOpenRightsRequests(more, Date.parse('2026-07-15T00:00:00.000Z'))).toEqual([
+      { state: 'extended', requestId: 'r1', right: 'erasure', subject: 'p1', receivedAt: '2026-06-01T00:00:00.000Z', due: '2026-09-01T00:00:00.000Z', extensionReason: 'complex', overdue: false },
+    ]);
+  });
+
+  it('ignores an extension of a request it never saw received', () => {
+    expect(listOpenRightsRequests([{ kind: 'rights', requestId: 'rx', attributes: { right: 'access', status: 'extended', due: '2026-09-01T00:00:00.000Z' } }], 0)).toEqual([]);
   });
 
   it('is empty for an empty trail', () => {

@@ -15,8 +15,12 @@ export interface RightsTrailRecord {
   readonly attributes?: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** A rights request received and not yet completed. */
+/** A rights request received and not yet closed (completed, refused or partly completed). */
 export interface OpenRightsRequest {
+  /** `received`, or `extended` once its deadline was extended (then `due` is the new one). */
+  readonly state: 'received' | 'extended';
+  /** Why it was extended, when it was. */
+  readonly extensionReason?: string;
   /** The request id the trail records it under. */
   readonly requestId: string;
   /** access, erasure, restriction, objection, portability, rectification, withdraw-consent. */
@@ -42,11 +46,16 @@ export function rightsDueDate(received: Date, responseTime: string): Date {
   return addDuration(received, d);
 }
 
+/** The states that close a request. */
+const CLOSED = new Set(['completed', 'refused', 'partly-completed']);
+
 /**
  * Open rights requests in a trail, soonest due first: every `rights` record with
  * `attributes.status: 'received'` and a `due` for which no later record of the same
- * request id and right says `status: 'completed'`. Records without a request id cannot
- * be matched and are skipped. This is what `purposekit rights due` prints.
+ * request id, right and subject closes it (`completed`, `refused`, `partly-completed`).
+ * An `extended` record moves its `due` and sets `state: 'extended'`. Records without a
+ * request id cannot be matched and are skipped. This is what `purposekit rights due`
+ * prints.
  *
  * @param records the trail in order (checkpoints and other kinds are ignored).
  * @param now the reference instant for `overdue` (a Date or ms since the epoch).
@@ -65,8 +74,14 @@ export function listOpenRightsRequests(records: Iterable<RightsTrailRecord>, now
     if (status === 'received') {
       const due = r.attributes?.['due'];
       if (typeof due !== 'string' || Number.isNaN(Date.parse(due))) continue;
-      open.set(key, { requestId: r.requestId, right, subject: r.subject, receivedAt: r.ts, due });
-    } else if (status === 'completed') {
+      open.set(key, { state: 'received', requestId: r.requestId, right, subject: r.subject, receivedAt: r.ts, due });
+    } else if (status === 'extended') {
+      const o = open.get(key);
+      const due = r.attributes?.['due'];
+      const reason = r.attributes?.['reason'];
+      if (o === undefined || typeof due !== 'string' || Number.isNaN(Date.parse(due))) continue;
+      open.set(key, { ...o, state: 'extended', due, ...(typeof reason === 'string' ? { extensionReason: reason } : {}) });
+    } else if (typeof status === 'string' && CLOSED.has(status)) {
       open.delete(key);
     }
   }

@@ -62,7 +62,10 @@ export const POLICY_NO_DEFAULT: Policy = definePolicy({
  */
 export class ArrayAuditSink implements AuditSink {
   readonly events: AuditEventInput[] = [];
+  /** While true, appends fail as a full disk does (the engine answers 503). */
+  failing = false;
   async append(event: AuditEventInput): Promise<void> {
+    if (this.failing) throw new Error('ENOSPC: no space left on device (conformance sink)');
     this.events.push(event);
   }
   async flush(): Promise<void> {}

@@ -85,6 +85,7 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       audit: ArrayAuditSink;
       log: CapturedLog;
       warnings: string[];
+      serverErrors: Array<[string, number, string, string, string | undefined]>;
       kit: Purposekit;
     }
 
@@ -92,6 +93,7 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       const { kit, audit } = createConformanceKit(opts.policy ?? POLICY);
       const log = captureLog();
       const warnings: string[] = [];
+      const serverErrors: App['serverErrors'] = [];
       const spec: ConformanceAppSpec = {
         kit,
         routes,
@@ -102,10 +104,11 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
         // logger would write it: a refused submission must be gone by then.
         logRequest: (privacy, status, body) => log.logger.info({ ...(privacy?.logFields() ?? { privacy: 'missing' }), status, ...(body !== undefined ? { body } : {}) }, 'request'),
         onWarning: (_message, code) => warnings.push(code),
+        onServerError: (error, info) => serverErrors.push([error.code, info.status, info.method, info.path, info.requestId]),
       };
       const app = await harness.start(spec);
       started.push(app);
-      return { base: app.baseUrl, audit, log, warnings, kit };
+      return { base: app.baseUrl, audit, log, warnings, serverErrors, kit };
     }
 
     const postJson = (base: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -149,7 +152,7 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       ['an unknown age gate', { purpose: 'service.registration', ageGate: 'adults' }, 'PURPOSEKIT_ERR_UNKNOWN_AGE_GATE', 'Did you mean "adult"?'],
     ] as const)('start-up: declaring %s makes start() reject with its code and a hint', async (_label, decl, code, hint) => {
       const { kit } = createConformanceKit();
-      const spec: ConformanceAppSpec = { kit, routes: [route('POST', '/x', echoContext, decl)], logRequest: () => undefined, onWarning: () => undefined };
+      const spec: ConformanceAppSpec = { kit, routes: [route('POST', '/x', echoContext, decl)], logRequest: () => undefined, onWarning: () => undefined, onServerError: () => undefined };
       await expect(harness.start(spec).then((app) => (started.push(app), app))).rejects.toMatchObject({ code, message: expect.stringContaining(hint) });
     });
 
@@ -267,12 +270,18 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       ['malformed "yes"', { 'sec-gpc': 'yes' }, 200, 'allowed'],
     ] as const)('GPC: Sec-GPC %s on a GPC purpose', async (_label, headers, status, reason) => {
       const reached: string[] = [];
-      const app = await start([route('GET', '/newsletter', accessThen({ data: ['email'], action: 'use', subject: 'u1' }, reached, 'newsletter'), { purpose: 'marketing.email' })]);
+      // The subject's own request (the app authenticated u1): their GPC speaks for them,
+      // and is stored as their opt-out before the decision.
+      const own = accessThen({ data: ['email'], action: 'use', subject: 'u1' }, reached, 'newsletter');
+      const app = await start([route('GET', '/newsletter', (input) => (need(input.privacy).setSubject('u1'), own(input)), { purpose: 'marketing.email' })]);
       const res = await fetch(`${app.base}/newsletter`, { headers });
       expect(res.status).toBe(status);
       expect(await res.json()).toEqual(status === 403 ? errorBody('PURPOSEKIT_ERR_ACCESS_DENIED', 'gpc-opt-out') : { decision: 'allowed', purpose: 'marketing.email', basis: 'consent' });
       expect(reached).toEqual(status === 403 ? [] : ['newsletter']);
-      expect(app.audit.events).toEqual([expect.objectContaining({ kind: 'access', purpose: 'marketing.email', reason })]);
+      expect(app.audit.events).toEqual([
+        ...(status === 403 ? [expect.objectContaining({ kind: 'consent', purpose: 'marketing.email', attributes: expect.objectContaining({ source: 'gpc' }) })] : []),
+        expect.objectContaining({ kind: 'access', purpose: 'marketing.email', reason }),
+      ]);
       await app.log.waitFor(1);
       expect((JSON.parse(app.log.lines[0]!) as Record<string, unknown>)['gpc']).toBe(status === 403 ? true : undefined);
     });
@@ -423,6 +432,39 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
         const res = await pending;
         expect([res.status, res.headers.get('content-type')?.split(';')[0], await res.json()]).toEqual([ERROR_CATALOG[code].status, 'application/json', errorBody(code, reason)]);
       }
+    });
+
+    it('server-side failure: the audit sink fails → 503, the handler does not run, reported exactly once (4xx never)', async () => {
+      const reached: string[] = [];
+      const app = await start([
+        route('GET', '/read', accessThen({ data: ['ip-address'], action: 'read' }, reached, 'read'), { purpose: 'diagnostics' }),
+        route('GET', '/denied', accessThen({ data: ['email'], action: 'read' }, reached, 'denied'), { purpose: 'diagnostics' }),
+        route('POST', '/register', async (input) => {
+          reached.push('register');
+          return echoContext(input);
+        }, { purpose: 'service.registration', ageGate: 'adult' }),
+      ]);
+      // A deny and an age-gate refusal are client errors: answered, never reported.
+      expect((await fetch(`${app.base}/denied`)).status).toBe(403);
+      expect((await postJson(app.base, '/register', { dateOfBirth: DOB.minor })).status).toBe(403);
+      expect(app.serverErrors).toEqual([]);
+
+      app.audit.failing = true;
+      const unavailable = errorBody('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE');
+      const read = await fetch(`${app.base}/read?subject=s1`);
+      expect([read.status, await read.json()]).toEqual([503, unavailable]);
+      // The refusal of an under-age submission cannot be recorded: 503, and still no handler.
+      const refused = await postJson(app.base, '/register', { dateOfBirth: DOB.minor });
+      expect([refused.status, await refused.json()]).toEqual([503, unavailable]);
+      expect(reached).toEqual([]);
+      await app.log.waitFor(4);
+      // Each report names the request it answered, as the request's own log line does.
+      const ids = app.log.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['status'] === 503).map((l) => l['requestId']);
+      expect(app.serverErrors).toEqual([
+        ['PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 503, 'GET', '/read', expect.stringMatching(UUID)],
+        ['PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 503, 'POST', '/register', expect.stringMatching(UUID)],
+      ]);
+      expect(app.serverErrors.map((e) => e[4]).sort()).toEqual([...ids].sort());
     });
 
     it('other errors are left to the framework: a plain Error is a 500 without a purposekit body', async () => {

@@ -1,4 +1,4 @@
-import type { PrivacyContext, Purposekit, RightsHandlerOptions } from '@purposekit/core';
+import type { PrivacyContext, Purposekit, PurposekitError, RightsHandlerOptions, ServerErrorInfo } from '@purposekit/core';
 
 /**
  * The data-subject rights endpoints a scenario asks for. The harness mounts its adapter's
@@ -77,6 +77,8 @@ export interface ConformanceAppSpec {
   logRequest(privacy: PrivacyContext | undefined, status: number, body?: unknown): void;
   /** Receives the adapter's start-up warnings (`onWarning` option). */
   onWarning(message: string, code: string): void;
+  /** Receives the adapter's server-side failures (`onServerError` option): pass it to the adapter as is. */
+  onServerError(error: PurposekitError, info: ServerErrorInfo): void;
 }
 
 /** A started app. */

@@ -80,8 +80,14 @@ export type Fault = (info: { fd: number; length: number; call: number }) => Erro
 
 /** node:fs with switchable faults at the sink's I/O boundary, and call counters. */
 export interface FaultyIo extends AuditFileIo {
-  faults: { write?: Fault; fdatasync?: Fault; open?: (path: string, flags: string) => Error | undefined };
-  calls: { write: number; fdatasync: number };
+  faults: {
+    write?: Fault;
+    fdatasync?: Fault;
+    open?: (path: string, flags: string) => Error | undefined;
+    /** Returns how many bytes this read may deliver at most (0: a read that hits a shrunk file). */
+    read?: (info: { fd: number; length: number; position: number; call: number }) => number | undefined;
+  };
+  calls: { write: number; fdatasync: number; read: number };
   /** When set, fdatasync waits for this promise (to observe acknowledgement timing). */
   gate: Promise<void> | undefined;
   /** Holds every fdatasync until `release()`; `entered` resolves when one is waiting (its write is done). */
@@ -97,7 +103,7 @@ export function faultyIo(): FaultyIo {
   const io: FaultyIo = {
     ...nodeAuditFileIo,
     faults: {},
-    calls: { write: 0, fdatasync: 0 },
+    calls: { write: 0, fdatasync: 0, read: 0 },
     gate: undefined,
     holdFdatasync() {
       let release!: () => void;
@@ -118,6 +124,11 @@ export function faultyIo(): FaultyIo {
       const f = io.faults.open?.(path, flags);
       if (f !== undefined) throw f;
       return nodeAuditFileIo.open(path, flags, mode);
+    },
+    async read(fd, buffer, offset, length, position) {
+      io.calls.read++;
+      const max = io.faults.read?.({ fd, length, position, call: io.calls.read });
+      return nodeAuditFileIo.read(fd, buffer, offset, max === undefined ? length : Math.min(max, length), position);
     },
     async write(fd, buffer, offset, length, position) {
       io.calls.write++;

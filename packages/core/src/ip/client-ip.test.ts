@@ -2,14 +2,9 @@ import fc from 'fast-check';
 import proxyAddr from 'proxy-addr';
 import { isPurposekitError } from '../errors';
 import { canonicalizeIp } from './address';
-import {
-  compileTrust,
-  createClientIpResolver,
-  resolveClientIp,
-  trustsEverything,
-  warnIfTrustsEverything,
-} from './trust';
-import type { TrustSetting } from './trust';
+import { createClientIpResolver, resolveClientIp } from './client-ip';
+import { compileTrust } from './trust-match';
+import type { TrustSetting } from './trust-match';
 import { fcParams, same } from './__tests__/fast-check-settings';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -20,131 +15,6 @@ function codeOf(fn: () => unknown): string | undefined {
   }
   return undefined;
 }
-
-describe('compileTrust', () => {
-  test.each<[TrustSetting, string, number, boolean]>([
-    [true, '203.0.113.9', 5, true],
-    [false, '127.0.0.1', 0, false],
-    [undefined, '127.0.0.1', 0, false],
-    [2, '203.0.113.9', 1, true],
-    [2, '203.0.113.9', 2, false],
-    [0, '127.0.0.1', 0, false],
-    [Infinity, '203.0.113.9', 1000, true],
-    ['loopback', '127.0.0.1', 0, true],
-    ['loopback', '127.255.0.9', 0, true],
-    ['loopback', '::1', 0, true],
-    ['loopback', '::ffff:127.0.0.1', 0, true],
-    ['loopback', '128.0.0.1', 0, false],
-    ['10.0.0.0/8, 192.168.0.0/16', '192.168.4.4', 3, true],
-    [['10.0.0.0/8', 'fd00::/8'], 'fd12::1', 0, true],
-    [['10.0.0.0/8', 'fd00::/8'], 'fe12::1', 0, false],
-    ['10.0.0.0/255.0.0.0', '10.9.9.9', 0, true],
-    ['uniquelocal', '172.31.255.255', 0, true],
-    ['uniquelocal', '172.32.0.1', 0, false],
-    ['linklocal', 'fe80::1%eth0', 0, true],
-    // proxy-addr semantics across families:
-    ['::ffff:10.0.0.1', '10.0.0.1', 0, true], // a bare mapped entry is stored as IPv4
-    ['::ffff:10.0.0.0/104', '10.1.2.3', 0, true], // a mapped range matches the IPv4 it maps
-    ['::ffff:10.0.0.0/104', '::ffff:10.1.2.3', 0, true],
-    ['10.0.0.0/8', '::ffff:10.1.2.3', 0, true], // a mapped candidate is compared as IPv4
-    ['::/0'.replace('0', '1'), '10.0.0.1', 0, false], // a native IPv6 range never matches IPv4
-    ['10.0.0.0/8', 'not an address', 0, false],
-    ['10.0.0.0/8', '10.1', 0, false], // legacy candidate forms are never trusted
-  ])('%p trusts %s at hop %i: %p', (setting, address, hop, expected) => {
-    expect(compileTrust(setting)(address, hop)).toBe(expected);
-  });
-
-  test('returns a function as is', () => {
-    const mine = (a: string): boolean => a === '10.0.0.1';
-    expect(compileTrust(mine)).toBe(mine);
-  });
-
-  test.each<[unknown, string]>([
-    [-1, 'whole number'],
-    [1.5, 'whole number'],
-    [NaN, 'whole number'],
-    [{}, 'expected true/false'],
-    ['010.0.0.0/8', 'not a valid address'],
-    ['10.0.0.0/0', 'outside 1–32'],
-    ['10.0.0.0/33', 'outside 1–32'],
-    ['::/0', 'outside 1–128'],
-    ['10.0.0.0/255.0.255.0', 'holes'],
-    ['10.0.0.0/abc', 'invalid prefix length'],
-    ['fe80::1%eth0', 'not a valid address'],
-    ['', 'not a valid address'],
-    ['loopback,', 'not a valid address'],
-  ])('rejects %p (%s)', (setting, fragment) => {
-    let error: unknown;
-    try {
-      compileTrust(setting as TrustSetting);
-    } catch (e) {
-      error = e;
-    }
-    expect(isPurposekitError(error) && error.code).toBe('PURPOSEKIT_ERR_INVALID_OPTION');
-    expect((error as Error).message).toContain(fragment);
-  });
-
-  // The matcher is numeric where proxy-addr parses with ipaddr.js on every call; both
-  // must agree. Candidates are canonical (ipaddr.js reads `::a.b.c.d` as IPv4-mapped,
-  // RFC 4291 does not; canonical text writes that form in hex).
-  test('agrees with proxy-addr on random ranges and addresses (property)', () => {
-    const v4 = fc.ipV4();
-    const v6 = fc.ipV6().map((ip) => canonicalizeIp(ip)!);
-    const mapped = fc.ipV4().map((ip) => `::ffff:${ip}`);
-    const candidate = fc.oneof(v4, v6, mapped);
-    const entry = fc.oneof(
-      fc.tuple(v4, fc.integer({ min: 1, max: 32 })).map(([ip, p]) => `${ip}/${p}`),
-      fc.tuple(v6, fc.integer({ min: 1, max: 128 })).map(([ip, p]) => `${ip}/${p}`),
-      fc.tuple(mapped, fc.integer({ min: 80, max: 128 })).map(([ip, p]) => `${ip}/${p}`),
-      v4,
-      v6,
-      mapped,
-      fc.constantFrom('loopback', 'linklocal', 'uniquelocal'),
-    );
-    fc.assert(
-      fc.property(fc.array(entry, { minLength: 1, maxLength: 4 }), fc.array(candidate, { minLength: 1, maxLength: 4 }), (entries, candidates) => {
-        const ours = compileTrust(entries);
-        const theirs = proxyAddr.compile(entries);
-        // Derive near-miss candidates from the entries themselves, so matches are common.
-        const near = entries.map((e) => canonicalizeIp(e.split('/')[0]!)).filter((x): x is string => x !== undefined);
-        for (const c of [...candidates, ...near]) same(ours(c, 0), theirs(c, 0), `trust(${c})`);
-      }),
-      fcParams(25_000),
-    );
-  });
-});
-
-describe('trustsEverything / warnIfTrustsEverything', () => {
-  test.each<[TrustSetting, boolean]>([
-    [true, true],
-    [Infinity, true],
-    [compileTrust(true), true],
-    [compileTrust(Infinity), true],
-    [false, false],
-    [undefined, false],
-    [1, false],
-    ['loopback', false],
-    [compileTrust('10.0.0.0/8'), false],
-    [() => true, false],
-  ])('%p → %p', (setting, expected) => {
-    expect(trustsEverything(setting)).toBe(expected);
-  });
-
-  test('warns once per setting name, with a code', () => {
-    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    try {
-      expect(warnIfTrustsEverything(true, "Express 'trust proxy' (test)")).toBe(true);
-      expect(warnIfTrustsEverything(compileTrust(true), "Express 'trust proxy' (test)")).toBe(true);
-      expect(warnIfTrustsEverything('loopback', 'Koa proxy (test)')).toBe(false);
-      expect(spy).toHaveBeenCalledTimes(1);
-      const [message, options] = spy.mock.calls[0]!;
-      expect(String(message)).toContain("Express 'trust proxy' (test) trusts every proxy hop");
-      expect(options).toEqual({ code: 'PURPOSEKIT_TRUST_PROXY_WARNING' });
-    } finally {
-      spy.mockRestore();
-    }
-  });
-});
 
 describe('resolveClientIp', () => {
   const proxies = compileTrust('10.0.0.0/8');
