@@ -22,8 +22,10 @@ export default [
             { sourceTag: 'type:core', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
-            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:core', 'type:testing', 'type:cli'] },
+            // stores (PostgreSQL): core only; their tests run the shared contract suites of testing
+            { sourceTag: 'type:store', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:core', 'type:testing', 'type:store'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:core', 'type:testing', 'type:cli', 'type:store'] },
           ],
         },
       ],
@@ -37,6 +39,13 @@ export default [
     // The README's example is kept as a real file and run by a test; it imports the package
     // by its published name, as a user would, which the same-project rule would forbid.
     files: ['packages/*/test/readme-example.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    // Scenarios shared by every adapter's tests that need no-package test helpers (the real
+    // OpenTelemetry SDK in a child process, two-service runs): they live in tools/test-support,
+    // outside any Nx project, and are imported by path.
+    files: ['packages/*/src/otel.test.ts', 'packages/*/src/cross-service.test.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

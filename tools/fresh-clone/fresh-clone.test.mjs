@@ -7,7 +7,9 @@
 //
 // What counts as a printed command (the markers):
 // - README.md and apps/*/README.md: every line of a fenced block whose info string is
-//   `sh`. (Package READMEs address npm users installing from the registry; the packed-
+//   `sh`, except a block right after a `<!-- fresh-clone: skip (reason) -->` line (only
+//   for what needs a service a fresh clone does not have, e.g. a PostgreSQL server; the
+//   reason is printed). (Package READMEs address npm users installing from the registry; the packed-
 //   tarball smoke test and the readme-example tests cover them.) Lines ending in `\`
 //   continue onto the next line. Comment-only lines are not commands, but a comment that
 //   starts with an HTTP status (`# 403 …`, `# → 400 …`), on the command's line or on the
@@ -59,18 +61,28 @@ const START_DEADLINE_MS = 240_000;
 // ---- parsing --------------------------------------------------------------------------
 
 /** Logical commands of the `sh` blocks of a markdown file: { text, expect }. */
-export function commandsOf(markdown) {
+export function commandsOf(markdown, skipped = []) {
   const out = [];
   let inSh = false;
   let inOther = false;
   let pending = '';
+  let skipNext;
   for (const line of markdown.split('\n')) {
     const fence = /^```(\S*)\s*$/.exec(line);
     if (fence !== null) {
       if (inSh || inOther) {
         inSh = inOther = false;
-      } else if (fence[1] === 'sh') inSh = true;
-      else inOther = true;
+      } else if (fence[1] === 'sh' && skipNext === undefined) inSh = true;
+      else {
+        if (skipNext !== undefined) skipped.push(skipNext);
+        inOther = true;
+      }
+      skipNext = undefined;
+      continue;
+    }
+    const skip = /^<!-- fresh-clone: skip \((.+)\) -->$/.exec(line);
+    if (skip !== null && !inSh && !inOther) {
+      skipNext = skip[1];
       continue;
     }
     if (!inSh) continue;
@@ -278,7 +290,9 @@ test('a fresh clone: npm install && npm start, then every printed command', { ti
   t.diagnostic(`cloned ${head} into ${repo}`);
 
   for (const { file, app, port } of READMES) {
-    const commands = commandsOf(readFileSync(join(repo, file), 'utf8'));
+    const skipped = [];
+    const commands = commandsOf(readFileSync(join(repo, file), 'utf8'), skipped);
+    for (const reason of skipped) t.diagnostic(`${file}: one block not run: ${reason}`);
     assert.ok(commands.length > 0, `${file} has sh commands`);
     const session = [];
     for (const c of commands) {

@@ -10,7 +10,9 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openinfra, openKeyDirectory } from '@purposekit/core';
-import type { ConsentManager, Purposekit } from '@purposekit/core';
+import type { AccessLogRecord, AuditSink, ConsentManager, ConsentStore, Purposekit } from '@purposekit/core';
+import { Pool } from 'pg';
+import { createPostgresAccessLog, createPostgresAuditSink, createPostgresConsentStore } from '@purposekit/postgres';
 import { createPrivacy, createRightsRouter } from '@purposekit/express';
 import { OpenInfraStore } from './store';
 import type { Member } from './store';
@@ -28,22 +30,65 @@ export interface OpenInfraApp {
 
 const str = (v: unknown, max = 200): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
 
-/** Builds the app (no listening): data and audit trail under `dataDir`. */
-export async function createApp(options: { dataDir: string; logger: Logger; trustProxy?: string | number | boolean }): Promise<OpenInfraApp> {
+/** Options of {@link createApp}. */
+export interface OpenInfraAppOptions {
+  /** App data (members, submissions) and, without a database, the audit trail and consent file. */
+  dataDir: string;
+  logger: Logger;
+  trustProxy?: string | number | boolean;
+  /**
+   * A PostgreSQL URL (`DATABASE_URL`): the audit trail, consent and rights register then
+   * live in the database, shared by every instance. Default: the embedded file stores.
+   */
+  databaseUrl?: string;
+  /** The PostgreSQL schema (with `databaseUrl`). Default `purposekit`. */
+  databaseSchema?: string;
+  /** This instance's audit stream id (with `databaseUrl`; one per instance). Default `openinfra-1`. */
+  instance?: string;
+  /** The key directory; instances sharing a database share it. Default `<dataDir>/keys`. */
+  keysDir?: string;
+}
+
+/** Builds the app (no listening): data under `dataDir`; trail and consent in files or PostgreSQL. */
+export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfraApp> {
   const { dataDir, logger } = options;
   // First start creates the key directory (a demo convenience; production keys come from
   // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
-  const keys = openKeyDirectory(join(dataDir, 'keys'), { createIfMissing: true });
-  const auditDir = `${dataDir}/audit`;
-  const audit = await createFileAuditSink({
-    dir: auditDir,
-    signingKey: keys.signingKey,
-    keyId: 'openinfra-app',
-    durability: openinfra.audit.durability,
-    checkpointEvery: openinfra.audit.checkpointEvery,
-    checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
-  });
-  const consentStore = createFileConsentStore({ path: `${dataDir}/consent.jsonl` });
+  const keys = openKeyDirectory(options.keysDir ?? join(dataDir, 'keys'), { createIfMissing: true });
+  const auditDir = options.databaseUrl === undefined ? `${dataDir}/audit` : 'PostgreSQL ($DATABASE_URL)';
+  let audit: AuditSink;
+  let consentStore: ConsentStore & { close(): Promise<void> | void };
+  let accessLog: (pseudonym: string) => Promise<Iterable<AccessLogRecord>>;
+  let pool: Pool | undefined;
+  if (options.databaseUrl !== undefined) {
+    pool = new Pool({ connectionString: options.databaseUrl, max: 6 });
+    pool.on('error', (err) => logger.warn({ code: (err as { code?: string }).code }, 'idle database connection lost'));
+    const schema = options.databaseSchema ?? 'purposekit';
+    audit = await createPostgresAuditSink({
+      pool,
+      schema,
+      stream: options.instance ?? 'openinfra-1',
+      signingKey: keys.signingKey,
+      keyId: 'openinfra-app',
+      checkpointEvery: openinfra.audit.checkpointEvery,
+      checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
+      migrate: true,
+      onWarning: (message, code) => logger.warn({ code }, message),
+    });
+    consentStore = await createPostgresConsentStore({ pool, schema });
+    accessLog = createPostgresAccessLog({ pool, schema });
+  } else {
+    audit = await createFileAuditSink({
+      dir: auditDir,
+      signingKey: keys.signingKey,
+      keyId: 'openinfra-app',
+      durability: openinfra.audit.durability,
+      checkpointEvery: openinfra.audit.checkpointEvery,
+      checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
+    });
+    consentStore = createFileConsentStore({ path: `${dataDir}/consent.jsonl` });
+    accessLog = async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries;
+  }
   const kit = createPurposekit({
     policy: openinfra,
     audit,
@@ -84,7 +129,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     res.json({
       app: 'openinfra-express',
       policy: `${openinfra.id}@${openinfra.version}`,
-      routes: ['GET /status', 'POST /members', 'GET /members/directory', 'POST /newsletter', 'DELETE /newsletter/:id', 'POST /surveys', 'POST /questions', 'GET /privacy/access-log', 'GET /privacy/export', 'POST /privacy/erasure', 'POST /privacy/restriction', 'POST /privacy/objection', 'POST /privacy/consent'],
+      routes: ['GET /status', 'POST /members', 'GET /members/directory', 'POST /newsletter', 'DELETE /newsletter/:id', 'POST /newsletter/:id/deliveries', 'POST /surveys', 'POST /questions', 'GET /privacy/access-log', 'GET /privacy/export', 'POST /privacy/erasure', 'POST /privacy/restriction', 'POST /privacy/objection', 'POST /privacy/consent'],
     });
   });
 
@@ -197,6 +242,18 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     res.status(204).end();
   }));
 
+  // The mailing job sends one issue to one subscriber: only while their consent stands
+  // (a withdrawal made on any instance governs it).
+  app.post('/newsletter/:id/deliveries', privacy.purpose('marketing.email'), wrap(async (req, res) => {
+    const id = String(req.params['id']);
+    if (!/^[0-9a-f-]{36}$/.test(id)) {
+      res.status(404).json({ error: { code: 'APP_NOT_FOUND', message: 'No such subscription.' } });
+      return;
+    }
+    await req.privacy!.access({ subject: id, data: ['email'], action: 'use' });
+    res.status(202).json({ queued: true });
+  }));
+
   // The GDPR rights, for the authenticated member, under /privacy (answered within one
   // month: each request is recorded with its due date). Erasure keeps the minimal "deleted
   // members" record the policy describes: "we may retain your name, email and OpenStackID".
@@ -226,7 +283,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
         }
         return (await store.updateMember(subject, update)) ? undefined : 'pending';
       },
-      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries,
+      accessLog,
     }),
   );
 
@@ -248,6 +305,7 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
       await store.close();
       await kit.close();
       await consentStore.close();
+      await pool?.end();
     },
   };
 }
