@@ -148,7 +148,17 @@ function fromRawRequest(req: Rec, id: unknown): Rec {
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for bad options.
  */
 export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpRedaction {
+  return createPinoIpRedactionWith(options);
+}
+
+/**
+ * @internal {@link createPinoIpRedaction} with another header rule (the request-log
+ * recipe's: secrets replaced, `Host` as is), applied in the serializers' one pass over
+ * the headers instead of a second pass after them.
+ */
+export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | undefined, headerRule?: (headers: unknown, r: ResolvedLogRedaction) => unknown): PinoIpRedaction {
   const { resolved: r } = resolveLogRedaction(options, 'createPinoIpRedaction()');
+  const scrubHeadersOf = headerRule ?? scrubHeaders;
 
   function serializeRequest(req: unknown): unknown {
     try {
@@ -170,7 +180,7 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
             out[key] = r.redactAddress(value);
             break;
           case 'headers':
-            out[key] = scrubHeaders(value, r);
+            out[key] = scrubHeadersOf(value, r);
             break;
           default:
             out[key] = typeof value === 'string' ? (plainValue(value) ? value : r.scrubAndEscape(value)) : typeof value === 'number' || value === undefined ? value : r.scrubValue(value, 1);
@@ -191,10 +201,10 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
       const raw = rawOf(rec);
       const msg = raw !== undefined && typeof rec['getHeaders'] === 'function' ? rec : (raw ?? (isHttpMessage(rec) ? rec : undefined));
       if (msg !== undefined && typeof msg['getHeaders'] === 'function') {
-        return { statusCode: msg['statusCode'], headers: scrubHeaders((msg['getHeaders'] as () => unknown).call(msg), r) };
+        return { statusCode: msg['statusCode'], headers: scrubHeadersOf((msg['getHeaders'] as () => unknown).call(msg), r) };
       }
       const out: Rec = {};
-      for (const key of Object.keys(rec)) out[key] = key === 'headers' ? scrubHeaders(rec[key], r) : r.scrubValue(rec[key], 1);
+      for (const key of Object.keys(rec)) out[key] = key === 'headers' ? scrubHeadersOf(rec[key], r) : r.scrubValue(rec[key], 1);
       return out;
     } catch {
       return { statusCode: undefined };

@@ -14,14 +14,13 @@ import { getPrivacyContext } from '../context';
 import type { PrivacyContext, PrivacyLogFields } from '../context';
 import { PurposekitError } from '../errors';
 import { createIpRedactor } from '../ip/redact';
-import { INVALID_IP_TOKEN } from '../ip/truncate';
 import { show } from '../policy/suggest';
 import type { Purposekit } from '../purposekit';
 import { compileSkipRule } from '../adapter-support';
 import type { IpRedactor } from '../ip/redact';
 import { resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions, ResolvedLogRedaction } from './options';
-import { createPinoIpRedaction } from './pino';
+import { createPinoIpRedactionWith } from './pino';
 import type { PinoLogMethodHook } from './pino';
 
 /** Headers whose values are replaced by {@link REDACTED} by default: credentials and cookies (the age gate's lockout cookie included). */
@@ -155,35 +154,12 @@ export function createPinoHttpOptions(kit: Purposekit, options?: PinoHttpOptions
   }
   const { resolved: r } = resolveLogRedaction({ ...o, redactor }, 'createPinoHttpOptions()', ['redactHeaders', 'skip']);
   const secret = headerSet(o['redactHeaders'], 'createPinoHttpOptions()');
-  const ip = createPinoIpRedaction({ redactor, ...(o['maxDepth'] === undefined ? {} : { maxDepth: o['maxDepth'] as number }) });
+  // One pass over the headers: the recipe's rule (secrets, Host) inside the serializers.
+  const ip = createPinoIpRedactionWith({ redactor, ...(o['maxDepth'] === undefined ? {} : { maxDepth: o['maxDepth'] as number }) }, (headers) => redactHeaders(headers, secret, r));
   const ignore = compileIgnore(o['skip']);
 
-  function serializeRequest(req: unknown): unknown {
-    try {
-      const out = ip.serializers.req(req);
-      if (typeof out !== 'object' || out === null) return out;
-      const rec = out as Rec;
-      // The original headers, not the scrubbed ones: `host` keeps its value, secrets go.
-      const src = req as Rec;
-      const headers = (src['raw'] as Rec | undefined)?.['headers'] ?? src['headers'];
-      if (headers !== undefined) rec['headers'] = redactHeaders(headers, secret, r);
-      return rec;
-    } catch {
-      return { remoteAddress: INVALID_IP_TOKEN };
-    }
-  }
-
-  function serializeResponse(res: unknown): unknown {
-    try {
-      const out = ip.serializers.res(res);
-      if (typeof out !== 'object' || out === null) return out;
-      const rec = out as Rec;
-      if (rec['headers'] !== undefined) rec['headers'] = redactHeaders(rec['headers'], secret, r);
-      return rec;
-    } catch {
-      return { statusCode: undefined };
-    }
-  }
+  const serializeRequest = ip.serializers.req;
+  const serializeResponse = ip.serializers.res;
 
   return Object.freeze({
     genReqId(req: any): string {
