@@ -26,9 +26,13 @@ export interface DeletedMember {
 }
 
 export interface Subscriber {
+  /** The subscription token (the unsubscribe link's secret); the member id when a member subscribed. */
   id: string;
   name: string;
   email: string;
+  /** The member who subscribed while signed in, if any. */
+  member?: string;
+  subscribedAt: string;
 }
 
 /** A survey answer or a question: what the person chose to submit. */
@@ -39,6 +43,8 @@ export interface Submission {
   email: string;
   text: string;
   location?: string;
+  /** The member who submitted it while signed in, if any. */
+  member?: string;
   at: string;
 }
 
@@ -99,12 +105,51 @@ export class OpenInfraStore {
     return record;
   }
 
-  /** Erases a member and everything the app holds about them. */
+  /**
+   * Erases a member and everything the app holds about them: the member row, their
+   * mailing-list subscriptions and their survey answers and questions (those they sent
+   * signed in, and those sent with their email address). Only the "deleted members"
+   * record, stored before, stays.
+   */
   async eraseMember(id: string): Promise<void> {
+    const m = await this.member(id);
+    const theirs = m === undefined ? [{ id }, { member: id }] : [{ id }, { member: id }, { email: m.email }];
     await this.#members.removeAsync({ id }, {});
-    await this.#subscribers.removeAsync({ id }, { multi: true });
+    await this.#subscribers.removeAsync({ $or: theirs }, { multi: true });
+    await this.#submissions.removeAsync({ $or: theirs }, { multi: true });
     // The erased rows must not survive in the append-only data files.
-    await Promise.all([this.#members.compactDatafileAsync(), this.#subscribers.compactDatafileAsync()]);
+    await Promise.all([this.#members.compactDatafileAsync(), this.#subscribers.compactDatafileAsync(), this.#submissions.compactDatafileAsync()]);
+  }
+
+  /** Every member, oldest first. */
+  async members(): Promise<Member[]> {
+    return this.#members.findAsync({}).sort({ joinedAt: 1 });
+  }
+
+  /** Every mailing-list subscription, oldest first. */
+  async subscribers(): Promise<Subscriber[]> {
+    return this.#subscribers.findAsync({}).sort({ subscribedAt: 1 });
+  }
+
+  async subscriber(id: string): Promise<Subscriber | undefined> {
+    return (await this.#subscribers.findOneAsync({ id })) ?? undefined;
+  }
+
+  /** Removes one subscription (an unsubscribe). */
+  async removeSubscriber(id: string): Promise<void> {
+    await this.#subscribers.removeAsync({ id }, { multi: true });
+    await this.#subscribers.compactDatafileAsync();
+  }
+
+  /** Every survey answer or question, oldest first. */
+  async submissions(kind?: Submission['kind']): Promise<Submission[]> {
+    return this.#submissions.findAsync(kind === undefined ? {} : { kind }).sort({ at: 1 });
+  }
+
+  /** Removes one submission (the retention sweep's eraser). */
+  async removeSubmission(id: string): Promise<void> {
+    await this.#submissions.removeAsync({ id }, { multi: true });
+    await this.#submissions.compactDatafileAsync();
   }
 
   async deletedMember(id: string): Promise<DeletedMember | undefined> {
