@@ -219,13 +219,14 @@ describe('bitnami-nest reference app', () => {
       expect((await call('POST', '/newsletter/unsubscribe', { as: visitor })).status).toBe(401);
     });
 
-    it('the rights endpoints the policy honours: withdraw consent and object to the newsletter; others are not offered', async () => {
-      const w = await call('POST', '/privacy/objection', { as: bo, body: { purpose: 'marketing.email' } });
-      expect(w).toMatchObject({ status: 200, body: { request: { right: 'objection', status: 'completed' }, purpose: 'marketing.email', objected: true } });
+    it('the rights endpoints the policy honours: withdraw consent to the newsletter; others (objection included: the text states none) are not offered', async () => {
+      expect(await call('POST', '/privacy/objection', { as: bo, body: { purpose: 'marketing.email' } })).toMatchObject({ status: 404, body: { error: { code: 'PURPOSEKIT_ERR_RIGHT_NOT_OFFERED' } } });
+      const w = await call('POST', '/privacy/consent', { as: bo, body: { purpose: 'marketing.email', state: 'withdrawn' } });
+      expect(w).toMatchObject({ status: 200, body: { request: { right: 'withdraw-consent', status: 'completed' }, consent: { purpose: 'marketing.email', state: 'withdrawn' } } });
       const send = await call('POST', '/newsletter/send');
       expect(send.body.skipped).toEqual([
         { id: ada, reason: 'consent-withdrawn' },
-        { id: bo, reason: 'objection' },
+        { id: bo, reason: 'consent-withdrawn' },
       ]);
       expect(await call('GET', '/privacy/access-log', { as: bo })).toMatchObject({ status: 404, body: { error: { code: 'PURPOSEKIT_ERR_RIGHT_NOT_OFFERED' } } });
       expect(await call('POST', '/privacy/consent', { body: { purpose: 'marketing.email', state: 'withdrawn' } })).toMatchObject({ status: 401 });
@@ -304,11 +305,12 @@ describe('bitnami-nest reference app', () => {
       ['access', 'marketing.email', V, 'use', undefined, 'allow', 'allowed'],
       ['access', 'notifications', A, 'use', undefined, 'allow', 'allowed'],
       ['consent', 'marketing.email', V, 'withdrawn', undefined, undefined, undefined],
-      // the objection (a rights request), and the send after it
+      // the withdrawal (a rights request), and the send after it
       ['rights', 'rights-fulfilment', B, 'received', undefined, undefined, undefined],
+      ['consent', 'marketing.email', B, 'withdrawn', undefined, undefined, undefined],
       ['rights', 'rights-fulfilment', B, 'completed', undefined, undefined, undefined],
       ['access', 'marketing.email', A, 'use', undefined, 'deny', 'consent-withdrawn'],
-      ['access', 'marketing.email', B, 'use', undefined, 'deny', 'objection'],
+      ['access', 'marketing.email', B, 'use', undefined, 'deny', 'consent-withdrawn'],
       // the partner
       ['access', 'marketing.email', undefined, 'share', 'marketing-partner', 'deny', 'recipient-not-allowed'],
     ]);

@@ -327,7 +327,11 @@ describe('kubevirt-koa reference app', () => {
 
   it('right to erasure: the account and its page views leave the store and its files; the token stops working; the trail keeps the proof', async () => {
     const ada = tokens['ada']!;
-    expect(await answer(await call('POST', '/privacy/erasure', { token: ada }))).toEqual([200, { request: expect.objectContaining({ right: 'erasure', status: 'completed' }), erased: true, kept: [] }]);
+    // The policy keeps the public contribution record and legal obligations, and says so: partly completed.
+    expect(await answer(await call('POST', '/privacy/erasure', { token: ada }))).toEqual([
+      200,
+      { request: expect.objectContaining({ right: 'erasure', status: 'partly-completed' }), erased: true, kept: [], keptPurposes: [{ purpose: 'public-record', reasons: ['proof of contributions'] }, { purpose: 'legal-compliance', reasons: ['required by law'] }] },
+    ]);
     expect(await h.store.account(ada)).toBeUndefined();
     expect(await h.store.pageViews(ada)).toEqual([]);
     const files = readFileSync(join(dataDir, 'accounts.db'), 'utf8') + readFileSync(join(dataDir, 'page-views.db'), 'utf8');

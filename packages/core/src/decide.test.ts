@@ -9,6 +9,7 @@ const NOW = Date.parse('2026-06-01T00:00:00Z');
 const ctx = (over: Partial<DecisionContext> = {}): DecisionContext => ({ gpc: undefined, ageProven: -1, now: NOW, ...over });
 const req = (over: Partial<DecisionRequest> = {}): DecisionRequest => ({ subject: 'u1', data: ['email'], action: 'read', recipient: undefined, ...over });
 const consent = (state: ConsentRecord['state'], over: Partial<ConsentRecord> = {}): ConsentRecord => ({ subject: 'u1', purpose: 'x', state, type: 'explicit', source: 'form', policyVersion: '1', at: '2026-01-01T00:00:00Z', ...over });
+const impliedGpc = definePolicy({ id: 'ig', version: '1', jurisdictions: ['US'], purposes: { 'marketing.email': { basis: 'consent', consentType: 'implied', data: ['email'] }, 'rights-fulfilment': { basis: 'legal-obligation', data: ['email'] } } });
 const facts = (over: Partial<SubjectFacts> = {}): SubjectFacts => ({ consent: undefined, objected: false, restricted: false, ...over });
 
 function run(policy: Policy, purpose: string, c: Partial<DecisionContext>, r: Partial<DecisionRequest>, f: Partial<SubjectFacts>): AccessReason {
@@ -48,9 +49,14 @@ describe('decide: each rule', () => {
     ['implied consent, opted out', coreos, 'marketing.email', {}, { data: ['email'] }, { consent: consent('withdrawn', { type: 'implied' }) }, 'consent-withdrawn'],
     ['account notices after a promo opt-out (CoreOS)', coreos, 'notifications', {}, { data: ['email'] }, { consent: consent('withdrawn', { type: 'implied' }) }, 'allowed'],
     // GPC
-    ['GPC on a GPC purpose', coreos, 'marketing.email', { gpc: true }, { data: ['email'] }, {}, 'gpc-opt-out'],
+    ['GPC on a GPC purpose (implied consent)', impliedGpc, 'marketing.email', { gpc: true }, { data: ['email'] }, {}, 'gpc-opt-out'],
     ['GPC on a non-GPC purpose', coreos, 'notifications', { gpc: true }, { data: ['email'] }, {}, 'allowed'],
-    ['no GPC preference', coreos, 'marketing.email', { gpc: undefined }, { data: ['email'] }, {}, 'allowed'],
+    ['GPC where the policy applies it to nothing (CoreOS marketing)', coreos, 'marketing.email', { gpc: true }, { data: ['email'] }, {}, 'allowed'],
+    ['no GPC preference', impliedGpc, 'marketing.email', { gpc: undefined }, { data: ['email'] }, {}, 'allowed'],
+    ['a GPC opt-out stored earlier, no header now', impliedGpc, 'marketing.email', { gpc: undefined }, { data: ['email'] }, { consent: consent('refused', { source: 'gpc', type: 'implied' }) }, 'gpc-opt-out'],
+    // erasure
+    ['an erased subject under a purpose that does not survive erasure', openinfra, 'diagnostics', {}, { data: ['ip-address'] }, { erased: true }, 'erased'],
+    ['an erased subject under a purpose that survives erasure (the deleted-members record)', openinfra, 'rights-fulfilment', {}, { data: ['email'] }, { erased: true }, 'allowed'],
     ['GPC versus earlier explicit consent: GPC wins by default', openinfra, 'marketing.email', { gpc: true }, { data: ['email'] }, { consent: consent('given') }, 'gpc-opt-out'],
   ];
   it.each(cases)('%s', (_n, policy, purpose, c, r, f, expected) => {

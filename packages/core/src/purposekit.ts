@@ -174,7 +174,7 @@ const OPTIONS_SPEC: OptionsSpec = {
   ageGate: 'object',
   ipKeys: null, // checked by the IP redactor
   nat64Prefixes: 'array',
-  retentionStores: 'array',
+  retentionStores: null, // checked against the policy by resolveRetentionStores
 };
 const NEVER_TRUST: TrustFn = () => false;
 /**
@@ -240,10 +240,10 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
-  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
-  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
   /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
   readonly #gpcStored = new WeakSet<PrivacyContext>();
+  /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
+  readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
   readonly #routes = new RouteRegistry();
 
   /** @internal use {@link createPurposekit} */
@@ -368,24 +368,25 @@ export class Purposekit implements ContextEngine {
     let facts: SubjectFacts = NO_SUBJECT_FACTS;
     let storeFailure: unknown;
     const recipient = typeof request?.recipient === 'string' ? request.recipient : undefined;
-    // The request's GPC speaks only for the person who sent it (never an operator's header about others).
-    const gpc = gpcApplies(ctx, typeof subject === 'string' ? subject : undefined, request?.actor);
     if (rule === undefined) {
       reason = 'no-purpose';
     } else if (data.length === 0 || data.some((d) => typeof d !== 'string') || !(ACTIONS as readonly string[]).includes(action) || (subject !== undefined && typeof subject !== 'string')) {
       reason = 'invalid-request';
     } else {
+      const who = subject as string | undefined;
+      // The request's GPC speaks only for the person who sent it (never an operator's header about others).
+      const gpc = gpcApplies(ctx, who, request?.actor);
       let recipientConsent: RecipientConsent;
-      if (subject !== undefined) {
+      if (who !== undefined) {
         try {
           if (gpc && !this.#gpcStored.has(ctx)) {
             this.#gpcStored.add(ctx);
-            await storeGpcOptOut(this, ctx, subject as string, this.#now());
+            await storeGpcOptOut(this, ctx, who, this.#now());
           }
-          const f = this.consentStore.facts(subject as string, rule.id);
+          const f = this.consentStore.facts(who, rule.id);
           facts = f instanceof Promise ? await f : f;
           if (recipient !== undefined && this.policy.recipients[recipient]?.consentRequired === true) {
-            const r = this.consentStore.facts(subject as string, recipientConsentKey(recipient));
+            const r = this.consentStore.facts(who, recipientConsentKey(recipient));
             recipientConsent = r instanceof Promise ? await r : r;
           }
         } catch (cause) {
@@ -396,17 +397,15 @@ export class Purposekit implements ContextEngine {
       }
       reason = storeFailure !== undefined
         ? 'store-unavailable'
-        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: subject as string | undefined, data, action, recipient }, facts, recipientConsent);
+        : decide(this.policy, rule, { gpc: gpc ? true : undefined, ageProven: ctxState.ageProven(ctx), now: this.#now(), country: ctx.country }, { subject: who, data, action, recipient }, facts, recipientConsent);
     }
     // A share records where the data goes: the transfer (country, mechanism) that covers it,
     // and whether the access went on after the subject's erasure under a surviving purpose.
+    // (No allocation on the common path: most accesses name no recipient and no erased subject.)
     const transfer = recipient === undefined || rule === undefined ? undefined : rule.transfers.find((t) => t.to === recipient);
-    const attributes: Record<string, string | boolean> = {};
-    if (transfer !== undefined) {
-      attributes['transferCountry'] = transfer.country;
-      attributes['transferMechanism'] = transfer.mechanism;
-    }
-    if (facts.erased === true && reason === 'allowed') attributes['survivesErasure'] = true;
+    let attributes: Record<string, string | boolean> | undefined;
+    if (transfer !== undefined) attributes = { transferCountry: transfer.country, transferMechanism: transfer.mechanism };
+    if (facts.erased === true && reason === 'allowed') attributes = { ...attributes, survivesErasure: true };
 
     const event: AuditEventInput = {
       kind: 'access',
@@ -423,7 +422,7 @@ export class Purposekit implements ContextEngine {
       decision: reason === 'allowed' ? 'allow' : 'deny',
       reason,
       ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
-      ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+      ...(attributes !== undefined ? { attributes } : {}),
     };
     return { event, reason, rule, storeFailure };
   }

@@ -53,11 +53,6 @@ export const WARNING_CATALOG = {
     action: 'Expected once after a crash: that record was never acknowledged. `purposekit audit verify` still passes; keep the quarantine file.',
     when: 'The file sink opens a trail whose last file ends mid-record. Given through `process.emitWarning`.',
   },
-  PURPOSEKIT_WARN_AUDIT_ANCHOR: {
-    message: 'an anchor did not take a checkpoint head; the head stays in the outbox and is retried with backoff.',
-    action: 'Restore the anchor (its mount, database or endpoint); publishing resumes by itself and no head is lost. Until then, truncation after the last anchored head is detectable only by the trail and its head file.',
-    when: 'The file sink fails to publish a checkpoint head to an anchor and no `onAnchorError` option is given. Given through `process.emitWarning`, with the anchor\'s name and the head\'s seq.',
-  },
 } as const satisfies Record<string, { readonly message: string; readonly action: string; readonly when: string }>;
 
 /** Every warning code purposekit gives. */

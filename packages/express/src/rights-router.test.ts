@@ -144,11 +144,12 @@ describe('createRightsRouter over real HTTP: every right', () => {
   it('POST /privacy/erasure: the app erases, keeps its minimal "deleted members" record, the trail keeps field names by pseudonym', async () => {
     const a = await start();
     const r = await call(a.base, 'POST', '/privacy/erasure', 'alice');
-    expect(r).toMatchObject({ status: 200, body: { request: { right: 'erasure', due: DUE, status: 'completed' }, erased: true, kept: ['email', 'name', 'openstackId'] } });
+    // OpenInfra keeps the deleted-members record, the contribution record and legal obligations: partly completed.
+    expect(r).toMatchObject({ status: 200, body: { request: { right: 'erasure', due: DUE, status: 'partly-completed' }, erased: true, kept: ['email', 'name', 'openstackId'] } });
     expect(a.erased).toEqual(['alice']);
     expect(a.profiles.has('alice')).toBe(false);
     expect(a.deletedMembers.get('alice')).toEqual({ name: 'Alice A.', email: 'alice@example.org', openstackId: 'alice' });
-    expect(a.audit.getRecords().at(-1)).toMatchObject({ kind: 'rights', subject: a.kit.pseudonymizeSubject('alice'), attributes: { right: 'erasure', status: 'completed', due: DUE, keptRecord: 'email,name,openstackId' } });
+    expect(a.audit.getRecords().at(-1)).toMatchObject({ kind: 'rights', subject: a.kit.pseudonymizeSubject('alice'), attributes: { right: 'erasure', status: 'partly-completed', due: DUE, keptRecord: 'email,name,openstackId', kept: 'public-record,rights-fulfilment,legal-compliance' } });
     expect(JSON.stringify(a.audit.getRecords())).not.toMatch(/Alice A\.|alice@example\.org|"alice"/);
   });
 

@@ -21,7 +21,7 @@ import {
 import type { ArgumentsHost, CallHandler, CanActivate, ExceptionFilter, ExecutionContext, NestInterceptor, PipeTransform } from '@nestjs/common';
 import { map } from 'rxjs';
 import type { Observable } from 'rxjs';
-import { createPurposekit, definePolicy, getPrivacyContext, openinfra, requirePrivacyContext } from '@purposekit/core';
+import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import type { Policy, Purposekit } from '@purposekit/core';
 import { Accesses, AgeGate, PrivacyModule, PrivacyService, Purpose } from './index';
@@ -138,12 +138,12 @@ class OpenController {
     return { ok: true };
   }
 
+  // The subject's own request (u1 is authenticated): only then does their GPC speak for them.
   @Purpose('marketing.email')
-  // The subject's own request (as if the app had authenticated u1): a GPC signal speaks only
-  // for the person who sends it, never for others an operator's request touches.
-  @Accesses({ data: ['email'], action: 'use', subject: () => (requirePrivacyContext().setSubject('u1'), 'u1') })
   @Get('newsletter')
-  newsletter() {
+  async newsletter() {
+    this.privacy.context!.setSubject('u1');
+    await this.privacy.access({ data: ['email'], action: 'use' });
     return { sent: true };
   }
 
@@ -275,7 +275,7 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
     expect(JSON.stringify(audit.getRecords())).not.toContain('u42');
   });
 
-  it('GPC opts out of a GPC purpose even with consent given, and is stored as the person\'s opt-out', async () => {
+  it('GPC opts out of a GPC purpose even with consent given, and is remembered for the person; before it the access is allowed', async () => {
     const kit = kitFor();
     kit.consentStore.setConsent({ subject: 'u1', purpose: 'marketing.email', state: 'given', type: 'explicit', source: 'form', policyVersion: openinfra.version, at: TODAY.toISOString() });
     const base = await start(kit);
@@ -285,11 +285,10 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
     const withGpc = await fetch(`${base}/newsletter`, { headers: { 'sec-gpc': '1' } });
     expect(withGpc.status).toBe(403);
     expect(await json(withGpc)).toMatchObject({ error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', reason: 'gpc-opt-out' } });
-    // Stored for the person: a later request without the signal is still refused.
+    // Stored as u1's opt-out (consent source gpc): honoured without the header too.
     const after = await fetch(`${base}/newsletter`);
     expect(after.status).toBe(403);
-    const facts = await kit.consentStore.facts('u1', 'marketing.email');
-    expect(facts.consent).toMatchObject({ state: 'withdrawn', source: 'gpc' });
+    expect((await kit.consentStore.facts('u1', 'marketing.email')).consent).toMatchObject({ source: 'gpc', state: 'withdrawn' });
   });
 
   it('keeps the context active in a guard, an interceptor, a pipe and the handler, across a body that arrives late', async () => {

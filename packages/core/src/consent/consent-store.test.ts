@@ -132,10 +132,13 @@ describe('createFileConsentStore', () => {
     await a.setConsent(rec());
     await a.setConsent(rec({ state: 'withdrawn' }));
     await a.setObjection('u1', 'diagnostics', true);
+    await a.setErased('u7', true);
     await a.close();
     const b = fileStore(path);
     expect(b.facts('u1', 'marketing.email').consent?.state).toBe('withdrawn');
     expect(b.facts('u1', 'diagnostics').objected).toBe(true);
+    expect(b.facts('u7', 'anything').erased).toBe(true);
+    expect(b.facts('u1', 'anything').erased).toBe(false);
     expect(b.history('u1')).toHaveLength(2);
   });
 

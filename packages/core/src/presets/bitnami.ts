@@ -26,6 +26,9 @@ export const bitnami: Policy = definePolicy({
       // "We use cookies to help us remember and process the items in your shopping cart, understand and save your preferences for future visits"
       basis: 'legitimate-interests',
       data: ['cookie-id', 'preferences', 'device-info'],
+      // "trusted third parties who assist us in operating our website"; and, with consent,
+      // anyone: "We therefore will not distribute your personal information to outside parties without your consent."
+      recipients: ['service-providers', 'with-your-consent'],
       ageGate: 'coppa',
       source: 'We use cookies to help us remember and process the items in your shopping cart, understand and save your preferences for future visits',
     },
@@ -48,6 +51,15 @@ export const bitnami: Policy = definePolicy({
       basis: 'contract',
       data: ['payment', 'name'],
       recipients: ['payment-gateway'],
+      // Card data is kept "solely for the purpose of processing your recurring subscription
+      // payments until such a subscription is cancelled": it expires when the subscription
+      // ends (an app starts the clock at the transaction for a one-off purchase).
+      retention: {
+        duration: 'P0D',
+        from: 'subscription-end',
+        onExpiry: 'erase',
+        source: 'After a transaction, your private information (credit cards, social security numbers, financials, etc.) may be kept on file solely for the purpose of processing your recurring subscription payments until such a subscription is cancelled.',
+      },
       ageGate: 'coppa',
       source: "BitRock collects credit card information, which is used for billing purposes by BitRock or BitRock's agent only. It is not otherwise shared with any third parties.",
     },
@@ -55,6 +67,7 @@ export const bitnami: Policy = definePolicy({
       // "The email address you provide for order processing may be used to send you information and updates pertaining to your order"
       basis: 'contract',
       data: ['email', 'name', 'order-history'],
+      recipients: ['email-service-provider'],
       source: 'The email address you provide for order processing may be used to send you information and updates pertaining to your order',
     },
     'marketing.email': {
@@ -63,6 +76,10 @@ export const bitnami: Policy = definePolicy({
       consentType: 'implied',
       data: ['email', 'name'],
       ageGate: 'coppa',
+      // No GPC behaviour is stated, and none is imposed: CCPA's GPC rule is an opt-out of
+      // sale and sharing, and Bitnami sells and shares nothing ("We do not sell, trade").
+      gpc: false,
+      recipients: ['email-service-provider'],
       source: 'in addition to receiving occasional company news, updates, related product or service information, etc. If at any time you would like to unsubscribe from receiving future emails, we include detailed unsubscribe instructions',
     },
     'product-improvement': {
@@ -75,6 +92,8 @@ export const bitnami: Policy = definePolicy({
       // "compile aggregate data about site traffic and site interaction so that we can offer better site experiences"
       basis: 'legitimate-interests',
       data: ['cookie-id', 'usage-data', 'device-info'],
+      // "We may contract with third-party service providers to assist us in better understanding our site visitors."
+      recipients: ['service-providers'],
       source: 'compile aggregate data about site traffic and site interaction so that we can offer better site experiences and tools in the future',
     },
     'customer-care': {
@@ -115,6 +134,22 @@ export const bitnami: Policy = definePolicy({
     'All supplied sensitive/credit information is transmitted via Secure Socket Layer (SSL) technology and then encrypted into our Payment gateway providers database',
   ],
   recipients: {
+    'service-providers': {
+      name: 'Trusted third parties who assist in operating the site and business',
+      role: 'processor',
+      source: 'This does not include trusted third parties who assist us in operating our website, conducting our business, or servicing you, so long as those parties agree to keep this information confidential.',
+    },
+    'email-service-provider': {
+      name: 'Email notifications sent on BitRock\'s behalf',
+      role: 'processor',
+      source: "to send email notifications on BitRock's behalf",
+    },
+    'with-your-consent': {
+      name: 'An outside party you consent to',
+      role: 'controller',
+      consentRequired: true,
+      source: 'We therefore will not distribute your personal information to outside parties without your consent.',
+    },
     'payment-gateway': {
       name: 'Payment gateway provider (BitRock\'s agent)',
       role: 'processor',
@@ -128,7 +163,9 @@ export const bitnami: Policy = definePolicy({
   },
   logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },
   rights: {
-    // "request that we remove you from our email list" — the only choice the text offers.
-    honoured: ['withdraw-consent', 'objection'],
+    // "request that we remove you from our email list": the withdrawal of the implied
+    // consent to the newsletter, the only choice the text offers. No right to object is
+    // stated, and none binds this US policy.
+    honoured: ['withdraw-consent'],
   },
 });

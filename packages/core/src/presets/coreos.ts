@@ -34,6 +34,9 @@ export const coreos: Policy = definePolicy({
       basis: 'contract',
       data: ['usage-data', 'device-info', 'cookie-id'],
       retention: 'as-required-by-law',
+      // "With vendors, consultants and other service providers who need access to such
+      // information to carry out work on our behalf"; "With your consent or at your direction".
+      recipients: ['service-providers', 'with-your-consent'],
       source: 'Provide, deliver, maintain, test and improve our Services',
     },
     'service.registration': {
@@ -41,6 +44,8 @@ export const coreos: Policy = definePolicy({
       basis: 'contract',
       data: ['name', 'email', 'payment'],
       retention: 'as-required-by-law',
+      // "We collect information you directly give us"; and from "a site like Google.com or GitHub.com".
+      sources: ['data-subject', 'third-party'],
       source: 'The types of information we may collect include your name, email address, credit/debit card information and any other information you choose to provide.',
     },
     'account-management': {
@@ -59,7 +64,7 @@ export const coreos: Policy = definePolicy({
       // "We log information about your use of the Services, including the type of device you use, access times, IP address, pages viewed ... We use this information for analytic and product improvement purposes."
       basis: 'consent',
       consentType: 'implied',
-      data: ['ip-address', 'usage-data', 'device-info', 'cookie-id'],
+      data: ['ip-address', 'usage-data', 'device-info', 'device-id', 'cookie-id'],
       recipients: ['analytics-provider'],
       source: 'We log information about your use of the Services, including the type of device you use, access times, IP address, pages viewed, and the page you visited before navigating to one of our Services. We use this information for analytic and product improvement purposes.',
     },
@@ -67,13 +72,17 @@ export const coreos: Policy = definePolicy({
       // "... for analytic and product improvement purposes" (log info, cookies and web beacons)
       basis: 'consent',
       consentType: 'implied',
-      data: ['ip-address', 'usage-data', 'device-info', 'cookie-id'],
+      data: ['ip-address', 'usage-data', 'device-info', 'device-id', 'cookie-id'],
       source: 'These technologies are used for analytic and product improvement purposes, such as seeing which areas and features of our Services are popular and determining whether an email has been opened and acted upon.',
     },
     'marketing.email': {
       // "You may opt out of receiving promotional communications from CoreOS by following the instructions in those communications."
       basis: 'consent',
       consentType: 'implied',
+      // The text states no Global Privacy Control behaviour, and no law binding this
+      // US-only policy makes GPC an opt-out of first-party promotional email (CCPA's GPC
+      // rule covers sale and sharing, which CoreOS does not state): GPC changes nothing here.
+      gpc: false,
       data: ['email', 'name'],
       source: 'You may opt out of receiving promotional communications from CoreOS by following the instructions in those communications.',
     },
@@ -104,6 +113,9 @@ export const coreos: Policy = definePolicy({
       data: ['name', 'email', 'ip-address', 'usage-data'],
       recipients: ['authorities'],
       retention: 'as-required-by-law',
+      // What the law requires stays after an account is deleted; nothing else does.
+      survivesErasure: true,
+      rights: { erasure: { exceptions: [{ reason: 'retained as required by law', source: 'Note that we may retain certain information as required by law' }] } },
       source: 'In response to a request for information if we believe disclosure is in accordance with any applicable law, regulation or legal process',
     },
   },
@@ -121,6 +133,17 @@ export const coreos: Policy = definePolicy({
       role: 'controller',
       source: 'We may allow others to provide analytics services in connection with the Services',
     },
+    'service-providers': {
+      name: 'Vendors, consultants and other service providers',
+      role: 'processor',
+      source: 'With vendors, consultants and other service providers who need access to such information to carry out work on our behalf',
+    },
+    'with-your-consent': {
+      name: 'A third party you consent to, or direct us to share with',
+      role: 'controller',
+      consentRequired: true,
+      source: 'With your consent or at your direction, including if we notify you through any of the Services that the information you provide will be shared in a particular manner and you provide such information.',
+    },
     authorities: {
       name: 'Authorities (legal process)',
       role: 'authority',
@@ -129,7 +152,8 @@ export const coreos: Policy = definePolicy({
   },
   logs: { ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 } },
   rights: {
-    // Account deletion on request; opt out of promotional email.
-    honoured: ['erasure', 'withdraw-consent', 'objection'],
+    // Account deletion on request; opt out of promotional email (the withdrawal of the
+    // implied consent). No right to object is stated, and none binds a US-only policy.
+    honoured: ['erasure', 'withdraw-consent'],
   },
 });

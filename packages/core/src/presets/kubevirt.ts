@@ -49,6 +49,14 @@ export const kubevirt: Policy = definePolicy({
       data: ['name', 'email', 'username', 'content'],
       recipients: ['public'],
       retention: 'indefinite',
+      // "Some of this public data is retained as proof of your contributions, and cannot be
+      // removed": it survives an erasure; the rest is removed on request.
+      survivesErasure: true,
+      rights: {
+        erasure: {
+          exceptions: [{ reason: 'proof of contributions', source: 'Some of this public data is retained as proof of your contributions, and cannot be removed, so that we can preserve the integrity of our historical project data.' }],
+        },
+      },
       source: 'some personal data attached to KubeVirt accounts is made public by default, particularly: … your email address and any display name associated with your email; … your github handle.',
     },
     diagnostics: {
@@ -91,6 +99,8 @@ export const kubevirt: Policy = definePolicy({
       // "KubeVirt may send you e-mail about your account ... to fulfill and comply with its contractual obligations to you"
       basis: 'contract',
       data: ['email', 'name'],
+      // "As required to provide service, and for e-mail housing"
+      recipients: ['email-housing'],
       source: 'KubeVirt may send you e-mail about your account, to inform you of important upcoming KubeVirt events (e.g. elections), or in response to your questions.',
     },
     surveys: {
@@ -119,6 +129,9 @@ export const kubevirt: Policy = definePolicy({
       basis: 'legal-obligation',
       data: ['name', 'email', 'ip-address', 'usage-data'],
       recipients: ['authorities'],
+      // Art. 17(3)(b) GDPR: erasure does not reach what the law requires to be kept.
+      survivesErasure: true,
+      rights: { erasure: { exceptions: [{ reason: 'required by law', source: 'As required by law (such as responding to a valid subpoena, warrant, audit, or agency action, or to prevent fraud).' }] } },
       source: 'As required by law (such as responding to a valid subpoena, warrant, audit, or agency action, or to prevent fraud).',
     },
   },
@@ -136,10 +149,15 @@ export const kubevirt: Policy = definePolicy({
     // The statement sends people to Google to remove data "from their servers": Google
     // decides about its copy, so it is recorded as a controller. It names no country and
     // no transfer mechanism (a gap under GDPR Art. 13(1)(f); see docs/presets/kubevirt.md).
+    'email-housing': {
+      name: 'E-mail housing provider',
+      role: 'processor',
+      source: 'As required to provide service, and for e-mail housing (as a consequence of uses already described in this Privacy Statement).',
+    },
     'google-analytics': {
       name: 'Google (Google Analytics)',
       role: 'controller',
-      source: 'you may also need to contact Google about removing data from their servers',
+      source: 'our project uses Google Analytics to track your website activity, including times, IP addresses, and pages visited',
     },
     authorities: {
       name: 'Authorities (subpoena, warrant, audit, agency action)',

@@ -37,8 +37,8 @@ describe('presets state what their seed policies say', () => {
     expect(purposesWith(bitnami, 'payment')).toEqual(['payment']);
     expect([...bitnami.purposes['payment']!.recipients]).toEqual(['payment-gateway']);
     expect(bitnami.purposes['sell-to-third-parties']).toBeUndefined();
-    expect(bitnami.purposes['marketing.email']).toMatchObject({ basis: 'consent', consentType: 'implied', gpc: true });
-    expect(bitnami.purposes['marketing.email']!.recipients.size).toBe(0);
+    expect(bitnami.purposes['marketing.email']).toMatchObject({ basis: 'consent', consentType: 'implied', gpc: false });
+    expect([...bitnami.purposes['marketing.email']!.recipients]).toEqual(['email-service-provider']);
     expect(bitnami.purposes['notifications']!.basis).toBe('contract');
     expect(bitnami.jurisdictions).toContain('US-CA');
   });
@@ -70,7 +70,7 @@ describe('presets state what their seed policies say', () => {
     // Deletion on request goes through the rights endpoints, which record under rights-fulfilment.
     expect(coreos.purposes['rights-fulfilment']).toMatchObject({ basis: 'contract' });
     expect([...coreos.purposes['rights-fulfilment']!.data].sort()).toEqual(['email', 'name']);
-    // Analytics and product improvement are not GPC-applicable in this reading; promotional email is.
-    expect([coreos.purposes['analytics']!.gpc, coreos.purposes['product-improvement']!.gpc, coreos.purposes['marketing.email']!.gpc]).toEqual([false, false, true]);
+    // No purpose is GPC-applicable: the text states no GPC behaviour and no law binding it imposes one.
+    expect([coreos.purposes['analytics']!.gpc, coreos.purposes['product-improvement']!.gpc, coreos.purposes['marketing.email']!.gpc]).toEqual([false, false, false]);
   });
 });

@@ -25,18 +25,47 @@ const normalise = (t: string): string =>
     .toLowerCase()
     .trim();
 
+const missingFrom = (seed: string, quote: string): string[] =>
+  normalise(quote)
+    .split(/\s*(?:…|\.\.\.)\s*/)
+    .map((f) => f.replace(/^[\s:;,.]+|[\s:;,.]+$/g, ''))
+    .filter((f) => f.length > 0 && !seed.includes(f));
+
 describe.each(SEEDS)('preset %#: every source quote is in its seed', (policy, file) => {
   const seed = normalise(readFileSync(join(__dirname, '__tests__/seeds', file), 'utf8'));
   const quotes = [
     ...Object.values(policy.purposes).map((r) => [`purposes.${r.id}`, r.source] as const),
     ...Object.values(policy.ageGates).map((g) => [`ageGates.${g.name}`, g.source] as const),
+    ...Object.values(policy.purposes).flatMap((r) => [
+      ...(r.retentionRule?.source !== undefined ? [[`purposes.${r.id}.retention`, r.retentionRule.source] as const] : []),
+      ...r.transfers.map((t, i) => [`purposes.${r.id}.transfers[${i}]`, t.source] as const),
+      ...Object.entries(r.rights).flatMap(([right, rule]) => rule.exceptions.map((e, i) => [`purposes.${r.id}.rights.${right}.exceptions[${i}]`, e.source] as const)),
+    ]),
+    ...Object.entries(policy.recipients).filter(([name]) => name !== 'public').map(([name, r]) => [`recipients.${name}`, r.source] as const),
+    ...policy.security.map((m, i) => [`security[${i}]`, m] as const),
   ];
   it.each(quotes)('%s', (_where, source) => {
     expect(typeof source).toBe('string');
-    const missing = normalise(source!)
-      .split(/\s*(?:…|\.\.\.)\s*/)
-      .map((f) => f.replace(/^[\s:;,.]+|[\s:;,.]+$/g, ''))
-      .filter((f) => f.length > 0 && !seed.includes(f));
-    expect(missing).toEqual([]);
+    expect(missingFrom(seed, source!)).toEqual([]);
+  });
+});
+
+/**
+ * docs/presets/<preset>.md lists every sentence of the seed that binds processing: each
+ * table row whose first cell is a quote ("…") must be in the seed, like the presets' own.
+ */
+describe.each(SEEDS)('docs/presets for preset %#: every quoted sentence is in its seed', (policy, file) => {
+  const seed = normalise(readFileSync(join(__dirname, '__tests__/seeds', file), 'utf8'));
+  const doc = readFileSync(join(__dirname, '../../../../docs/presets', `${policy.id}.md`), 'utf8');
+  const quotes = doc
+    .split('\n')
+    .filter((l) => l.startsWith('| "'))
+    .map((l) => l.slice(2, l.indexOf('" |') + 1));
+  it('lists sentences', () => {
+    expect(quotes.length).toBeGreaterThan(10);
+  });
+  it.each(quotes.map((q, i) => [i + 1, q] as const))('quote %i', (_n, quote) => {
+    expect(quote.endsWith('"')).toBe(true);
+    expect(missingFrom(seed, quote.slice(1, -1))).toEqual([]);
   });
 });

@@ -66,6 +66,12 @@ describe('rights lifecycle', () => {
     expect(listOpenRightsRequests(audit.records, RECEIVED)).toEqual([]);
   });
 
+  it('a withdrawal of consent is never screened (Art. 7(3))', async () => {
+    const { call } = setup(input({ purposes: { 'marketing.email': { basis: 'consent', data: ['email'] }, 'rights-fulfilment': { basis: 'legal-obligation', data: ['email'] } } }), { screen: () => 'identity-not-verified' });
+    const r = await call('POST', '/privacy/consent', 'u1', { purpose: 'marketing.email', state: 'withdrawn' });
+    expect(r?.status).toBe(200);
+  });
+
   it('screen() sees the subject, the right and the request; undefined lets it through', async () => {
     const seen: unknown[] = [];
     const { call } = setup(input(), { screen: (i) => void seen.push([i.subject, i.right, i.request]) });

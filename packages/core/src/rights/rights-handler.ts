@@ -130,7 +130,8 @@ export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options
     const requestInfo = { id: ctx.requestId, right, due };
     if (isRightsRequest) {
       await lifecycle.record(ctx, subject, right, 'received', { due, ...(endpoint === 'objection' && purpose !== undefined ? { target: purpose } : {}) });
-      const refusal = screen === undefined ? undefined : await screen({ subject, right, request });
+      // A withdrawal of consent is never screened: it must stay as easy as giving it (Art. 7(3)).
+      const refusal = screen === undefined || right === 'withdraw-consent' ? undefined : await screen({ subject, right, request });
       if (refusal !== undefined) {
         if (!(REFUSAL_REASONS as readonly string[]).includes(refusal)) {
           throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', `screen() returned ${show(refusal)}; expected undefined or one of ${REFUSAL_REASONS.join(', ')}.`);

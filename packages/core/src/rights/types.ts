@@ -66,7 +66,8 @@ export interface RightsHandlerOptions<TRequest = unknown> {
    * Screens a request after it is recorded as received: return a refusal reason to
    * refuse it (recorded as `refused`, answered 403 PURPOSEKIT_ERR_RIGHTS_REFUSED), or
    * undefined to go on. GDPR Art. 12(5): a manifestly unfounded or excessive request may
-   * be refused; Art. 12(6): the controller may ask for proof of identity. Optional.
+   * be refused; Art. 12(6): the controller may ask for proof of identity. A withdrawal
+   * of consent is never screened (Art. 7(3)). Optional.
    */
   screen?(input: { subject: string; right: Right; request: TRequest }): RefusalReason | undefined | Promise<RefusalReason | undefined>;
   /** Clock (ms since epoch), for tests. Default `Date.now`. */

@@ -90,14 +90,16 @@ describe('GPC decisions through the engine (recorded with the reason)', () => {
     );
   }
   const give = (kit: Purposekit, purpose: string) => kit.consentStore.setConsent({ subject: 'u1', purpose, state: 'given', type: 'explicit', source: 'form', policyVersion: kit.policyVersion, at: '2026-05-01T00:00:00.000Z' });
+  const impliedGpc = definePolicy({ id: 'ig', version: '1', jurisdictions: ['US'], purposes: { 'marketing.email': { basis: 'consent', consentType: 'implied', data: ['email'] }, notifications: { basis: 'contract', data: ['email'] }, 'rights-fulfilment': { basis: 'legal-obligation', data: ['email'] } } });
   const consentWins = definePolicy({ id: 'cw', version: '1', jurisdictions: ['US'], signals: { gpcVersusConsent: 'consent' }, purposes: { 'marketing.email': { basis: 'consent', data: ['email'] } } });
 
   it.each([
-    ['GPC opts out of promotional email (CoreOS, implied consent)', coreos, { 'sec-gpc': '1' }, 'marketing.email', false, 'gpc-opt-out'],
-    ['GPC leaves account notices alone (not GPC-applicable)', coreos, { 'sec-gpc': '1' }, 'notifications', false, 'allowed'],
-    ['Sec-GPC: 0 is no preference', coreos, { 'sec-gpc': '0' }, 'marketing.email', false, 'allowed'],
-    ['an absent header is no preference', coreos, {}, 'marketing.email', false, 'allowed'],
-    ['a malformed header is no preference', coreos, { 'sec-gpc': 'yes' }, 'marketing.email', false, 'allowed'],
+    ['GPC opts out of promotional email (an implied-consent purpose that applies GPC)', impliedGpc, { 'sec-gpc': '1' }, 'marketing.email', false, 'gpc-opt-out'],
+    ['GPC leaves account notices alone (not GPC-applicable)', impliedGpc, { 'sec-gpc': '1' }, 'notifications', false, 'allowed'],
+    ['GPC changes nothing where the policy applies it to no purpose (CoreOS)', coreos, { 'sec-gpc': '1' }, 'marketing.email', false, 'allowed'],
+    ['Sec-GPC: 0 is no preference', impliedGpc, { 'sec-gpc': '0' }, 'marketing.email', false, 'allowed'],
+    ['an absent header is no preference', impliedGpc, {}, 'marketing.email', false, 'allowed'],
+    ['a malformed header is no preference', impliedGpc, { 'sec-gpc': 'yes' }, 'marketing.email', false, 'allowed'],
     ['GPC against an earlier explicit consent: GPC wins by default', openinfra, { 'sec-gpc': '1' }, 'marketing.email', true, 'gpc-opt-out'],
     ['GPC against an earlier explicit consent: consent wins when the policy says so', consentWins, { 'sec-gpc': '1' }, 'marketing.email', true, 'allowed'],
     ['no GPC with explicit consent', openinfra, {}, 'marketing.email', true, 'allowed'],
