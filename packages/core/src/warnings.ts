@@ -43,11 +43,6 @@ export const WARNING_CATALOG = {
     action: 'Nothing to do: those records were never acknowledged (the writer got an error and the access failed closed). Keep the quarantine file for the record.',
     when: 'The file sink recovers from a failed write by truncating the file back to its last acknowledged record. Given through `process.emitWarning`.',
   },
-  PURPOSEKIT_WARN_AUDIT_ANCHOR: {
-    message: 'an anchor did not take a checkpoint head; it waits in the outbox and is retried with backoff. The trail is written as usual.',
-    action: 'Bring the anchor back (its volume, database or service). Until it takes the waiting heads, a rollback or a re-signed history after the newest head it holds would go unnoticed; `purposekit audit verify --anchors` shows how far anchoring reaches.',
-    when: 'The file sink fails to publish a head to one of its `anchors` and no `onAnchorError` option is given. Given through `process.emitWarning`, once per failed attempt (attempts back off from 1 s to 5 min).',
-  },
   PURPOSEKIT_WARN_AUDIT_TORN_LINE: {
     message: 'the last trail file ended with an incomplete record (a crash during a write); its bytes were moved to a quarantine file and the chain continues.',
     action: 'Expected once after a crash: that record was never acknowledged. `purposekit audit verify` still passes; keep the quarantine file.',
