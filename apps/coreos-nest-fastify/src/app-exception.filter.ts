@@ -4,6 +4,9 @@ import { isPurposekitError } from '@purposekit/core';
 import { PrivacyExceptionFilter } from '@purposekit/nestjs';
 import type { Logger } from 'pino';
 
+// The same filter serves apps/bitnami-nest (Nest on Express): it answers through Nest's
+// HTTP adapter, so it does not depend on the platform.
+
 /** The fixed answers for what Nest or Fastify reject before a controller runs. Never the request's own text. */
 const BY_STATUS: Readonly<Record<number, readonly [code: string, message: string]>> = {
   400: ['APP_INVALID_BODY', 'The body is not valid JSON.'],
@@ -39,23 +42,27 @@ export class AppExceptionFilter extends PrivacyExceptionFilter {
       super.catch(exception, host);
       return;
     }
-    const reply = host.switchToHttp().getResponse<{ sent?: boolean; status(code: number): { send(body: unknown): unknown } }>();
-    if (reply.sent === true) return;
+    const adapter = this.httpAdapterHost?.httpAdapter ?? this.applicationRef;
+    const response = host.switchToHttp().getResponse<unknown>();
+    if (adapter === undefined || adapter.isHeadersSent(response)) {
+      super.catch(exception, host);
+      return;
+    }
     if (exception instanceof HttpException && isAppBody(exception.getResponse())) {
-      reply.status(exception.getStatus()).send(exception.getResponse());
+      adapter.reply(response, exception.getResponse(), exception.getStatus());
       return;
     }
     const status = exception instanceof HttpException ? exception.getStatus() : (exception as { statusCode?: unknown } | null)?.statusCode;
     const known = typeof status === 'number' ? BY_STATUS[status] : undefined;
     if (typeof status === 'number' && known !== undefined) {
-      reply.status(status).send({ error: { code: known[0], message: known[1] } });
+      adapter.reply(response, { error: { code: known[0], message: known[1] } }, status);
       return;
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      reply.status(status).send({ error: { code: 'APP_BAD_REQUEST', message: 'The request was not accepted.' } });
+      adapter.reply(response, { error: { code: 'APP_BAD_REQUEST', message: 'The request was not accepted.' } }, status);
       return;
     }
     this.logger.error({ err: exception instanceof Error ? exception.name : 'unknown' }, 'unhandled error');
-    reply.status(500).send({ error: { code: 'APP_INTERNAL', message: 'Internal error.' } });
+    adapter.reply(response, { error: { code: 'APP_INTERNAL', message: 'Internal error.' } }, 500);
   }
 }
