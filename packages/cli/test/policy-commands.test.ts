@@ -74,7 +74,7 @@ describe('policy show', () => {
     const ran = await cli(['policy', 'show', 'openinfra'], work);
     expect(ran).toMatchObject({ code: 0, stderr: '' });
     expect(ran.stdout).toMatch(/^purpose +basis +data categories +retention +recipients +age gate +opt-outs$/m);
-    expect(ran.stdout).toMatch(/^marketing\.email +consent \(explicit\) +email, name +- +email-service-provider +any-collection +GPC, objection$/m);
+    expect(ran.stdout).toMatch(/^marketing\.email +consent \(explicit\) +email, name +as-long-as-necessary +email-service-provider +any-collection +GPC, objection$/m);
     expect(ran.stdout).toMatch(/^registration +18 /m);
     expect(ran.stdout).toContain('Answer within: P1M');
   });

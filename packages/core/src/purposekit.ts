@@ -174,7 +174,7 @@ const OPTIONS_SPEC: OptionsSpec = {
   ageGate: 'object',
   ipKeys: null, // checked by the IP redactor
   nat64Prefixes: 'array',
-  retentionStores: null, // checked against the policy by resolveRetentionStores
+  retentionStores: 'array', // each store is checked against the policy by resolveRetentionStores
 };
 const NEVER_TRUST: TrustFn = () => false;
 /**

@@ -48,6 +48,11 @@ export const WARNING_CATALOG = {
     action: 'Expected once after a crash: that record was never acknowledged. `purposekit audit verify` still passes; keep the quarantine file.',
     when: 'The file sink opens a trail whose last file ends mid-record. Given through `process.emitWarning`.',
   },
+  PURPOSEKIT_WARN_AUDIT_ANCHOR: {
+    message: 'an anchor did not take a checkpoint head; it waits in the outbox and is retried with backoff. The trail is written as usual.',
+    action: 'Bring the anchor back (its volume, database or service). Until it takes the waiting heads, a rollback or a re-signed history after the newest head it holds would go unnoticed; `purposekit audit verify --anchors` shows how far anchoring reaches.',
+    when: 'The file sink fails to publish a head to one of its `anchors` and no `onAnchorError` option is given. Given through `process.emitWarning`, once per failed attempt (attempts back off from 1 s to 5 min).',
+  },
 } as const satisfies Record<string, { readonly message: string; readonly action: string; readonly when: string }>;
 
 /** Every warning code purposekit gives. */

@@ -37,7 +37,7 @@ export function renderPolicy(source: string, v: PolicyView): string {
         p.id,
         p.basis === 'consent' && p.consentType !== undefined ? `consent (${p.consentType})` : p.basis,
         list(p.categories),
-        p.retentionRule === undefined ? (p.retention ?? '-') : `${p.retentionRule.duration} from ${p.retentionRule.from}, then ${p.retentionRule.onExpiry}`,
+        p.retentionRule === undefined ? (p.retention ?? '-') : /^P/.test(p.retentionRule.duration) ? `${p.retentionRule.duration} from ${p.retentionRule.from}, then ${p.retentionRule.onExpiry}` : p.retentionRule.duration, // a word (as-long-as-necessary) starts no clock
         list(p.recipients),
         p.ageGate ?? '-',
         list([...(p.gpc ? ['GPC'] : []), ...(p.objection ? ['objection'] : [])]),

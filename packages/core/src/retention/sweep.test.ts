@@ -157,7 +157,7 @@ describe('kit.retention.sweep', () => {
 describe('retention stores are checked when the engine is created', () => {
   const make = (stores: unknown) => () => createPurposekit({ policy: definePolicy(policyInput), audit: new ArraySink(), subjectKey, retentionStores: stores as RetentionStore[] });
   it.each([
-    ['not a list', {}, 'must be a list'],
+    ['not a list', {}, '"retentionStores" must be an array'],
     ['a bad name', [{ name: 'Main DB', purposes: ['diagnostics'], list: () => [], erase: () => undefined }], '.name must be'],
     ['an unknown purpose, with a hint', [{ name: 'db', purposes: ['diagnostic'], list: () => [], erase: () => undefined }], 'Did you mean "diagnostics"?'],
     ['no eraser where a purpose erases at expiry', [{ name: 'db', purposes: ['diagnostics'], list: () => [] }], 'needs erase(item)'],
