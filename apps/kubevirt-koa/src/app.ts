@@ -101,6 +101,13 @@ function profileFields(b: Body, required: boolean): { ok: true; fields: AccountC
 }
 
 /** The data categories a set of profile fields belongs to, in the vocabulary's terms. */
+/** The subject `requireSubject` set on the request's context (a route without it is a programming error). */
+function subjectSetBy(p: PrivacyContext): string {
+  const subject = p.subject;
+  if (subject === undefined) throw new TypeError('requireSubject must run before this route.');
+  return subject;
+}
+
 function categoriesOf(fields: AccountChanges): string[] {
   const out: string[] = [];
   if (fields.name !== undefined) out.push('name');
@@ -367,7 +374,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       return;
     }
     const p = privacyOf(ctx);
-    const subject = p.subject ?? '';
+    const subject = subjectSetBy(p);
     const updated = await rectify(p, subject, parsed.fields);
     await kit.record('rights', p, { subject, data, action: 'update', attributes: { right: 'rectification', status: 'completed' } });
     ctx.body = { account: updated };
@@ -383,7 +390,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       return;
     }
     const p = privacyOf(ctx);
-    const record = await consent.change(p.subject!, 'analytics', state, { source: 'form', context: p });
+    const record = await consent.change(subjectSetBy(p), 'analytics', state, { source: 'form', context: p });
     ctx.body = { purpose: 'analytics', state: record.state, at: record.at };
   });
 
@@ -398,7 +405,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
     }
     const p = privacyOf(ctx);
     await p.access({ data: ['usage-data', 'ip-address'], action: 'collect' });
-    await store.addPageView({ subject: p.subject!, path, at: new Date().toISOString(), ip: p.clientIp });
+    await store.addPageView({ subject: subjectSetBy(p), path, at: new Date().toISOString(), ip: p.clientIp });
     reply(ctx, 204);
   });
 
