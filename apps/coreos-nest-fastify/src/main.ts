@@ -5,7 +5,7 @@
  * `trustProxy`: the addresses or ranges of the reverse proxies whose X-Forwarded-For is
  * believed (comma-separated), or `false` for none.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { createApp, listen } from './app';
 
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       'Try:',
       `  curl -X POST ${url}/signup ${json} -d '{"name":"Ada Lovelace","email":"ada@example.org"}'   # no age gate: CoreOS states none`,
       `  curl -i -X POST ${url}/analytics/events ${json} -d '{"page":"/docs/"}'   # sets the coreos_vid analytics cookie`,
-      `  curl -X POST ${url}/email/promotions    # then GET /inbox with the token, POST /email/opt-out, and again`,
+      `  curl -X POST ${url}/email/promotions -H "authorization: Bearer $(cat ${join(dataDir, 'operator-token')})"   # the operator's mailing; then GET /inbox with the token, POST /email/opt-out, and again`,
       `  npx purposekit audit verify ${h.auditDir} --public-key ${h.publicKeyPath}`,
       'The README lists every route. Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
