@@ -48,7 +48,37 @@ export interface Submission {
   at: string;
 }
 
-export class OpenInfraStore {
+/**
+ * What the app keeps, whatever holds it: {@link OpenInfraStore} (embedded nedb files, the
+ * default) or `PostgresOpenInfraStore` (tables in PostgreSQL, when `DATABASE_URL` is set,
+ * so that every instance of the app sees the same members).
+ */
+export interface OpenInfraData {
+  addMember(m: Member): Promise<void>;
+  member(id: string): Promise<Member | undefined>;
+  /** Corrects a member's profile fields (undefined clears one); false when there is no such member. */
+  updateMember(id: string, fields: Partial<Pick<Member, 'name' | 'email' | 'employer' | 'location' | 'profession'>>): Promise<boolean>;
+  /** Members who opted in to the directory, oldest first. */
+  directory(): Promise<Member[]>;
+  countMembers(): Promise<number>;
+  /** Keeps the minimal "deleted members" record the policy describes (before the erasure). */
+  keepDeletedRecord(id: string, erasedAt: string): Promise<DeletedMember | undefined>;
+  /** Erases a member, their subscriptions and their survey answers and questions. */
+  eraseMember(id: string): Promise<void>;
+  members(): Promise<Member[]>;
+  subscribers(): Promise<Subscriber[]>;
+  subscriber(id: string): Promise<Subscriber | undefined>;
+  removeSubscriber(id: string): Promise<void>;
+  submissions(kind?: Submission['kind']): Promise<Submission[]>;
+  removeSubmission(id: string): Promise<void>;
+  deletedMember(id: string): Promise<DeletedMember | undefined>;
+  addSubscriber(s: Subscriber): Promise<void>;
+  addSubmission(s: Submission): Promise<void>;
+  countSubmissions(kind: Submission['kind']): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class OpenInfraStore implements OpenInfraData {
   readonly #members: Datastore<Member>;
   readonly #deleted: Datastore<DeletedMember>;
   readonly #subscribers: Datastore<Subscriber>;
