@@ -405,6 +405,8 @@ describe('bitnami-nest: what the seed says, end to end (issue 13), and hardening
       }
     }
     expect(await b.store.outbox()).toEqual([]);
+    // With the token, a body that names no request is the operator's mistake: 400, not 500.
+    expect(await send('POST', '/operator/rights/extend', { as: OP, body: { requestId: 'x y' } })).toMatchObject({ status: 400, body: { error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } } });
   });
 
   it('Sec-GPC: 1 on the customer\'s own request is not stored and changes nothing in the newsletter batch (the text states no GPC behaviour); each send is a share to the email service provider, recorded with its recipient and no transfer', async () => {

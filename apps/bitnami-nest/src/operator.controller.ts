@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { isPurposekitError } from '@purposekit/core';
 import { Purpose } from '@purposekit/nestjs';
 import { APP_SERVICES, UUID, appError, fields, requireOperator } from './http';
 import type { AppRequest, AppServices } from './http';
@@ -8,6 +9,19 @@ import type { AppRequest, AppServices } from './http';
  * email, phone or mail ... to request that we remove you from our email list". Every
  * route requires the operator token.
  */
+/**
+ * A malformed body to a rights call: the engine names it an invalid option (500
+ * elsewhere: a programming error); here it is the operator's input, so 400.
+ */
+async function operatorInput<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isPurposekitError(err) && err.code === 'PURPOSEKIT_ERR_INVALID_OPTION') throw appError(400, 'APP_INVALID_OPERATOR_REQUEST', 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.');
+    throw err;
+  }
+}
+
 @Controller('operator')
 export class OperatorController {
   constructor(@Inject(APP_SERVICES) private readonly services: AppServices) {}
@@ -39,7 +53,7 @@ export class OperatorController {
   async extend(@Req() req: AppRequest, @Body() body: unknown): Promise<unknown> {
     requireOperator(this.services, req);
     const b = fields(body);
-    const { due } = await this.services.rights.extend({ requestId: String(b['requestId']), subject: String(b['subject']), right: 'withdraw-consent', receivedAt: String(b['receivedAt']), reason: String(b['reason']) });
+    const { due } = await operatorInput(this.services.rights.extend({ requestId: String(b['requestId']), subject: String(b['subject']), right: 'withdraw-consent', receivedAt: String(b['receivedAt']), reason: String(b['reason']) }));
     return { requestId: b['requestId'], status: 'extended', due };
   }
 }

@@ -385,6 +385,10 @@ describe('coreos-nest-fastify: what the seed says, end to end (issue 13), and ha
       }
     }
     expect(await c.store.inbox(ann)).toEqual([]);
+    // With the token, a body that names no request is the operator's mistake: 400, not 500.
+    for (const path of ['/operator/rights/refuse', '/operator/rights/extend']) {
+      expect(await answer(await send('POST', path, { token: OP, body: { requestId: 'x y', right: 'nonsense' } }))).toEqual([400, { error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } }]);
+    }
   });
 
   it('Sec-GPC: 1 on the person\'s own request is not stored and changes nothing in the promotions batch (the seed states no GPC behaviour)', async () => {

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { requirePrivacyContext } from '@purposekit/core';
+import { isPurposekitError, requirePrivacyContext } from '@purposekit/core';
 import type { RefusalReason, Right } from '@purposekit/core';
 import { Purpose } from '@purposekit/nestjs';
 import { APP_SERVICES, UUID, appError, bodyObject, requireOperator, str } from './http';
@@ -12,6 +12,19 @@ const RIGHTS_ON_EMAIL: readonly string[] = ['erasure', 'withdraw-consent'];
  * Rights requests that arrive by email ("please email us at partners@coreos.com") are
  * recorded, refused or extended here, under the same request ids as the endpoints'.
  */
+/**
+ * A malformed body to a rights call: the engine names it an invalid option (500
+ * elsewhere: a programming error); here it is the operator's input, so 400.
+ */
+async function operatorInput<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isPurposekitError(err) && err.code === 'PURPOSEKIT_ERR_INVALID_OPTION') throw appError(400, 'APP_INVALID_OPERATOR_REQUEST', 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.');
+    throw err;
+  }
+}
+
 @Controller('operator')
 export class OperatorController {
   constructor(@Inject(APP_SERVICES) private readonly services: AppServices) {}
@@ -27,7 +40,7 @@ export class OperatorController {
     if (subject === undefined || !UUID.test(subject) || typeof b['right'] !== 'string' || !RIGHTS_ON_EMAIL.includes(b['right'])) {
       throw appError(400, 'APP_INVALID_RIGHTS_REQUEST', 'subject (an account id) and right (erasure or withdraw-consent) are required.');
     }
-    return this.services.rights.receive({ subject, right: b['right'] as Right });
+    return operatorInput(this.services.rights.receive({ subject, right: b['right'] as Right }));
   }
 
   // "we may refuse": { requestId, subject, right, reason: unfounded | excessive | identity-not-verified }.
@@ -37,7 +50,7 @@ export class OperatorController {
   async refuse(@Req() req: AppRequest, @Body() body: unknown): Promise<unknown> {
     requireOperator(this.services, req);
     const b = bodyObject(body);
-    await this.services.rights.refuse({ requestId: String(b['requestId']), subject: String(b['subject']), right: b['right'] as Right, reason: b['reason'] as RefusalReason });
+    await operatorInput(this.services.rights.refuse({ requestId: String(b['requestId']), subject: String(b['subject']), right: b['right'] as Right, reason: b['reason'] as RefusalReason }));
     return { requestId: b['requestId'], status: 'refused' };
   }
 
@@ -49,7 +62,7 @@ export class OperatorController {
   async extend(@Req() req: AppRequest, @Body() body: unknown): Promise<unknown> {
     requireOperator(this.services, req);
     const b = bodyObject(body);
-    const { due } = await this.services.rights.extend({ requestId: String(b['requestId']), subject: String(b['subject']), right: b['right'] as Right, receivedAt: String(b['receivedAt']), reason: String(b['reason']) });
+    const { due } = await operatorInput(this.services.rights.extend({ requestId: String(b['requestId']), subject: String(b['subject']), right: b['right'] as Right, receivedAt: String(b['receivedAt']), reason: String(b['reason']) }));
     return { requestId: b['requestId'], status: 'extended', due };
   }
 

@@ -434,6 +434,12 @@ describe('kubevirt-koa: what the seed says, end to end (issue 13), and hardening
     }
   });
 
+  it('a body that names no rights request is the operator\'s mistake: 400, not 500', async () => {
+    for (const path of ['/operator/rights/receive', '/operator/rights/extend', '/operator/rights/refuse']) {
+      expect(await answer(await op(path, { requestId: 'x y', right: 'nonsense' }))).toEqual([400, { error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } }]);
+    }
+  });
+
   it('Sec-GPC: 1 on the person\'s own request stores nothing (no purpose is GPC-applicable); the notification batch shares with the e-mail housing provider, recorded with its recipient and no transfer (none stated)', async () => {
     const [opal, pia] = [(await k.store.accounts())[0]!.id, await account('Pia')];
     expect((await send('GET', '/status', { token: pia, headers: { 'sec-gpc': '1' } })).status).toBe(200);

@@ -15,7 +15,7 @@ import Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
-import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, kubevirt, openKeyDirectory, requirePrivacyContext } from '@purposekit/core';
+import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, isPurposekitError, kubevirt, openKeyDirectory, requirePrivacyContext } from '@purposekit/core';
 import type { ConsentManager, PrivacyContext, Purposekit, RefusalReason, RetentionStore, Right, RightsHandlerOptions } from '@purposekit/core';
 import { createPrivacy, createRightsRouter, privacyOf } from '@purposekit/koa';
 import { jsonBody } from './json-body';
@@ -410,6 +410,16 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
   });
 
   const operator = new Router({ prefix: '/operator' });
+  // A malformed body to a rights call: the engine names it an invalid option (500
+  // elsewhere: a programming error); here it is the operator's input, so 400.
+  operator.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!(isPurposekitError(err) && err.code === 'PURPOSEKIT_ERR_INVALID_OPTION')) throw err;
+      appError(ctx, 400, 'APP_INVALID_OPERATOR_REQUEST', 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.');
+    }
+  });
   const field = (ctx: Context, k: string): string => String(bodyOf(ctx)[k]);
   // An emailed request: { subject, right } → its id and due date.
   operator.post('/rights/receive', requireOperator, privacy.purpose('rights-fulfilment'), async (ctx) => {

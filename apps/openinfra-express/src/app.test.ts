@@ -298,6 +298,10 @@ describe('openinfra-express: what the seed says, end to end (issue 13), and hard
       }
     }
     expect(existsSync(join(dataDir, 'operator-token'))).toBe(false); // given as an option: no file written
+    // With the token, a body that names no request is the operator's mistake: 400, not 500.
+    for (const path of ['/operator/rights/extend', '/operator/rights/refuse']) {
+      expect(await answer(await send('POST', path, { token: OPERATOR, body: { requestId: 'x y', reason: 'why' } }))).toEqual([400, { error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } }]);
+    }
   });
 
   it('GPC is stored per person and honoured in the newsletter batch job; the share names its recipient and transfer mechanism; the operator\'s own GPC speaks for no one else', async () => {

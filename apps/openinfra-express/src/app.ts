@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, openinfra, openKeyDirectory } from '@purposekit/core';
+import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, isPurposekitError, openinfra, openKeyDirectory } from '@purposekit/core';
 import type { ConsentManager, Purposekit, RetentionStore, RightsHandlerOptions } from '@purposekit/core';
 import { createPrivacy, createRightsRouter, privacyOf } from '@purposekit/express';
 import { OpenInfraStore } from './store';
@@ -404,7 +404,16 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
     }
     res.status(answer[0]).json({ error: { code: answer[1], message: answer[2] } });
   });
-  // The engine's errors (a deny, an invalid rights request to the operator routes, an audit outage).
+  // An operator's rights call with a malformed body: the engine names it an invalid
+  // option (500 elsewhere: a programming error); here it is the caller's input, so 400.
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith('/operator/') && isPurposekitError(err) && err.code === 'PURPOSEKIT_ERR_INVALID_OPTION' && !res.headersSent) {
+      res.status(400).json({ error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } });
+      return;
+    }
+    next(err);
+  });
+  // The engine's errors (a deny, an extension the policy does not allow, an audit outage).
   app.use(privacy.errorHandler());
   // Last resort: an app error never echoes its message (it could hold a value).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
