@@ -40,6 +40,13 @@ export default [
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {
+    // Scenarios shared by every adapter's tests that need no-package test helpers (the real
+    // OpenTelemetry SDK in a child process, two-service runs): they live in tools/test-support,
+    // outside any Nx project, and are imported by path.
+    files: ['packages/*/src/otel.test.ts', 'packages/*/src/cross-service.test.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
     // Test doubles legitimately have empty methods (a sink that keeps nothing, a no-op close).
     files: ['**/*.test.ts', '**/__tests__/**/*.ts', 'packages/testing/src/**/*.ts'],
     rules: { '@typescript-eslint/no-empty-function': 'off' },

@@ -1,5 +1,6 @@
-// Per-request cost of purposekit on Express 5: the same app bare, with the middleware +
-// a route purpose, and with one access decision + audit enqueue per request.
+// Per-request cost of purposekit on Express 5 (default) or Fastify 5 (FRAMEWORK=fastify):
+// the same app bare, with the middleware / plugin + a route purpose, and with one access
+// decision + audit enqueue per request.
 //
 // Method: one server process per variant (so CPU is attributed cleanly via
 // process.cpuUsage); a keep-alive load generator in this process; ROUNDS interleaved
@@ -8,6 +9,7 @@
 // the rounds), and the added µs and ratio against bare from the same round.
 //
 // Run: npm run build && node tools/bench/middleware.bench.mjs
+//      npm run build && FRAMEWORK=fastify node tools/bench/middleware.bench.mjs
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +17,12 @@ import { fileURLToPath } from 'node:url';
 const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const REQUESTS = Number(process.env.REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-const VARIANTS = (process.env.VARIANTS ?? 'bare,two-noop-layers,purposekit,purposekit+access').split(',');
-const serverPath = fileURLToPath(new URL('./middleware-server.cjs', import.meta.url));
+const FRAMEWORK = process.env.FRAMEWORK ?? 'express';
+if (FRAMEWORK !== 'express' && FRAMEWORK !== 'fastify') throw new Error(`FRAMEWORK must be express or fastify, got ${FRAMEWORK}`);
+// The framework's own share: as many no-op layers (Express) or hooks (Fastify) as purposekit adds.
+const NOOP = FRAMEWORK === 'express' ? 'two-noop-layers' : 'three-noop-hooks';
+const VARIANTS = (process.env.VARIANTS ?? `bare,${NOOP},purposekit,purposekit+access`).split(',');
+const serverPath = fileURLToPath(new URL(FRAMEWORK === 'express' ? './middleware-server.cjs' : './fastify-server.cjs', import.meta.url));
 
 function once(child, key) {
   return new Promise((resolve) => {
@@ -70,7 +76,7 @@ for (let r = 0; r < ROUNDS; r++) {
 for (const v of VARIANTS) servers[v].child.send('exit');
 
 const bare = servers.bare.perRound;
-console.log(`node ${process.version}, ${ROUNDS} rounds × ${REQUESTS} requests, concurrency ${CONCURRENCY}`);
+console.log(`${FRAMEWORK}, node ${process.version}, ${ROUNDS} rounds × ${REQUESTS} requests, concurrency ${CONCURRENCY}`);
 console.log('variant              median µs/req  spread (min–max)   added µs/req (median of per-round diffs)  ratio');
 for (const v of VARIANTS) {
   const xs = servers[v].perRound;

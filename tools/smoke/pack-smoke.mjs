@@ -1,7 +1,7 @@
 // Packed-tarball smoke test: what users install is what we test.
 // Packs every publishable package (after `npm run build`), installs the tarballs into
 // fresh CommonJS, ESM and TypeScript projects outside the workspace, and runs a real
-// Express app, a Koa app and the core API from each.
+// Express app, a Koa app, a Fastify app and the core API from each.
 //
 // Run: npm run build && node tools/smoke/pack-smoke.mjs
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,7 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const work = mkdtempSync(join(tmpdir(), 'purposekit-smoke-'));
 const packs = join(work, 'packs');
 mkdirSync(packs);
-const PACKAGES = ['core', 'testing', 'express', 'koa', 'nestjs', 'cli'];
+const PACKAGES = ['core', 'testing', 'express', 'koa', 'fastify', 'nestjs', 'cli'];
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 for (const p of PACKAGES) run('npm', ['pack', '--silent', '--pack-destination', packs], join(root, 'packages', p));
@@ -51,6 +51,19 @@ const kgot = await (await fetch('http://127.0.0.1:' + ks.address().port + '/')).
 ks.close();
 check('koa: default purpose tagged', kgot.purpose === 'service.provision');
 
+const fapp = Fastify();
+await fapp.register(purposekit, { kit });
+fapp.get('/f', { config: { purpose: 'diagnostics' } }, async (request) => request.privacy.logFields());
+fapp.get('/deny', { config: { purpose: 'diagnostics' } }, async (request) => request.privacy.access({ data: ['email'], action: 'read' }));
+await fapp.listen({ port: 0, host: '127.0.0.1' });
+const fbase = 'http://127.0.0.1:' + fapp.server.address().port;
+const fgot = await (await fetch(fbase + '/f')).json();
+const fdeny = await fetch(fbase + '/deny');
+const fdenyBody = await fdeny.json();
+await fapp.close();
+check('fastify: route config purpose tagged, IP truncated', fgot.purpose === 'diagnostics' && fgot.ip === '127.0.0.0');
+check('fastify: a deny is 403 with the standard body', fdeny.status === 403 && fdenyBody.error.code === 'PURPOSEKIT_ERR_ACCESS_DENIED');
+
 try { definePolicy({ id: 'x' }); check('policy error thrown', false); }
 catch (e) { check('policy error recognised by code', isPurposekitError(e) && e.code === 'PURPOSEKIT_ERR_POLICY_INVALID'); }
 if (failures) process.exitCode = 1;
@@ -61,7 +74,7 @@ function project(name, type, file, source) {
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `smoke-${name}`, private: true, type }, null, 2));
   // Peers come from the registry as a user would get them; our packages from the tarballs.
-  run('npm', ['install', '--no-audit', '--no-fund', '--silent', ...tarballs, 'express@5', 'koa@3', 'reflect-metadata', 'rxjs', '@nestjs/common@12', '@nestjs/core@12'], dir);
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', ...tarballs, 'express@5', 'koa@3', 'fastify@5', 'reflect-metadata', 'rxjs', '@nestjs/common@12', '@nestjs/core@12'], dir);
   writeFileSync(join(dir, file), source);
   return dir;
 }
@@ -71,6 +84,8 @@ const { createPurposekit, openinfra, definePolicy, isPurposekitError } = require
 if (typeof require('@purposekit/core/adapter').begin !== 'function') throw new Error('@purposekit/core/adapter: begin missing');
 const { createPrivacy } = require('@purposekit/express');
 const { createPrivacy: createKoaPrivacy } = require('@purposekit/koa');
+const { purposekit } = require('@purposekit/fastify');
+const Fastify = require('fastify');
 const { InMemoryAuditSink } = require('@purposekit/testing');
 const express = require('express');
 const Koa = require('koa');
@@ -83,6 +98,8 @@ import { createPurposekit, openinfra, definePolicy, isPurposekitError } from '@p
 import { begin as beginRequest } from '@purposekit/core/adapter';
 import { createPrivacy } from '@purposekit/express';
 import { createPrivacy as createKoaPrivacy } from '@purposekit/koa';
+import { purposekit } from '@purposekit/fastify';
+import Fastify from 'fastify';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import { PrivacyModule } from '@purposekit/nestjs';
 import express from 'express';
@@ -108,7 +125,24 @@ app.get('/', createPrivacy(kit).purpose('diagnostics'), async (req) => {
 const facts: RequestFacts = { headers: {}, remoteAddress: undefined };
 export const requestId: string = begin(kit, facts).requestId;
 `);
-writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['check.ts'] }));
+// Fastify: request.privacy and the route config are typed by declaration merging.
+writeFileSync(join(cjs, 'check-fastify.ts'), `import { createPurposekit, openinfra, type PrivacyContext } from '@purposekit/core';
+import { purposekit, privacyOf } from '@purposekit/fastify';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import Fastify from 'fastify';
+const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey: { id: 'k', secret: 'x'.repeat(32) } });
+export async function build() {
+  const app = Fastify();
+  await app.register(purposekit, { kit });
+  app.get('/', { config: { purpose: 'diagnostics', ageGate: undefined } }, async (request) => {
+    const maybe: PrivacyContext | undefined = request.privacy;
+    const ctx: PrivacyContext = privacyOf(request);
+    return { purpose: ctx.purpose, same: maybe === ctx };
+  });
+  return app;
+}
+`);
+writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['check.ts', 'check-fastify.ts'] }));
 run('npm', ['install', '--no-audit', '--no-fund', '--silent', '@types/express@5', '@types/node@20'], cjs);
 console.log('-- TypeScript project');
 run(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], cjs);

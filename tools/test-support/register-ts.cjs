@@ -9,16 +9,21 @@ const Module = require('node:module');
 const { transformSync } = require('@swc/core');
 
 const packages = path.resolve(__dirname, '../../packages');
+const decorators = process.env.PURPOSEKIT_TS_DECORATORS === '1';
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  const m = /^@purposekit\/(core|testing|cli)$/.exec(request);
+  if (request === '@purposekit/core/adapter') return path.join(packages, 'core', 'src', 'adapter.ts');
+  const m = /^@purposekit\/(core|testing|cli|express|koa|fastify|nestjs)$/.exec(request);
   if (m) return path.join(packages, m[1], 'src', 'index.ts');
   return resolveFilename.call(this, request, parent, ...rest);
 };
 require.extensions['.ts'] = function (module, filename) {
   const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
     filename,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    // PURPOSEKIT_TS_DECORATORS=1: legacy decorators + metadata, as NestJS code needs (jest.preset.js does the same).
+    jsc: decorators
+      ? { parser: { syntax: 'typescript', decorators: true }, target: 'es2022', transform: { legacyDecorator: true, decoratorMetadata: true } }
+      : { parser: { syntax: 'typescript' }, target: 'es2022' },
     module: { type: 'commonjs' },
     sourceMaps: 'inline',
   });

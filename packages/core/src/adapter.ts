@@ -15,7 +15,7 @@ import { PurposekitError } from './errors';
 import type { CompiledAgeGate } from './age';
 import type { PrivacyContext } from './context';
 import { ENGINE_HOOKS } from './purposekit';
-import type { AgeGateRefusal, EngineHooks, Purposekit, PurposeDeclaration, RequestFacts } from './purposekit';
+import type { AgeGateRefusal, EngineHooks, InboundRequest, Purposekit, PurposeDeclaration, RequestFacts } from './purposekit';
 import { show } from './policy/suggest';
 import type { RouteLabel } from './routes';
 
@@ -72,6 +72,19 @@ export function currentContext(kit: Purposekit): PrivacyContext | undefined {
   return hooksOf(kit, 'currentContext').current(kit);
 }
 
+/**
+ * Checks the request's inbound purpose (W3C baggage signed by a trusted upstream peer, see
+ * docs/cross-service.md) right after {@link begin}. Returns `null` when there is nothing to
+ * check (no `crossService` option, or no purposekit baggage: the common path stays
+ * synchronous); otherwise a promise that resolves once the acceptance or the refusal is
+ * recorded. An accepted purpose stands over the route's declaration; a refused one leaves
+ * the route's own. The adapter waits for it before the route runs.
+ * @throws (rejects) PurposekitError PURPOSEKIT_ERR_AUDIT_UNAVAILABLE
+ */
+export function acceptInboundPurpose(kit: Purposekit, ctx: PrivacyContext, request: InboundRequest): null | Promise<void> {
+  return hooksOf(kit, 'acceptInboundPurpose').acceptInbound(kit, ctx, request);
+}
+
 // ── age gates ─────────────────────────────────────────────────────────────────────
 
 /**
@@ -99,7 +112,7 @@ export function checkAgeGate<TRequest>(
   return hooksOf(kit, 'checkAgeGate').checkAgeGate(kit, ctx, gate, input);
 }
 
-export type { AgeGateRefusal, PurposeDeclaration, RequestFacts } from './purposekit';
+export type { AgeGateRefusal, InboundRequest, PurposeDeclaration, RequestFacts } from './purposekit';
 export type { RouteLabel, RouteDescription } from './routes';
 export type { AgeGateAudit, AgeGateCheckInput, AgeGateOptions, AgeGateOutcome, CompiledAgeGate, ResolvedAgeGateOptions } from './age';
 

@@ -90,10 +90,15 @@ export type {
   AccessAllowed,
   AccessDenied,
   RunAsOptions,
+  OutboundCall,
   BindSpec,
   Bound,
 } from './purposekit';
 export type { AccessReason } from './decide';
+export { ALWAYS_ENFORCED } from './report-only';
+export { PURPOSE_BAGGAGE_KEYS } from './cross-service/cross-service';
+export type { CrossServiceOptions, PeerKey, InboundRefusal } from './cross-service/cross-service';
+export type { ReportOnlyOption } from './report-only';
 export type { RouteLabel, RouteDescription } from './routes';
 
 // ── context (read API) ─────────────────────────────────────────────────────────

@@ -31,6 +31,12 @@ import { RouteRegistry, checkRouteLabel } from './routes';
 import type { RouteDescription, RouteLabel } from './routes';
 import { ACTIONS } from './vocabulary';
 import type { LegalBasis } from './vocabulary';
+import { resolveReportOnly } from './report-only';
+import type { EnforcementCheck, ReportOnlyOption } from './report-only';
+import { createTelemetry, loadOtelApi } from './telemetry/otel';
+import type { Telemetry } from './telemetry/otel';
+import { mergeBaggage, pathOf, readPurposeBaggage, resolveCrossService, signPurpose, verifyInbound } from './cross-service/cross-service';
+import type { CrossServiceOptions, ResolvedCrossService } from './cross-service/cross-service';
 
 /** The framework-neutral facts of an HTTP request an adapter hands to {@link Purposekit.begin}. */
 export interface RequestFacts {
@@ -68,6 +74,11 @@ export interface AccessRequest {
 /** An allowed access: what `access` returns (a denied one throws). */
 export interface AccessAllowed {
   readonly allowed: true;
+  /**
+   * Present only in report-only mode, when the policy would have denied this access: the
+   * deny reason that was recorded (with `attributes.enforced: false`) instead of enforced.
+   */
+  readonly wouldDeny?: AccessReason;
   readonly purpose: string;
   /** The basis the policy gives the purpose. */
   readonly basis: LegalBasis;
@@ -90,6 +101,7 @@ interface Evaluated {
   readonly reason: AccessReason;
   readonly rule: ResolvedPurposeRule | undefined;
   readonly storeFailure: unknown;
+  readonly enforced: boolean;
 }
 
 /** A background job's declaration for {@link Purposekit.runAs}. */
@@ -152,6 +164,44 @@ export interface PurposekitOptions {
    * purpose's `retention.onExpiry` says so. Default: none.
    */
   retentionStores?: readonly RetentionStore[];
+  /**
+   * Report-only rollout (a setting of this deployment, not of the policy): `true` for every
+   * purpose, or `{ purposes: [...] }`. An access the policy would deny is recorded as a deny
+   * with `attributes.enforced: false` and allowed. Never for age requirements, undeclared
+   * purposes, invalid requests or unreadable stores. A loud start-up warning
+   * (`PURPOSEKIT_WARN_REPORT_ONLY`) says what is not enforced. Default: everything enforced.
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION (e.g. `{ ageGates }`),
+   *   PURPOSEKIT_ERR_UNKNOWN_PURPOSE for a purpose not in the policy.
+   */
+  reportOnly?: ReportOnlyOption;
+  /** Receives the engine's start-up warnings (message, code). Default: `process.emitWarning(message, { code })`. */
+  onWarning?: (message: string, code: string) => void;
+  /**
+   * OpenTelemetry, when `@opentelemetry/api` is installed (an optional peer, loaded once,
+   * lazily): the active span gets `privacy.purpose`, `privacy.legal_basis` and
+   * `privacy.policy`, each access decision adds a `privacy.access` span event (decision,
+   * reason, categories, action; never values), and audit records carry the active span's
+   * `traceId` / `spanId` attributes. `false` turns it off. Default: `true`.
+   */
+  telemetry?: boolean;
+  /**
+   * A purpose across services (see docs/cross-service.md): this service's peer id, the key
+   * it signs outbound purposes with, and the upstream peers (with their keys) whose signed
+   * purposes it accepts. Default: none (inbound purpose baggage is ignored, outbound
+   * helpers throw).
+   * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION, PURPOSEKIT_ERR_INVALID_KEY
+   */
+  crossService?: CrossServiceOptions;
+}
+
+/** One outbound call a signed purpose is bound to. */
+export interface OutboundCall {
+  /** The downstream service's peer id (as it names itself in its `crossService.id`). */
+  audience: string;
+  /** The HTTP method of the call. */
+  method: string;
+  /** The URL (or path) called: its path is bound, its query string is not. */
+  url: string | URL;
 }
 
 /** A refused age-gate check, ready for an adapter to send. */
@@ -175,6 +225,10 @@ const OPTIONS_SPEC: OptionsSpec = {
   ipKeys: null, // checked by the IP redactor
   nat64Prefixes: 'array',
   retentionStores: 'array', // each store is checked against the policy by resolveRetentionStores
+  reportOnly: null, // checked by resolveReportOnly (report-only.ts)
+  onWarning: 'function',
+  telemetry: 'boolean',
+  crossService: null, // checked by resolveCrossService (cross-service/cross-service.ts)
 };
 const NEVER_TRUST: TrustFn = () => false;
 /**
@@ -206,7 +260,20 @@ export interface EngineHooks {
   current(kit: Purposekit): PrivacyContext | undefined;
   compileAgeGate<TRequest>(kit: Purposekit, name: string): CompiledAgeGate<TRequest>;
   checkAgeGate<TRequest>(kit: Purposekit, ctx: PrivacyContext, gate: CompiledAgeGate<TRequest>, input: { body: unknown; cookieHeader: string | undefined; request?: TRequest }): null | Promise<AgeGateRefusal>;
+  acceptInbound(kit: Purposekit, ctx: PrivacyContext, request: InboundRequest): null | Promise<void>;
 }
+
+/** What {@link EngineHooks.acceptInbound} reads of a request. @internal */
+export interface InboundRequest {
+  readonly method: string;
+  /** The URL as received (path + query). */
+  readonly url: string;
+  /** The `baggage` request header. */
+  readonly baggage: string | string[] | undefined;
+}
+
+/** Contexts whose purpose a trusted upstream set. */
+const inboundAccepted = new WeakSet<PrivacyContext>();
 /** @internal */
 export const ENGINE_HOOKS: unique symbol = Symbol.for('purposekit.engine.hooks.v1') as never;
 
@@ -245,6 +312,9 @@ export class Purposekit implements ContextEngine {
   /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
   readonly #ageGates = new Map<string, CompiledAgeGate<any>>();
   readonly #routes = new RouteRegistry();
+  readonly #enforced: EnforcementCheck;
+  readonly #telemetry: Telemetry | null;
+  readonly #cross: ResolvedCrossService | undefined;
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -266,6 +336,9 @@ export class Purposekit implements ContextEngine {
       // stops start-up even if the gated route is only mounted later (or lazily).
       for (const name of Object.keys(this.policy.ageGates)) this.#ageGates.set(name, compileAgeGate(this.policy, name, options.ageGate));
     }
+    this.#telemetry = createTelemetry(options.telemetry !== false, `${this.policyId}@${this.policyVersion}`);
+    this.#cross = resolveCrossService(options.crossService);
+    this.#enforced = resolveReportOnly(this.policy, options.reportOnly, options.onWarning ?? ((message, code) => process.emitWarning(message, { code })));
 
     const dp = this.policy.defaultPurpose;
     this.#defaultDecl = dp === undefined ? undefined : Object.freeze({ purpose: dp, basis: this.policy.purposes[dp]!.basis });
@@ -406,6 +479,9 @@ export class Purposekit implements ContextEngine {
     let attributes: Record<string, string | boolean> | undefined;
     if (transfer !== undefined) attributes = { transferCountry: transfer.country, transferMechanism: transfer.mechanism };
     if (facts.erased === true && reason === 'allowed') attributes = { ...attributes, survivesErasure: true };
+    // Report-only mode: a deny the policy would enforce is recorded as such and let through.
+    const enforced = reason === 'allowed' || this.#enforced(purpose, reason);
+    if (!enforced) attributes = { ...attributes, enforced: false };
 
     const event: AuditEventInput = {
       kind: 'access',
@@ -424,15 +500,23 @@ export class Purposekit implements ContextEngine {
       ...(recipient !== undefined ? { recipient: listedOrToken(recipient) } : {}),
       ...(attributes !== undefined ? { attributes } : {}),
     };
-    return { event, reason, rule, storeFailure };
+    return { event, reason, rule, storeFailure, enforced };
   }
 
-  #outcome({ reason, rule, storeFailure }: Evaluated, ctx: PrivacyContext): AccessDecision {
+  #traceDecision({ event, reason, enforced }: Evaluated): void {
+    this.#telemetry?.decision(event.decision!, reason, event.data!, event.action!, enforced);
+  }
+
+  /** The decision of a recorded access (every path: access, check, checkEach), traced first. */
+  #outcome(evaluated: Evaluated, ctx: PrivacyContext): AccessDecision {
+    this.#traceDecision(evaluated);
+    const { reason, rule, storeFailure, enforced } = evaluated;
     if (storeFailure !== undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_INTERNAL', 'The consent store could not be read; access denied.', { cause: storeFailure, details: { reason: 'store-unavailable' } });
     }
     if (rule === undefined) ctx.requirePurpose(); // throws PURPOSEKIT_ERR_PURPOSE_UNDECLARED
     if (reason === 'allowed') return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed' };
+    if (!enforced) return { allowed: true, purpose: rule!.id, basis: rule!.basis, reason: 'allowed', wouldDeny: reason };
     return { allowed: false, purpose: rule!.id, basis: rule!.basis, reason: reason as AccessDenied['reason'] };
   }
 
@@ -534,6 +618,7 @@ export class Purposekit implements ContextEngine {
       country = typeof c === 'string' && /^[A-Z]{2}$/.test(c) ? c : undefined;
     }
     const d = this.#defaultDecl;
+    this.#telemetry?.tag(d?.purpose, d?.basis);
     return ctxState.create(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
   }
 
@@ -565,7 +650,14 @@ export class Purposekit implements ContextEngine {
             { details: { policy: kit.policyId } },
           );
         }
+        // A purpose a trusted upstream signed for this request stands over the route's own.
+        if (inboundAccepted.has(ctx)) return;
         ctxState.setPurpose(ctx, rule.id, rule.basis);
+        kit.#telemetry?.tag(rule.id, rule.basis);
+      },
+      acceptInbound(kit, ctx, request) {
+        if (!ctxState.is(ctx) || ctxState.engine(ctx) !== kit) throw notAContext('acceptInboundPurpose()', ctx);
+        return kit.#acceptInbound(ctx, request);
       },
       run(_kit, ctx, fn) {
         if (!ctxState.is(ctx)) throw notAContext('run()', ctx);
@@ -594,7 +686,86 @@ export class Purposekit implements ContextEngine {
     Object.defineProperty(Purposekit.prototype, ENGINE_HOOKS, { value: hooks, enumerable: false, writable: false, configurable: false });
   }
 
+  #acceptInbound(ctx: PrivacyContext, request: InboundRequest): null | Promise<void> {
+    const cross = this.#cross;
+    if (cross === undefined) return null;
+    const entries = readPurposeBaggage(request.baggage);
+    if (entries === undefined) return null;
+    const outcome = verifyInbound(cross, this.policy, entries, { method: request.method, path: pathOf(request.url), nowSeconds: Math.floor(this.#now() / 1000) });
+    if (outcome.ok) {
+      ctxState.setPurpose(ctx, outcome.purpose, outcome.basis as LegalBasis);
+      inboundAccepted.add(ctx);
+      this.#telemetry?.tag(outcome.purpose, outcome.basis);
+    }
+    const purpose = ctxState.purpose(ctx);
+    const rule = purpose === undefined ? undefined : this.policy.purposes[purpose];
+    return this.#record({
+      kind: 'access',
+      // Only a verified peer is an actor; a refused claim is kept as an attribute.
+      actor: outcome.ok ? outcome.peer : 'service',
+      action: 'accept-purpose',
+      ...(purpose !== undefined ? { purpose } : {}),
+      ...(rule !== undefined ? { basis: rule.basis } : {}),
+      policy: { id: this.policyId, version: this.policyVersion },
+      requestId: ctx.requestId,
+      decision: outcome.ok ? 'allow' : 'deny',
+      reason: outcome.ok ? 'inbound-purpose' : outcome.reason,
+      attributes: outcome.ok
+        ? { peer: outcome.peer, upstreamRequestId: outcome.upstreamRequestId }
+        : { ...(outcome.peer !== undefined ? { claimedPeer: outcome.peer } : {}), ...(outcome.purpose !== undefined ? { inboundPurpose: outcome.purpose } : {}) },
+    });
+  }
+
+  /**
+   * Headers for one outbound call made inside the current request: `headers` with the
+   * request's purpose, basis and id, signed for `call`, added to its W3C `baggage` header.
+   * Pass them to fetch, undici or node:http.
+   * @throws PurposekitError PURPOSEKIT_ERR_NO_CONTEXT outside a request;
+   *   PURPOSEKIT_ERR_PURPOSE_UNDECLARED when the request has no purpose;
+   *   PURPOSEKIT_ERR_INVALID_OPTION without `crossService.signingKey`.
+   */
+  purposeHeaders(call: OutboundCall, headers: Readonly<Record<string, string>> = {}): Record<string, string> {
+    const entries = this.#signOutbound(call);
+    const existing = Object.entries(headers).find(([k]) => k.toLowerCase() === 'baggage');
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'baggage') out[k] = v;
+    out['baggage'] = mergeBaggage(existing?.[1], entries);
+    return out;
+  }
+
+  /**
+   * Runs `fn` (which makes one outbound call) with the signed purpose in OpenTelemetry's
+   * baggage, so the app's propagator (the W3C baggage propagator, injected by the HTTP,
+   * undici or fetch instrumentation) carries it. Needs `@opentelemetry/api`.
+   * @throws PurposekitError as {@link purposeHeaders}; PURPOSEKIT_ERR_INVALID_OPTION without `@opentelemetry/api`.
+   */
+  withPurposeBaggage<T>(call: OutboundCall, fn: () => T): T {
+    const otel = this.#telemetry === null ? null : loadOtelApi();
+    if (otel === null) {
+      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'withPurposeBaggage() needs @opentelemetry/api (and telemetry on); without it, pass purposeHeaders(call) to your HTTP client.');
+    }
+    const entries = this.#signOutbound(call);
+    const active = otel.context.active();
+    let baggage = otel.propagation.getBaggage(active) ?? otel.propagation.createBaggage();
+    for (const [k, v] of Object.entries(entries)) baggage = baggage.setEntry(k, { value: v });
+    return otel.context.with(otel.propagation.setBaggage(active, baggage), fn);
+  }
+
+  #signOutbound(call: OutboundCall): Record<string, string> {
+    const cross = this.#cross;
+    if (cross === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'Outbound purposes need the crossService option of createPurposekit() (id and signingKey).');
+    const ctx = requirePrivacyContext();
+    const { purpose, basis } = ctx.requirePurpose();
+    const method = typeof call?.method === 'string' ? call.method : '';
+    const url = call?.url instanceof URL ? call.url.pathname : typeof call?.url === 'string' ? call.url : '';
+    if (method === '' || url === '') throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'An outbound call needs { audience, method, url }.');
+    return signPurpose(cross, { audience: call.audience, purpose, basis, requestId: ctx.requestId, method, path: pathOf(url), nowSeconds: Math.floor(this.#now() / 1000) });
+  }
+
   async #record(event: AuditEventInput): Promise<void> {
+    // An auditor goes from a record to its trace: the active span's ids, when there is one.
+    const ids = this.#telemetry?.ids();
+    if (ids !== undefined) event = { ...event, attributes: { ...event.attributes, traceId: ids.traceId, spanId: ids.spanId } };
     try {
       await this.#audit.append(event);
     } catch (cause) {

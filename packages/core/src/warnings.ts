@@ -15,6 +15,12 @@ export const WARNING_CATALOG = {
     when: 'An adapter (Express, Koa, NestJS on Express or Fastify) sees, on an app\'s first request, a trusted-proxy setting that trusts everything (`true`, `Infinity`, or Koa `proxy` without `maxIpsCount`). Given once per app through the adapter\'s `onWarning` option.',
   },
 
+  PURPOSEKIT_WARN_REPORT_ONLY: {
+    message: 'REPORT-ONLY MODE: accesses the policy would deny are recorded as denies with enforced: false and then ALLOWED. Age gates, undeclared purposes and failed decisions stay enforced.',
+    action: 'Use it only to see what a policy would deny before enforcing it; remove the engine\'s "reportOnly" option to enforce.',
+    when: '`createPurposekit` is given `reportOnly` (`true` or `{ purposes }`). Given once per engine, at creation, through the engine\'s `onWarning` option, naming the policy and the purposes not enforced.',
+  },
+
   // ── consent store ─────────────────────────────────────────────────────────────────
   PURPOSEKIT_WARN_CONSENT_STORE_TORN_LINE: {
     message: 'the consent store skipped an unreadable line (a write torn by a crash, never acknowledged).',

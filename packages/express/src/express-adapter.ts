@@ -1,6 +1,7 @@
 import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
 import type { Purposekit, RouteDescription } from '@purposekit/core';
 import {
+  acceptInboundPurpose,
   applyPurpose,
   begin,
   checkAgeGate,
@@ -100,7 +101,11 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     }
     const ctx = begin(kit, toRequestFacts(req));
     req.privacy = ctx;
-    runInContext(kit, ctx, next);
+    // A purpose signed by a trusted upstream service (docs/cross-service.md): checked and
+    // recorded before the route runs; null when the request carries none.
+    const inbound = acceptInboundPurpose(kit, ctx, { method: req.method, url: req.originalUrl, baggage: req.headers.baggage });
+    if (inbound === null) runInContext(kit, ctx, next);
+    else inbound.then(() => runInContext(kit, ctx, next), next);
   };
 
   const errorHandler: ErrorRequestHandler = function purposekitErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {

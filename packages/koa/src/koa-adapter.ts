@@ -1,5 +1,6 @@
 import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
 import {
+  acceptInboundPurpose,
   applyPurpose,
   begin,
   checkAgeGate,
@@ -111,6 +112,9 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     const privacy = begin(kit, toRequestFacts(ctx));
     ctx.state.privacy = privacy;
     try {
+      // A purpose signed by a trusted upstream service (docs/cross-service.md).
+      const inbound = acceptInboundPurpose(kit, privacy, { method: ctx.method, url: ctx.originalUrl, baggage: ctx.req.headers.baggage });
+      if (inbound !== null) await inbound;
       await runInContext(kit, privacy, () => next());
     } catch (err) {
       if (!isPurposekitError(err) || ctx.headerSent) throw err;

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { begin, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest, runInContext, trustsEverything, warnTrustAllProxies } from '@purposekit/core/adapter';
+import { acceptInboundPurpose, begin, GPC_WELL_KNOWN_PATH, gpcWellKnownFor, isWellKnownRequest, runInContext, trustsEverything, warnTrustAllProxies } from '@purposekit/core/adapter';
 import type { StaticResponse, TrustSetting } from '@purposekit/core/adapter';
 import type { NestMiddleware } from '@nestjs/common';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
@@ -46,6 +46,9 @@ export class PrivacyMiddleware implements NestMiddleware {
     const kit = this.options.kit;
     const ctx = begin(kit, toRequestFacts(req));
     req.privacy = ctx;
-    runInContext(kit, ctx, next);
+    // A purpose signed by a trusted upstream service (docs/cross-service.md).
+    const inbound = acceptInboundPurpose(kit, ctx, { method: req.method ?? 'GET', url: req.originalUrl ?? req.url ?? '/', baggage: req.headers.baggage });
+    if (inbound === null) runInContext(kit, ctx, next);
+    else inbound.then(() => runInContext(kit, ctx, next), next);
   }
 }

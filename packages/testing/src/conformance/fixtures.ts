@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createPurposekit, definePolicy } from '@purposekit/core';
-import type { Policy, PolicyInput, Purposekit, AuditEventInput, AuditSink } from '@purposekit/core';
+import type { Policy, PolicyInput, Purposekit, PurposekitOptions, AuditEventInput, AuditSink } from '@purposekit/core';
 
 
 /** The day the age gates are judged on. */
@@ -73,13 +73,14 @@ export class ArrayAuditSink implements AuditSink {
 }
 
 /** An engine over the suite's policy and a fresh array sink. */
-export function createConformanceKit(policy: Policy = POLICY): { kit: Purposekit; audit: ArrayAuditSink } {
+export function createConformanceKit(policy: Policy = POLICY, extra: Pick<PurposekitOptions, 'reportOnly' | 'onWarning'> = {}): { kit: Purposekit; audit: ArrayAuditSink } {
   const audit = new ArrayAuditSink();
   const kit = createPurposekit({
     policy,
     audit,
     subjectKey: { id: 'conformance-key', secret: 'c'.repeat(32) },
     ageGate: { secret: 'g'.repeat(32), secureCookie: false, now: () => TODAY },
+    ...extra,
   });
   return { kit, audit };
 }

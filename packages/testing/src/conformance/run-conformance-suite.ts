@@ -89,10 +89,11 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       kit: Purposekit;
     }
 
-    async function start(routes: ConformanceRoute[], opts: { policy?: typeof POLICY; trustProxy?: 'none' | 'loopback'; mountTwice?: boolean; rights?: ConformanceRightsSpec } = {}): Promise<App> {
-      const { kit, audit } = createConformanceKit(opts.policy ?? POLICY);
-      const log = captureLog();
+    async function start(routes: ConformanceRoute[], opts: { policy?: typeof POLICY; trustProxy?: 'none' | 'loopback'; mountTwice?: boolean; rights?: ConformanceRightsSpec; reportOnly?: true } = {}): Promise<App> {
       const warnings: string[] = [];
+      // The engine's own start-up warnings (report-only) land beside the adapter's.
+      const { kit, audit } = createConformanceKit(opts.policy ?? POLICY, opts.reportOnly === undefined ? {} : { reportOnly: opts.reportOnly, onWarning: (_message, code) => warnings.push(code) });
+      const log = captureLog();
       const serverErrors: App['serverErrors'] = [];
       const spec: ConformanceAppSpec = {
         kit,
@@ -507,6 +508,37 @@ export function runConformanceSuite(name: string, harness: AdapterHarness): void
       const byId = new Map(results.map((r) => [r.fields['requestId'], r.fields['purpose']]));
       expect(logged.map((l) => byId.get(l.requestId) === l.purpose).every(Boolean)).toBe(true);
       expect(new Set(logged.map((l) => l.requestId)).size).toBe(CONCURRENT_REQUESTS);
+    });
+
+    it('report-only: a would-be deny is recorded with enforced: false and the handler goes on; age gates stay enforced', async () => {
+      const reached: string[] = [];
+      const stored: unknown[] = [];
+      const register: ConformanceRoute['handle'] = async ({ privacy, body }) => {
+        await need(privacy).access({ data: ['name'], action: 'collect', subject: 'new-member' });
+        stored.push(body);
+        return { status: 201, body: { ok: true } };
+      };
+      const app = await start([
+        route('GET', '/email', accessThen({ data: ['email'], action: 'read', subject: 'u1' }, reached, 'email'), { purpose: 'diagnostics' }),
+        route('POST', '/register', register, { purpose: 'service.registration', ageGate: 'adult' }),
+        route('POST', '/register-ungated', register, { purpose: 'service.registration' }),
+      ], { reportOnly: true });
+      const email = await fetch(`${app.base}/email`);
+      expect([email.status, await email.json()]).toEqual([200, { decision: 'allowed', purpose: 'diagnostics', basis: 'legitimate-interests' }]);
+      expect(reached).toEqual(['email']);
+      // A refused child stays refused: age gates are never report-only.
+      const child = await postJson(app.base, '/register', { name: 'Zebulon', dateOfBirth: DOB.minor });
+      expect([child.status, await child.json()]).toEqual([403, errorBody('PURPOSEKIT_ERR_AGE_GATE_REFUSED')]);
+      // Collecting under a gated purpose without passing a gate stays denied too.
+      const ungated = await postJson(app.base, '/register-ungated', { name: 'Ada', dateOfBirth: DOB.adult });
+      expect([ungated.status, await ungated.json()]).toEqual([403, errorBody('PURPOSEKIT_ERR_ACCESS_DENIED', 'age-unverified')]);
+      expect(stored).toEqual([]);
+      expect(app.audit.events.map((e) => [e.kind, e.decision, e.reason, e.attributes])).toEqual([
+        ['access', 'deny', 'purpose-limitation', { enforced: false }],
+        ['age-gate', 'deny', 'refused', { gate: 'adult' }],
+        ['access', 'deny', 'age-unverified', undefined],
+      ]);
+      expect(app.warnings).toEqual(['PURPOSEKIT_WARN_REPORT_ONLY']);
     });
 
     it('mounting the middleware twice is harmless: one context, one record per access, one log line per request', async () => {
