@@ -22,8 +22,10 @@ export default [
             { sourceTag: 'type:core', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:core'] },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
-            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:core', 'type:testing', 'type:cli'] },
+            // stores (PostgreSQL): core only; their tests run the shared contract suites of testing
+            { sourceTag: 'type:store', onlyDependOnLibsWithTags: ['type:core', 'type:testing'] },
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:core', 'type:testing', 'type:store'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:core', 'type:testing', 'type:cli', 'type:store'] },
           ],
         },
       ],

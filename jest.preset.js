@@ -37,7 +37,7 @@ function createJestConfig(dir, options = {}) {
     transform: { '^.+\\.ts$': ['@swc/jest', swc] },
     moduleNameMapper: {
       '^@purposekit/core/adapter$': path.join(__dirname, 'packages/core/src/adapter.ts'),
-      '^@purposekit/(core|express|koa|fastify|nestjs|testing|cli)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      '^@purposekit/(core|express|koa|fastify|nestjs|testing|cli|postgres)$': path.join(__dirname, 'packages/$1/src/index.ts'),
     },
     moduleFileExtensions: ['ts', 'js', 'json'],
     ...nest,

@@ -14,7 +14,7 @@ const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const work = mkdtempSync(join(tmpdir(), 'purposekit-smoke-'));
 const packs = join(work, 'packs');
 mkdirSync(packs);
-const PACKAGES = ['core', 'testing', 'express', 'koa', 'fastify', 'nestjs', 'cli'];
+const PACKAGES = ['core', 'testing', 'express', 'koa', 'fastify', 'nestjs', 'postgres', 'cli'];
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 for (const p of PACKAGES) run('npm', ['pack', '--silent', '--pack-destination', packs], join(root, 'packages', p));
@@ -74,7 +74,7 @@ function project(name, type, file, source) {
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `smoke-${name}`, private: true, type }, null, 2));
   // Peers come from the registry as a user would get them; our packages from the tarballs.
-  run('npm', ['install', '--no-audit', '--no-fund', '--silent', ...tarballs, 'express@5', 'koa@3', 'fastify@5', 'reflect-metadata', 'rxjs', '@nestjs/common@12', '@nestjs/core@12'], dir);
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', ...tarballs, 'express@5', 'koa@3', 'fastify@5', 'pg@8', 'reflect-metadata', 'rxjs', '@nestjs/common@12', '@nestjs/core@12'], dir);
   writeFileSync(join(dir, file), source);
   return dir;
 }
@@ -89,7 +89,8 @@ const Fastify = require('fastify');
 const { InMemoryAuditSink } = require('@purposekit/testing');
 const express = require('express');
 const Koa = require('koa');
-require('@purposekit/nestjs');`)}})();`);
+require('@purposekit/nestjs');
+if (typeof require('@purposekit/postgres').createPostgresAuditSink !== 'function') throw new Error('@purposekit/postgres: createPostgresAuditSink missing');`)}})();`);
 console.log('-- CommonJS project');
 process.stdout.write(run('node', ['index.js'], cjs));
 

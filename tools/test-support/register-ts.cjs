@@ -13,7 +13,7 @@ const decorators = process.env.PURPOSEKIT_TS_DECORATORS === '1';
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   if (request === '@purposekit/core/adapter') return path.join(packages, 'core', 'src', 'adapter.ts');
-  const m = /^@purposekit\/(core|testing|cli|express|koa|fastify|nestjs)$/.exec(request);
+  const m = /^@purposekit\/(core|testing|cli|express|koa|fastify|nestjs|postgres)$/.exec(request);
   if (m) return path.join(packages, m[1], 'src', 'index.ts');
   return resolveFilename.call(this, request, parent, ...rest);
 };

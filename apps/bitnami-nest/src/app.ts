@@ -6,7 +6,7 @@
  * it was tagged with (and only a truncated IP).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
@@ -62,6 +62,7 @@ export interface BitnamiAppOptions {
 /** The operator token from `<dataDir>/operator-token`, created on first start. */
 function operatorTokenIn(dataDir: string): string {
   const path = join(dataDir, 'operator-token');
+  mkdirSync(dataDir, { recursive: true });
   if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   return readFileSync(path, 'utf8').trim();
 }

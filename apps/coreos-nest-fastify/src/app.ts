@@ -9,7 +9,7 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
@@ -51,6 +51,7 @@ export interface CoreOsAppOptions {
 /** The operator token from `<dataDir>/operator-token`, created on first start. */
 function operatorTokenIn(dataDir: string): string {
   const path = join(dataDir, 'operator-token');
+  mkdirSync(dataDir, { recursive: true });
   if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   return readFileSync(path, 'utf8').trim();
 }

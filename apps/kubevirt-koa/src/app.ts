@@ -8,7 +8,7 @@
  * real session and must not be copied into a real service.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import Koa from 'koa';
@@ -45,6 +45,7 @@ export interface KubeVirtAppOptions {
 /** The operator token from `<dataDir>/operator-token`, created on first start. */
 function operatorTokenIn(dataDir: string): string {
   const path = join(dataDir, 'operator-token');
+  mkdirSync(dataDir, { recursive: true });
   if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   return readFileSync(path, 'utf8').trim();
 }

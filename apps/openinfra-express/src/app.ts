@@ -4,25 +4,30 @@
  * legal basis it was tagged with (and only a truncated IP).
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, isPurposekitError, openinfra, openKeyDirectory } from '@purposekit/core';
-import type { ConsentManager, Purposekit, RetentionStore, RightsHandlerOptions } from '@purposekit/core';
+import type { AccessLogRecord, AuditSink, ConsentManager, ConsentStore, Purposekit, RetentionStore, RightsHandlerOptions } from '@purposekit/core';
+import { createPostgresAccessLog, createPostgresAuditSink, createPostgresConsentStore } from '@purposekit/postgres';
+import { Pool } from 'pg';
 import { createPrivacy, createRightsRouter, privacyOf } from '@purposekit/express';
+import { PostgresOpenInfraStore } from './pg-store';
 import { OpenInfraStore } from './store';
-import type { Member } from './store';
+import type { Member, OpenInfraData } from './store';
 
 export interface OpenInfraApp {
   app: express.Express;
   kit: Purposekit;
   consent: ConsentManager;
-  store: OpenInfraStore;
-  /** Where the audit trail is written, and the key that verifies it. */
+  store: OpenInfraData;
+  /** Where the audit trail is written (the embedded default; unused on PostgreSQL), and the key that verifies it. */
   auditDir: string;
+  /** On PostgreSQL: the pool the app's stores share (ended by `close()`). */
+  pool: Pool | undefined;
   publicKeyPath: string;
   /** The operator's bearer token (the operator routes under /operator require it). */
   operatorToken: string;
@@ -38,6 +43,20 @@ export interface OpenInfraAppOptions {
   /** Express's `trust proxy`. Default `'loopback'`. */
   trustProxy?: string | number | boolean;
   /**
+   * A PostgreSQL connection string (`DATABASE_URL`). Set: the audit trail, the consent
+   * store, the rights register (`@purposekit/postgres`) and the app's members,
+   * subscriptions and submissions live in that database, shared by every instance of the
+   * app. Unset (the default): embedded files under `dataDir`. The keys stay in
+   * `dataDir/keys` either way: every instance needs the same ones.
+   */
+  databaseUrl?: string;
+  /** The PostgreSQL schema (with `databaseUrl`). Default `purposekit`. */
+  databaseSchema?: string;
+  /** This instance's audit stream id (with `databaseUrl`; one per running instance, stable across restarts). Default `openinfra-1`. */
+  instance?: string;
+  /** The key directory; instances sharing a database share it. Default `<dataDir>/keys`. */
+  keysDir?: string;
+  /**
    * The operator's bearer token for the routes under /operator (they touch every
    * subscriber, or change rights requests). Default: read from `<dataDir>/operator-token`,
    * created there (mode 0600) with 32 random bytes on first start.
@@ -48,6 +67,7 @@ export interface OpenInfraAppOptions {
 /** The operator token from `<dataDir>/operator-token`, created on first start. */
 function operatorTokenIn(dataDir: string): string {
   const path = join(dataDir, 'operator-token');
+  mkdirSync(dataDir, { recursive: true });
   if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   return readFileSync(path, 'utf8').trim();
 }
@@ -65,18 +85,50 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
   const operatorDigest = digest(operatorToken);
   // First start creates the key directory (a demo convenience; production keys come from
   // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
-  const keys = openKeyDirectory(join(dataDir, 'keys'), { createIfMissing: true });
+  const keys = openKeyDirectory(options.keysDir ?? join(dataDir, 'keys'), { createIfMissing: true });
   const auditDir = `${dataDir}/audit`;
-  const audit = await createFileAuditSink({
-    dir: auditDir,
-    signingKey: keys.signingKey,
-    keyId: 'openinfra-app',
-    durability: openinfra.audit.durability,
-    checkpointEvery: openinfra.audit.checkpointEvery,
-    checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
-  });
-  const consentStore = createFileConsentStore({ path: `${dataDir}/consent.jsonl` });
-  const store = await OpenInfraStore.open(dataDir);
+  const onWarning = (message: string, code: string): void => {
+    logger.warn({ code }, message);
+  };
+  let pool: Pool | undefined;
+  let audit: AuditSink;
+  let consentStore: ConsentStore & { close?(): Promise<void> | void };
+  let store: OpenInfraData;
+  let accessLog: (pseudonym: string) => Promise<Iterable<AccessLogRecord>>;
+  if (options.databaseUrl !== undefined) {
+    // Many instances, one database: each instance writes its own audit stream (a hash
+    // chain of its own, verified with the others), and reads consent and members from
+    // the shared tables, so a withdrawal on one instance governs the next decision on all.
+    const schema = options.databaseSchema ?? 'purposekit';
+    pool = new Pool({ connectionString: options.databaseUrl, max: 6 });
+    pool.on('error', (err) => logger.warn({ code: (err as { code?: string }).code }, 'idle database connection lost'));
+    audit = await createPostgresAuditSink({
+      pool,
+      schema,
+      stream: options.instance ?? 'openinfra-1',
+      signingKey: keys.signingKey,
+      keyId: 'openinfra-app',
+      checkpointEvery: openinfra.audit.checkpointEvery,
+      checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
+      migrate: true,
+      onWarning,
+    });
+    consentStore = await createPostgresConsentStore({ pool, schema, migrate: true, onWarning });
+    store = await PostgresOpenInfraStore.open(pool, schema);
+    accessLog = createPostgresAccessLog({ pool, schema });
+  } else {
+    audit = await createFileAuditSink({
+      dir: auditDir,
+      signingKey: keys.signingKey,
+      keyId: 'openinfra-app',
+      durability: openinfra.audit.durability,
+      checkpointEvery: openinfra.audit.checkpointEvery,
+      checkpointIntervalMs: openinfra.audit.checkpointIntervalMs,
+    });
+    consentStore = createFileConsentStore({ path: `${dataDir}/consent.jsonl` });
+    store = await OpenInfraStore.open(dataDir);
+    accessLog = async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries;
+  }
   // The retention port: each store lists its items per purpose with the instant their
   // clock started, and erases one. OpenInfra keeps data "only for as long as reasonably
   // necessary": no purpose has a duration, so a sweep finds nothing expired by itself
@@ -109,7 +161,7 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
     retentionStores,
   });
-  const privacy = createPrivacy(kit, { onWarning: (message, code) => logger.warn({ code }, message) });
+  const privacy = createPrivacy(kit, { onWarning });
   const consent = createConsentManager(kit);
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
   /**
@@ -167,7 +219,7 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
     res.json({
       app: 'openinfra-express',
       policy: `${openinfra.id}@${openinfra.version}`,
-      routes: ['GET /status', 'POST /members', 'GET /members/directory', 'POST /newsletter', 'DELETE /newsletter/:id', 'POST /surveys', 'POST /questions', 'GET /privacy/access-log', 'GET /privacy/export', 'POST /privacy/erasure', 'POST /privacy/restriction', 'POST /privacy/objection', 'POST /privacy/consent', 'POST /operator/newsletter/send', 'POST /operator/rights/extend', 'POST /operator/rights/refuse'],
+      routes: ['GET /status', 'POST /members', 'GET /members/directory', 'POST /newsletter', 'DELETE /newsletter/:id', 'POST /newsletter/:id/deliveries', 'POST /surveys', 'POST /questions', 'GET /privacy/access-log', 'GET /privacy/export', 'POST /privacy/erasure', 'POST /privacy/restriction', 'POST /privacy/objection', 'POST /privacy/consent', 'POST /operator/newsletter/send', 'POST /operator/rights/extend', 'POST /operator/rights/refuse'],
     });
   });
 
@@ -285,6 +337,18 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
     res.status(201).json({ id });
   }));
 
+  // The mailing job (the operator) sends one issue to one subscriber: only while their
+  // consent stands (a withdrawal made on any instance governs it).
+  app.post('/newsletter/:id/deliveries', requireOperator, privacy.purpose('marketing.email'), wrap(async (req, res) => {
+    const id = String(req.params['id']).toLowerCase();
+    if (!UUID.test(id)) {
+      res.status(404).json({ error: { code: 'APP_NOT_FOUND', message: 'No such subscription.' } });
+      return;
+    }
+    await privacyOf(req).access({ subject: id, data: ['email'], action: 'use' });
+    res.status(202).json({ queued: true });
+  }));
+
   // Withdrawal: takes effect on the next decision; earlier processing stays lawful.
   app.delete('/newsletter/:id', privacy.purpose('marketing.email'), wrap(async (req, res) => {
     // The id is the subscription token returned at sign-up (the unsubscribe link's secret).
@@ -329,7 +393,7 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
         }
         return (await store.updateMember(subject, update)) ? undefined : 'pending';
       },
-      accessLog: async (pseudonym) => (await buildSubjectReport(auditDir, { pseudonyms: [pseudonym] })).entries,
+      accessLog,
       // "If your request under this section is clearly unfounded, repetitive or excessive,
       // we may ... refuse to comply": a fourth copy of one's data (access or portability)
       // within a day is refused as excessive (recorded `refused`, answered 403).
@@ -429,10 +493,12 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
     auditDir,
     publicKeyPath: keys.publicKeyPath,
     operatorToken,
+    pool,
     close: async () => {
       await store.close();
       await kit.close();
-      await consentStore.close();
+      await consentStore.close?.();
+      await pool?.end();
     },
   };
 }

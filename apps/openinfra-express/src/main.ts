@@ -1,6 +1,9 @@
 /**
  * `npm start`: the OpenInfra reference app on PORT (default 3000), data and audit trail
- * under PURPOSEKIT_DATA_DIR (default apps/openinfra-express/.data).
+ * under PURPOSEKIT_DATA_DIR (default apps/openinfra-express/.data). With DATABASE_URL,
+ * the audit trail, consent and rights register are in PostgreSQL (this instance writes
+ * the audit stream PURPOSEKIT_INSTANCE, default openinfra-1; instances share the key
+ * directory PURPOSEKIT_KEYS_DIR; schema PURPOSEKIT_PG_SCHEMA, default purposekit).
  */
 import { resolve } from 'node:path';
 import pino from 'pino';
@@ -11,7 +14,18 @@ async function main(): Promise<void> {
   const port = Number(process.env['PORT'] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env['PORT']}`);
   const dataDir = resolve(process.env['PURPOSEKIT_DATA_DIR'] ?? resolve(__dirname, '../.data'));
-  const { app, close, auditDir, publicKeyPath } = await createApp({ dataDir, logger });
+  const databaseUrl = process.env['DATABASE_URL'];
+  const instance = process.env['PURPOSEKIT_INSTANCE'];
+  const keysDir = process.env['PURPOSEKIT_KEYS_DIR'];
+  const databaseSchema = process.env['PURPOSEKIT_PG_SCHEMA'];
+  const { app, close, auditDir, publicKeyPath } = await createApp({
+    dataDir,
+    logger,
+    ...(databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }),
+    ...(instance === undefined ? {} : { instance }),
+    ...(databaseSchema === undefined ? {} : { databaseSchema }),
+    ...(keysDir === undefined ? {} : { keysDir: resolve(keysDir) }),
+  });
   const server = await listen(app, port, process.env['HOST'] ?? '127.0.0.1');
   const url = `http://localhost:${port}`;
   process.stdout.write(
@@ -24,7 +38,9 @@ async function main(): Promise<void> {
       `  curl -X POST ${url}/members -H 'content-type: application/json' -d '{"name":"Kid","email":"k@example.org","dateOfBirth":"2012-01-01"}'   # refused, neutrally`,
       `  curl ${url}/members/directory           # only members who opted in`,
       `  curl -X POST ${url}/newsletter -H 'content-type: application/json' -d '{"name":"Bo","email":"bo@example.org","dateOfBirth":"2000-01-01"}'`,
-      `  npx purposekit audit verify ${auditDir} --public-key ${publicKeyPath}`,
+      databaseUrl === undefined || databaseUrl === ''
+        ? `  npx purposekit audit verify ${auditDir} --public-key ${publicKeyPath}`
+        : `  PURPOSEKIT_PG_URL="$DATABASE_URL" npx purposekit audit verify --public-key ${publicKeyPath}   # every instance's stream`,
       'Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
     ].join('\n'),

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { isPurposekitError } from '@purposekit/core';
+import { PurposekitError, isPurposekitError } from '@purposekit/core';
 import { auditExport } from './commands/audit-export';
 import { auditReportCommand } from './commands/audit-report-pages';
 import type { ReportPagesFlags } from './commands/audit-report-pages';
@@ -17,6 +17,8 @@ import { auditStats } from './commands/audit-stats';
 import type { StatsFlags } from './commands/audit-stats';
 import { auditVerify } from './commands/audit-verify';
 import { keysGenerate } from './commands/keys-generate';
+import { pgAuditExport, pgAuditReport, pgAuditVerify, pgMigrate, pgRightsDue, pgUrl, needPathOrPg } from './commands/pg';
+import type { PgFlags } from './commands/pg';
 import { retentionDueCommand } from './commands/retention-due';
 import type { RetentionDueFlags } from './commands/retention-due';
 import { policyCheck } from './commands/policy-check';
@@ -62,7 +64,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
   audit
     .command('verify')
     .description('check every hash link, checkpoint signature and the head; name the first bad record (exit 0 only when all holds)')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .option('--public-key <file>', 'Ed25519 public key (PEM) that signs checkpoints; repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--partial', 'accept a trail whose oldest files were removed (retention)')
@@ -70,14 +72,20 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--expect-head <seq:hash>', 'a head kept from an earlier verify (seq:hash); the trail must hold it exactly')
     .option('--max-age <duration>', 'the newest checkpoint must be at most this old (e.g. 65m, 2h): a live writer signs at least once per heartbeat')
     .option('--json', 'print the result as JSON')
-    .action(async (path: string, flags: { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; maxAge?: string }) =>
-      setCode(await auditVerify(io, path, flags)),
-    );
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .option('--stream <id>', 'with --pg: verify this stream only (default: every stream)')
+    .option('--anchors-pg <url>', 'with --pg: the anchors table (createPostgresAnchor) in this database, same --schema; never printed')
+    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; maxAge?: string; stream?: string; anchorsPg?: string }) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('audit verify');
+      setCode(url !== undefined ? await pgAuditVerify(io, url, flags) : await auditVerify(io, path!, flags));
+    });
 
   audit
     .command('report')
     .description('without --subject: what happened (decisions by purpose over time, denials, consent, age gates, rights requests); with --subject: every record about one person')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .option('--subject <id>', 'the subject id as the application knows it (with --key), or its pseudonym')
     .option('--key <file>', 'subject HMAC key (subject-hmac.key.json); repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
@@ -85,7 +93,18 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--html <file>', 'write a self-contained HTML page to this new file (with --subject: the person\'s timeline in plain language)')
     .option('--by <period>', 'group decisions by day, week or month (default: auto)')
     .option('--at <instant>', 'evaluate due dates as of this ISO 8601 instant instead of now')
-    .action(async (path: string, flags: ReportPagesFlags) => setCode(await auditReportCommand(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .action(async (path: string | undefined, flags: PgFlags & ReportPagesFlags) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('audit report');
+      if (url !== undefined) {
+        if (flags.subject === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit report --pg needs --subject <id> (with --key) or a pseudonym: the PostgreSQL form reports on one person.', { details: { option: 'subject' } });
+        setCode(await pgAuditReport(io, url, { ...flags, subject: flags.subject }));
+      } else {
+        setCode(await auditReportCommand(io, path!, flags));
+      }
+    });
 
   audit
     .command('stats')
@@ -101,23 +120,36 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
   audit
     .command('export')
     .description('export every record as JSON (an array) or CSV (one row per record)')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .requiredOption('--format <format>', 'json or csv')
     .option('--output <file>', 'write to this new file instead of stdout')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
-    .action(async (path: string, flags: { format: string; output?: string; prefix?: string }) => setCode(await auditExport(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .option('--stream <id>', 'with --pg: export this stream only (default: every stream)')
+    .action(async (path: string | undefined, flags: PgFlags & { format: string; output?: string; prefix?: string; stream?: string }) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('audit export');
+      setCode(url !== undefined ? await pgAuditExport(io, url, flags) : await auditExport(io, path!, flags));
+    });
 
   root
     .command('rights')
     .description('data-subject rights requests recorded in an audit trail')
     .command('due')
     .description('list requests received and not yet completed, soonest due first (GDPR Art. 12(3): one month)')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
     .option('--json', 'print the list as JSON')
     .option('--fail-on-overdue', 'exit 1 when any request is overdue')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
-    .action(async (path: string, flags: RightsDueFlags) => setCode(await rightsDue(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .action(async (path: string | undefined, flags: PgFlags & RightsDueFlags) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('rights due');
+      setCode(url !== undefined ? await pgRightsDue(io, url, flags) : await rightsDue(io, path!, flags));
+    });
 
   const policy = root.command('policy').description('check and explain a privacy policy');
 
@@ -156,6 +188,15 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--json', 'print the list as JSON')
     .option('--fail-on-expired', 'exit 1 when an item already expired and no hold suspends it')
     .action(async (items: string, flags: RetentionDueFlags) => setCode(await retentionDueCommand(io, items, flags)));
+
+  root
+    .command('pg')
+    .description('PostgreSQL stores (@purposekit/postgres)')
+    .command('migrate')
+    .description('create or upgrade the purposekit tables (safe to run from many instances at once)')
+    .option('--pg <url>', 'PostgreSQL URL (default: $PURPOSEKIT_PG_URL); never printed')
+    .option('--schema <name>', 'schema to hold the purposekit tables', 'purposekit')
+    .action(async (flags: PgFlags) => setCode(await pgMigrate(io, flags)));
 
   root
     .command('keys')

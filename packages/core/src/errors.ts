@@ -147,6 +147,26 @@ export const ERROR_CATALOG = {
     message: 'This privacy request is not offered here.',
     doc: 'A data-subject rights endpoint was called for a right the policy does not list in `rights.honoured` (or, for rectification, the app mounted no rectifier). 404 rather than 403: the endpoint does not exist for this service, whoever asks; the privacy notice says how else to reach the controller.',
   },
+  PURPOSEKIT_ERR_DB_CONNECT: {
+    status: 500,
+    message: 'The database could not be reached.',
+    doc: 'A database store (`@purposekit/postgres`) could not connect at start-up: a malformed connection URL, wrong credentials, an unknown database or an unreachable server. `error.details.reason` says which (`malformed-url`, `auth`, `unknown-database`, `unreachable`). Messages and details never contain the password.',
+  },
+  PURPOSEKIT_ERR_DB_SCHEMA: {
+    status: 500,
+    message: 'The database schema is missing or of another version.',
+    doc: 'The purposekit tables are not in the named schema (run `purposekit pg migrate`, or pass `migrate: true`), or the schema was migrated by a newer purposekit than this one (`error.details.found` and `known` give the versions): upgrade purposekit; nothing is changed.',
+  },
+  PURPOSEKIT_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'A privacy store cannot be reached; the request was not processed.',
+    doc: 'A database store (the PostgreSQL consent store) could not answer or write at request time, or was closed. The decision is not made (fail closed); retry when the database is back.',
+  },
+  PURPOSEKIT_ERR_AUDIT_STREAM_HELD: {
+    status: 500,
+    message: 'The audit stream is held by another writer.',
+    doc: 'Another live process writes this audit stream: each writer (instance) needs its own stream id. A crashed writer releases its stream when its database session ends, and the next claimant takes it over.',
+  },
 } as const satisfies Record<string, { status: number; message: string; doc: string }>;
 
 /** Every error code purposekit raises. */

@@ -59,6 +59,38 @@ export const WARNING_CATALOG = {
     action: 'Bring the anchor back (its volume, database or service). Until it takes the waiting heads, a rollback or a re-signed history after the newest head it holds would go unnoticed; `purposekit audit verify --anchors` shows how far anchoring reaches.',
     when: 'The file sink fails to publish a head to one of its `anchors` and no `onAnchorError` option is given. Given through `process.emitWarning`, once per failed attempt (attempts back off from 1 s to 5 min).',
   },
+
+  // ── PostgreSQL stores (@purposekit/postgres) ──────────────────────────────────────
+  PURPOSEKIT_WARN_AUDIT_DB_LOST: {
+    message: 'the audit sink lost its database session; appends are refused (503) until it is back.',
+    action: 'Check the database and the network; the sink reconnects by itself and nothing acknowledged is lost.',
+    when: '`createPostgresAuditSink` sees its session end (server restart, network cut, terminated backend). Given through its `onWarning` option, once per outage.',
+  },
+  PURPOSEKIT_WARN_AUDIT_DB_BACK: {
+    message: 'the audit sink reconnected and reclaimed its stream; writing resumes from the stream head.',
+    action: 'None: this closes the outage an earlier PURPOSEKIT_WARN_AUDIT_DB_LOST opened.',
+    when: '`createPostgresAuditSink` reconnected. Given through its `onWarning` option.',
+  },
+  PURPOSEKIT_WARN_AUDIT_DB_CORRUPT: {
+    message: 'after reconnecting, the audit stream\'s last row did not match its hash or head; the sink writes no more.',
+    action: 'Run `purposekit audit verify --pg` and investigate; restart the writer once the stream is sound.',
+    when: '`createPostgresAuditSink` reads its stream head on reconnect. Given through its `onWarning` option.',
+  },
+  PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN: {
+    message: 'another writer claimed this audit stream while this one was disconnected; this sink writes no more.',
+    action: 'Give each instance its own stream id; restart this instance to claim a stream again.',
+    when: '`createPostgresAuditSink` reconnects and finds its stream held. Given through its `onWarning` option.',
+  },
+  PURPOSEKIT_WARN_CONSENT_LISTEN_LOST: {
+    message: 'the consent store lost its LISTEN session; its cache is off and every decision reads the database.',
+    action: 'None needed: it listens again by itself. Repeated warnings point at the database or the network.',
+    when: '`createPostgresConsentStore` with `cache` sees its LISTEN session end. Given through its `onWarning` option.',
+  },
+  PURPOSEKIT_WARN_CONSENT_LISTEN_BACK: {
+    message: 'the consent store listens again; its cache is back on.',
+    action: 'None: this closes the outage an earlier PURPOSEKIT_WARN_CONSENT_LISTEN_LOST opened.',
+    when: '`createPostgresConsentStore` re-established LISTEN. Given through its `onWarning` option.',
+  },
 } as const satisfies Record<string, { readonly message: string; readonly action: string; readonly when: string }>;
 
 /** Every warning code purposekit gives. */

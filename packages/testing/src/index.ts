@@ -18,3 +18,7 @@ export type {
 // ── in-memory audit sink (issue 5) ─────────────────────────────────────────────
 export { InMemoryAuditSink } from './in-memory-audit-sink';
 export type { InMemoryAuditSinkOptions, FailAppendsOptions } from './in-memory-audit-sink';
+
+// ── consent store contract suite (issue 11; Jest only) ─────────────────────────
+export { runConsentStoreContract } from './consent-store-contract';
+export type { ConsentStoreContractOptions } from './consent-store-contract';

@@ -12,7 +12,7 @@ import { verifyCheckpointSignature } from './checkpoint';
 import { AUDIT_FORMAT_VERSION, AUDIT_GENESIS_HASH, hashAuditRecord } from './encode';
 import { auditKeyId, toVerifyKey } from './keys';
 import { locateTrail, trailLines } from './trail';
-import type { TrailFile, TrailLine } from './trail';
+import type { TrailFile, TrailLayout, TrailLine } from './trail';
 import { parseJsonObjectSafely } from './safe-json';
 import type { AnchoredHead, AuditAnchor } from './types';
 
@@ -276,12 +276,67 @@ function signatureProblem(r: Record<string, unknown>, ring: KeyRing): string | u
  *   for a directory with several trails and no prefix.
  */
 export async function verifyAuditTrail(path: string, options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+  const layout = await locateTrail(path, options.prefix === undefined ? {} : { prefix: options.prefix });
+  let headText: string | undefined;
+  if (layout.headPath !== undefined) {
+    try {
+      headText = await readFile(layout.headPath, 'utf8');
+    } catch {
+      headText = '';
+    }
+  }
+  const headName = layout.headPath === undefined ? '' : layout.headPath.slice(layout.dir.length + 1);
+  const source = trailLines(layout, options.onProgress === undefined ? undefined : (n) => options.onProgress!(n, layout.totalBytes));
+  return verifyTrailLines(layout, source, headText, headName, `No trail files were found at ${path}.`, options);
+}
+
+/** Options of {@link verifyAuditLines}: as for {@link verifyAuditTrail} (`stream` names the chain the anchors' heads are matched by). */
+export type AuditLinesVerifyOptions = Pick<AuditVerifyOptions, 'publicKeys' | 'partial' | 'anchors' | 'expectHead' | 'stream' | 'maxCheckpointAge'>;
+
+/** A chain of records held outside trail files (e.g. one stream of a database trail). */
+export interface AuditLinesSource {
+  /** What problems name as the "file" (e.g. `stream web-1`). */
+  readonly name: string;
+  /** The records' texts in chain order, in batches; each text is one record's JSON. */
+  readonly lines: AsyncIterable<readonly string[]>;
+  /** The latest durable checkpoint's JSON (the role of the head file, §6), if the store keeps one. */
+  readonly head?: string;
+  /** What problems name as the head's "file". Default `<name> head`. */
+  readonly headName?: string;
+}
+
+/**
+ * Verifies one chain given as record texts instead of files, with exactly the checks of
+ * {@link verifyAuditTrail}: hashes, links, signatures and the head. `problem.line` is the
+ * 1-based position of the record in `lines`; `problem.file` is `source.name`.
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_KEY for an unusable public key.
+ */
+export async function verifyAuditLines(source: AuditLinesSource, options: AuditLinesVerifyOptions = {}): Promise<AuditVerifyResult> {
+  const file: TrailFile = { name: source.name, path: source.name, index: 1, size: 0 };
+  const layout = { mode: 'dir' as const, dir: '', prefix: undefined, files: [file], headPath: source.head === undefined ? undefined : source.name, quarantine: [], totalBytes: 0 };
+  async function* lines(): AsyncGenerator<TrailLine[]> {
+    let n = 0;
+    for await (const batch of source.lines) {
+      if (batch.length === 0) continue;
+      yield batch.map((text) => ({ file, line: ++n, text, terminated: true, lastOfTrail: false }));
+    }
+  }
+  return verifyTrailLines(layout, lines(), source.head, source.headName ?? `${source.name} head`, `No records were found in ${source.name}.`, options);
+}
+
+async function verifyTrailLines(
+  layout: TrailLayout,
+  source: AsyncGenerator<TrailLine[]>,
+  headText: string | undefined,
+  headName: string,
+  emptyMessage: string,
+  options: AuditVerifyOptions,
+): Promise<AuditVerifyResult> {
   const ring = keyRing(options.publicKeys);
   const fresh = options.maxCheckpointAge;
   if (fresh !== undefined && (typeof fresh !== 'object' || fresh === null || typeof fresh.ms !== 'number' || !(fresh.ms >= 0) || !(fresh.at === undefined || typeof fresh.at === 'number' || fresh.at instanceof Date))) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'verifyAuditTrail(): "maxCheckpointAge" must be { ms: a number ≥ 0, at?: a time (ms since the epoch or a Date) }.', { details: { option: 'maxCheckpointAge' } });
   }
-  const layout = await locateTrail(path, options.prefix === undefined ? {} : { prefix: options.prefix });
   const notes: string[] = [];
   const firstFile = layout.files[0];
   const partial = options.partial === true || (layout.mode === 'file' && firstFile !== undefined && firstFile.index > 1);
@@ -300,10 +355,9 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
   // head file (checked at the end, read first so that its seq's hash can be remembered)
   let head: Record<string, unknown> | undefined;
   let headProblem: AuditProblem | undefined;
-  const headName = layout.headPath === undefined ? '' : layout.headPath.slice(layout.dir.length + 1);
-  if (layout.headPath !== undefined) {
+  if (headText !== undefined) {
     try {
-      const v = parseJsonObjectSafely(await readFile(layout.headPath, 'utf8')).value;
+      const v = parseJsonObjectSafely(headText).value;
       if (v !== undefined && v['kind'] === 'checkpoint') head = v;
     } catch {
       head = undefined;
@@ -343,7 +397,6 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
   if (headProblem !== undefined) return result(headProblem);
 
   // lookahead over the lines of every file
-  const source = trailLines(layout, options.onProgress === undefined ? undefined : (n) => options.onProgress!(n, layout.totalBytes));
   const ahead: Item[] = [];
   let exhausted = false;
   const fill = async (): Promise<void> => {
@@ -362,7 +415,7 @@ export async function verifyAuditTrail(path: string, options: AuditVerifyOptions
   });
 
   // An empty trail proves nothing: a wrong path must not verify.
-  if (layout.files.length === 0) return result({ kind: 'missing', message: `No trail files were found at ${path}.`, file: '', line: 0 });
+  if (layout.files.length === 0) return result({ kind: 'missing', message: emptyMessage, file: '', line: 0 });
 
   const classify = (cur: Item, r: Record<string, unknown>, expected: number, prevHash: string): AuditProblem => {
     const s = r['seq'] as number;

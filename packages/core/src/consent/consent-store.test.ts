@@ -1,8 +1,8 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InMemoryConsentStore, NO_SUBJECT_FACTS, validateConsentRecord } from './consent-store';
-import type { ConsentRecord, ConsentStore } from './consent-store';
+import { NO_SUBJECT_FACTS, validateConsentRecord } from './consent-store';
+import type { ConsentRecord } from './consent-store';
 import { createFileConsentStore } from './file-consent-store';
 import type { FileConsentStore } from './file-consent-store';
 
@@ -32,70 +32,8 @@ function fileStore(path = join(dir, 'consent.jsonl'), warnings: string[] = []): 
   return s;
 }
 
-describe.each([
-  ['InMemoryConsentStore', (): ConsentStore => new InMemoryConsentStore()],
-  ['FileConsentStore', (): ConsentStore => fileStore()],
-])('%s: the store contract', (_name, make) => {
-  it('answers "nothing known" with the shared frozen facts', async () => {
-    expect(await make().facts('u1', 'marketing.email')).toBe(NO_SUBJECT_FACTS);
-  });
-
-  it('keeps the latest consent per subject and purpose, and the whole history in order', async () => {
-    const s = make();
-    await s.setConsent(rec({ state: 'given' }));
-    await s.setConsent(rec({ state: 'withdrawn', at: '2026-06-02T10:00:00.000Z' }));
-    await s.setConsent(rec({ subject: 'u2', state: 'refused' }));
-    await s.setConsent(rec({ purpose: 'analytics', state: 'given' }));
-    expect((await s.facts('u1', 'marketing.email')).consent?.state).toBe('withdrawn');
-    expect((await s.facts('u2', 'marketing.email')).consent?.state).toBe('refused');
-    expect((await s.facts('u1', 'analytics')).consent?.state).toBe('given');
-    expect((await s.history('u1')).map((r) => `${r.purpose}:${r.state}`)).toEqual(['marketing.email:given', 'marketing.email:withdrawn', 'analytics:given']);
-    expect(await s.history('nobody')).toEqual([]);
-  });
-
-  it('records and lifts an erasure mark per subject, for every purpose', async () => {
-    const s = make();
-    await s.setErased!('u3', true);
-    expect(await s.facts('u3', 'diagnostics')).toEqual({ consent: undefined, objected: false, restricted: false, erased: true });
-    expect(await s.facts('u3', 'marketing.email')).toMatchObject({ erased: true });
-    expect(await s.facts('u4', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
-    await s.setErased!('u3', false);
-    expect(await s.facts('u3', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
-  });
-
-  it('records and lifts objections per purpose and restrictions per subject', async () => {
-    const s = make();
-    await s.setObjection('u1', 'diagnostics', true);
-    await s.setRestriction('u2', true);
-    expect(await s.facts('u1', 'diagnostics')).toEqual({ consent: undefined, objected: true, restricted: false, erased: false });
-    expect(await s.facts('u1', 'analytics')).toBe(NO_SUBJECT_FACTS);
-    expect(await s.facts('u2', 'anything')).toEqual({ consent: undefined, objected: false, restricted: true, erased: false });
-    await s.setObjection('u1', 'diagnostics', false);
-    await s.setRestriction('u2', false);
-    expect(await s.facts('u1', 'diagnostics')).toBe(NO_SUBJECT_FACTS);
-    expect(await s.facts('u2', 'anything')).toBe(NO_SUBJECT_FACTS);
-  });
-
-  it('treats prototype-looking keys as plain data', async () => {
-    const s = make();
-    await s.setConsent(rec({ subject: '__proto__', purpose: 'constructor' }));
-    expect((await s.facts('__proto__', 'constructor')).consent?.subject).toBe('__proto__');
-    expect(await s.facts('toString', 'constructor')).toBe(NO_SUBJECT_FACTS);
-  });
-
-  it.each([
-    ['an unknown state', { state: 'maybe' }, 'state'],
-    ['an unknown type', { type: 'tacit' }, 'type'],
-    ['an unknown source', { source: 'cookie' }, 'source'],
-    ['an empty subject', { subject: '' }, 'subject'],
-    ['a date without a time', { at: '2026-06-01' }, 'at'],
-    ['an impossible expiry', { expiresAt: '2026-13-45T00:00:00Z' }, 'expiresAt'],
-  ])('refuses a record with %s', async (_n, over, field) => {
-    const s = make();
-    await expect(Promise.resolve().then(() => s.setConsent(rec(over as Partial<ConsentRecord>)))).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_BAD_REQUEST', details: { field } });
-    expect(await s.history('u1')).toEqual([]);
-  });
-});
+// The store contract (memory, file, PostgreSQL) is one suite in @purposekit/testing:
+// runConsentStoreContract (packages/testing/src/consent-store-contract.test.ts runs it here).
 
 describe('validateConsentRecord', () => {
   it('keeps only the known fields and freezes the copy', () => {

@@ -1,0 +1,343 @@
+import { createServer, connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { Pool as PgPool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { createPostgresAuditSink } from './audit-sink';
+import type { PostgresAuditSink, PostgresAuditSinkOptions } from './audit-sink';
+import { migrate } from './migrate';
+import { buildPostgresSubjectReport, createPostgresAccessLog, exportPostgresTrail, listPostgresOpenRightsRequests, verifyPostgresTrail } from './trail';
+import { describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
+import { KEYS, SUBJECT_KEY, access, caught, pseudonym, until } from './__tests__/fixtures';
+
+jest.setTimeout(30_000);
+const pool = testPool(10);
+const made: string[] = [];
+const open: PostgresAuditSink[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close().catch(() => undefined)));
+});
+afterAll(async () => {
+  await dropSchemas(pool, made);
+  await pool.end();
+});
+
+async function freshSchema(tag: string): Promise<string> {
+  const schema = schemaName(tag);
+  made.push(schema);
+  await migrate({ pool, schema });
+  return schema;
+}
+
+async function sink(schema: string, stream: string, options: Partial<PostgresAuditSinkOptions> = {}, p: Pool = pool): Promise<PostgresAuditSink> {
+  const s = await createPostgresAuditSink({ pool: p, schema, stream, signingKey: KEYS.signingPrivateKeyPem, ...options });
+  open.push(s);
+  return s;
+}
+
+async function rows(schema: string, stream: string): Promise<Array<Record<string, unknown>>> {
+  const r = await pool.query<{ record: string }>(`SELECT record FROM "${schema}".audit_records WHERE stream = $1 ORDER BY seq`, [stream]);
+  return r.rows.map((x) => JSON.parse(x.record) as Record<string, unknown>);
+}
+
+async function verified(schema: string): Promise<void> {
+  const result = await verifyPostgresTrail({ pool, schema, publicKeys: [KEYS.signingPublicKeyPem] });
+  expect(result.problem).toBeUndefined();
+  expect(result.ok).toBe(true);
+}
+
+/** Ends the sink's database session from outside, as a server restart or a network cut would. */
+async function killSessions(schema: string): Promise<number> {
+  const r = await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND pid IN (SELECT pid FROM pg_stat_activity WHERE query LIKE $1)`, [`%${schema}%`]);
+  return r.rowCount ?? 0;
+}
+
+describePg('createPostgresAuditSink', () => {
+  it.each([
+    ['no stream', { stream: undefined }, 'PURPOSEKIT_ERR_INVALID_OPTION', /"stream" must be/],
+    ['a stream with a space', { stream: 'web 1' }, 'PURPOSEKIT_ERR_INVALID_OPTION', /"stream" must be/],
+    ['no key', { signingKey: undefined }, 'PURPOSEKIT_ERR_INVALID_KEY', /"signingKey" is required/],
+    ['a key that is not PEM', { signingKey: 'nope' }, 'PURPOSEKIT_ERR_INVALID_KEY', /not a PEM private key/],
+    ['an unknown option', { strem: 'x' }, 'PURPOSEKIT_ERR_INVALID_OPTION', /unknown option "strem"/],
+    ['a zero batch', { maxBatch: 0 }, 'PURPOSEKIT_ERR_INVALID_OPTION', /"maxBatch" must be an integer/],
+    ['an anchor that is neither an anchor nor a function', { anchors: [42] }, 'PURPOSEKIT_ERR_INVALID_OPTION', /"anchors\[0\]" must be an anchor/],
+  ])('refuses %s', async (_n, over, code, message) => {
+    const e = await caught(createPostgresAuditSink({ pool, schema: 'pk_postgres_unused', stream: 'w1', signingKey: KEYS.signingPrivateKeyPem, ...over } as PostgresAuditSinkOptions));
+    expect(e.code).toBe(code);
+    expect(e.message).toMatch(message);
+  });
+
+  it('writes a chain in the file format, one row per record, signed on close; verify holds', async () => {
+    const schema = await freshSchema('chain');
+    const s = await sink(schema, 'web-1');
+    await s.append(access('r1', 'alice'));
+    await s.append(access('r2'));
+    await s.close();
+    const got = await rows(schema, 'web-1');
+    expect(got.map((r) => [r['seq'], r['kind'], r['requestId'] ?? null])).toEqual([
+      [1, 'access', 'r1'],
+      [2, 'access', 'r2'],
+      [3, 'checkpoint', null],
+    ]);
+    expect(got[0]!['prev']).toBe('0'.repeat(64));
+    expect(got[1]!['prev']).toBe(got[0]!['hash']);
+    expect(got[2]!['keyId']).toBe(KEYS.signingKeyId);
+    const head = await pool.query(`SELECT head_seq::int AS s, head_hash AS h FROM "${schema}".audit_streams WHERE stream = 'web-1'`);
+    expect(head.rows[0]).toEqual({ s: 3, h: got[2]!['hash'] });
+    await verified(schema);
+  });
+
+  it('group commit: 400 concurrent appends go in far fewer INSERTs, all acknowledged, in seq order', async () => {
+    const schema = await freshSchema('group');
+    let inserts = 0;
+    const counting = testPool(2);
+    const connect = counting.connect.bind(counting) as () => Promise<PoolClient>;
+    (counting as unknown as { connect: () => Promise<PoolClient> }).connect = async () => {
+      const c = await connect();
+      const query = c.query.bind(c) as (...a: unknown[]) => unknown;
+      (c as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+        if (typeof a[0] === 'string' && a[0].includes('INSERT INTO') && a[0].includes('audit_records')) inserts++;
+        return query(...a);
+      };
+      return c;
+    };
+    const s = await sink(schema, 'g', {}, counting);
+    await Promise.all(Array.from({ length: 400 }, (_, i) => s.append(access(`r${i}`))));
+    await s.close();
+    await counting.end();
+    expect(inserts).toBeLessThan(50);
+    const got = await rows(schema, 'g');
+    expect(got.filter((r) => r['kind'] === 'access')).toHaveLength(400);
+    expect(got.map((r) => r['seq'])).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
+    await verified(schema);
+  });
+
+  it('signs a checkpoint every N records and after an idle interval', async () => {
+    const schema = await freshSchema('cp');
+    const s = await sink(schema, 'c', { checkpointEvery: 3, checkpointIntervalMs: 3_600_000 });
+    for (let i = 0; i < 7; i++) await s.append(access(`r${i}`));
+    expect((await rows(schema, 'c')).map((r) => r['kind'] === 'checkpoint')).toEqual([false, false, false, true, false, false, false, true, false]);
+    const t = await sink(schema, 't', { checkpointEvery: 1000, checkpointIntervalMs: 50 });
+    await t.append(access('idle'));
+    await until(async () => (await rows(schema, 't')).at(-1)?.['kind'] === 'checkpoint', 'the interval checkpoint');
+    await verified(schema);
+  });
+
+  it('refuses a second live writer on a stream; after close the next writer continues the chain', async () => {
+    const schema = await freshSchema('claim');
+    const a = await sink(schema, 'w');
+    await a.append(access('a1'));
+    const e = await caught(sink(schema, 'w'));
+    expect(e.code).toBe('PURPOSEKIT_ERR_AUDIT_STREAM_HELD');
+    expect(e.message).toMatch(/held by another live writer/);
+    await a.close();
+    const b = await sink(schema, 'w');
+    await b.append(access('b1'));
+    await b.close();
+    expect((await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`)).toEqual(['1:a1', '2:cp', '3:b1', '4:cp']);
+    await verified(schema);
+  });
+
+  it('takes over a crashed writer (its session ended, unsigned tail) and seals the tail first', async () => {
+    const schema = await freshSchema('crash');
+    const client = await pool.connect();
+    let handedOut = false;
+    // After the "crash" this writer never gets a connection again (the process is gone).
+    const crashedPool = {
+      connect: async () => {
+        if (handedOut) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        handedOut = true;
+        return client;
+      },
+      on: () => undefined,
+    } as unknown as Pool;
+    const a = await createPostgresAuditSink({ pool: crashedPool, schema, stream: 'w', signingKey: KEYS.signingPrivateKeyPem, checkpointIntervalMs: 60_000 });
+    await a.append(access('a1'));
+    await a.append(access('a2'));
+    // the "process" dies: its session goes away without close()
+    await pool.query('SELECT pg_terminate_backend($1)', [(client as unknown as { processID: number }).processID]);
+    await until(() => a.state !== 'up', 'the dead session to be noticed');
+    const b = await sink(schema, 'w');
+    await b.append(access('b1'));
+    await b.close();
+    expect((await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`)).toEqual(['1:a1', '2:a2', '3:cp', '4:b1', '5:cp']);
+    await verified(schema);
+  });
+
+  it('fails closed when its session is lost, then reconnects and resumes by itself', async () => {
+    const schema = await freshSchema('down');
+    const warnings: string[] = [];
+    const s = await sink(schema, 'w', { onWarning: (_m, code) => warnings.push(code) });
+    await s.append(access('before'));
+    expect(await killSessions(schema)).toBeGreaterThan(0);
+    // at once: refused while down (or, if the reconnect won the race, written)
+    await until(() => warnings.includes('PURPOSEKIT_WARN_AUDIT_DB_LOST'), 'the loss to be noticed');
+    await until(() => s.state === 'up', 'the reconnect');
+    await s.append(access('after'));
+    await s.close();
+    const ids = (await rows(schema, 'w')).map((r) => r['requestId']).filter((x) => x !== undefined);
+    expect(ids).toEqual(['before', 'after']);
+    expect(warnings).toContain('PURPOSEKIT_WARN_AUDIT_DB_BACK');
+    await verified(schema);
+  });
+
+  it('rejects appends at once with PURPOSEKIT_ERR_AUDIT_UNAVAILABLE while the database is unreachable', async () => {
+    const schema = await freshSchema('unreach');
+    // A pool whose new connections go to a closed port: once the session is lost, nothing comes back.
+    const own = testPool(2);
+    const first = await own.connect();
+    const dead = new PgPool({ host: '127.0.0.1', port: 1, user: 'postgres', database: 'test', max: 1 });
+    dead.on('error', () => undefined);
+    let used = false;
+    const p = { connect: async () => (used ? dead.connect() : ((used = true), first)), on: () => undefined } as unknown as Pool;
+    const s = await createPostgresAuditSink({ pool: p, schema, stream: 'w', signingKey: KEYS.signingPrivateKeyPem, checkpointIntervalMs: 60_000 });
+    await s.append(access('ok'));
+    await pool.query('SELECT pg_terminate_backend($1)', [(first as unknown as { processID: number }).processID]);
+    await until(() => s.state === 'down', 'the loss');
+    const started = Date.now();
+    const e = await caught(s.append(access('refused')));
+    expect(e.code).toBe('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(s.state).toBe('down');
+    await s.close();
+    await own.end();
+    await dead.end();
+    expect((await rows(schema, 'w')).map((r) => r['requestId'])).toEqual(['ok']);
+  });
+
+  it('a batch whose session dies before COMMIT is refused, never half-written; the chain continues from the stream head', async () => {
+    const schema = await freshSchema('midcommit');
+    // Make the INSERT of a marked batch slow, so the session can be cut while it runs.
+    await pool.query(`CREATE FUNCTION "${schema}".slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.record LIKE '%"slow-%' THEN PERFORM pg_sleep(5); END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER slow BEFORE INSERT ON "${schema}".audit_records FOR EACH ROW EXECUTE FUNCTION "${schema}".slow()`);
+    const s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 });
+    await s.append(access('a'));
+    const pending = Promise.allSettled([s.append(access('slow-1')), s.append(access('slow-2'))]);
+    await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%audit_records%'`)).rowCount === 1, 'the slow batch');
+    await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%audit_records%'`);
+    const outcomes = await pending;
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    await until(() => s.state === 'up', 'the reconnect');
+    await s.append(access('b'));
+    await s.close();
+    expect((await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`)).toEqual(['1:a', '2:b', '3:cp']);
+    await verified(schema);
+  });
+
+  it('a subject report reads only that subject, across streams; rights due sees every stream', async () => {
+    const schema = await freshSchema('report');
+    const a = await sink(schema, 'a');
+    const b = await sink(schema, 'b');
+    await a.append(access('a1', 'alice'));
+    await b.append(access('b1', 'bob'));
+    await b.append(access('b2', 'alice'));
+    const rights = (stream: PostgresAuditSink, id: string, status: string): Promise<void> =>
+      stream.append({ kind: 'rights', subject: pseudonym('carol'), policy: { id: 'test', version: '1' }, requestId: id, attributes: { right: 'access', status, due: '2030-01-01T00:00:00.000Z' } });
+    await rights(a, 'q1', 'received');
+    await rights(b, 'q2', 'received');
+    await rights(b, 'q1', 'completed');
+    await a.close();
+    await b.close();
+    const report = await buildPostgresSubjectReport({ pool, schema, subject: 'alice', keys: [SUBJECT_KEY] });
+    expect(report.entries.map((e) => `${e.file}:${e.requestId}`)).toEqual(['stream a:a1', 'stream b:b2']);
+    expect(report.recordsScanned).toBe(2);
+    const log = await createPostgresAccessLog({ pool, schema })(pseudonym('alice'));
+    expect(log.map((r) => r.requestId)).toEqual(['a1', 'b2']);
+    const due = await listPostgresOpenRightsRequests({ pool, schema, now: Date.UTC(2029, 0, 1) });
+    expect(due.map((d) => d.requestId)).toEqual(['q2']);
+    let csv = '';
+    for await (const chunk of exportPostgresTrail({ pool, schema, format: 'csv' })) csv += chunk;
+    expect(csv.split('\r\n')[0]).toMatch(/^stream,seq,ts,kind/);
+    expect(csv.split('\r\n').filter((l) => l.startsWith('a,')).length).toBe(3);
+    let json = '';
+    for await (const chunk of exportPostgresTrail({ pool, schema, format: 'json', stream: 'b' })) json += chunk;
+    expect((JSON.parse(json) as Array<{ stream: string }>).map((x) => x.stream)).toEqual(['b', 'b', 'b', 'b', 'b']);
+    await verified(schema);
+  });
+
+  it('runs as the README\'s least-privilege writer role, which can neither change rows nor drop the trigger', async () => {
+    const schema = await freshSchema('role');
+    const role = `pk_postgres_writer_${schema.slice(-8)}`;
+    const g = (sql: string): string => sql.replaceAll('purposekit.', `"${schema}".`).replaceAll('purposekit ', `"${schema}" `).replaceAll('app_audit', role);
+    await pool.query(g(`CREATE ROLE app_audit LOGIN`));
+    try {
+      for (const sql of [
+        'GRANT USAGE ON SCHEMA purposekit TO app_audit',
+        'GRANT SELECT, INSERT ON purposekit.audit_records, purposekit.schema_version TO app_audit',
+        'GRANT SELECT, INSERT, UPDATE ON purposekit.audit_streams TO app_audit',
+        'GRANT EXECUTE ON FUNCTION purposekit.audit_ensure_partitions(timestamptz) TO app_audit',
+      ]) {
+        await pool.query(g(sql));
+      }
+      const writerPool = new PgPool({ host: '127.0.0.1', port: 5432, user: role, database: 'test', max: 2 });
+      writerPool.on('error', () => undefined);
+      try {
+        const s = await createPostgresAuditSink({ pool: writerPool, schema, stream: 'w', signingKey: KEYS.signingPrivateKeyPem });
+        await s.append(access('as-writer'));
+        await s.close();
+        await expect(writerPool.query(`UPDATE "${schema}".audit_records SET kind = 'x'`)).rejects.toMatchObject({ code: '42501' });
+        await expect(writerPool.query(`ALTER TABLE "${schema}".audit_records DISABLE TRIGGER USER`)).rejects.toMatchObject({ code: '42501' });
+        await expect(writerPool.query(`DELETE FROM "${schema}".audit_records`)).rejects.toMatchObject({ code: '42501' });
+        expect((await verifyPostgresTrail({ pool: writerPool, schema, publicKeys: [KEYS.signingPublicKeyPem] })).ok).toBe(true);
+      } finally {
+        await writerPool.end();
+      }
+    } finally {
+      await pool.query(`DROP OWNED BY ${role}`);
+      await pool.query(`DROP ROLE ${role}`);
+    }
+  });
+
+  it('a COMMIT whose answer is lost is settled from the stream head on reconnect: acknowledged once, written once', async () => {
+    const schema = await freshSchema('lostack');
+    // A TCP proxy in front of the server that, once armed, lets one INSERT of audit rows
+    // run and commit, then cuts the connection instead of passing on the server's answer.
+    let armed = false;
+    let cut = false;
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const server = connect(5432, '127.0.0.1');
+      sockets.add(client).add(server);
+      let dropping = false;
+      client.on('data', (d: Buffer) => {
+        if (armed && !cut && d.includes('INSERT INTO') && d.includes('audit_records')) dropping = true;
+        server.write(d);
+      });
+      server.on('data', (d: Buffer) => {
+        if (!dropping) {
+          client.write(d);
+          return;
+        }
+        // ReadyForQuery ('Z', length 5, idle): the statement has committed.
+        if (d.includes(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]))) {
+          cut = true;
+          client.destroy();
+          server.destroy();
+        }
+      });
+      client.on('error', () => undefined);
+      server.on('error', () => undefined);
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const port = (proxy.address() as AddressInfo).port;
+    const viaProxy = new PgPool({ host: '127.0.0.1', port, user: 'postgres', database: 'test', max: 2 });
+    viaProxy.on('error', () => undefined);
+    try {
+      const s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 }, viaProxy);
+      await s.append(access('before'));
+      armed = true;
+      await s.append(access('answer-lost')); // resolves: the reconnect finds its row
+      expect(cut).toBe(true);
+      await s.append(access('after'));
+      await s.close();
+      const got = (await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`);
+      expect(got).toEqual(['1:before', '2:answer-lost', '3:after', '4:cp']);
+      await verified(schema);
+    } finally {
+      await viaProxy.end();
+      for (const x of sockets) x.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
+  });
+});

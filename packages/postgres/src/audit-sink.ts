@@ -1,0 +1,696 @@
+/**
+ * The PostgreSQL audit sink: one hash chain per writer stream, in the record format of
+ * docs/audit-format.md, stored one row per record.
+ *
+ * Shape of the code: the sink holds one dedicated session (a client checked out of the
+ * pool) for as long as it runs. On it, a session-level advisory lock claims the stream:
+ * a second live writer is refused; when a writer dies its session ends, the lock goes
+ * with it, and the next claimant takes the stream over from its last committed row.
+ * `append()` validates and queues; one writer loop sequences and seals the queued events
+ * (seq, ts, prev, hash, checkpoints) and writes them as one multi-row INSERT, a single
+ * statement and so a single transaction; appends that arrive meanwhile join the next
+ * batch (group commit). An append resolves after the COMMIT covering it.
+ *
+ * When the session is lost, the sink refuses appends at once (fail closed), reconnects
+ * in the background, reclaims its stream and reads its head: a batch whose COMMIT
+ * outcome was unknown is acknowledged if its last row is there, refused if not. Nothing
+ * is ever sent twice, so nothing is duplicated.
+ */
+import { createPrivateKey, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { PoolClient } from 'pg';
+import {
+  AUDIT_GENESIS_HASH,
+  PurposekitError,
+  auditKeyId,
+  checkpointSigningInput,
+  hashAuditRecord,
+  isPurposekitError,
+  sealAuditRecord,
+  validateAuditEvent,
+} from '@purposekit/core';
+import type { AnchoredHead, AuditAnchor, AuditAnchorFunction, AuditEventInput, AuditSink } from '@purposekit/core';
+import { connectClient, connectError, isConnectionError, lockKey, resolveConnection } from './connection';
+import type { Connection, PostgresConnectionOptions } from './connection';
+import { checkSchema, migrateConnection } from './migrate';
+
+/** Options of {@link createPostgresAuditSink}. */
+export interface PostgresAuditSinkOptions extends PostgresConnectionOptions {
+  /**
+   * This writer's stream id: 1–64 characters of `[A-Za-z0-9._:-]`, starting with a letter
+   * or digit. Each running instance needs its own (e.g. the pod name); a stream is held
+   * by one live writer at a time. Required.
+   */
+  stream: string;
+  /** Ed25519 private key for checkpoints: a KeyObject or a PKCS#8 PEM string. Required. */
+  signingKey: KeyObject | string;
+  /** Key id written into checkpoints. Default: the RFC 7638 JWK thumbprint of the public key. */
+  keyId?: string;
+  /** A signed checkpoint after this many records. Default 1000. */
+  checkpointEvery?: number;
+  /** …or after this many milliseconds with unsigned records, whichever first. Default 5000. */
+  checkpointIntervalMs?: number;
+  /** Most records in one INSERT. Default 2000. */
+  maxBatch?: number;
+  /** Most appends waiting for a batch; beyond it appends reject with PURPOSEKIT_ERR_AUDIT_UNAVAILABLE. Default 20000. */
+  maxQueue?: number;
+  /** Apply the schema migrations at start-up (under the migration lock). Default false: the schema must be migrated. */
+  migrate?: boolean;
+  /** How long an append whose COMMIT outcome is unknown (session lost mid-commit) waits for the reconnect that resolves it, in ms. Default 5000. */
+  unknownOutcomeWaitMs?: number;
+  /**
+   * Where each committed checkpoint's signed head is also published (anchors the
+   * database's owner cannot rewrite: a file on another mount, another database, a
+   * function). Published in order after the checkpoint's COMMIT, never on the append
+   * path; a failed publication is reported through `onWarning` and superseded by the
+   * next checkpoint's head (each head commits to the whole chain before it).
+   */
+  anchors?: ReadonlyArray<AuditAnchor | AuditAnchorFunction>;
+  /** Called for non-fatal events (session lost, reconnected, stream taken over). Never receives personal data or the password. */
+  onWarning?: (message: string, code: string) => void;
+}
+
+/** The PostgreSQL sink: an {@link AuditSink} plus where it writes. */
+export interface PostgresAuditSink extends AuditSink {
+  readonly schema: string;
+  readonly stream: string;
+  readonly keyId: string;
+  /** `up` (writing), `down` (reconnecting; appends refused), `closed`, or `lost` (another writer took the stream while this one was disconnected; appends refused for good). */
+  readonly state: 'up' | 'down' | 'closed' | 'lost';
+}
+
+const FACTORY = 'createPostgresAuditSink()';
+const OPTION_KEYS = [
+  'pool',
+  'connectionString',
+  'schema',
+  'stream',
+  'signingKey',
+  'keyId',
+  'checkpointEvery',
+  'checkpointIntervalMs',
+  'maxBatch',
+  'maxQueue',
+  'migrate',
+  'unknownOutcomeWaitMs',
+  'anchors',
+  'onWarning',
+] as const;
+/** Stream ids: what the audit_streams CHECK constraint allows. */
+export const STREAM_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const KEY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+interface Resolved {
+  readonly stream: string;
+  readonly signingKey: KeyObject;
+  readonly keyId: string;
+  readonly checkpointEvery: number;
+  readonly checkpointIntervalMs: number;
+  readonly maxBatch: number;
+  readonly maxQueue: number;
+  readonly migrate: boolean;
+  readonly unknownOutcomeWaitMs: number;
+  readonly anchors: readonly AuditAnchor[];
+  readonly onWarning: ((message: string, code: string) => void) | undefined;
+}
+
+function bad(option: string, message: string): PurposekitError {
+  return new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FACTORY}: ${message}`, { details: { option } });
+}
+
+function int(options: PostgresAuditSinkOptions, name: 'checkpointEvery' | 'checkpointIntervalMs' | 'maxBatch' | 'maxQueue' | 'unknownOutcomeWaitMs', fallback: number, min: number, max: number): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw bad(name, `"${name}" must be an integer from ${min} to ${max}; got ${JSON.stringify(v)}.`);
+  return v;
+}
+
+function resolveOptions(options: PostgresAuditSinkOptions): Resolved {
+  if (typeof options !== 'object' || options === null) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FACTORY} takes an options object: { connectionString | pool, stream, signingKey }.`);
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw bad(key, `unknown option "${key}".`);
+  }
+  if (typeof options.stream !== 'string' || !STREAM_PATTERN.test(options.stream)) {
+    throw bad('stream', `"stream" must be 1–64 characters of letters, digits, ".", "_", ":" or "-" (one per writer, e.g. the pod name); got ${JSON.stringify(options.stream)}.`);
+  }
+  if (options.signingKey === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_KEY', `${FACTORY}: "signingKey" is required: an Ed25519 private key (generate one with \`purposekit keys generate\`).`);
+  let signingKey: KeyObject;
+  try {
+    signingKey = typeof options.signingKey === 'string' ? createPrivateKey(options.signingKey) : options.signingKey;
+  } catch (cause) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_KEY', `${FACTORY}: "signingKey" is not a PEM private key.`, { cause });
+  }
+  if (signingKey.type !== 'private' || signingKey.asymmetricKeyType !== 'ed25519') throw new PurposekitError('PURPOSEKIT_ERR_INVALID_KEY', `${FACTORY}: "signingKey" must be an Ed25519 private key.`);
+  let keyId: string;
+  if (options.keyId === undefined) keyId = auditKeyId(signingKey);
+  else if (typeof options.keyId === 'string' && KEY_ID_PATTERN.test(options.keyId)) keyId = options.keyId;
+  else throw bad('keyId', '"keyId" must be 1–128 characters of letters, digits, ".", "_", ":" or "-".');
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw bad('onWarning', '"onWarning" must be a function.');
+  if (options.migrate !== undefined && typeof options.migrate !== 'boolean') throw bad('migrate', '"migrate" must be true or false.');
+  const anchors: AuditAnchor[] = [];
+  if (options.anchors !== undefined) {
+    if (!Array.isArray(options.anchors)) throw bad('anchors', '"anchors" must be an array of anchors ({ name, publish }) or functions.');
+    options.anchors.forEach((a: unknown, i: number) => {
+      if (typeof a === 'function') anchors.push(Object.freeze({ name: `function#${i}`, publish: async (head: AnchoredHead) => (a as AuditAnchorFunction)(head) }));
+      else if (typeof a === 'object' && a !== null && typeof (a as AuditAnchor).publish === 'function' && typeof (a as AuditAnchor).name === 'string') anchors.push(a as AuditAnchor);
+      else throw bad('anchors', `"anchors[${i}]" must be an anchor ({ name, publish }) or a function.`);
+    });
+  }
+  return Object.freeze({
+    stream: options.stream,
+    signingKey,
+    keyId,
+    checkpointEvery: int(options, 'checkpointEvery', 1000, 1, 10_000_000),
+    checkpointIntervalMs: int(options, 'checkpointIntervalMs', 5000, 10, 86_400_000),
+    maxBatch: int(options, 'maxBatch', 2000, 1, 10_000),
+    maxQueue: int(options, 'maxQueue', 20_000, 1, 10_000_000),
+    migrate: options.migrate === true,
+    unknownOutcomeWaitMs: int(options, 'unknownOutcomeWaitMs', 5000, 0, 600_000),
+    anchors: Object.freeze(anchors),
+    onWarning: options.onWarning,
+  });
+}
+
+/**
+ * Opens a writer on one stream of a PostgreSQL trail: checks (or, with `migrate: true`,
+ * applies) the schema, claims the stream, checks its last row against its hash and its
+ * head checkpoint, and seals an unsigned tail left by a crashed writer with a checkpoint.
+ *
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION / PURPOSEKIT_ERR_INVALID_KEY for
+ *   bad options; PURPOSEKIT_ERR_DB_CONNECT when the server cannot be reached or refuses
+ *   the credentials; PURPOSEKIT_ERR_DB_SCHEMA for a missing or newer schema;
+ *   PURPOSEKIT_ERR_AUDIT_STREAM_HELD when another live writer holds the stream;
+ *   PURPOSEKIT_ERR_AUDIT_CORRUPT when the stream's last row does not match its hash or
+ *   the stream is shorter than its head checkpoint.
+ */
+export async function createPostgresAuditSink(options: PostgresAuditSinkOptions): Promise<PostgresAuditSink> {
+  const resolved = resolveOptions(options);
+  const conn = resolveConnection(FACTORY, options, 2);
+  const sink = new PgSink(conn, resolved);
+  try {
+    if (resolved.migrate) await migrateConnection(FACTORY, conn);
+    await sink.open();
+  } catch (error) {
+    await sink.abandon();
+    throw error;
+  }
+  return sink;
+}
+
+interface Pending {
+  readonly event: AuditEventInput | undefined; // undefined: a checkpoint request
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** A batch on the wire, with the chain position to rewind to if it did not commit. */
+interface InFlight {
+  readonly pendings: Pending[];
+  readonly lastSeq: number;
+  readonly lastHash: string;
+  readonly startSeq: number;
+  readonly startPrev: string;
+  readonly startSince: number;
+}
+
+interface Row {
+  seq: number;
+  ts: string;
+  kind: string;
+  subject: string | null;
+  record: string;
+}
+
+/** Returns a client to its pool (destroying it when `error` is set); a second release is harmless. */
+const LISTENERS = new WeakMap<PoolClient, (error: Error) => void>();
+
+function release(client: PoolClient, error?: Error | boolean): void {
+  const onError = LISTENERS.get(client);
+  if (onError !== undefined) {
+    // pg-pool listens for errors of idle clients once the client is back in the pool
+    client.removeListener('error', onError);
+    LISTENERS.delete(client);
+  }
+  try {
+    client.release(error);
+  } catch {
+    // already released (the pool throws on a double release)
+  }
+}
+
+function unavailable(message: string, cause?: unknown): PurposekitError {
+  return new PurposekitError('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', message, cause === undefined ? {} : { cause });
+}
+
+class PgSink implements PostgresAuditSink {
+  readonly schema: string;
+  readonly stream: string;
+  readonly keyId: string;
+  readonly #conn: Connection & { password?: string | undefined };
+  readonly #o: Resolved;
+  readonly #lockKey: string;
+  readonly #insertSql: string;
+  #client: PoolClient | undefined;
+  #state: 'up' | 'down' | 'closed' | 'lost' | 'opening' = 'opening';
+  #seq = 0;
+  #prev = AUDIT_GENESIS_HASH;
+  #sinceCheckpoint = 0;
+  #queue: Pending[] = [];
+  #writing = false;
+  #idle: Array<() => void> = [];
+  #timer: NodeJS.Timeout | undefined;
+  #reconnecting = false;
+  #closing = false;
+  #months = new Set<string>();
+  #uncertain: { lastSeq: number; lastHash: string; pendings: Pending[]; settled: boolean } | undefined;
+  /** The chain of anchor publications (never rejects). */
+  #published: Promise<void> = Promise.resolve();
+  /** The batch whose INSERT is on the wire, with the chain position to rewind to. */
+  #inflight: InFlight | undefined;
+  /** Rejects when the current session is lost (a pending query may never settle by itself). */
+  #aborted: Promise<never> = new Promise<never>(() => undefined);
+  #abort: (error: Error) => void = () => undefined;
+
+  constructor(conn: Connection & { password?: string | undefined }, o: Resolved) {
+    this.#conn = conn;
+    this.#o = o;
+    this.schema = conn.schema;
+    this.stream = o.stream;
+    this.keyId = o.keyId;
+    this.#lockKey = lockKey(`purposekit:stream:${conn.schema}:${o.stream}`);
+    const q = conn.q;
+    this.#insertSql =
+      `WITH ins AS (INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
+      `SELECT $1, s, t, k, j, r FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) AS u(s, t, k, j, r) RETURNING 1) ` +
+      `UPDATE ${q}.audit_streams SET head_seq = $7, head_hash = $8, head_checkpoint = $9 WHERE stream = $1 AND $7::bigint IS NOT NULL AND (SELECT count(*) FROM ins) > 0`;
+  }
+
+  get state(): 'up' | 'down' | 'closed' | 'lost' {
+    return this.#state === 'opening' ? 'down' : this.#state;
+  }
+
+  // ── start-up, claim, head ───────────────────────────────────────────────────
+
+  async open(): Promise<void> {
+    const client = await connectClient(FACTORY, this.#conn);
+    this.#attach(client);
+    try {
+      await checkSchema(FACTORY, this.#conn, client);
+      await this.#claim(client);
+      await this.#readHead(client, true);
+    } catch (error) {
+      throw this.#startupError(error);
+    }
+    this.#state = 'up';
+    this.#timer = setInterval(() => this.#onTimer(), this.#o.checkpointIntervalMs);
+    this.#timer.unref();
+    if (this.#sinceCheckpoint > 0) await this.#request();
+  }
+
+  #startupError(error: unknown): unknown {
+    if (isPurposekitError(error)) return error;
+    if (isConnectionError(error)) return connectError(FACTORY, this.#conn, error);
+    const code = (error as { code?: string }).code;
+    return new PurposekitError('PURPOSEKIT_ERR_DB_SCHEMA', `${FACTORY}: opening stream ${this.stream} in schema "${this.schema}" failed${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, {
+      details: { schema: this.schema, stream: this.stream, ...(code === undefined ? {} : { code }) },
+    });
+  }
+
+  /** Releases what a failed start-up holds. @internal */
+  async abandon(): Promise<void> {
+    this.#state = 'closed';
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    const c = this.#client;
+    this.#client = undefined;
+    if (c !== undefined) release(c, true);
+    if (this.#conn.owned) await this.#conn.pool.end().catch(() => undefined);
+  }
+
+  #attach(client: PoolClient): void {
+    this.#client = client;
+    this.#aborted = new Promise<never>((_resolve, reject) => (this.#abort = reject));
+    this.#aborted.catch(() => undefined);
+    const onError = (error: Error): void => this.#lost(client, error);
+    client.on('error', onError);
+    LISTENERS.set(client, onError);
+  }
+
+  async #claim(client: PoolClient): Promise<void> {
+    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [this.#lockKey]);
+    if (r.rows[0]?.ok !== true) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_AUDIT_STREAM_HELD',
+        `${FACTORY}: audit stream ${this.stream} in schema "${this.schema}" is held by another live writer; give each instance its own "stream".`,
+        { details: { schema: this.schema, stream: this.stream } },
+      );
+    }
+    await client.query(
+      `INSERT INTO ${this.#conn.q}.audit_streams (stream, owner, claimed_at) VALUES ($1, $2, now()) ON CONFLICT (stream) DO UPDATE SET owner = EXCLUDED.owner, claimed_at = EXCLUDED.claimed_at`,
+      [this.stream, `${hostname()}:${process.pid}`],
+    );
+  }
+
+  /** Reads the stream's last row and head checkpoint; sets the chain position from them. */
+  async #readHead(client: PoolClient, startup: boolean): Promise<void> {
+    const q = this.#conn.q;
+    const last = await client.query<{ seq: string; record: string }>(`SELECT seq, record FROM ${q}.audit_records WHERE stream = $1 ORDER BY seq DESC LIMIT 1`, [this.stream]);
+    const head = await client.query<{ head_seq: string | null; head_hash: string | null }>(`SELECT head_seq::text, head_hash FROM ${q}.audit_streams WHERE stream = $1`, [this.stream]);
+    const row = last.rows[0];
+    const headSeq = head.rows[0]?.head_seq == null ? 0 : Number(head.rows[0].head_seq);
+    if (row === undefined) {
+      if (headSeq > 0) throw this.#corrupt(`its head checkpoint shows seq ${headSeq}, but it holds no records: records were removed`);
+      this.#seq = 0;
+      this.#prev = AUDIT_GENESIS_HASH;
+      this.#sinceCheckpoint = 0;
+      return;
+    }
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(row.record) as Record<string, unknown>;
+    } catch {
+      throw this.#corrupt(`its last row (seq ${row.seq}) is not JSON`);
+    }
+    if (record['seq'] !== Number(row.seq) || typeof record['hash'] !== 'string' || hashAuditRecord(record) !== record['hash']) {
+      throw this.#corrupt(`its last row (seq ${row.seq}) does not match its own hash`);
+    }
+    if (Number(row.seq) < headSeq) throw this.#corrupt(`it ends at seq ${row.seq}, but its head checkpoint shows seq ${headSeq}: records were removed`);
+    this.#seq = Number(row.seq);
+    this.#prev = record['hash'];
+    // Unsigned records at the end: seal them (after a crash the count is unknown; any is enough).
+    this.#sinceCheckpoint = record['kind'] === 'checkpoint' ? 0 : Math.max(1, this.#sinceCheckpoint);
+    if (startup && record['kind'] !== 'checkpoint') this.#sinceCheckpoint = 1;
+  }
+
+  #corrupt(what: string): PurposekitError {
+    return new PurposekitError('PURPOSEKIT_ERR_AUDIT_CORRUPT', `${FACTORY}: audit stream ${this.stream} in schema "${this.schema}": ${what}. Run \`purposekit audit verify --pg\`.`, {
+      details: { schema: this.schema, stream: this.stream },
+    });
+  }
+
+  // ── appending ───────────────────────────────────────────────────────────────
+
+  append(event: AuditEventInput): Promise<void> {
+    try {
+      validateAuditEvent(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#state !== 'up' || this.#closing) return Promise.reject(this.#refusal());
+    if (this.#queue.length >= this.#o.maxQueue) return Promise.reject(unavailable(`audit stream ${this.stream}: ${this.#queue.length} records are waiting for the database; refusing more.`));
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      if (!this.#writing) this.#kick();
+    });
+  }
+
+  #refusal(): PurposekitError {
+    if (this.#state === 'lost') return unavailable(`audit stream ${this.stream} was taken over by another writer while this one was disconnected; this sink writes no more.`);
+    if (this.#state === 'closed' || this.#closing) return unavailable(`audit stream ${this.stream}: the sink is closed.`);
+    return unavailable(`audit stream ${this.stream}: the database is unreachable; reconnecting.`);
+  }
+
+  /** Queues a checkpoint request and resolves when it is durable. */
+  #request(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event: undefined, resolve, reject });
+      if (!this.#writing) this.#kick();
+    });
+  }
+
+  #kick(): void {
+    this.#writing = true;
+    void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && this.#state === 'up') {
+        const take = this.#queue.splice(0, this.#o.maxBatch);
+        await this.#writeBatch(take);
+      }
+    } finally {
+      this.#writing = false;
+      if (this.#queue.length > 0 && this.#state === 'up') this.#kick();
+      else for (const f of this.#idle.splice(0)) f();
+    }
+  }
+
+  #monthOf(ts: string): string {
+    return ts.slice(0, 7);
+  }
+
+  async #writeBatch(pendings: Pending[]): Promise<void> {
+    const client = this.#client!;
+    const startSeq = this.#seq;
+    const startPrev = this.#prev;
+    const startSince = this.#sinceCheckpoint;
+    const rows: Row[] = [];
+    let checkpoint: { seq: number; hash: string; line: string; sig: string } | undefined;
+    const now = Date.now();
+    const ts = new Date(now).toISOString();
+    const addCheckpoint = (): void => {
+      const seq = ++this.#seq;
+      const unsigned = { alg: 'Ed25519', keyId: this.keyId, kind: 'checkpoint', prev: this.#prev, seq, ts, v: 1 };
+      const sig = sign(null, checkpointSigningInput(unsigned), this.#o.signingKey).toString('base64url');
+      const hash = hashAuditRecord({ ...unsigned, sig });
+      // Members in RFC 8785 order: the text is the record's canonical form.
+      const line = JSON.stringify({ alg: 'Ed25519', hash, keyId: this.keyId, kind: 'checkpoint', prev: this.#prev, seq, sig, ts, v: 1 });
+      rows.push({ seq, ts, kind: 'checkpoint', subject: null, record: line });
+      checkpoint = { seq, hash, line, sig };
+      this.#prev = hash;
+      this.#sinceCheckpoint = 0;
+    };
+    for (const p of pendings) {
+      if (p.event === undefined) {
+        if (this.#sinceCheckpoint > 0) addCheckpoint();
+        continue;
+      }
+      const seq = ++this.#seq;
+      const sealed = sealAuditRecord(p.event, { seq, ts, prev: this.#prev });
+      rows.push({ seq, ts, kind: sealed.kind, subject: sealed.subject ?? null, record: JSON.stringify(sealed) });
+      this.#prev = sealed.hash;
+      if (++this.#sinceCheckpoint >= this.#o.checkpointEvery) addCheckpoint();
+    }
+    if (rows.length === 0) {
+      for (const p of pendings) p.resolve();
+      return;
+    }
+    const month = this.#monthOf(ts);
+    let inflight: InFlight | undefined;
+    try {
+      if (!this.#months.has(month)) {
+        await Promise.race([client.query(`SELECT ${this.#conn.q}.audit_ensure_partitions($1)`, [ts]), this.#aborted]);
+        this.#months.add(month);
+      }
+      const cp = checkpoint as { seq: number; hash: string; line: string; sig: string } | undefined;
+      inflight = { pendings, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startSince };
+      this.#inflight = inflight;
+      await Promise.race([
+        client.query(this.#insertSql, [
+          this.stream,
+          rows.map((r) => r.seq),
+          rows.map((r) => r.ts),
+          rows.map((r) => r.kind),
+          rows.map((r) => r.subject),
+          rows.map((r) => r.record),
+          cp?.seq ?? null,
+          cp?.hash ?? null,
+          cp?.line ?? null,
+        ]),
+        this.#aborted,
+      ]);
+    } catch (error) {
+      if (inflight !== undefined && this.#inflight !== inflight) return; // the session loss already took this batch over
+      this.#inflight = undefined;
+      if (inflight !== undefined && (isConnectionError(error) || this.#client !== client)) {
+        this.#inflight = inflight;
+        if (this.#client === client) this.#lost(client, error as Error);
+        else this.#takeOverInflight(error as Error);
+        return;
+      }
+      // A SQL error (not a lost session): nothing was written. Refuse the batch, rewind.
+      this.#seq = startSeq;
+      this.#prev = startPrev;
+      this.#sinceCheckpoint = startSince;
+      const code = (error as { code?: string }).code;
+      const e = isConnectionError(error)
+        ? unavailable(`audit stream ${this.stream}: the database connection was lost.`, error)
+        : unavailable(`audit stream ${this.stream}: the database refused the batch${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, error);
+      for (const p of pendings) p.reject(e);
+      if (isConnectionError(error)) this.#lost(client, error as Error);
+      return;
+    }
+    this.#inflight = undefined;
+    for (const p of pendings) p.resolve();
+    const cp = checkpoint as { seq: number; hash: string; sig: string } | undefined;
+    if (cp !== undefined && this.#o.anchors.length > 0) this.#publish({ stream: this.stream, seq: cp.seq, hash: cp.hash, ts, keyId: this.keyId, sig: cp.sig });
+  }
+
+  /** Publishes a committed head to every anchor, in order per anchor, off the append path. */
+  #publish(head: AnchoredHead): void {
+    this.#published = this.#published.then(async () => {
+      for (const anchor of this.#o.anchors) {
+        try {
+          await anchor.publish(head);
+        } catch (error) {
+          const code = (error as { code?: unknown } | null)?.code;
+          this.#o.onWarning?.(
+            `audit stream ${this.stream}: anchor ${anchor.name} did not take the head at seq ${head.seq} (${typeof code === 'string' ? code : 'error'}); the next checkpoint's head supersedes it.`,
+            'PURPOSEKIT_WARN_AUDIT_ANCHOR',
+          );
+        }
+      }
+    });
+  }
+
+  #settleUncertain(headSeq: number): void {
+    const u = this.#uncertain;
+    this.#uncertain = undefined;
+    if (u === undefined || u.settled) return;
+    u.settled = true;
+    // The batch was one statement: either all of it is there or none of it.
+    if (headSeq >= u.lastSeq) for (const p of u.pendings) p.resolve();
+    else for (const p of u.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, which did not happen.`));
+  }
+
+  // ── session loss and reconnection ──────────────────────────────────────────
+
+  #lost(client: PoolClient, error: Error): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    release(client, error);
+    this.#abort(error);
+    this.#takeOverInflight(error);
+    if (this.#state === 'closed' || this.#state === 'lost') return;
+    this.#state = 'down';
+    this.#months.clear();
+    const refused = this.#queue.splice(0);
+    const e = unavailable(`audit stream ${this.stream}: the database connection was lost; reconnecting.`, error);
+    for (const p of refused) p.reject(e);
+    this.#o.onWarning?.(`audit stream ${this.stream}: the database connection was lost (${(error as { code?: string }).code ?? 'connection error'}); appends are refused until it is back.`, 'PURPOSEKIT_WARN_AUDIT_DB_LOST');
+    this.#reconnect();
+  }
+
+  /** A batch on the wire when the session went: its outcome is settled from the stream head on reconnect. */
+  #takeOverInflight(error: Error): void {
+    const inflight = this.#inflight;
+    this.#inflight = undefined;
+    if (inflight !== undefined) {
+      // The COMMIT may or may not have happened: these appends wait for the reconnect,
+      // which reads the stream head and settles them (bounded by unknownOutcomeWaitMs).
+      const uncertain = { lastSeq: inflight.lastSeq, lastHash: inflight.lastHash, pendings: inflight.pendings, settled: false };
+      this.#uncertain = uncertain;
+      const timer = setTimeout(() => {
+        if (uncertain.settled) return;
+        uncertain.settled = true;
+        if (this.#uncertain === uncertain) this.#uncertain = undefined;
+        for (const p of uncertain.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error));
+      }, this.#o.unknownOutcomeWaitMs);
+      timer.unref();
+      this.#seq = inflight.startSeq;
+      this.#prev = inflight.startPrev;
+      this.#sinceCheckpoint = inflight.startSince;
+    }
+  }
+
+  #reconnect(): void {
+    if (this.#reconnecting) return;
+    this.#reconnecting = true;
+    let delay = 50;
+    const attempt = async (): Promise<void> => {
+      if (this.#state !== 'down') {
+        this.#reconnecting = false;
+        return;
+      }
+      let client: PoolClient | undefined;
+      try {
+        client = await this.#conn.pool.connect();
+        const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [this.#lockKey]);
+        if (r.rows[0]?.ok !== true) {
+          release(client);
+          this.#reconnecting = false;
+          this.#takenOver();
+          return;
+        }
+        this.#attach(client);
+        await this.#readHead(client, false);
+        this.#reconnecting = false;
+        if (this.#state !== 'down') return;
+        this.#state = 'up';
+        // Only now (writing again) settle a batch whose COMMIT outcome was unknown.
+        this.#settleUncertain(this.#seq);
+        this.#o.onWarning?.(`audit stream ${this.stream}: reconnected at seq ${this.#seq}; writing again.`, 'PURPOSEKIT_WARN_AUDIT_DB_BACK');
+        if (this.#queue.length > 0 && !this.#writing) this.#kick();
+      } catch (error) {
+        if (client !== undefined) {
+          if (this.#client === client) this.#client = undefined;
+          release(client, true);
+        }
+        if (isPurposekitError(error) && error.code === 'PURPOSEKIT_ERR_AUDIT_CORRUPT') {
+          this.#reconnecting = false;
+          this.#state = 'lost';
+          this.#o.onWarning?.(error.message, 'PURPOSEKIT_WARN_AUDIT_DB_CORRUPT');
+          return;
+        }
+        delay = Math.min(delay * 2, 2000);
+        const t = setTimeout(() => void attempt(), delay);
+        t.unref();
+      }
+    };
+    void attempt();
+  }
+
+  #takenOver(): void {
+    this.#state = 'lost';
+    const u = this.#uncertain;
+    this.#uncertain = undefined;
+    if (u !== undefined && !u.settled) {
+      u.settled = true;
+      for (const p of u.pendings) p.reject(unavailable(`audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`));
+    }
+    this.#o.onWarning?.(`audit stream ${this.stream} was taken over by another writer while this one was disconnected; this sink writes no more.`, 'PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN');
+  }
+
+  #onTimer(): void {
+    // Unsigned records older than the interval get a checkpoint (bounded in time as in count).
+    if (this.#state !== 'up' || this.#closing || this.#sinceCheckpoint === 0) return;
+    this.#request().catch(() => undefined);
+  }
+
+  // ── flush and close ────────────────────────────────────────────────────────
+
+  flush(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    if (!this.#writing && this.#queue.length === 0 && this.#uncertain === undefined) return Promise.resolve();
+    if (this.#state !== 'up') return Promise.reject(this.#refusal());
+    return new Promise<void>((resolve, reject) => {
+      this.#idle.push(() => (this.#state === 'up' || this.#state === 'closed' ? resolve() : reject(this.#refusal())));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed' || this.#closing) return;
+    this.#closing = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    let failure: unknown;
+    try {
+      if (this.#state === 'up') {
+        if (this.#writing) await new Promise<void>((r) => this.#idle.push(r));
+        if (this.#sinceCheckpoint > 0 && this.#state === 'up') await this.#request();
+      }
+    } catch (error) {
+      failure = error;
+    }
+    this.#state = 'closed';
+    await this.#published;
+    const client = this.#client;
+    this.#client = undefined;
+    if (client !== undefined) {
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [this.#lockKey]).catch(() => undefined);
+      release(client);
+    }
+    if (this.#conn.owned) await this.#conn.pool.end().catch(() => undefined);
+    if (failure !== undefined) throw failure;
+  }
+}

@@ -1,0 +1,116 @@
+import { isPurposekitError } from '@purposekit/core';
+import type { PurposekitError } from '@purposekit/core';
+import { POSTGRES_SCHEMA_VERSION, migrate } from './migrate';
+import { createPostgresAuditSink } from './audit-sink';
+import { generateAuditKeys } from '@purposekit/core';
+import { PG_URL, describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
+
+jest.setTimeout(30_000);
+const pool = testPool(8);
+const made: string[] = [];
+afterAll(async () => {
+  await dropSchemas(pool, made);
+  await pool.end();
+});
+function fresh(tag: string): string {
+  const s = schemaName(tag);
+  made.push(s);
+  return s;
+}
+async function schemaExists(name: string): Promise<boolean> {
+  const r = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
+  return r.rowCount === 1;
+}
+async function caught(p: Promise<unknown>): Promise<PurposekitError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isPurposekitError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+/** Every text an operator could see from an error: message, details, cause, stack. */
+function everything(e: PurposekitError): string {
+  const cause = e.cause as { message?: string; stack?: string } | undefined;
+  return [e.message, e.stack ?? '', JSON.stringify(e.details ?? {}), cause?.message ?? '', cause?.stack ?? '', String(e.cause ?? '')].join('\n');
+}
+
+describePg('migrate()', () => {
+  it('creates the tables once; a second run applies nothing', async () => {
+    const schema = fresh('mig');
+    expect(await migrate({ connectionString: PG_URL, schema })).toEqual({ schema, from: 0, to: POSTGRES_SCHEMA_VERSION, applied: [1] });
+    expect(await migrate({ pool, schema })).toEqual({ schema, from: 1, to: 1, applied: [] });
+    const tables = await pool.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1", [schema]);
+    expect(tables.rows.map((r) => r.t)).toEqual(expect.arrayContaining(['audit_records_default', 'audit_streams', 'consent_records', 'schema_version']));
+  });
+
+  it('is safe when eight instances migrate the same schema at once: one applies, the others find it done', async () => {
+    const schema = fresh('race');
+    const results = await Promise.all(Array.from({ length: 8 }, () => migrate({ connectionString: PG_URL, schema })));
+    expect(results.filter((r) => r.applied.length === 1)).toHaveLength(1);
+    expect(results.every((r) => r.to === POSTGRES_SCHEMA_VERSION)).toBe(true);
+    const v = await pool.query(`SELECT version FROM "${schema}".schema_version`);
+    expect(v.rows).toEqual([{ version: 1 }]);
+  });
+
+  it('refuses a schema newer than it knows, changing nothing', async () => {
+    const schema = fresh('newer');
+    await migrate({ pool, schema });
+    await pool.query(`INSERT INTO "${schema}".schema_version (version, name) VALUES (99, 'from the future')`);
+    const e = await caught(migrate({ pool, schema }));
+    expect(e.code).toBe('PURPOSEKIT_ERR_DB_SCHEMA');
+    expect(e.details).toMatchObject({ found: 99, known: POSTGRES_SCHEMA_VERSION });
+    const keys = generateAuditKeys();
+    const e2 = await caught(createPostgresAuditSink({ pool, schema, stream: 'w1', signingKey: keys.signingPrivateKeyPem }));
+    expect(e2.code).toBe('PURPOSEKIT_ERR_DB_SCHEMA');
+    expect(e2.message).toMatch(/newer/);
+  });
+
+  it('a store on a schema that was never migrated fails at start-up with a typed error and creates nothing', async () => {
+    const schema = fresh('none');
+    const keys = generateAuditKeys();
+    const e = await caught(createPostgresAuditSink({ pool, schema, stream: 'w1', signingKey: keys.signingPrivateKeyPem }));
+    expect(e.code).toBe('PURPOSEKIT_ERR_DB_SCHEMA');
+    expect(e.message).toMatch(/purposekit pg migrate/);
+    expect(await schemaExists(schema)).toBe(false);
+  });
+
+  it('migrates at start-up when the store is told to', async () => {
+    const schema = fresh('optin');
+    const keys = generateAuditKeys();
+    const sink = await createPostgresAuditSink({ pool, schema, stream: 'w1', signingKey: keys.signingPrivateKeyPem, migrate: true });
+    await sink.close();
+    expect(await schemaExists(schema)).toBe(true);
+  });
+
+  const SECRET = 'S3cret-pa55word-xyzzy';
+  it.each([
+    ['a malformed URL', `postgres//postgres:${SECRET}@127.0.0.1:5432/test`, 'malformed-url'],
+    ['another scheme', `mysql://postgres:${SECRET}@127.0.0.1:5432/test`, 'malformed-url'],
+    ['an unknown role (wrong credentials)', `postgres://nobody_pk:${SECRET}@127.0.0.1:5432/test`, 'auth'],
+    ['an unknown database', `postgres://postgres:${SECRET}@127.0.0.1:5432/pk_postgres_no_such_db`, 'unknown-database'],
+    ['a closed port', `postgres://postgres:${SECRET}@127.0.0.1:1/test`, 'unreachable'],
+  ])('%s: a typed PURPOSEKIT_ERR_DB_CONNECT naming the reason, never the password, nothing created', async (_name, url, reason) => {
+    const schema = fresh('bad');
+    const e = await caught(migrate({ connectionString: url, schema }));
+    expect(e.code).toBe('PURPOSEKIT_ERR_DB_CONNECT');
+    expect(e.details).toMatchObject({ reason });
+    expect(everything(e)).not.toContain(SECRET);
+    const keys = generateAuditKeys();
+    const e2 = await caught(createPostgresAuditSink({ connectionString: url, schema, stream: 'w1', signingKey: keys.signingPrivateKeyPem, migrate: true }));
+    expect(e2.code).toBe('PURPOSEKIT_ERR_DB_CONNECT');
+    expect(everything(e2)).not.toContain(SECRET);
+    expect(await schemaExists(schema)).toBe(false);
+  });
+
+  it.each([
+    ['no connection', {}, 'connectionString'],
+    ['both pool and URL', { pool, connectionString: PG_URL }, 'pool'],
+    ['a schema name needing quotes', { pool, schema: 'Bad-Schema"; drop' }, 'schema'],
+  ])('%s: PURPOSEKIT_ERR_INVALID_OPTION naming the option', async (_n, options, option) => {
+    const e = await caught(migrate(options as never));
+    expect(e.code).toBe('PURPOSEKIT_ERR_INVALID_OPTION');
+    expect(e.details).toMatchObject({ option });
+  });
+});

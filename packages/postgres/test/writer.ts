@@ -1,0 +1,102 @@
+/**
+ * A writer process for the done-means tests: claims one stream and appends records,
+ * printing `ack <requestId>` for each acknowledged one (only after its promise
+ * resolved), `rej <requestId>` for each refused one, and `up` once the stream is claimed.
+ *
+ * argv: <schema> <stream> <count> <concurrency> [mode]
+ *   mode `once` (default): append <count> records, close, exit 0.
+ *   mode `forever`: keep appending (refused appends are retried with new ids after the
+ *   sink is back up) until SIGTERM, then close and exit 0.
+ * The signing key comes from PK_TEST_SIGNING_KEY (PEM).
+ */
+import { createPostgresAuditSink } from '../src/audit-sink';
+import type { PostgresAuditSink } from '../src/audit-sink';
+import { isPurposekitError } from '@purposekit/core';
+import type { AuditEventInput } from '@purposekit/core';
+
+const [schema, stream, countText, concurrencyText, mode = 'once'] = process.argv.slice(2) as [string, string, string, string, string?];
+const count = Number(countText);
+const concurrency = Number(concurrencyText);
+const url = process.env['PK_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const key = process.env['PK_TEST_SIGNING_KEY']!;
+const tag = `${process.pid}`;
+
+let out = '';
+function emit(line: string): void {
+  out += `${line}\n`;
+  if (out.length > 4096) flushOut();
+}
+function flushOut(): void {
+  if (out.length > 0) process.stdout.write(out);
+  out = '';
+}
+setInterval(flushOut, 5).unref();
+
+function event(id: string): AuditEventInput {
+  return {
+    kind: 'access',
+    actor: 'svc:writer',
+    subject: `hmac-sha256:s-w:${'a'.repeat(63)}${String(id.length % 10)}`,
+    data: ['email'],
+    action: 'read',
+    purpose: 'service.provision',
+    basis: 'contract',
+    policy: { id: 'test', version: '1' },
+    requestId: id,
+    decision: 'allow',
+    reason: 'allowed',
+  };
+}
+
+async function open(): Promise<PostgresAuditSink> {
+  // A killed predecessor's session may take a moment to end: retry the claim briefly.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await createPostgresAuditSink({ connectionString: url, schema, stream, signingKey: key, checkpointEvery: 500, checkpointIntervalMs: 200, unknownOutcomeWaitMs: 10_000 });
+    } catch (error) {
+      if (!isPurposekitError(error) || (error.code !== 'PURPOSEKIT_ERR_AUDIT_STREAM_HELD' && error.code !== 'PURPOSEKIT_ERR_DB_CONNECT') || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const sink = await open();
+  emit('up');
+  flushOut();
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    stopping = true;
+  });
+  let next = 0;
+  const one = async (): Promise<void> => {
+    for (;;) {
+      if (stopping) return;
+      if (mode === 'once' && next >= count) return;
+      const id = `${stream}-${tag}-${next++}`;
+      try {
+        await sink.append(event(id));
+        emit(`ack ${id}`);
+      } catch (error) {
+        emit(`rej ${id} ${isPurposekitError(error) ? error.code : 'other'}`);
+        if (mode === 'once') throw error;
+        // wait for the sink to come back (no busy loop)
+        while (sink.state !== 'up' && !stopping) await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, one));
+  await sink.close();
+  emit('done');
+  flushOut();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    flushOut();
+    process.stderr.write(`writer failed: ${isPurposekitError(error) ? `${error.code}: ${error.message}` : String(error)}\n`);
+    process.exit(3);
+  },
+);

@@ -1,0 +1,183 @@
+// Durable audit throughput and acknowledgement latency, side by side, in one run:
+//   - the PostgreSQL sink (@purposekit/postgres, one stream, group commit, synchronous_commit on),
+//   - the file sink (@purposekit/core, durability 'sync': fdatasync before the ack),
+//   - raw multi-row INSERT + COMMIT of the same rows (the ceiling: the same group commit
+//     loop and the same single-statement INSERT, without validation, hashing or signing),
+// at concurrency 1, 16, 64 and 256 (that many callers, each awaiting its append before
+// the next). Then a subject access report for one subject among 1,000,000 records.
+//
+// Method: each (target, concurrency) cell writes N records (N = 1,000 at concurrency 1,
+// 20,000 otherwise) after a warm-up (200 / 1,000); records/s = N / wall time; p50/p99 are
+// over every append's own latency. Cells run in interleaved order, ROUNDS times (default
+// 3), and the median round is reported. The report is timed 25 times after a warm-up;
+// median and p99 are reported.
+//
+// Run: npm run build && node tools/bench/postgres-sink.bench.cjs
+// Env: PK_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), ROUNDS,
+//      REPORT_RECORDS (default 1000000).
+'use strict';
+const path = require('node:path');
+const os = require('node:os');
+const fs = require('node:fs');
+const root = path.resolve(__dirname, '../..');
+const { Pool } = require(path.join(root, 'node_modules/pg'));
+const core = require(path.join(root, 'packages/core/dist/index.js'));
+const pk = require(path.join(root, 'packages/postgres/dist/index.js'));
+
+const URL = process.env.PK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const REPORT_RECORDS = Number(process.env.REPORT_RECORDS ?? 1_000_000);
+const SCHEMA = `pk_postgres_bench_${process.pid}`;
+const keys = core.generateAuditKeys();
+const subjectKey = { id: 's-bench', secret: Buffer.alloc(32, 9) };
+const pseudonymOf = core.createSubjectPseudonymizer(subjectKey);
+const SUBJECTS = Array.from({ length: 10_000 }, (_, i) => pseudonymOf(`user-${i}`));
+
+const event = (i) => ({
+  kind: 'access',
+  actor: 'svc:bench',
+  subject: SUBJECTS[i % SUBJECTS.length],
+  data: ['email', 'name'],
+  action: 'read',
+  purpose: 'service.provision',
+  basis: 'contract',
+  policy: { id: 'bench', version: '1' },
+  requestId: `req-${i}`,
+  decision: 'allow',
+  reason: 'allowed',
+});
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs n appends from `concurrency` callers; returns records/s and latency quantiles (ms). */
+async function drive(append, n, concurrency, offset) {
+  const lat = new Float64Array(n);
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= n) return;
+        const s = process.hrtime.bigint();
+        await append(event(offset + i));
+        lat[i] = Number(process.hrtime.bigint() - s) / 1e6;
+      }
+    }),
+  );
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const sorted = Array.from(lat).sort((a, b) => a - b);
+  return { rps: n / secs, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+}
+
+/** The ceiling: group commit of pre-built rows with the sink's INSERT statement, nothing else. */
+function rawWriter(client, stream) {
+  const sql =
+    `INSERT INTO "${SCHEMA}".audit_records (stream, seq, ts, kind, subject, record) ` +
+    `SELECT $1, s, t, k, j, r FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) AS u(s, t, k, j, r)`;
+  let seq = 0;
+  let queue = [];
+  let writing = false;
+  const line = JSON.stringify(core.sealAuditRecord(event(0), { seq: 1, ts: new Date().toISOString(), prev: core.AUDIT_GENESIS_HASH }));
+  async function drain() {
+    writing = true;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, 2000);
+      const ts = new Date().toISOString();
+      const seqs = batch.map(() => ++seq);
+      await client.query(sql, [stream, seqs, batch.map(() => ts), batch.map(() => 'access'), batch.map((b) => b.subject), batch.map(() => line)]);
+      for (const b of batch) b.resolve();
+    }
+    writing = false;
+  }
+  return (ev) =>
+    new Promise((resolve) => {
+      queue.push({ subject: ev.subject, resolve });
+      if (!writing) void drain();
+    });
+}
+
+async function main() {
+  const pool = new Pool({ connectionString: URL, max: 8 });
+  await pool.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  await pk.migrate({ pool, schema: SCHEMA });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pk-bench-file-'));
+  const rawClient = await pool.connect();
+  const env = `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}, PostgreSQL ${(await pool.query('SHOW server_version')).rows[0].server_version} (synchronous_commit ${(await pool.query('SHOW synchronous_commit')).rows[0].synchronous_commit})`;
+  console.log(env);
+
+  let offset = 0;
+  let streamNo = 0;
+  const targets = {
+    'postgres sink': async () => {
+      const s = await pk.createPostgresAuditSink({ pool, schema: SCHEMA, stream: `bench-${streamNo++}`, signingKey: keys.signingPrivateKeyPem });
+      return { append: (e) => s.append(e), close: () => s.close() };
+    },
+    'file sink (sync)': async () => {
+      const s = await core.createFileAuditSink({ dir: path.join(dir, `t${streamNo++}`), signingKey: keys.signingPrivateKeyPem });
+      return { append: (e) => s.append(e), close: () => s.close() };
+    },
+    'raw INSERT+COMMIT': async () => ({ append: rawWriter(rawClient, `raw-${streamNo++}`), close: async () => undefined }),
+  };
+  const results = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of [1, 16, 64, 256]) {
+      for (const [name, make] of Object.entries(targets)) {
+        const t = await make();
+        const warm = c === 1 ? 200 : 1000;
+        await drive(t.append, warm, c, offset); // warm-up
+        offset += warm;
+        const n = c === 1 ? 1000 : 20000;
+        const r = await drive(t.append, n, c, offset);
+        offset += n;
+        await t.close();
+        ((results[name] ??= {})[c] ??= []).push(r);
+      }
+    }
+  }
+  console.log('\ntarget              conc   records/s   ack p50 ms   ack p99 ms   (median of rounds by records/s)');
+  for (const [name, byC] of Object.entries(results)) {
+    for (const [c, rs] of Object.entries(byC)) {
+      const m = [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)];
+      console.log(`${name.padEnd(19)} ${String(c).padStart(4)} ${m.rps.toFixed(0).padStart(11)} ${m.p50.toFixed(2).padStart(12)} ${m.p99.toFixed(2).padStart(12)}`);
+    }
+  }
+  rawClient.release();
+
+  // ── subject access report among REPORT_RECORDS records ───────────────────────
+  const rschema = `${SCHEMA}_report`;
+  await pool.query(`DROP SCHEMA IF EXISTS "${rschema}" CASCADE`);
+  await pk.migrate({ pool, schema: rschema });
+  const t0 = Date.now();
+  const writers = await Promise.all(['a', 'b', 'c', 'd'].map((s) => pk.createPostgresAuditSink({ pool, schema: rschema, stream: s, signingKey: keys.signingPrivateKeyPem })));
+  const per = Math.ceil(REPORT_RECORDS / writers.length);
+  await Promise.all(writers.map((w, k) => drive((e) => w.append(e), per, 128, k * per)));
+  await Promise.all(writers.map((w) => w.close()));
+  await pool.query(`ANALYZE "${rschema}".audit_records`);
+  const total = Number((await pool.query(`SELECT count(*) FROM "${rschema}".audit_records`)).rows[0].count);
+  console.log(`\nsubject report: ${total} records in 4 streams written in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${SUBJECTS.length} subjects`);
+  const times = [];
+  let entries = 0;
+  for (let i = 0; i < 30; i++) {
+    const s = process.hrtime.bigint();
+    const report = await pk.buildPostgresSubjectReport({ pool, schema: rschema, subject: `user-${(i * 7919) % SUBJECTS.length}`, keys: [subjectKey] });
+    const ms = Number(process.hrtime.bigint() - s) / 1e6;
+    if (i >= 5) times.push(ms);
+    entries = report.entries.length;
+  }
+  const sorted = times.sort((a, b) => a - b);
+  console.log(`subject report for one subject (${entries} entries): median ${median(sorted).toFixed(2)} ms, p99 ${quantile(sorted, 0.99).toFixed(2)} ms (25 runs, warm)`);
+  const plan = await pool.query(`EXPLAIN SELECT stream, record FROM "${rschema}".audit_records WHERE subject = ANY($1::text[]) ORDER BY ts, stream, seq`, [[SUBJECTS[1]]]);
+  console.log(`plan: ${plan.rows.map((r) => r['QUERY PLAN']).filter((l) => /Scan/.test(l)).map((l) => l.trim()).slice(0, 2).join(' | ')}`);
+
+  await pool.query(`DROP SCHEMA IF EXISTS "${rschema}" CASCADE`);
+  await pool.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  await pool.end();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
