@@ -24,7 +24,7 @@ export interface OpenInfraApp {
   kit: Purposekit;
   consent: ConsentManager;
   store: OpenInfraData;
-  /** Where the audit trail is written (the embedded default; unused on PostgreSQL), and the key that verifies it. */
+  /** Where the audit trail is written (a directory, or on PostgreSQL its schema, for the banner), and the key that verifies it. */
   auditDir: string;
   /** On PostgreSQL: the pool the app's stores share (ended by `close()`). */
   pool: Pool | undefined;
@@ -86,7 +86,7 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
   // First start creates the key directory (a demo convenience; production keys come from
   // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
   const keys = openKeyDirectory(options.keysDir ?? join(dataDir, 'keys'), { createIfMissing: true });
-  const auditDir = `${dataDir}/audit`;
+  const auditDir = options.databaseUrl === undefined ? `${dataDir}/audit` : `PostgreSQL (schema ${options.databaseSchema ?? 'purposekit'})`;
   const onWarning = (message: string, code: string): void => {
     logger.warn({ code }, message);
   };
