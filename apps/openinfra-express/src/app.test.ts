@@ -15,6 +15,12 @@ let server: Server;
 let base: string;
 let adaId: string;
 const lines: string[] = [];
+// Birthdates relative to the current year, so each person's side of a gate holds whatever
+// year the suite runs in (fixed dates would cross 13 or 18 as the years pass).
+const YEAR = new Date().getUTCFullYear();
+const UNDER_18 = `${YEAR - 16}-02-01`; // 15 or 16: 13+ but not 18+
+const UNDER_13 = `${YEAR - 10}-01-01`; // 9 or 10
+const UNDER_13_TOO = `${YEAR - 11}-05-05`; // 10 or 11
 
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'pk-openinfra-'));
@@ -50,7 +56,7 @@ describe('openinfra-express reference app', () => {
   });
 
   it('registers members only at 18+, neutrally, and never keeps the refused submission', async () => {
-    const kid = await json('POST', '/members', { name: 'Young Person', email: 'young@example.org', dateOfBirth: '2009-02-01' });
+    const kid = await json('POST', '/members', { name: 'Young Person', email: 'young@example.org', dateOfBirth: UNDER_18 });
     expect(kid.status).toBe(403);
     expect(await kid.json()).toEqual({ error: { code: 'PURPOSEKIT_ERR_AGE_GATE_REFUSED', message: 'Sorry, we cannot accept this submission.' } });
     const ada = await json('POST', '/members', { name: 'Ada', email: 'ada@example.org', dateOfBirth: '1990-04-01', employer: 'Acme', directory: true });
@@ -63,7 +69,7 @@ describe('openinfra-express reference app', () => {
   });
 
   it('takes newsletter sign-ups by consent (13+) and honours withdrawal', async () => {
-    expect((await json('POST', '/newsletter', { name: 'Kid', email: 'kid@example.org', dateOfBirth: '2015-01-01' })).status).toBe(403);
+    expect((await json('POST', '/newsletter', { name: 'Kid', email: 'kid@example.org', dateOfBirth: UNDER_13 })).status).toBe(403);
     const res = await json('POST', '/newsletter', { name: 'Cy', email: 'cy@example.org', dateOfBirth: '2010-01-01' });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
@@ -71,7 +77,7 @@ describe('openinfra-express reference app', () => {
   });
 
   it('accepts nothing from under-13s: surveys and questions behind the 13+ gate; 13 is enough for them', async () => {
-    const kid = { name: 'Kid Two', email: 'kid2@example.org', dateOfBirth: '2014-05-05' };
+    const kid = { name: 'Kid Two', email: 'kid2@example.org', dateOfBirth: UNDER_13_TOO };
     expect((await json('POST', '/surveys', { ...kid, answer: 'fun' })).status).toBe(403);
     expect((await json('POST', '/questions', { ...kid, question: 'why?' })).status).toBe(403);
     const teen = { name: 'Tess', email: 'tess@example.org', dateOfBirth: '2012-01-01' };
@@ -120,7 +126,7 @@ describe('openinfra-express reference app', () => {
 
   it('keeps no full IP, no birthdate and no refused body in any log line', () => {
     const all = lines.join('\n');
-    for (const leaked of ['127.0.0.1', '198.51.100.23', '2009-02-01', '1990-04-01', '2015-01-01', '2014-05-05', 'Young Person', 'young@example.org', 'Kid Two', 'kid2@example.org']) {
+    for (const leaked of ['127.0.0.1', '198.51.100.23', UNDER_18, '1990-04-01', UNDER_13, UNDER_13_TOO, 'Young Person', 'young@example.org', 'Kid Two', 'kid2@example.org']) {
       expect(all).not.toContain(leaked);
     }
   });
@@ -157,7 +163,7 @@ describe('openinfra-express reference app', () => {
     expect(verified.checkpoints).toBeGreaterThan(0);
 
     const text = JSON.stringify(records);
-    for (const leaked of ['NewCo', 'shoeSize', 'Ada', 'ada@example.org', 'Dee', 'dee@example.org', 'Tess', 'Kid Two', 'kid2@example.org', '2014-05-05', '1990-04-01', '127.0.0.1', '198.51.100']) expect(text).not.toContain(leaked);
+    for (const leaked of ['NewCo', 'shoeSize', 'Ada', 'ada@example.org', 'Dee', 'dee@example.org', 'Tess', 'Kid Two', 'kid2@example.org', UNDER_13_TOO, '1990-04-01', '127.0.0.1', '198.51.100']) expect(text).not.toContain(leaked);
     // The two refusals at the survey and question gates are recorded, without the submission.
     expect(events.filter((r) => r['kind'] === 'age-gate' && (r['purpose'] === 'surveys' || r['purpose'] === 'customer-care')).map((r) => r['reason'])).toEqual(['refused', 'refused']);
     expect(records.some((r) => r['kind'] === 'checkpoint')).toBe(true);
