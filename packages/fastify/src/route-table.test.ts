@@ -1,0 +1,75 @@
+import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { createPurposekit, openinfra } from '@purposekit/core';
+import { InMemoryAuditSink } from '@purposekit/testing';
+import { describeRoutes, purposekit } from './index';
+
+const kitFor = () => createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 'x'.repeat(32) } });
+
+async function appWithRoutes() {
+  const kit = kitFor();
+  const app = Fastify();
+  await app.register(purposekit, { kit, onWarning: () => undefined });
+  app.post('/members', { config: { purpose: 'service.registration', data: ['name', 'email', 'employer', 'email'] } }, async () => ({ ok: true }));
+  app.get('/status', { config: { purpose: 'diagnostics', data: ['ip-address'] } }, async (request) => ({ purpose: request.privacy!.purpose }));
+  app.get('/plain', async () => 'plain');
+  app.route({ method: ['PUT', 'DELETE'], url: '/members/:id', config: { purpose: 'membership' }, handler: async () => ({ ok: true }) });
+  await app.register(
+    async (child) => {
+      child.post('/subscribe', { config: { purpose: 'marketing.email', data: ['email'] } }, async () => ({ ok: true }));
+    },
+    { prefix: '/newsletter' },
+  );
+  return { app, kit };
+}
+
+describe('describeRoutes(app) on Fastify', () => {
+  it('lists every route with config.purpose, full paths (prefixes included), each method once, data sorted; the engine lists them too', async () => {
+    const { app, kit } = await appWithRoutes();
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const expected = [
+        { method: 'POST', path: '/members', purpose: 'service.registration', categories: ['email', 'employer', 'name'] },
+        { method: 'DELETE', path: '/members/:id', purpose: 'membership', categories: [] },
+        { method: 'PUT', path: '/members/:id', purpose: 'membership', categories: [] },
+        { method: 'POST', path: '/newsletter/subscribe', purpose: 'marketing.email', categories: ['email'] },
+        { method: 'GET', path: '/status', purpose: 'diagnostics', categories: ['ip-address'] },
+      ];
+      expect(describeRoutes(app)).toEqual(expected);
+      expect(kit.describeRoutes()).toEqual(expected);
+      // The routes the table names are the ones the running app serves.
+      const port = (app.server.address() as AddressInfo).port;
+      const res = await fetch(`http://127.0.0.1:${port}/status`);
+      expect(await res.json()).toEqual({ purpose: 'diagnostics' });
+      const sub = await fetch(`http://127.0.0.1:${port}/newsletter/subscribe`, { method: 'POST' });
+      expect(sub.status).toBe(200);
+      // Collected when the routes were added: serving requests leaves the table as it was.
+      expect(describeRoutes(app)).toEqual(expected);
+      expect(Object.isFrozen(describeRoutes(app)[0])).toBe(true);
+    } finally {
+      await app.close();
+      await kit.close();
+    }
+  });
+
+  it('refuses at start-up a config.data category the policy does not have, with a typed error', async () => {
+    const kit = kitFor();
+    const app = Fastify();
+    try {
+      await app.register(purposekit, { kit, onWarning: () => undefined });
+      expect(() => app.get('/x', { config: { purpose: 'diagnostics', data: ['shoe-size'] } }, async () => 'x')).toThrow(
+        expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION', message: expect.stringContaining('"shoe-size"') }),
+      );
+      expect(() => app.get('/y', { config: { purpose: 'diagnostics', data: 'email' as never } }, async () => 'y')).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
+    } finally {
+      await app.close();
+      await kit.close();
+    }
+  });
+
+  it('throws a typed error for an instance without the plugin', async () => {
+    const app = Fastify();
+    expect(() => describeRoutes(app)).toThrow(expect.objectContaining({ code: 'PURPOSEKIT_ERR_INVALID_OPTION' }));
+    await app.close();
+  });
+});
