@@ -1,5 +1,10 @@
 import Fastify from 'fastify';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createPurposekit, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import { describeRoutes, purposekit } from './index';
@@ -47,6 +52,31 @@ describe('describeRoutes(app) on Fastify', () => {
       expect(describeRoutes(app)).toEqual(expected);
       expect(Object.isFrozen(describeRoutes(app)[0])).toBe(true);
     } finally {
+      await app.close();
+      await kit.close();
+    }
+  });
+
+  it('feeds `purposekit ropa --routes`, which flags the route touching a category its purpose does not allow', async () => {
+    // The built CLI, as a user runs it (`npm run build` first; CI builds before testing).
+    const bin = join(__dirname, '..', '..', 'cli', 'dist', 'bin.js');
+    expect(existsSync(bin)).toBe(true);
+    const { app, kit } = await appWithRoutes();
+    // openinfra's diagnostics purpose covers the IP address, not the email address.
+    app.get('/debug/whoami', { config: { purpose: 'diagnostics', data: ['ip-address', 'email'] } }, async () => 'ok');
+    const work = mkdtempSync(join(tmpdir(), 'routes-fastify-ropa-'));
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      expect((await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/debug/whoami`)).status).toBe(200);
+      writeFileSync(join(work, 'routes.json'), JSON.stringify(describeRoutes(app)));
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'ropa', 'openinfra', '--routes', 'routes.json'], { cwd: work });
+      expect(stderr).toBe('');
+      expect(stdout).toContain('and the 6 routes the application declared');
+      expect(stdout).toContain('| Routes declaring it | `GET /debug/whoami` (email, ip-address) **FLAGGED: touches email, not allowed for this purpose**<br>`GET /status` (ip-address) |');
+      expect(stdout).toContain('`POST /newsletter/subscribe` (email) |');
+      expect(stdout).toContain('6 routes declared, 1 flagged.');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
       await app.close();
       await kit.close();
     }
