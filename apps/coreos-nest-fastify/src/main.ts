@@ -5,7 +5,7 @@
  * `trustProxy`: the addresses or ranges of the reverse proxies whose X-Forwarded-For is
  * believed (comma-separated), or `false` for none.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { createIpRedactor, createPinoIpRedaction, coreos } from '@purposekit/core';
 import { createApp, listen } from './app';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       'Try (from the repository root; each line pastes as written):',
       `  curl -X POST ${url}/signup ${json} -d '{"name":"Ada Lovelace","email":"ada@example.org"}'   # no age gate: CoreOS states none`,
       `  curl -i -X POST ${url}/analytics/events ${json} -d '{"page":"/docs/"}'   # sets the coreos_vid analytics cookie`,
-      `  curl -X POST ${url}/email/promotions    # then GET /inbox with the token, POST /email/opt-out, and again`,
+      `  curl -X POST ${url}/email/promotions -H "authorization: Bearer $(cat ${join(dataDir, 'operator-token')})"   # the operator's mailing; then GET /inbox with the token, POST /email/opt-out, and again`,
       `  npm run --silent purposekit -- audit verify ${h.auditDir} --public-key ${h.publicKeyPath}`,
       'The README lists every route. Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       `  curl -X POST ${url}/newsletter -H 'content-type: application/json' -d '{"name":"Bo","email":"bo@example.org","dateOfBirth":"2000-01-01"}'`,
       databaseUrl === undefined || databaseUrl === ''
         ? `  npm run --silent purposekit -- audit verify ${auditDir} --public-key ${publicKeyPath}`
-        : `  PURPOSEKIT_PG_URL="$DATABASE_URL" npm run --silent purposekit -- audit verify --public-key ${publicKeyPath}   # every instance's stream`,
+        : `  PURPOSEKIT_PG_URL="$DATABASE_URL" npm run --silent purposekit -- audit verify${databaseSchema === undefined ? '' : ` --schema ${databaseSchema}`} --public-key ${publicKeyPath}   # every instance's stream`,
       'Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
     ].join('\n'),
