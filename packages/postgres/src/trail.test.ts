@@ -66,7 +66,7 @@ describePg('verifyPostgresTrail', () => {
       'edited',
       7,
     ],
-    ['two swapped seqs', `UPDATE $S.audit_records SET seq = CASE seq WHEN 2 THEN 3 ELSE 2 END WHERE stream = 'b' AND seq IN (2, 3)`, 'b', 'reordered', 3],
+    ['two swapped seqs', `UPDATE $S.audit_records SET seq = seq + 1000000 WHERE stream = 'b' AND seq IN (2, 3); UPDATE $S.audit_records SET seq = CASE seq WHEN 1000002 THEN 3 ELSE 2 END WHERE stream = 'b' AND seq IN (1000002, 1000003)`, 'b', 'reordered', 3],
     ['a row moved to another stream', `UPDATE $S.audit_records SET stream = 'b', seq = 14 WHERE stream = 'a' AND seq = 5`, 'a', 'missing', 5],
     ['a subject column changed (hiding rows from the subject report)', `UPDATE $S.audit_records SET subject = NULL WHERE stream = 'a' AND seq = 2`, 'a', 'edited', 2],
     ['rows cut off before the head checkpoint', `DELETE FROM $S.audit_records WHERE stream = 'b' AND seq >= 11`, 'b', 'truncated', 13],
