@@ -36,9 +36,9 @@ export default [
     },
   },
   {
-    // The README's example is kept as a real file and run by a test; it imports the package
+    // The README's example and the production guide's program are real files run by tests; they import the package
     // by its published name, as a user would, which the same-project rule would forbid.
-    files: ['packages/*/test/readme-example.ts'],
+    files: ['packages/*/test/readme-example.ts', 'packages/*/test/production-example.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

@@ -5,9 +5,9 @@
 //
 // Run: npm run build && node tools/smoke/pack-smoke.mjs
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -148,4 +148,74 @@ run('npm', ['install', '--no-audit', '--no-fund', '--silent', '@types/express@5'
 console.log('-- TypeScript project');
 run(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], cjs);
 console.log('ok   the published types check a user project (strict, nodenext, skipLibCheck off)');
+
+// What the tarballs ship: no build state, and every source map points at a file that is
+// in the tarball (stack traces and "go to definition" land in the shipped src/).
+let shipped = 0;
+for (const p of PACKAGES) {
+  const dir = join(cjs, 'node_modules/@purposekit', p);
+  const walk = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  const files = walk(dir);
+  if (files.some((f) => f.endsWith('.tsbuildinfo'))) throw new Error(`@purposekit/${p} ships a .tsbuildinfo`);
+  if (files.some((f) => /\.test\.|__tests__/.test(f))) throw new Error(`@purposekit/${p} ships tests`);
+  for (const map of files.filter((f) => f.endsWith('.map'))) {
+    for (const src of JSON.parse(readFileSync(map, 'utf8')).sources) {
+      if (!existsSync(resolve(dirname(map), src))) throw new Error(`${map} points at ${src}, which the tarball does not ship`);
+      shipped++;
+    }
+  }
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (pkg.repository?.directory !== `packages/${p}` || !pkg.homepage || !pkg.bugs) throw new Error(`@purposekit/${p}: repository/homepage/bugs missing`);
+  if (/\]\((?!https?:|#)/.test(readFileSync(join(dir, 'README.md'), 'utf8'))) throw new Error(`@purposekit/${p}: README has a relative link (broken on npm)`);
+}
+console.log(`ok   no .tsbuildinfo or tests in the tarballs; ${shipped} source-map sources all shipped; absolute README links; repository fields`);
+
+// Each package README's "## Example" (from the tarball, as npm shows it) compiles in a
+// CommonJS and in an ESM TypeScript project, and against Express 4, Koa 2 and NestJS 11.
+const example = (p) => {
+  const readme = readFileSync(join(cjs, 'node_modules/@purposekit', p, 'README.md'), 'utf8');
+  const block = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error(`@purposekit/${p} README has no "## Example" ts block`);
+  if (/^await /m.test(block)) throw new Error(`@purposekit/${p} README example uses top-level await (rejected in CommonJS)`);
+  return block;
+};
+const EXAMPLES = ['core', 'express', 'koa', 'nestjs', 'testing'];
+const tsconfigFor = (files) => JSON.stringify({
+  compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: ['node'], experimentalDecorators: true, emitDecoratorMetadata: true },
+  files,
+});
+for (const [name, dir] of [['CommonJS', cjs], ['ESM', esm]]) {
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', '@koa/router@15', '@types/koa@3', '@types/express@5', '@types/node@20', 'pino-http@11'], dir);
+  const files = EXAMPLES.map((p) => {
+    writeFileSync(join(dir, `readme-${p}.ts`), example(p));
+    return `readme-${p}.ts`;
+  });
+  // docs/production.md's whole program, too.
+  const guide = /## The whole program\n\n```ts\n([\s\S]*?)```/.exec(readFileSync(join(root, 'docs/production.md'), 'utf8'))?.[1];
+  if (guide === undefined) throw new Error('docs/production.md has no "## The whole program" ts block');
+  writeFileSync(join(dir, 'production.ts'), guide);
+  files.push('production.ts');
+  writeFileSync(join(dir, 'tsconfig.readme.json'), tsconfigFor(files));
+  run(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.readme.json'], dir);
+  console.log(`ok   the README examples of ${EXAMPLES.join(', ')} and docs/production.md compile in a ${name} TypeScript project`);
+}
+
+// Apps on the previous majors: Express 4, Koa 2, NestJS 11 (installed without flags: the
+// peer ranges accept them), each building its adapter's README example.
+const OLDER = [
+  ['express4', 'express', ['express@4.21', '@types/express@4']],
+  ['koa2', 'koa', ['koa@2.15', '@types/koa@2', '@koa/router@15']],
+  ['nest11', 'nestjs', ['@nestjs/common@11', '@nestjs/core@11', '@nestjs/platform-express@11', 'reflect-metadata', 'rxjs']],
+];
+for (const [dirName, p, peers] of OLDER) {
+  const dir = join(work, dirName);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `smoke-${dirName}`, private: true, type: 'commonjs' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--silent', ...tarballs, ...peers, '@types/node@20'], dir);
+  writeFileSync(join(dir, 'app.ts'), example(p));
+  writeFileSync(join(dir, 'tsconfig.json'), tsconfigFor(['app.ts']));
+  run(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], dir);
+  const version = JSON.parse(readFileSync(join(dir, 'node_modules', p === 'nestjs' ? '@nestjs/core' : p, 'package.json'), 'utf8')).version;
+  console.log(`ok   an ${p} ${version} app installs the tarballs without flags and builds the README example`);
+}
 console.log(`smoke test passed (${work})`);

@@ -20,6 +20,7 @@ const ADULT_DOB = '1990-04-01';
 const CHILD_DOB = '2019-06-01'; // under 13 until 2032
 const CHILD = { name: 'Young Person', email: 'young@example.org', username: 'young' };
 
+const OPERATOR = 'bitnami-operator-token-for-the-test';
 let h: BitnamiApp;
 let base: string;
 const lines: string[] = [];
@@ -27,7 +28,7 @@ const lines: string[] = [];
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'pk-bitnami-'));
   const logger = pino(new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
-  h = await createApp({ dataDir, logger, trustProxy: 'loopback' });
+  h = await createApp({ dataDir, logger, trustProxy: 'loopback', operatorToken: OPERATOR });
   const server = await listen(h.app, 0);
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -135,7 +136,7 @@ describe('bitnami-nest reference app', () => {
     it('POST /orders: order data under order-fulfilment, the card only under payment, to the payment gateway; only a token and the last 4 kept', async () => {
       const r = await call('POST', '/orders', { as: ada, body: { product: 'Stacksmith', quantity: 2, card: { number: CARD_AS_TYPED }, dateOfBirth: ADULT_DOB } });
       expect(r.status).toBe(201);
-      expect(r.body).toEqual({ id: expect.any(String), product: 'Stacksmith', quantity: 2, cardLast4: '4242', placedAt: expect.any(String) });
+      expect(r.body).toEqual({ id: expect.any(String), product: 'Stacksmith', quantity: 2, cardLast4: '4242', subscription: false, placedAt: expect.any(String) });
       order = r.body.id;
       const stored = await h.store.order(order);
       expect(stored).toMatchObject({ account: ada, cardLast4: '4242', cardToken: expect.stringMatching(/^tok_[0-9a-f]{24}$/) });
@@ -193,7 +194,7 @@ describe('bitnami-nest reference app', () => {
     });
 
     it('customers and subscribers get the newsletter until they opt out', async () => {
-      const r = await call('POST', '/newsletter/send');
+      const r = await call('POST', '/newsletter/send', { as: OPERATOR });
       expect(r).toMatchObject({ status: 200, body: { sent: [ada, bo, visitor], skipped: [] } });
     });
 
@@ -202,11 +203,11 @@ describe('bitnami-nest reference app', () => {
       expect(u).toMatchObject({ status: 200, body: { unsubscribed: true } });
       expect(events().at(-1)).toMatchObject({ kind: 'consent', purpose: 'marketing.email', subject: h.kit.pseudonymizeSubject(ada), actor: 'data-subject', attributes: { state: 'withdrawn', type: 'implied', source: 'form' } });
 
-      const send = await call('POST', '/newsletter/send');
+      const send = await call('POST', '/newsletter/send', { as: OPERATOR });
       expect(send).toMatchObject({ status: 200, body: { sent: [bo, visitor], skipped: [{ id: ada, reason: 'consent-withdrawn' }] } });
       expect(events().filter((e) => e['subject'] === h.kit.pseudonymizeSubject(ada) && e['purpose'] === 'marketing.email' && e['kind'] === 'access').at(-1)).toMatchObject({ decision: 'deny', reason: 'consent-withdrawn' });
 
-      const notice = await call('POST', `/orders/${order}/notify`);
+      const notice = await call('POST', `/orders/${order}/notify`, { as: OPERATOR });
       expect(notice).toMatchObject({ status: 201, body: { sent: true } });
       expect(events().at(-1)).toMatchObject({ kind: 'access', purpose: 'notifications', basis: 'contract', subject: h.kit.pseudonymizeSubject(ada), decision: 'allow' });
       const toAda = (await h.store.outbox()).filter((o) => o.to === ada).map((o) => o.kind);
@@ -225,7 +226,7 @@ describe('bitnami-nest reference app', () => {
       expect(await call('POST', '/privacy/objection', { as: bo, body: { purpose: 'marketing.email' } })).toMatchObject({ status: 404, body: { error: { code: 'PURPOSEKIT_ERR_RIGHT_NOT_OFFERED' } } });
       const w = await call('POST', '/privacy/consent', { as: bo, body: { purpose: 'marketing.email', state: 'withdrawn' } });
       expect(w).toMatchObject({ status: 200, body: { request: { right: 'withdraw-consent', status: 'completed' }, consent: { purpose: 'marketing.email', state: 'withdrawn' } } });
-      const send = await call('POST', '/newsletter/send');
+      const send = await call('POST', '/newsletter/send', { as: OPERATOR });
       expect(send.body.skipped).toEqual([
         { id: ada, reason: 'consent-withdrawn' },
         { id: bo, reason: 'consent-withdrawn' },
@@ -301,21 +302,21 @@ describe('bitnami-nest reference app', () => {
       // newsletter
       ['access', 'marketing.email', V, 'collect', undefined, 'allow', 'allowed'],
       ['consent', 'marketing.email', V, 'given', undefined, undefined, undefined],
-      ['access', 'marketing.email', A, 'use', undefined, 'allow', 'allowed'],
-      ['access', 'marketing.email', B, 'use', undefined, 'allow', 'allowed'],
-      ['access', 'marketing.email', V, 'use', undefined, 'allow', 'allowed'],
+      ['access', 'marketing.email', A, 'share', 'email-service-provider', 'allow', 'allowed'],
+      ['access', 'marketing.email', B, 'share', 'email-service-provider', 'allow', 'allowed'],
+      ['access', 'marketing.email', V, 'share', 'email-service-provider', 'allow', 'allowed'],
       ['consent', 'marketing.email', A, 'withdrawn', undefined, undefined, undefined],
-      ['access', 'marketing.email', A, 'use', undefined, 'deny', 'consent-withdrawn'],
-      ['access', 'marketing.email', B, 'use', undefined, 'allow', 'allowed'],
-      ['access', 'marketing.email', V, 'use', undefined, 'allow', 'allowed'],
+      ['access', 'marketing.email', A, 'share', 'email-service-provider', 'deny', 'consent-withdrawn'],
+      ['access', 'marketing.email', B, 'share', 'email-service-provider', 'allow', 'allowed'],
+      ['access', 'marketing.email', V, 'share', 'email-service-provider', 'allow', 'allowed'],
       ['access', 'notifications', A, 'use', undefined, 'allow', 'allowed'],
       ['consent', 'marketing.email', V, 'withdrawn', undefined, undefined, undefined],
       // the withdrawal (a rights request), and the send after it
       ['rights', 'rights-fulfilment', B, 'received', undefined, undefined, undefined],
       ['consent', 'marketing.email', B, 'withdrawn', undefined, undefined, undefined],
       ['rights', 'rights-fulfilment', B, 'completed', undefined, undefined, undefined],
-      ['access', 'marketing.email', A, 'use', undefined, 'deny', 'consent-withdrawn'],
-      ['access', 'marketing.email', B, 'use', undefined, 'deny', 'consent-withdrawn'],
+      ['access', 'marketing.email', A, 'share', 'email-service-provider', 'deny', 'consent-withdrawn'],
+      ['access', 'marketing.email', B, 'share', 'email-service-provider', 'deny', 'consent-withdrawn'],
       // the partner
       ['access', 'marketing.email', undefined, 'share', 'marketing-partner', 'deny', 'recipient-not-allowed'],
     ]);
@@ -328,5 +329,141 @@ describe('bitnami-nest reference app', () => {
     const verified = await verifyAuditTrail(h.auditDir, { publicKeys: [readFileSync(h.publicKeyPath, 'utf8')] });
     expect(verified).toMatchObject({ ok: true, records: records.length });
     expect(verified.checkpoints).toBeGreaterThan(0);
+  });
+});
+
+describe('bitnami-nest: what the seed says, end to end (issue 13), and hardening (issue 17)', () => {
+  let b: BitnamiApp;
+  let at: string;
+  let dir: string;
+  const out: string[] = [];
+  const OP = 'bitnami-operator-second-token';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pk-bitnami-13-'));
+    const logger = pino(new Writable({ write(c, _e, cb) { out.push(String(c)); cb(); } }));
+    b = await createApp({ dataDir: dir, logger, trustProxy: 'loopback', operatorToken: OP });
+    const server = await listen(b.app, 0);
+    at = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await b?.close().catch(() => undefined);
+  });
+
+  const send = async (method: string, path: string, options: { body?: unknown; raw?: string; as?: string; headers?: Record<string, string> } = {}): Promise<Reply> => {
+    const res = await fetch(`${at}${path}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.as !== undefined ? { authorization: `Bearer ${options.as}` } : {}),
+        ...options.headers,
+      },
+      ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
+  };
+  const trail = (): Array<Record<string, any>> =>
+    readdirSync(b.auditDir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort()
+      .flatMap((f) => readFileSync(join(b.auditDir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>))
+      .filter((r) => r['kind'] !== 'checkpoint');
+  const customer = async (name: string): Promise<string> => {
+    const r = await send('POST', '/accounts', { body: { name, email: `${name.toLowerCase()}@example.org`, username: name.toLowerCase(), dateOfBirth: ADULT_DOB } });
+    expect(r.status).toBe(201);
+    return r.body.id as string;
+  };
+  const buy = async (who: string, subscription: boolean): Promise<string> => {
+    const r = await send('POST', '/orders', { as: who, body: { product: subscription ? 'Stacksmith monthly' : 'Stacksmith', card: { number: CARD }, subscription, dateOfBirth: ADULT_DOB } });
+    expect(r.status).toBe(201);
+    return r.body.id as string;
+  };
+
+  it('unknown routes and methods, and bodies that do not parse, are too large or wrongly encoded: the standard JSON error, the body never echoed, each logged', async () => {
+    const before = out.length;
+    for (const [method, path] of [['GET', '/nope'], ['DELETE', '/orders'], ['PUT', '/newsletter']] as const) {
+      expect(await send(method, path)).toMatchObject({ status: 404, body: { error: { code: 'APP_NOT_FOUND', message: 'No such route or method.' } } });
+    }
+    expect(await send('POST', '/accounts', { raw: '{"name":"Secret Sam","email' })).toMatchObject({ status: 400, body: { error: { code: 'APP_INVALID_BODY', message: 'The body is not valid JSON.' } } });
+    expect(await send('POST', '/accounts', { raw: JSON.stringify({ name: 'Secret Sam'.repeat(3000) }) })).toMatchObject({ status: 413, body: { error: { code: 'APP_BODY_TOO_LARGE', message: 'The body is larger than 16 KiB.' } } });
+    expect(await send('POST', '/accounts', { raw: '{"name":"Secret Sam"}', headers: { 'content-type': 'application/json; charset=latin1' } })).toMatchObject({ status: 415, body: { error: { code: 'APP_UNSUPPORTED_MEDIA_TYPE' } } });
+    const logged = out.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'request').map((l) => [l['method'], l['status']]);
+    expect(logged).toEqual([['GET', 404], ['DELETE', 404], ['PUT', 404], ['POST', 400], ['POST', 413], ['POST', 415]]);
+    expect(out.join('\n')).not.toContain('Secret Sam');
+  });
+
+  it('the newsletter send, order notices and the /operator routes require the operator token', async () => {
+    const dee = await customer('Dee');
+    const order = await buy(dee, false);
+    for (const path of ['/newsletter/send', `/orders/${order}/notify`, '/operator/rights/unsubscribe', '/operator/rights/extend']) {
+      for (const token of [undefined, dee, `${OP}x`]) {
+        expect(await send('POST', path, { body: {}, ...(token !== undefined ? { as: token } : {}) })).toMatchObject({
+          status: 401,
+          body: { error: { code: 'APP_OPERATOR_ONLY', message: 'This route is for the operator: send Authorization: Bearer <operator token>.' } },
+        });
+      }
+    }
+    expect(await b.store.outbox()).toEqual([]);
+    // With the token, a body that names no request is the operator's mistake: 400, not 500.
+    expect(await send('POST', '/operator/rights/extend', { as: OP, body: { requestId: 'x y' } })).toMatchObject({ status: 400, body: { error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } } });
+  });
+
+  it('Sec-GPC: 1 on the customer\'s own request is not stored and changes nothing in the newsletter batch (the text states no GPC behaviour); each send is a share to the email service provider, recorded with its recipient and no transfer', async () => {
+    const dee = (await b.store.accounts())[0]!.id;
+    expect((await send('GET', '/orders', { as: dee, headers: { 'sec-gpc': '1' } })).status).toBe(200);
+    expect((await b.kit.consentStore.facts(dee, 'marketing.email')).consent).toBeUndefined();
+    const seen = trail().length;
+    expect(await send('POST', '/newsletter/send', { as: OP, headers: { 'sec-gpc': '1' } })).toMatchObject({ status: 200, body: { sent: [dee], skipped: [] } });
+    expect(trail().slice(seen).map((r) => [r['purpose'], r['actor'], r['action'], r['recipient'], r['decision'], r['attributes']])).toEqual([
+      ['marketing.email', 'operator', 'share', 'email-service-provider', 'allow', undefined],
+    ]);
+  });
+
+  it('retention: card data of a one-off purchase expires at the transaction, a subscription\'s when it is cancelled; the sweep erases it and records each erasure', async () => {
+    const eve = await customer('Eve');
+    const once = await buy(eve, false);
+    const monthly = await buy(eve, true);
+    const dees = (await b.store.orders()).filter((o) => o.account !== eve).map((o) => o.id);
+    const due = await b.kit.retention.due({ now: Date.now() + 1000, within: 'P0D' });
+    expect(due.map((d) => [d.store, d.purpose, d.item, d.onExpiry])).toEqual([...dees, once].map((id) => ['orders-db', 'payment', id, 'erase']));
+    // A fake clock a day ahead: the one-off cards are erased; the running subscription keeps its card.
+    const tomorrow = Date.now() + 86_400_000;
+    expect(await b.kit.retention.sweep({ now: tomorrow })).toMatchObject({ erased: dees.length + 1, flagged: 0, held: 0, failed: [] });
+    expect(await b.store.order(once)).not.toHaveProperty('cardToken');
+    expect(await b.store.order(once)).toMatchObject({ product: 'Stacksmith', account: eve });
+    expect(await b.store.order(monthly)).toMatchObject({ cardToken: expect.stringMatching(/^tok_/), cardLast4: '4242' });
+    expect((await send('GET', '/orders', { as: eve })).body.orders.map((o: { cardLast4?: string }) => o.cardLast4 ?? null)).toEqual([null, '4242']);
+    // "until such a subscription is cancelled": the clock starts at the cancellation.
+    expect(await send('POST', `/orders/${monthly}/cancel`, { as: eve })).toMatchObject({ status: 201, body: { subscription: true, cancelledAt: expect.any(String) } });
+    expect(await b.kit.retention.sweep({ now: tomorrow })).toMatchObject({ erased: 1 });
+    expect(await b.store.order(monthly)).not.toHaveProperty('cardToken');
+    expect(await b.kit.retention.sweep({ now: tomorrow })).toMatchObject({ erased: 0 });
+    await b.store.close(); // compaction, as on shutdown
+    expect(readFileSync(join(dir, 'orders.db'), 'utf8')).not.toMatch(/tok_|"cardLast4"/);
+    const erasures = trail().filter((r) => r['kind'] === 'retention');
+    expect(erasures.map((r) => [r['action'], r['purpose'], r['attributes']['store'], r['attributes']['item']])).toEqual([...dees, once, monthly].map((id) => ['erase', 'payment', 'orders-db', id]));
+    expect(erasures.every((r) => r['subject'] !== undefined && !JSON.stringify(r).includes('tok_'))).toBe(true);
+  });
+
+  it('rights: only the unsubscribe is offered (a request by phone is recorded and completed); other rights are refused as not offered; an extension is not allowed', async () => {
+    const eve = (await b.store.accounts()).find((a) => a.name === 'Eve')!.id;
+    for (const [method, path] of [['POST', '/privacy/erasure'], ['POST', '/privacy/objection'], ['GET', '/privacy/export']] as const) {
+      expect(await send(method, path, { as: eve, ...(path === '/privacy/objection' ? { body: { purpose: 'marketing.email' } } : {}) })).toMatchObject({ status: 404, body: { error: { code: 'PURPOSEKIT_ERR_RIGHT_NOT_OFFERED' } } });
+    }
+    const done = await send('POST', '/operator/rights/unsubscribe', { as: OP, body: { subject: eve } });
+    expect(done).toMatchObject({ status: 200, body: { status: 'completed', requestId: expect.any(String) } });
+    expect(await send('POST', '/operator/rights/extend', { as: OP, body: { requestId: done.body.requestId, subject: eve, receivedAt: new Date().toISOString(), reason: 'busy' } })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'PURPOSEKIT_ERR_EXTENSION_NOT_ALLOWED' } },
+    });
+    expect((await send('POST', '/newsletter/send', { as: OP })).body.skipped).toEqual([{ id: eve, reason: 'consent-withdrawn' }]);
+    const states = trail()
+      .filter((r) => r['kind'] === 'rights' && r['subject'] === b.kit.pseudonymizeSubject(eve))
+      .map((r) => [r['requestId'] === done.body.requestId, r['attributes']['right'], r['attributes']['status']]);
+    expect(states).toEqual([
+      [true, 'withdraw-consent', 'received'],
+      [true, 'withdraw-consent', 'completed'],
+    ]);
   });
 });

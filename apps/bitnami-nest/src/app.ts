@@ -5,20 +5,24 @@
  * behind `@AgeGate('coppa')`; a log line per request shows the purpose and legal basis
  * it was tagged with (and only a truncated IP).
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
-import { bitnami, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openKeyDirectory } from '@purposekit/core';
-import type { FileConsentStore, Purposekit } from '@purposekit/core';
+import { bitnami, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, openKeyDirectory } from '@purposekit/core';
+import type { FileConsentStore, Purposekit, RetentionStore, RightsHandlerOptions } from '@purposekit/core';
 import { PrivacyModule, PrivacyRightsModule } from '@purposekit/nestjs';
 import { AccountsController } from './accounts.controller';
-import { APP_SERVICES, bearer } from './http';
+import { AppExceptionFilter } from './app-exception.filter';
+import { APP_SERVICES, bearer, tokenDigest } from './http';
 import type { AppRequest, AppServices } from './http';
 import { NewsletterController } from './newsletter.controller';
 import { PinoNestLogger } from './nest-logger';
+import { OperatorController } from './operator.controller';
 import { OrdersController } from './orders.controller';
 import { PartnersController } from './partners.controller';
 import { PaymentGateway } from './payment-gateway';
@@ -40,8 +44,31 @@ export interface BitnamiApp {
   close(): Promise<void>;
 }
 
+/** Options of {@link createApp}. */
+export interface BitnamiAppOptions {
+  /** Where the accounts, orders, consent records, the audit trail and the keys live. */
+  dataDir: string;
+  /** One JSON line per request goes here. */
+  logger: Logger;
+  /** Express's `trust proxy`. Default `'loopback'`. */
+  trustProxy?: string | number | boolean;
+  /**
+   * The operator's bearer token (the newsletter send, order notices, /operator routes).
+   * Default: read from `<dataDir>/operator-token`, created there (mode 0600) on first start.
+   */
+  operatorToken?: string;
+}
+
+/** The operator token from `<dataDir>/operator-token`, created on first start. */
+function operatorTokenIn(dataDir: string): string {
+  const path = join(dataDir, 'operator-token');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  return readFileSync(path, 'utf8').trim();
+}
+
 /** Builds the app (no listening): data, consent records and audit trail under `dataDir`. */
-export async function createApp(options: { dataDir: string; logger: Logger; trustProxy?: string | number | boolean }): Promise<BitnamiApp> {
+export async function createApp(options: BitnamiAppOptions): Promise<BitnamiApp> {
   const { dataDir, logger } = options;
   // First start creates the key directory (a demo convenience; production keys come from
   // `purposekit keys generate`). Its subject key also opens `purposekit audit report --key`.
@@ -56,17 +83,31 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     checkpointIntervalMs: bitnami.audit.checkpointIntervalMs,
   });
   const consentStore: FileConsentStore = createFileConsentStore({ path: join(dataDir, 'consent.jsonl'), onWarning: (message, code) => logger.warn({ code }, message) });
+  const store = await BitnamiStore.open(dataDir);
+  // The retention port. The one period the policy states: card data is kept "solely for
+  // the purpose of processing your recurring subscription payments until such a
+  // subscription is cancelled" (payment: P0D from subscription-end, erased). A
+  // subscription's clock starts when it is cancelled (not before); a one-off purchase's at
+  // the transaction, as it has no subscription to wait for.
+  const retentionStores: RetentionStore[] = [
+    {
+      name: 'orders-db',
+      purposes: ['payment'],
+      list: async () =>
+        (await store.ordersWithCard()).map((o) => ({ id: o.id, subject: o.account, clockStart: o.subscription === true ? o.cancelledAt : o.placedAt })),
+      erase: (item) => store.eraseCard(item.id),
+    },
+  ];
   const kit = createPurposekit({
     policy: bitnami,
     audit,
     consentStore,
     subjectKey: keys.subjectKey,
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
+    retentionStores,
   });
-  const store = await BitnamiStore.open(dataDir);
   // "encrypted into our Payment gateway providers database": the only recipient of card data.
   const gateway = kit.bind(new PaymentGateway(), { tokenize: { data: ['payment'], action: 'share', recipient: 'payment-gateway' } });
-  const services: AppServices = { kit, consent: createConsentManager(kit), store, gateway };
 
   // The rights the policy honours: "request that we remove you from our email list"
   // (withdraw-consent) and objection to the newsletter. Same demo bearer token.
@@ -75,10 +116,19 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
     if (id === undefined) return undefined;
     return (await store.account(id)) !== undefined || (await store.subscribers()).some((s) => s.id === id) ? id : undefined;
   };
+  const rightsOptions: RightsHandlerOptions<AppRequest> = { getSubject };
+  const services: AppServices = {
+    kit,
+    consent: createConsentManager(kit),
+    store,
+    gateway,
+    rights: createRightsHandler(kit, rightsOptions),
+    operatorDigest: tokenDigest(options.operatorToken ?? operatorTokenIn(dataDir)),
+  };
 
   @Module({
-    imports: [PrivacyModule.forRoot({ kit, onWarning: (message, code) => logger.warn({ code }, message) }), PrivacyRightsModule.forRoot({ getSubject })],
-    controllers: [PrivacyInfoController, AccountsController, OrdersController, NewsletterController, PartnersController],
+    imports: [PrivacyModule.forRoot({ kit, onWarning: (message, code) => logger.warn({ code }, message) }), PrivacyRightsModule.forRoot(rightsOptions)],
+    controllers: [PrivacyInfoController, AccountsController, OrdersController, NewsletterController, PartnersController, OperatorController],
     providers: [{ provide: APP_SERVICES, useValue: services }],
   })
   class AppModule {}
@@ -90,6 +140,8 @@ export async function createApp(options: { dataDir: string; logger: Logger; trus
   // (without the privacy fields, which Nest's middleware adds after parsing).
   app.use(requestLog(logger));
   app.useBodyParser('json', { limit: '16kb' });
+  // Every error in the standard shape, nothing of the request echoed (see the filter).
+  app.useGlobalFilters(new AppExceptionFilter(logger, app.getHttpAdapter()));
   await app.init();
 
   return {

@@ -2,8 +2,9 @@
  * What the controllers share: the app's services (one injection token), the demo
  * authentication, the app's error shape and body helpers.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpException } from '@nestjs/common';
-import type { ConsentManager, Purposekit } from '@purposekit/core';
+import type { ConsentManager, Purposekit, RightsHandler } from '@purposekit/core';
 import type { PaymentGateway } from './payment-gateway';
 import type { BitnamiStore } from './store';
 
@@ -17,6 +18,27 @@ export interface AppServices {
   readonly store: BitnamiStore;
   /** Wrapped by `kit.bind`: each call is checked and recorded under the `payment` purpose. */
   readonly gateway: PaymentGateway;
+  /** The rights requests made by phone, mail or email ("contact us ... to request that we remove you from our email list"). */
+  readonly rights: RightsHandler<AppRequest>;
+  /** SHA-256 of the operator's bearer token (the operator routes compare against it). */
+  readonly operatorDigest: Buffer;
+}
+
+/** SHA-256 of a token, for a constant-time comparison. */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/**
+ * The operator's routes (the newsletter to every subscriber, order notices, requests
+ * taken by phone or mail): `Authorization: Bearer <operator token>`, compared in constant time.
+ */
+export function requireOperator(services: AppServices, req: AppRequest): void {
+  const header = req.headers['authorization'];
+  const m = typeof header === 'string' ? /^Bearer (\S{1,200})$/.exec(header) : null;
+  if (m === null || !timingSafeEqual(tokenDigest(m[1]!), services.operatorDigest)) {
+    throw appError(401, 'APP_OPERATOR_ONLY', 'This route is for the operator: send Authorization: Bearer <operator token>.');
+  }
 }
 
 /** The parts of an Express request the controllers read. */

@@ -6,10 +6,14 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { createIpRedactor, createPinoIpRedaction, bitnami } from '@purposekit/core';
 import { createApp, listen } from './app';
 
 async function main(): Promise<void> {
-  const logger = pino({ base: { app: 'bitnami-nest' } });
+  // Every line scrubbed of client addresses (request paths included: `/lookup/198.51.100.42`
+  // is logged as `/lookup/198.51.100.0`), with the policy's own truncation.
+  const ip = createPinoIpRedaction({ redactor: createIpRedactor(bitnami.logs.ip) });
+  const logger = pino({ base: { app: 'bitnami-nest' }, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks });
   const port = Number(process.env['PORT'] ?? 3002);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env['PORT']}`);
   const dataDir = resolve(process.env['PURPOSEKIT_DATA_DIR'] ?? resolve(__dirname, '../.data'));
@@ -21,13 +25,13 @@ async function main(): Promise<void> {
     [
       '',
       `purposekit · Bitnami reference app (NestJS, Express platform) on ${url}  (policy bitnami, audit trail in ${auditDir})`,
-      'Try (see apps/bitnami-nest/README.md for every route):',
-      `  curl -X POST ${url}/accounts ${json} -d '{"name":"Ada","email":"ada@example.org","username":"ada","dateOfBirth":"1990-04-01"}'`,
+      'Try (from the repository root; each line pastes as written; apps/bitnami-nest/README.md has every route):',
+      `  ADA=$(curl -s -X POST ${url}/accounts ${json} -d '{"name":"Ada","email":"ada@example.org","username":"ada","dateOfBirth":"1990-04-01"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).id'); echo $ADA   # registers Ada; her id is the demo bearer token`,
       `  curl -X POST ${url}/accounts ${json} -d '{"name":"Kid","email":"kid@example.org","username":"kid","dateOfBirth":"2019-06-01"}'   # refused, neutrally`,
-      `  curl -X POST ${url}/orders ${json} -H 'authorization: Bearer <id>' -d '{"product":"Stacksmith","quantity":1,"card":{"number":"4242 4242 4242 4242"},"dateOfBirth":"1990-04-01"}'`,
+      `  curl -X POST ${url}/orders ${json} -H "authorization: Bearer $ADA" -d '{"product":"Stacksmith","quantity":1,"card":{"number":"4242 4242 4242 4242"},"dateOfBirth":"1990-04-01"}'`,
       `  curl -X POST ${url}/partners/share        # denied: "We do not sell, trade, or otherwise transfer to outside parties"`,
       `  curl -H 'DNT: 1' ${url}/privacy/dnt        # how the service treats Do Not Track (CalOPPA)`,
-      `  npx purposekit audit verify ${auditDir} --public-key ${publicKeyPath}`,
+      `  npm run --silent purposekit -- audit verify ${auditDir} --public-key ${publicKeyPath}`,
       'Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
     ].join('\n'),

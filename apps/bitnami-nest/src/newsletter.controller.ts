@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { isPurposekitError } from '@purposekit/core';
 import { AgeGate, PrivacyService, Purpose } from '@purposekit/nestjs';
-import { APP_SERVICES, appError, bearer, fields, str } from './http';
+import { APP_SERVICES, appError, bearer, fields, requireOperator, str } from './http';
 import type { AppRequest, AppServices } from './http';
 
 /**
@@ -54,24 +53,28 @@ export class NewsletterController {
   }
 
   /**
-   * Sends this issue of the newsletter to every customer and subscriber the policy allows
-   * (an operator's action or a job in a real shop; authentication is out of scope here).
-   * Each recipient is one access decision in the trail; a deny skips that recipient.
+   * Sends this issue of the newsletter to every customer and subscriber the policy allows:
+   * the operator's action (the operator token), handed to the email service provider
+   * ("to send email notifications on BitRock's behalf": a processor; no transfer is
+   * stated). One checkEach() for the whole list: one decision and one trail record per
+   * recipient, all committed together; a deny skips that recipient. Sec-GPC: 1 changes
+   * nothing: the text states no GPC behaviour (docs/presets/bitnami.md).
    */
   @Post('send')
   @HttpCode(200)
-  async send(): Promise<{ sent: string[]; skipped: Array<{ id: string; reason: string }> }> {
+  async send(@Req() req: AppRequest): Promise<{ sent: string[]; skipped: Array<{ id: string; reason: string }> }> {
+    requireOperator(this.services, req);
     const store = this.services.store;
     const recipients = [...(await store.accounts()).map((a) => a.id), ...(await store.subscribers()).map((s) => s.id)];
+    const ctx = this.privacy.requireContext();
+    ctx.setActor('operator');
+    const decisions = await ctx.checkEach(recipients, { data: ['email', 'name'], action: 'share', recipient: 'email-service-provider' });
     const sent: string[] = [];
     const skipped: Array<{ id: string; reason: string }> = [];
-    for (const id of recipients) {
-      try {
-        await this.privacy.access({ subject: id, data: ['email', 'name'], action: 'use' });
-      } catch (e) {
-        // A deny is an answer (recorded already); anything else (the trail cannot write) fails the send.
-        if (!isPurposekitError(e) || e.code !== 'PURPOSEKIT_ERR_ACCESS_DENIED') throw e;
-        skipped.push({ id, reason: String(e.details?.['reason']) });
+    for (const [i, id] of recipients.entries()) {
+      const d = decisions[i]!;
+      if (!d.allowed) {
+        skipped.push({ id, reason: d.reason });
         continue;
       }
       await store.send({ to: id, kind: 'newsletter', at: new Date().toISOString() });

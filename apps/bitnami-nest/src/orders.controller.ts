@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Inject, Param, Post, Req } from '@nestjs/common';
 import { AgeGate, PrivacyService, Purpose } from '@purposekit/nestjs';
 import { isCardNumber } from './payment-gateway';
-import { APP_SERVICES, UUID, appError, fields, requireAccount, str } from './http';
+import { APP_SERVICES, UUID, appError, fields, requireAccount, requireOperator, str } from './http';
 import type { AppRequest, AppServices } from './http';
 
 /** An order as the API shows it: the card only as its last four digits. */
@@ -10,7 +10,11 @@ export interface OrderView {
   id: string;
   product: string;
   quantity: number;
-  cardLast4: string;
+  /** Gone once the retention sweep erased the card data. */
+  cardLast4?: string;
+  /** A recurring subscription: billed with the card until cancelled. */
+  subscription: boolean;
+  cancelledAt?: string;
   placedAt: string;
 }
 
@@ -49,7 +53,7 @@ export class OrdersController {
     // Billing is a purpose of its own: the card number is checked and recorded under
     // `payment`, shared with the one recipient the policy names, in the same request.
     const { token, last4 } = await this.privacy.runAs({ purpose: 'payment', actor: 'billing', subject: account, requestId: ctx.requestId }, () => this.services.gateway.tokenize(number));
-    const order = { id: randomUUID(), account, product, quantity, cardToken: token, cardLast4: last4, placedAt: new Date().toISOString() };
+    const order = { id: randomUUID(), account, product, quantity, cardToken: token, cardLast4: last4, subscription: b['subscription'] === true, placedAt: new Date().toISOString() };
     await this.services.store.addOrder(order);
     return view(order);
   }
@@ -62,13 +66,28 @@ export class OrdersController {
   }
 
   /**
+   * The customer cancels a recurring subscription: the card may be kept "solely for the
+   * purpose of processing your recurring subscription payments until such a subscription
+   * is cancelled", so its retention clock starts now (the next sweep erases it).
+   */
+  @Post(':id/cancel')
+  async cancel(@Req() req: AppRequest, @Param('id') id: string): Promise<OrderView> {
+    const account = await requireAccount(this.services.store, req);
+    const order = UUID.test(id) ? await this.services.store.order(id) : undefined;
+    if (order === undefined || order.account !== account || !order.subscription) throw appError(404, 'APP_NOT_FOUND', 'No such subscription.');
+    await this.privacy.access({ subject: account, data: ['order-history'], action: 'update' });
+    return view((await this.services.store.cancelSubscription(id, new Date().toISOString()))!);
+  }
+
+  /**
    * The shop tells the customer about their order ("information and updates pertaining
    * to your order"): a contract purpose of its own, which an unsubscribe does not stop.
-   * An operator's action in a real shop (authentication is out of scope here).
+   * The operator's action (the operator token).
    */
   @Purpose('notifications')
   @Post(':id/notify')
-  async notify(@Param('id') id: string): Promise<{ sent: true }> {
+  async notify(@Req() req: AppRequest, @Param('id') id: string): Promise<{ sent: true }> {
+    requireOperator(this.services, req);
     const order = UUID.test(id) ? await this.services.store.order(id) : undefined;
     if (order === undefined) throw appError(404, 'APP_NOT_FOUND', 'No such order.');
     await this.privacy.access({ subject: order.account, data: ['email', 'name', 'order-history'], action: 'use' });
@@ -77,6 +96,14 @@ export class OrdersController {
   }
 }
 
-function view(o: { id: string; product: string; quantity: number; cardLast4: string; placedAt: string }): OrderView {
-  return { id: o.id, product: o.product, quantity: o.quantity, cardLast4: o.cardLast4, placedAt: o.placedAt };
+function view(o: { id: string; product: string; quantity: number; cardLast4?: string; subscription?: boolean; cancelledAt?: string; placedAt: string }): OrderView {
+  return {
+    id: o.id,
+    product: o.product,
+    quantity: o.quantity,
+    ...(o.cardLast4 !== undefined ? { cardLast4: o.cardLast4 } : {}),
+    subscription: o.subscription === true,
+    ...(o.cancelledAt !== undefined ? { cancelledAt: o.cancelledAt } : {}),
+    placedAt: o.placedAt,
+  };
 }

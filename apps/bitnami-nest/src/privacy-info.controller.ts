@@ -21,6 +21,7 @@ export class PrivacyInfoController {
         'POST /accounts',
         'POST /orders',
         'GET /orders',
+        'POST /orders/:id/cancel',
         'POST /orders/:id/notify',
         'POST /newsletter',
         'POST /newsletter/unsubscribe',
@@ -28,7 +29,8 @@ export class PrivacyInfoController {
         'POST /partners/share',
         'GET /privacy/dnt',
         'POST /privacy/consent',
-        'POST /privacy/objection',
+        'POST /operator/rights/unsubscribe',
+        'POST /operator/rights/extend',
       ],
     };
   }

@@ -19,9 +19,13 @@ export interface Order {
   account: string;
   product: string;
   quantity: number;
-  /** The payment gateway's token for the card: what recurring billing uses. */
-  cardToken: string;
-  cardLast4: string;
+  /** The payment gateway's token for the card: what recurring billing uses. Erased at the end of its retention. */
+  cardToken?: string;
+  cardLast4?: string;
+  /** A recurring subscription (billed with the card until cancelled); false for a one-off purchase. */
+  subscription?: boolean;
+  /** When the subscription was cancelled: the card's retention clock starts then. */
+  cancelledAt?: string;
   placedAt: string;
 }
 
@@ -82,8 +86,30 @@ export class BitnamiStore {
     return (await this.#orders.findOneAsync({ id })) ?? undefined;
   }
 
+  /** Every order, oldest first. */
+  async orders(): Promise<Order[]> {
+    return this.#orders.findAsync({}).sort({ placedAt: 1 });
+  }
+
   async ordersOf(account: string): Promise<Order[]> {
     return this.#orders.findAsync({ account }).sort({ placedAt: 1 });
+  }
+
+  /** Every order that still holds card data (the retention port's `payment` items). */
+  async ordersWithCard(): Promise<Order[]> {
+    return this.#orders.findAsync({ cardToken: { $exists: true } }).sort({ placedAt: 1 });
+  }
+
+  /** Marks a subscription cancelled; resolves to the order. */
+  async cancelSubscription(id: string, at: string): Promise<Order | undefined> {
+    await this.#orders.updateAsync({ id, subscription: true, cancelledAt: { $exists: false } }, { $set: { cancelledAt: at } }, {});
+    return this.order(id);
+  }
+
+  /** Erases an order's card data (token and last four digits); the order itself stays (order-fulfilment). Compacted. */
+  async eraseCard(id: string): Promise<void> {
+    await this.#orders.updateAsync({ id }, { $unset: { cardToken: true, cardLast4: true } }, {});
+    await this.#orders.compactDatafileAsync();
   }
 
   async addSubscriber(s: Subscriber): Promise<void> {

@@ -24,7 +24,6 @@ export class AccountsController {
         'GET /account',
         'POST /privacy/erasure',
         'POST /privacy/consent',
-        'POST /privacy/objection',
         'GET /inbox',
         'POST /analytics/events',
         'POST /analytics/opt-out',
@@ -32,6 +31,10 @@ export class AccountsController {
         'POST /email/opt-out',
         'POST /email/promotions',
         'POST /email/notices',
+        'POST /operator/rights/receive',
+        'POST /operator/rights/refuse',
+        'POST /operator/rights/extend',
+        'POST /operator/legal-disclosure',
       ],
     };
   }

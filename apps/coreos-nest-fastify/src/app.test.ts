@@ -14,6 +14,7 @@ function capture(): { lines: string[]; logger: pino.Logger } {
   return { lines, logger: pino(new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } })) };
 }
 
+const OPERATOR = 'coreos-operator-token-for-the-test';
 let h: CoreOsApp;
 let base: string;
 let dataDir: string;
@@ -22,7 +23,7 @@ const { lines, logger } = capture();
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pk-coreos-'));
   // A reverse proxy on this host (loopback) is trusted: the test client plays that proxy.
-  h = await createApp({ dataDir, logger, trustProxy: 'loopback' });
+  h = await createApp({ dataDir, logger, trustProxy: 'loopback', operatorToken: OPERATOR });
   base = await listen(h.app, 0);
 });
 afterAll(async () => {
@@ -203,8 +204,8 @@ describe('coreos-nest-fastify reference app', () => {
   });
 
   it('promotional email opt-out still allows account notices', async () => {
-    expect(await answer(await call('POST', '/email/notices'))).toEqual([201, { sent: 2, skipped: 0 }]);
-    expect(await answer(await call('POST', '/email/promotions'))).toEqual([201, { sent: 2, skipped: 0 }]);
+    expect(await answer(await call('POST', '/email/notices', { token: OPERATOR }))).toEqual([201, { sent: 2, skipped: 0 }]);
+    expect(await answer(await call('POST', '/email/promotions', { token: OPERATOR }))).toEqual([201, { sent: 2, skipped: 0 }]);
     const [, inbox] = await answer(await call('GET', '/inbox', { token: tokens['ada']! }));
     const messages = (inbox as { messages: Array<{ id: string; kind: string; beacon: string; optOut?: string }> }).messages;
     expect(messages.map((m) => [m.kind, m.beacon, m.optOut])).toEqual([
@@ -215,8 +216,8 @@ describe('coreos-nest-fastify reference app', () => {
     // "by following the instructions in those communications": the promotion's opt-out link.
     expect(await answer(await call('POST', '/email/opt-out'))).toEqual([401, { error: { code: 'APP_UNAUTHENTICATED', message: 'Follow the opt-out link of a promotional email, or send Authorization: Bearer <account id>.' } }]);
     expect(await answer(await call('POST', messages[1]!.optOut!))).toEqual([200, { purpose: 'marketing.email', state: 'withdrawn' }]);
-    expect(await answer(await call('POST', '/email/promotions'))).toEqual([201, { sent: 1, skipped: 1 }]);
-    expect(await answer(await call('POST', '/email/notices'))).toEqual([201, { sent: 2, skipped: 0 }]);
+    expect(await answer(await call('POST', '/email/promotions', { token: OPERATOR }))).toEqual([201, { sent: 1, skipped: 1 }]);
+    expect(await answer(await call('POST', '/email/notices', { token: OPERATOR }))).toEqual([201, { sent: 2, skipped: 0 }]);
     expect((await h.store.inbox(tokens['ada']!)).map((m) => m.kind)).toEqual(['account-notice', 'promotion', 'account-notice']);
     expect((await h.store.inbox(tokens['bo']!)).map((m) => m.kind)).toEqual(['account-notice', 'promotion', 'promotion', 'account-notice']);
     mail['bo-notice'] = (await h.store.inbox(tokens['bo']!))[0]!.id;
@@ -314,7 +315,7 @@ describe('coreos-nest-fastify reference app', () => {
 
   it('keeps no full IP, no personal value, no token and no query string in any log line', () => {
     const all = lines.join('\n');
-    for (const leaked of ['127.0.0.1', '198.51.100.23', '203.0.113', 'Ada Lovelace', 'ada@example.org', 'Bo Chen', 'bo@example.org', 'enterprise-registry', 'Bearer', tokens['ada']!, tokens['bo']!, mail['ada-notice']!, '?m=', 'after-opt-out', 'pricing']) {
+    for (const leaked of [OPERATOR, '127.0.0.1', '198.51.100.23', '203.0.113', 'Ada Lovelace', 'ada@example.org', 'Bo Chen', 'bo@example.org', 'enterprise-registry', 'Bearer', tokens['ada']!, tokens['bo']!, mail['ada-notice']!, '?m=', 'after-opt-out', 'pricing']) {
       expect(all).not.toContain(leaked);
     }
     const keys = ['basis', 'hostname', 'ip', 'level', 'method', 'ms', 'msg', 'path', 'pid', 'policy', 'purpose', 'requestId', 'status', 'time'];
@@ -334,5 +335,121 @@ describe('coreos-nest-fastify reference app', () => {
     const result = await verifyAuditTrail(h.auditDir, { publicKeys: [readFileSync(h.publicKeyPath, 'utf8')] });
     expect(result).toMatchObject({ ok: true, signaturesChecked: true, unsignedTail: 0 });
     expect(result.checkpoints).toBeGreaterThan(0);
+  });
+});
+
+describe('coreos-nest-fastify: what the seed says, end to end (issue 13), and hardening (issue 17)', () => {
+  let c: CoreOsApp;
+  let at: string;
+  const out = capture();
+  const OP = 'coreos-operator-second-token';
+
+  beforeAll(async () => {
+    c = await createApp({ dataDir: mkdtempSync(join(tmpdir(), 'pk-coreos-13-')), logger: out.logger, trustProxy: 'loopback', operatorToken: OP });
+    at = await listen(c.app, 0);
+  });
+  afterAll(async () => {
+    await c.close();
+  });
+
+  const send = (method: string, path: string, options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {}) =>
+    call(method, path, { ...options, at, ...(options.raw !== undefined ? { body: undefined } : {}) }).then((r) => r);
+  const sendRaw = (method: string, path: string, raw: string, headers: Record<string, string>) => fetch(`${at}${path}`, { method, headers, body: raw });
+  const trail = (): Json[] => auditEvents(c.auditDir);
+  const signUp = async (nameOf: string, email: string): Promise<string> => {
+    const [status, body] = await answer(await send('POST', '/signup', { body: { name: nameOf, email } }));
+    expect(status).toBe(201);
+    return (body as { id: string }).id;
+  };
+
+  it('unknown routes and methods, and bodies that do not parse, are too large or of another type: the standard JSON error, nothing echoed, each logged', async () => {
+    const before = requestLines(out.lines).length;
+    for (const [method, path] of [['GET', '/nope'], ['DELETE', '/signup'], ['PUT', '/account']] as const) {
+      expect(await answer(await send(method, path))).toEqual([404, { error: { code: 'APP_NOT_FOUND', message: 'No such route or method.' } }]);
+    }
+    expect(await answer(await sendRaw('POST', '/signup', '{"name":"Secret Sam","email', { 'content-type': 'application/json' }))).toEqual([400, { error: { code: 'APP_INVALID_BODY', message: 'The body is not valid JSON.' } }]);
+    expect(await answer(await sendRaw('POST', '/signup', JSON.stringify({ name: 'Secret Sam'.repeat(3000) }), { 'content-type': 'application/json' }))).toEqual([413, { error: { code: 'APP_BODY_TOO_LARGE', message: 'The body is larger than 16 KiB.' } }]);
+    expect(await answer(await sendRaw('POST', '/signup', 'name=Secret+Sam', { 'content-type': 'text/plain' }))).toEqual([415, { error: { code: 'APP_UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json.' } }]);
+    expect(requestLines(out.lines).slice(before).map((l) => [l['method'], l['status']])).toEqual([['GET', 404], ['DELETE', 404], ['PUT', 404], ['POST', 400], ['POST', 413], ['POST', 415]]);
+    expect(out.lines.join('\n')).not.toContain('Secret Sam');
+  });
+
+  it('the mailings and the operator routes require the operator token', async () => {
+    const ann = await signUp('Ann Operator-Test', 'ann@example.org');
+    for (const path of ['/email/promotions', '/email/notices', '/operator/rights/receive', '/operator/rights/refuse', '/operator/rights/extend', '/operator/legal-disclosure']) {
+      for (const token of [undefined, ann, `${OP}x`]) {
+        expect(await answer(await send('POST', path, { body: {}, ...(token !== undefined ? { token } : {}) }))).toEqual([
+          401,
+          { error: { code: 'APP_OPERATOR_ONLY', message: 'This route is for the operator: send Authorization: Bearer <operator token>.' } },
+        ]);
+      }
+    }
+    expect(await c.store.inbox(ann)).toEqual([]);
+    // With the token, a body that names no request is the operator's mistake: 400, not 500.
+    for (const path of ['/operator/rights/refuse', '/operator/rights/extend']) {
+      expect(await answer(await send('POST', path, { token: OP, body: { requestId: 'x y', right: 'nonsense' } }))).toEqual([400, { error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } }]);
+    }
+  });
+
+  it('Sec-GPC: 1 on the person\'s own request is not stored and changes nothing in the promotions batch (the seed states no GPC behaviour)', async () => {
+    const ann = (await c.store.accounts())[0]!.id;
+    const seen = trail().length;
+    expect((await send('GET', '/account', { token: ann, headers: { 'sec-gpc': '1' } })).status).toBe(200);
+    expect((await c.kit.consentStore.facts(ann, 'marketing.email')).consent).toBeUndefined();
+    expect(await answer(await send('POST', '/email/promotions', { token: OP, headers: { 'sec-gpc': '1' } }))).toEqual([201, { sent: 1, skipped: 0 }]);
+    expect(trail().slice(seen).map((r) => [r['kind'], r['purpose'], r['actor'], r['decision']])).toEqual([
+      ['access', 'account-management', 'service', 'allow'],
+      ['access', 'marketing.email', 'operator', 'allow'],
+    ]);
+  });
+
+  it('a disclosure to a named recipient (the authorities) is recorded with its recipient; no transfer (US only); an unnamed party or a share "with your consent" without it is refused', async () => {
+    const ann = (await c.store.accounts())[0]!.id;
+    const seen = trail().length;
+    expect(await answer(await send('POST', '/operator/legal-disclosure', { token: OP, body: { subject: ann } }))).toEqual([200, { decision: 'allowed', disclosed: { name: 'Ann Operator-Test', email: 'ann@example.org' } }]);
+    const share = trail().slice(seen)[0]!;
+    expect([share['purpose'], share['basis'], share['action'], share['recipient'], share['decision'], share['attributes']]).toEqual(['legal-compliance', 'legal-obligation', 'share', 'authorities', 'allow', undefined]);
+    const check = (recipient: string) => c.kit.runAs({ purpose: 'service.provision', actor: 'operator' }, () => c.kit.check({ subject: ann, data: ['usage-data'], action: 'share', recipient }));
+    expect([(await check('service-providers')).reason, (await check('with-your-consent')).reason, (await check('data-broker')).reason]).toEqual(['allowed', 'consent-missing', 'recipient-not-allowed']);
+  });
+
+  it('account deletion: afterwards every access about the person is denied, except what the law keeps (legal-compliance)', async () => {
+    const ann = (await c.store.accounts())[0]!.id;
+    expect(await answer(await send('POST', '/privacy/erasure', { token: ann }))).toEqual([
+      200,
+      expect.objectContaining({ request: expect.objectContaining({ right: 'erasure', status: 'partly-completed' }), erased: true }),
+    ]);
+    const job = await c.kit.runAs({ purpose: 'marketing.email', actor: 'promotions-job' }, () => c.kit.check({ subject: ann, data: ['email'], action: 'use' }));
+    expect(job).toMatchObject({ allowed: false, reason: 'erased' });
+    const seen = trail().length;
+    const [status, body] = await answer(await send('POST', '/operator/legal-disclosure', { token: OP, body: { subject: ann } }));
+    expect([status, body]).toEqual([200, { decision: 'allowed', disclosed: { erasureRecord: { id: ann, createdAt: expect.any(String), erasedAt: expect.any(String) } } }]);
+    expect(trail().slice(seen).map((r) => [r['purpose'], r['decision'], r['attributes']])).toEqual([['legal-compliance', 'allow', { survivesErasure: true }]]);
+  });
+
+  it('an emailed deletion request whose sender cannot be matched to the account is refused (identity not verified); an extension is not allowed (the seed promises none)', async () => {
+    const cal = await signUp('Cal', 'cal@example.org');
+    const [status, received] = await answer(await send('POST', '/operator/rights/receive', { token: OP, body: { subject: cal, right: 'erasure' } }));
+    expect(status).toBe(201);
+    const { requestId } = received as { requestId: string; due: string };
+    expect(await answer(await send('POST', '/operator/rights/extend', { token: OP, body: { requestId, subject: cal, right: 'erasure', receivedAt: new Date().toISOString(), reason: 'busy' } }))).toEqual([
+      409,
+      { error: { code: 'PURPOSEKIT_ERR_EXTENSION_NOT_ALLOWED', message: 'The deadline of this privacy request cannot be extended.' } },
+    ]);
+    expect(await answer(await send('POST', '/operator/rights/refuse', { token: OP, body: { requestId, subject: cal, right: 'erasure', reason: 'identity-not-verified' } }))).toEqual([200, { requestId, status: 'refused' }]);
+    expect(await c.store.account(cal)).toMatchObject({ name: 'Cal' });
+    const states = trail()
+      .filter((r) => r['kind'] === 'rights' && r['subject'] === c.kit.pseudonymizeSubject(cal))
+      .map((r) => [r['requestId'] === requestId, (r['attributes'] as Record<string, string>)['status'], (r['attributes'] as Record<string, string>)['reason']]);
+    expect(states).toEqual([[true, 'received', undefined], [true, 'refused', 'identity-not-verified']]);
+  });
+
+  it('retention: every store behind the port; "as required by law" never expires by itself, so a sweep years later erases nothing', async () => {
+    expect(c.kit.retention.stores.map((s) => s.name)).toEqual(['accounts-db', 'analytics-events-db', 'outbox-db', 'email-opens-db']);
+    const accounts = await c.store.countAccounts();
+    const tenYears = Date.now() + 10 * 366 * 24 * 3600 * 1000;
+    expect(await c.kit.retention.due({ now: tenYears, within: 'P1Y' })).toEqual([]);
+    expect(await c.kit.retention.sweep({ now: tenYears })).toMatchObject({ erased: 0, anonymised: 0, flagged: 0, held: 0, failed: [] });
+    expect(await c.store.countAccounts()).toBe(accounts);
   });
 });

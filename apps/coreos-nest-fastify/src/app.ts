@@ -8,6 +8,8 @@
  * token (`Authorization: Bearer <id>`). It stands in for a real session.
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
@@ -15,13 +17,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import { coreos, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, openKeyDirectory } from '@purposekit/core';
-import type { ConsentManager, Purposekit } from '@purposekit/core';
+import { coreos, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, openKeyDirectory } from '@purposekit/core';
+import type { ConsentManager, Purposekit, RetentionStore, RightsHandlerOptions } from '@purposekit/core';
 import { PrivacyModule, PrivacyRightsModule } from '@purposekit/nestjs';
 import { AccountsController } from './accounts.controller';
 import { AnalyticsController } from './analytics.controller';
+import { AppExceptionFilter } from './app-exception.filter';
 import { EmailController } from './email.controller';
-import { APP_SERVICES, subjectOf } from './http';
+import { APP_SERVICES, subjectOf, tokenDigest } from './http';
+import { OperatorController } from './operator.controller';
 import type { AppRequest } from './http';
 import type { AppServices } from './http';
 import { CoreOsStore } from './store';
@@ -37,6 +41,19 @@ export interface CoreOsAppOptions {
    * Default `'loopback'` (a proxy on the same host); `false` believes none.
    */
   trustProxy?: boolean | string | string[];
+  /**
+   * The operator's bearer token for the mailings and the /operator routes. Default: read
+   * from `<dataDir>/operator-token`, created there (mode 0600) on first start.
+   */
+  operatorToken?: string;
+}
+
+/** The operator token from `<dataDir>/operator-token`, created on first start. */
+function operatorTokenIn(dataDir: string): string {
+  const path = join(dataDir, 'operator-token');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  return readFileSync(path, 'utf8').trim();
 }
 
 export interface CoreOsApp {
@@ -72,42 +89,68 @@ export async function createApp(options: CoreOsAppOptions): Promise<CoreOsApp> {
   const onWarning = (message: string, code: string): void => {
     logger.warn({ code }, message);
   };
+  const store = await CoreOsStore.open(dataDir);
+  // The retention port, one entry per store. CoreOS keeps what it keeps "as required by
+  // law": no purpose states a duration, so a sweep finds nothing expired by itself; the
+  // port is in place for the day the policy states one.
+  const rows = (kind: 'events' | 'outbox' | 'opens', name: string, purposes: string[]): RetentionStore => ({
+    name,
+    purposes,
+    list: async () => (await store.rows(kind)).map((r) => ({ id: r.rowId, clockStart: r.at, subject: r.subject })),
+    erase: (item) => store.removeRow(kind, item.id),
+  });
+  const retentionStores: RetentionStore[] = [
+    {
+      name: 'accounts-db',
+      purposes: ['service.registration', 'account-management'],
+      list: async () => (await store.accounts()).map((a) => ({ id: a.id, clockStart: a.createdAt, subject: a.id })),
+      erase: (item) => store.eraseAccount(item.id),
+    },
+    rows('events', 'analytics-events-db', ['analytics']),
+    rows('outbox', 'outbox-db', ['marketing.email', 'notifications']),
+    rows('opens', 'email-opens-db', ['product-improvement']),
+  ];
   const kit = createPurposekit({
     policy: coreos,
     audit,
     subjectKey: keys.subjectKey,
     consentStore: createFileConsentStore({ path: join(dataDir, 'consent.jsonl'), onWarning }),
+    retentionStores,
   });
   const consent = createConsentManager(kit);
-  const store = await CoreOsStore.open(dataDir);
-  const services: AppServices = { kit, consent, store };
+  // The rights the policy honours (erasure, withdraw-consent) under /privacy, served by
+  // the core's rights handler. Account deletion on request is POST /privacy/erasure: "we
+  // may retain certain information as required by law", so the erasure record (account
+  // id, sign-up and erasure dates: no name, no email) is stored first, for
+  // legal-compliance, and only its field names reach the trail.
+  const rightsOptions: RightsHandlerOptions<AppRequest> = {
+    getSubject: (req) => subjectOf(store, req),
+    erasureRecord: async (subject) => {
+      const kept = await store.keepErasureRecord(subject, new Date().toISOString());
+      return kept === undefined ? {} : { ...kept };
+    },
+    eraser: (subject) => store.eraseAccount(subject),
+  };
+  const services: AppServices = { kit, consent, store, operatorDigest: tokenDigest(options.operatorToken ?? operatorTokenIn(dataDir)), rights: createRightsHandler(kit, rightsOptions) };
 
   const root: DynamicModule = {
     module: CoreOsModule,
     imports: [
       PrivacyModule.forRoot({ kit, onWarning }),
-      // The rights the policy honours (erasure, withdraw-consent, objection) under /privacy,
-      // served by the core's rights handler. Account deletion on request is POST
-      // /privacy/erasure: "we may retain certain information as required by law", so the
-      // erasure record (account id, sign-up and erasure dates: no name, no email) is
-      // stored first, for legal-compliance, and only its field names reach the trail.
-      PrivacyRightsModule.forRoot<AppRequest>({
-        getSubject: (req) => subjectOf(store, req),
-        erasureRecord: async (subject) => {
-          const kept = await store.keepErasureRecord(subject, new Date().toISOString());
-          return kept === undefined ? {} : { ...kept };
-        },
-        eraser: (subject) => store.eraseAccount(subject),
-      }),
+      PrivacyRightsModule.forRoot<AppRequest>(rightsOptions),
     ],
-    controllers: [AccountsController, AnalyticsController, EmailController],
+    controllers: [AccountsController, AnalyticsController, EmailController, OperatorController],
     providers: [{ provide: APP_SERVICES, useValue: services }],
   };
   // Fastify decides which X-Forwarded-For hops to believe; purposekit takes exactly its
   // answer (request.ips) and redacts it before anything else sees it.
   const adapter = new FastifyAdapter({ trustProxy: options.trustProxy ?? 'loopback', bodyLimit: 16 * 1024 });
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger: false, abortOnError: false });
+  app.useGlobalFilters(new AppExceptionFilter(logger, app.getHttpAdapter()));
 
+  // A body is JSON or nothing: Fastify's own text/plain parser is removed, so any other
+  // media type is 415 before a controller runs.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   // One line per request, once the response is sent. Path only: a query string can carry
   // a token (the beacon's message id), so it never reaches the log.
   app

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
-import { isPurposekitError, requirePrivacyContext } from '@purposekit/core';
+import { requirePrivacyContext } from '@purposekit/core';
 import { Purpose } from '@purposekit/nestjs';
-import { APP_SERVICES, UUID, appError, subjectOf } from './http';
+import { APP_SERVICES, UUID, appError, requireOperator, subjectOf } from './http';
 import type { AppRequest, AppServices } from './http';
 import type { EmailKind } from './store';
 
@@ -17,9 +17,9 @@ export interface MailingResult {
  * "You may opt out of receiving promotional communications ... If you opt out, we may
  * still send you non-promotional communications, such as those about your account".
  *
- * The two mailing routes are operator actions (a campaign, a service notice). In a real
- * service they sit behind staff authentication; this demo leaves them open on its
- * loopback address.
+ * The two mailing routes are operator actions (a campaign, a service notice) that touch
+ * every account: they require the operator's token (`Authorization: Bearer <operator
+ * token>`, see the README).
  */
 @Controller('email')
 export class EmailController {
@@ -48,9 +48,13 @@ export class EmailController {
   // "Communicate with you about products, services, offers, promotions": one access per
   // recipient under marketing.email (implied consent). Whoever opted out is skipped, and
   // the deny (consent-withdrawn) is on the trail.
+  // Sec-GPC: 1 changes nothing here: the CoreOS text states no GPC behaviour and no law
+  // binding this US-only policy makes it an opt-out of first-party promotions
+  // (docs/presets/coreos.md); the opt-out link is the person's choice.
   @Purpose('marketing.email')
   @Post('promotions')
-  async promotions(): Promise<MailingResult> {
+  async promotions(@Req() req: AppRequest): Promise<MailingResult> {
+    requireOperator(this.services, req);
     return this.mailing('promotion', 'CoreOS Enterprise Registry: new features this month');
   }
 
@@ -58,23 +62,24 @@ export class EmailController {
   // administrative messages": contract, so an opt-out of promotions does not stop them.
   @Purpose('notifications')
   @Post('notices')
-  async notices(): Promise<MailingResult> {
+  async notices(@Req() req: AppRequest): Promise<MailingResult> {
+    requireOperator(this.services, req);
     return this.mailing('account-notice', 'Your CoreOS account: scheduled maintenance');
   }
 
   private async mailing(kind: EmailKind, title: string): Promise<MailingResult> {
     const { store } = this.services;
     const p = requirePrivacyContext();
+    p.setActor('operator');
     const result: MailingResult = { sent: 0, skipped: 0 };
-    for (const a of await store.accounts()) {
-      try {
-        await p.access({ subject: a.id, data: ['email', 'name'], action: 'use' });
-      } catch (err) {
-        if (isPurposekitError(err) && err.code === 'PURPOSEKIT_ERR_ACCESS_DENIED') {
-          result.skipped += 1;
-          continue;
-        }
-        throw err;
+    const accounts = await store.accounts();
+    // One checkEach() for the whole list: a decision (and a trail record) per account, all
+    // committed together; whoever opted out is skipped, the deny on the trail.
+    const decisions = await p.checkEach(accounts.map((a) => a.id), { data: ['email', 'name'], action: 'use' });
+    for (const [i, a] of accounts.entries()) {
+      if (!decisions[i]!.allowed) {
+        result.skipped += 1;
+        continue;
       }
       await store.addMessage({ id: randomUUID(), subject: a.id, kind, to: a.email, title, sentAt: new Date().toISOString() });
       result.sent += 1;

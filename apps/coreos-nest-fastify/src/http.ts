@@ -3,8 +3,9 @@
  * authentication, cookies and the app's error shape. Typed structurally: the app needs
  * nothing from Fastify's types but headers and a reply that can take a header.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { HttpException } from '@nestjs/common';
-import type { ConsentManager, Purposekit } from '@purposekit/core';
+import type { ConsentManager, Purposekit, RightsHandler } from '@purposekit/core';
 import type { CoreOsStore } from './store';
 
 /** Injection token of {@link AppServices}. */
@@ -15,6 +16,27 @@ export interface AppServices {
   readonly kit: Purposekit;
   readonly consent: ConsentManager;
   readonly store: CoreOsStore;
+  /** The rights requests' later states (received by email, refused, extended). */
+  readonly rights: RightsHandler<AppRequest>;
+  /** SHA-256 of the operator's bearer token (the operator routes compare against it). */
+  readonly operatorDigest: Buffer;
+}
+
+/** SHA-256 of a token, for a constant-time comparison. */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/**
+ * The operator's routes (a mailing to every account, a rights request's later states, a
+ * disclosure): `Authorization: Bearer <operator token>`, compared in constant time.
+ */
+export function requireOperator(services: AppServices, req: AppRequest): void {
+  const header = req.headers['authorization'];
+  const m = typeof header === 'string' ? /^Bearer (\S{1,200})$/.exec(header) : null;
+  if (m === null || !timingSafeEqual(tokenDigest(m[1]!), services.operatorDigest)) {
+    throw appError(401, 'APP_OPERATOR_ONLY', 'This route is for the operator: send Authorization: Bearer <operator token>.');
+  }
 }
 
 /** The parts of a FastifyRequest the controllers read. */

@@ -5,12 +5,16 @@
  * `trustProxy`: the addresses or ranges of the reverse proxies whose X-Forwarded-For is
  * believed (comma-separated), or `false` for none.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino from 'pino';
+import { createIpRedactor, createPinoIpRedaction, coreos } from '@purposekit/core';
 import { createApp, listen } from './app';
 
 async function main(): Promise<void> {
-  const logger = pino({ base: { app: 'coreos-nest-fastify' } });
+  // Every line scrubbed of client addresses (request paths included: `/lookup/198.51.100.42`
+  // is logged as `/lookup/198.51.100.0`), with the policy's own truncation.
+  const ip = createPinoIpRedaction({ redactor: createIpRedactor(coreos.logs.ip) });
+  const logger = pino({ base: { app: 'coreos-nest-fastify' }, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks });
   const rawPort = process.env['PORT'];
   const port = Number(rawPort ?? 3003);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${rawPort}`);
@@ -25,11 +29,11 @@ async function main(): Promise<void> {
     [
       '',
       `purposekit · CoreOS reference app (NestJS + Fastify) on ${url}  (policy coreos, audit trail in ${h.auditDir})`,
-      'Try:',
+      'Try (from the repository root; each line pastes as written):',
       `  curl -X POST ${url}/signup ${json} -d '{"name":"Ada Lovelace","email":"ada@example.org"}'   # no age gate: CoreOS states none`,
       `  curl -i -X POST ${url}/analytics/events ${json} -d '{"page":"/docs/"}'   # sets the coreos_vid analytics cookie`,
-      `  curl -X POST ${url}/email/promotions    # then GET /inbox with the token, POST /email/opt-out, and again`,
-      `  npx purposekit audit verify ${h.auditDir} --public-key ${h.publicKeyPath}`,
+      `  curl -X POST ${url}/email/promotions -H "authorization: Bearer $(cat ${join(dataDir, 'operator-token')})"   # the operator's mailing; then GET /inbox with the token, POST /email/opt-out, and again`,
+      `  npm run --silent purposekit -- audit verify ${h.auditDir} --public-key ${h.publicKeyPath}`,
       'The README lists every route. Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
     ].join('\n'),

@@ -183,6 +183,23 @@ export class CoreOsStore {
     return (await this.#opens.findAsync({ subject }).sort({ at: 1 })).map(withoutId);
   }
 
+  /**
+   * Every row of one store with its internal row id, for the retention port: analytics
+   * events, outbox messages or email opens.
+   */
+  async rows(kind: 'events' | 'outbox' | 'opens'): Promise<Array<{ rowId: string; subject: string; at: string }>> {
+    const db = kind === 'events' ? this.#events : kind === 'outbox' ? this.#outbox : this.#opens;
+    const docs = (await (db as Datastore<Record<string, unknown>>).findAsync({})) as Array<Record<string, unknown>>;
+    return docs.map((d) => ({ rowId: String(d['_id']), subject: String(d['visitor'] ?? d['subject']), at: String(d['at'] ?? d['sentAt']) }));
+  }
+
+  /** Removes one row of {@link rows} (compacted: nothing stays in the data file). */
+  async removeRow(kind: 'events' | 'outbox' | 'opens', rowId: string): Promise<void> {
+    const db = (kind === 'events' ? this.#events : kind === 'outbox' ? this.#outbox : this.#opens) as Datastore<Record<string, unknown>>;
+    await db.removeAsync({ _id: rowId }, {});
+    await db.compactDatafileAsync();
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#accounts, this.#erased, this.#events, this.#outbox, this.#opens].map((d) => d.compactDatafileAsync()));
   }

@@ -137,10 +137,11 @@ describe('kubevirt-koa reference app', () => {
     ]);
     expect(logFor('/contributors')[0]).toMatchObject({ purpose: 'public-record', basis: 'legitimate-interests', status: 200 });
     const shares = auditEvents().slice(seen);
+    // One checkEach() per set of categories shown (with a GitHub handle, then without).
     expect(shares.map((r) => [r['kind'], r['purpose'], r['action'], r['recipient'], r['decision'], r['data']])).toEqual([
       ['access', 'public-record', 'share', 'public', 'allow', ['name', 'email', 'username']],
-      ['access', 'public-record', 'share', 'public', 'allow', ['name', 'email']],
       ['access', 'public-record', 'share', 'public', 'allow', ['name', 'email', 'username']],
+      ['access', 'public-record', 'share', 'public', 'allow', ['name', 'email']],
     ]);
     // Three different people: three different pseudonyms, none of them an id or a value.
     expect(new Set(shares.map((r) => r['subject'])).size).toBe(3);
@@ -246,8 +247,8 @@ describe('kubevirt-koa reference app', () => {
       ['rights', 'rights-fulfilment', undefined, undefined],
       ['rights', 'rights-fulfilment', undefined, undefined],
       ['access', 'public-record', 'allow', 'allowed'],
-      ['access', 'public-record', 'allow', 'allowed'],
       ['access', 'public-record', 'deny', 'objection'],
+      ['access', 'public-record', 'allow', 'allowed'],
     ]);
   });
 
@@ -344,8 +345,8 @@ describe('kubevirt-koa reference app', () => {
       ['rights', 'rights-fulfilment', undefined, undefined],
       ['access', 'rights-fulfilment', 'allow', 'allowed'],
       ['rights', 'rights-fulfilment', undefined, undefined],
-      ['access', 'public-record', 'allow', 'allowed'],
       ['access', 'public-record', 'deny', 'objection'],
+      ['access', 'public-record', 'allow', 'allowed'],
     ]);
   });
 
@@ -370,5 +371,136 @@ describe('kubevirt-koa reference app', () => {
     expect(result.checkpoints).toBeGreaterThan(0);
     // Only the manual rectification is still open, due in a month.
     expect(listOpenRightsRequests(auditEvents() as never, Date.now()).map((r) => [r.right, r.overdue])).toEqual([['rectification', false]]);
+  });
+});
+
+describe('kubevirt-koa: what the seed says, end to end (issue 13), and hardening (issue 17)', () => {
+  let k: KubeVirtApp;
+  let kServer: Server;
+  let at: string;
+  const out: string[] = [];
+  const OP = 'kubevirt-operator-token-for-the-test';
+
+  beforeAll(async () => {
+    const logger = pino(new Writable({ write(c, _e, cb) { out.push(String(c)); cb(); } }));
+    k = await createApp({ dataDir: mkdtempSync(join(tmpdir(), 'pk-kubevirt-13-')), logger, operatorToken: OP });
+    kServer = await listen(k.app, 0);
+    at = `http://127.0.0.1:${(kServer.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => kServer.close(r));
+    await k.close();
+  });
+
+  const send = (method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${at}${path}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
+        ...options.headers,
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+  const trail = (): Json[] =>
+    readdirSync(k.auditDir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort()
+      .flatMap((f) => readFileSync(join(k.auditDir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json))
+      .filter((r) => r['kind'] !== 'checkpoint');
+  const account = async (nameOf: string): Promise<string> => {
+    const [status, body] = await answer(await send('POST', '/accounts', { body: { name: nameOf, email: `${nameOf.toLowerCase()}@example.org`, dateOfBirth: ADULT_DOB } }));
+    expect(status).toBe(201);
+    return (body as { id: string }).id;
+  };
+  const op = (path: string, body: unknown) => send('POST', path, { token: OP, body });
+
+  it('unknown routes and methods answer the standard JSON error shape, and are logged', async () => {
+    for (const [method, path] of [['GET', '/nope'], ['PUT', '/contributors'], ['DELETE', '/status'], ['GET', '/operator/notifications/send']] as const) {
+      expect(await answer(await send(method, path))).toEqual([expect.any(Number), { error: { code: 'APP_NOT_FOUND', message: 'No such route or method.' } }]);
+    }
+    expect(out.map((l) => JSON.parse(l) as Json).filter((l) => l['msg'] === 'request').map((l) => l['status'])).toEqual([404, 405, 405, 405]);
+  });
+
+  it('the operator routes require the operator token', async () => {
+    const someone = await account('Opal');
+    for (const path of ['/operator/notifications/send', '/operator/rights/receive', '/operator/rights/extend', '/operator/rights/refuse']) {
+      for (const token of [undefined, someone, `${OP}x`]) {
+        expect(await answer(await send('POST', path, { body: {}, ...(token !== undefined ? { token } : {}) }))).toEqual([
+          401,
+          { error: { code: 'APP_OPERATOR_ONLY', message: 'This route is for the operator: send Authorization: Bearer <operator token>.' } },
+        ]);
+      }
+    }
+  });
+
+  it('a body that names no rights request is the operator\'s mistake: 400, not 500', async () => {
+    for (const path of ['/operator/rights/receive', '/operator/rights/extend', '/operator/rights/refuse']) {
+      expect(await answer(await op(path, { requestId: 'x y', right: 'nonsense' }))).toEqual([400, { error: { code: 'APP_INVALID_OPERATOR_REQUEST', message: 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.' } }]);
+    }
+  });
+
+  it('Sec-GPC: 1 on the person\'s own request stores nothing (no purpose is GPC-applicable); the notification batch shares with the e-mail housing provider, recorded with its recipient and no transfer (none stated)', async () => {
+    const [opal, pia] = [(await k.store.accounts())[0]!.id, await account('Pia')];
+    expect((await send('GET', '/status', { token: pia, headers: { 'sec-gpc': '1' } })).status).toBe(200);
+    expect(trail().filter((r) => r['kind'] === 'consent')).toEqual([]);
+    const seen = trail().length;
+    expect(await answer(await op('/operator/notifications/send', {}))).toEqual([200, { sent: [opal, pia], skipped: [] }]);
+    expect(trail().slice(seen).map((r) => [r['purpose'], r['basis'], r['actor'], r['action'], r['recipient'], r['decision'], r['attributes']])).toEqual([
+      ['notifications', 'contract', 'operator', 'share', 'email-housing', 'allow', undefined],
+      ['notifications', 'contract', 'operator', 'share', 'email-housing', 'allow', undefined],
+    ]);
+    // Google Analytics is a named recipient of analytics only; an unnamed one is refused.
+    const share = (purpose: string, recipient: string) => k.kit.runAs({ purpose, actor: 'operator' }, () => k.kit.check({ subject: pia, data: ['usage-data'], action: 'share', recipient }));
+    expect([(await share('analytics', 'google-analytics')).reason, (await share('analytics', 'ad-network')).reason]).toEqual(['consent-missing', 'recipient-not-allowed']);
+  });
+
+  it('after an erasure every access about the person is denied, except the public contribution record and legal compliance', async () => {
+    const pia = (await k.store.accounts())[1]!.id;
+    expect(await answer(await send('POST', '/privacy/erasure', { token: pia }))).toEqual([200, expect.objectContaining({ request: expect.objectContaining({ status: 'partly-completed' }), erased: true })]);
+    const check = (purpose: string, data: string[], action: string, recipient?: string) =>
+      k.kit.runAs({ purpose, actor: 'operator' }, () => k.kit.check({ subject: pia, data, action: action as 'use', ...(recipient !== undefined ? { recipient } : {}) }));
+    expect((await check('notifications', ['email'], 'use')).reason).toBe('erased');
+    expect((await check('public-record', ['name'], 'share', 'public')).reason).toBe('allowed');
+    expect((await check('legal-compliance', ['name'], 'share', 'authorities')).reason).toBe('allowed');
+    const seen = trail().length;
+    expect(await answer(await op('/operator/notifications/send', {}))).toEqual([200, { sent: [(await k.store.accounts())[0]!.id], skipped: [] }]);
+    expect(trail().slice(seen)).toHaveLength(1);
+  });
+
+  it('a request is extended with notice (two further months at most) and another refused; the states are on the trail', async () => {
+    const quinn = await account('Quinn');
+    const receivedAt = new Date();
+    const [, rec] = await answer(await send('POST', '/privacy/rectification', { token: quinn, body: { changes: { shoeSize: '42' } } }));
+    const requestId = (rec as { request: { id: string } }).request.id;
+    const [status, extended] = await answer(await op('/operator/rights/extend', { requestId, subject: quinn, right: 'rectification', receivedAt: receivedAt.toISOString(), reason: 'the change needs a maintainer' }));
+    const threeMonths = new Date(receivedAt);
+    threeMonths.setUTCMonth(threeMonths.getUTCMonth() + 3);
+    expect([status, (extended as { status: string }).status]).toEqual([200, 'extended']);
+    expect(Math.abs(Date.parse((extended as { due: string }).due) - threeMonths.getTime())).toBeLessThan(60_000);
+    expect((await op('/operator/rights/extend', { requestId, subject: quinn, right: 'rectification', receivedAt: receivedAt.toISOString(), reason: 'longer', by: 'P3M' })).status).toBe(409);
+    const [, emailed] = await answer(await op('/operator/rights/receive', { subject: quinn, right: 'erasure' }));
+    const other = (emailed as { requestId: string }).requestId;
+    expect(await answer(await op('/operator/rights/refuse', { requestId: other, subject: quinn, right: 'erasure', reason: 'identity-not-verified' }))).toEqual([200, { requestId: other, status: 'refused' }]);
+    expect(await k.store.account(quinn)).toMatchObject({ name: 'Quinn' });
+    const states = trail()
+      .filter((r) => r['kind'] === 'rights' && r['subject'] === k.kit.pseudonymizeSubject(quinn))
+      .map((r) => r['attributes'] as Record<string, string>)
+      .map((a) => [a['right'], a['status'], a['reason'] ?? null, a['noticeSentAt'] === undefined ? null : 'notice']);
+    expect(states).toEqual([
+      ['rectification', 'received', null, null],
+      ['rectification', 'extended', 'the change needs a maintainer', 'notice'],
+      ['erasure', 'received', null, null],
+      ['erasure', 'refused', 'identity-not-verified', null],
+    ]);
+  });
+
+  it('retention: both stores behind the port; the statement states no period, so a sweep years later erases nothing', async () => {
+    expect(k.kit.retention.stores.map((s) => s.name)).toEqual(['accounts-db', 'page-views-db']);
+    const accounts = await k.store.countAccounts();
+    const tenYears = Date.now() + 10 * 366 * 24 * 3600 * 1000;
+    expect(await k.kit.retention.due({ now: tenYears, within: 'P1Y' })).toEqual([]);
+    expect(await k.kit.retention.sweep({ now: tenYears })).toMatchObject({ erased: 0, anonymised: 0, flagged: 0, held: 0, failed: [] });
+    expect(await k.store.countAccounts()).toBe(accounts);
   });
 });

@@ -7,16 +7,17 @@
  * bearer token (`Authorization: Bearer <id>`), read by `subjectOf`. It stands in for a
  * real session and must not be copied into a real service.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
-import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, isPurposekitError, kubevirt, openKeyDirectory, requirePrivacyContext } from '@purposekit/core';
-import type { ConsentManager, PrivacyContext, Purposekit } from '@purposekit/core';
-import { createPrivacy, createRightsRouter } from '@purposekit/koa';
+import { buildSubjectReport, createConsentManager, createFileAuditSink, createFileConsentStore, createPurposekit, createRightsHandler, isPurposekitError, kubevirt, openKeyDirectory, requirePrivacyContext } from '@purposekit/core';
+import type { ConsentManager, PrivacyContext, Purposekit, RefusalReason, RetentionStore, Right, RightsHandlerOptions } from '@purposekit/core';
+import { createPrivacy, createRightsRouter, privacyOf } from '@purposekit/koa';
 import { jsonBody } from './json-body';
 import { KubeVirtStore } from './store';
 import type { Account, AccountChanges } from './store';
@@ -34,7 +35,22 @@ export interface KubeVirtAppOptions {
   proxyHops?: number;
   /** Failed logins per truncated address before `POST /login` answers 429. Default 5. */
   maxFailedLogins?: number;
+  /**
+   * The operator's bearer token for the routes under /operator. Default: read from
+   * `<dataDir>/operator-token`, created there (mode 0600) on first start.
+   */
+  operatorToken?: string;
 }
+
+/** The operator token from `<dataDir>/operator-token`, created on first start. */
+function operatorTokenIn(dataDir: string): string {
+  const path = join(dataDir, 'operator-token');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(path)) writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  return readFileSync(path, 'utf8').trim();
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export interface KubeVirtApp {
   app: Koa;
@@ -86,6 +102,13 @@ function profileFields(b: Body, required: boolean): { ok: true; fields: AccountC
 }
 
 /** The data categories a set of profile fields belongs to, in the vocabulary's terms. */
+/** The subject `requireSubject` set on the request's context (a route without it is a programming error). */
+function subjectSetBy(p: PrivacyContext): string {
+  const subject = p.subject;
+  if (subject === undefined) throw new TypeError('requireSubject must run before this route.');
+  return subject;
+}
+
 function categoriesOf(fields: AccountChanges): string[] {
   const out: string[] = [];
   if (fields.name !== undefined) out.push('name');
@@ -111,16 +134,46 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
     checkpointEvery: kubevirt.audit.checkpointEvery,
     checkpointIntervalMs: kubevirt.audit.checkpointIntervalMs,
   });
+  const store = await KubeVirtStore.open(dataDir);
+  // The retention port for both stores. The statement states no retention period (the
+  // public contribution record is kept indefinitely, "as proof of your contributions"),
+  // so a sweep finds nothing expired by itself.
+  const retentionStores: RetentionStore[] = [
+    {
+      name: 'accounts-db',
+      purposes: ['service.registration', 'public-record', 'notifications'],
+      list: async () => (await store.accounts()).map((a) => ({ id: a.id, clockStart: a.createdAt, subject: a.id })),
+      erase: async (item) => {
+        await store.eraseSubject(item.id);
+      },
+    },
+    {
+      name: 'page-views-db',
+      purposes: ['analytics'],
+      list: async () => (await store.allPageViews()).map((v) => ({ id: v.rowId, clockStart: v.at, subject: v.subject })),
+      erase: (item) => store.removePageView(item.id),
+    },
+  ];
   const kit = createPurposekit({
     policy: kubevirt,
     audit,
     subjectKey: keys.subjectKey,
     consentStore: createFileConsentStore({ path: join(dataDir, 'consent.jsonl'), onWarning: (message, code) => logger.warn({ code }, message) }),
     ageGate: { secret: keys.lockoutSecret, secureCookie: false },
+    retentionStores,
   });
   const consent = createConsentManager(kit);
   const privacy = createPrivacy(kit, { onWarning: (message, code) => logger.warn({ code }, message) });
-  const store = await KubeVirtStore.open(dataDir);
+  const operatorDigest = digest(options.operatorToken ?? operatorTokenIn(dataDir));
+  /** The operator's routes: `Authorization: Bearer <operator token>`, compared in constant time. */
+  const requireOperator: Middleware = async (ctx, next) => {
+    const m = /^Bearer (\S{1,200})$/.exec(ctx.get('authorization'));
+    if (m === null || !timingSafeEqual(digest(m[1]!), operatorDigest)) {
+      appError(ctx, 401, 'APP_OPERATOR_ONLY', 'This route is for the operator: send Authorization: Bearer <operator token>.');
+      return;
+    }
+    await next();
+  };
 
   /** The demo bearer token: the account id given at registration, for an account that exists. */
   async function subjectOf(ctx: Context): Promise<string | undefined> {
@@ -134,7 +187,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       appError(ctx, 401, 'APP_UNAUTHENTICATED', 'Send Authorization: Bearer <account id>.');
       return;
     }
-    ctx.state.privacy!.setSubject(subject);
+    privacyOf(ctx).setSubject(subject);
     await next();
   };
 
@@ -154,6 +207,10 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
     });
     try {
       await next();
+      // No route (or not this method): the standard error shape, never Koa's text.
+      if (ctx.body === undefined && (ctx.status === 404 || ctx.status === 405 || ctx.status === 501)) {
+        appError(ctx, ctx.status, 'APP_NOT_FOUND', 'No such route or method.');
+      }
     } catch (err) {
       // Last resort: an app error never echoes its message (it could hold a value).
       logger.error({ requestId: ctx.state.privacy?.requestId, err: err instanceof Error ? err.name : 'unknown' }, 'unhandled error');
@@ -167,8 +224,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
   // of the demo bearer token. Each request runs under `rights-fulfilment` (set by the
   // handler), is recorded received/completed with its due date (one month), and each
   // callback checks its own access before it touches the data.
-  app.use(
-    createRightsRouter(kit, {
+  const rightsOptions: RightsHandlerOptions<Context> = {
       getSubject: subjectOf,
       // Access and portability: the account and the page views, as one JSON document.
       exporter: async (subject) => {
@@ -194,8 +250,13 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
         await rectify(requirePrivacyContext(), subject, parsed.fields);
         return undefined;
       },
-    }),
-  );
+  };
+  app.use(createRightsRouter(kit, rightsOptions));
+  // The privacy team's side of the same requests (by their ids): an emailed request
+  // recorded, a deadline extended (two further months at most, GDPR Art. 12(3): the
+  // statement gives no deadline, the law does), a request refused ("the rights enumerated
+  // above are not absolute in all cases": unfounded, excessive, identity not verified).
+  const rights = createRightsHandler<Context>(kit, rightsOptions);
 
   const router = new Router();
 
@@ -219,6 +280,10 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
         'POST|DELETE /privacy/objection',
         'POST /privacy/consent',
         'POST /privacy/rectification',
+        'POST /operator/notifications/send',
+        'POST /operator/rights/receive',
+        'POST /operator/rights/extend',
+        'POST /operator/rights/refuse',
       ],
     };
   });
@@ -227,9 +292,10 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
   // With a bearer token the access names its subject, so an objection to diagnostics applies.
   router.get('/status', privacy.purpose('diagnostics'), async (ctx) => {
     const subject = await subjectOf(ctx);
-    if (subject !== undefined) ctx.state.privacy!.setSubject(subject);
-    await ctx.state.privacy!.access({ data: ['ip-address'], action: 'read' });
-    ctx.body = { ok: true, accounts: await store.countAccounts(), yourAddressAsLogged: ctx.state.privacy!.clientIp };
+    const p = privacyOf(ctx);
+    if (subject !== undefined) p.setSubject(subject);
+    await p.access({ data: ['ip-address'], action: 'read' });
+    ctx.body = { ok: true, accounts: await store.countAccounts(), yourAddressAsLogged: p.clientIp };
   });
 
   // "... and to help ensure the security of your interaction with our services": failed
@@ -237,7 +303,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
   // The token check itself is the demo stand-in for a real login.
   const failedLogins = new Map<string, number>();
   router.post('/login', privacy.purpose('security'), async (ctx) => {
-    const p = ctx.state.privacy!;
+    const p = privacyOf(ctx);
     await p.access({ data: ['ip-address', 'usage-data'], action: 'use' });
     const address = p.clientIp;
     if ((failedLogins.get(address) ?? 0) >= maxFailedLogins) {
@@ -263,7 +329,7 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       return;
     }
     const id = randomUUID();
-    const p = ctx.state.privacy!;
+    const p = privacyOf(ctx);
     p.setSubject(id);
     await p.access({ data: categoriesOf(parsed.fields), action: 'collect' });
     const account: Account = { id, name: parsed.fields.name!, email: parsed.fields.email!, createdAt: new Date().toISOString() };
@@ -274,21 +340,24 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
 
   // "some personal data attached to KubeVirt accounts is made public by default,
   // particularly: your email address and any display name ...; your github handle."
-  // Each listing is an access per person: someone who objected (or restricted processing)
-  // is left out, and the deny is on the record.
+  // One decision per person, through checkEach(): someone who objected (or restricted
+  // processing) is left out, the deny on the record and never in the answer; the whole
+  // list costs one durable commit of the file sink (one record per listed person, written
+  // together with one fdatasync), not one per person.
   router.get('/contributors', privacy.purpose('public-record'), async (ctx) => {
-    const listed = [];
-    for (const a of await store.accounts()) {
-      const data = a.githubHandle === undefined ? ['name', 'email'] : ['name', 'email', 'username'];
-      try {
-        await ctx.state.privacy!.access({ subject: a.id, data, action: 'share', recipient: 'public' });
-      } catch (err) {
-        const reason = isPurposekitError(err) && err.code === 'PURPOSEKIT_ERR_ACCESS_DENIED' ? (err.details as { reason?: string } | undefined)?.reason : undefined;
-        if (reason === 'objection' || reason === 'restricted') continue;
-        throw err;
-      }
-      listed.push({ name: a.name, email: a.email, ...(a.githubHandle !== undefined ? { githubHandle: a.githubHandle } : {}) });
+    const accounts = await store.accounts();
+    const p = privacyOf(ctx);
+    const withHandle = accounts.filter((a) => a.githubHandle !== undefined);
+    const without = accounts.filter((a) => a.githubHandle === undefined);
+    const allowed = new Set<string>();
+    for (const [group, data] of [[withHandle, ['name', 'email', 'username']], [without, ['name', 'email']]] as const) {
+      if (group.length === 0) continue;
+      const decisions = await p.checkEach(group.map((a) => a.id), { data: [...data], action: 'share', recipient: 'public' });
+      group.forEach((a, i) => {
+        if (decisions[i]!.allowed) allowed.add(a.id);
+      });
     }
+    const listed = accounts.filter((a) => allowed.has(a.id)).map((a) => ({ name: a.name, email: a.email, ...(a.githubHandle !== undefined ? { githubHandle: a.githubHandle } : {}) }));
     ctx.body = { contributors: listed };
   });
 
@@ -305,9 +374,10 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       appError(ctx, 400, 'APP_NOTHING_TO_RECTIFY', 'Send at least one of name, email, githubHandle.');
       return;
     }
-    const p = ctx.state.privacy!;
-    const updated = await rectify(p, p.subject!, parsed.fields);
-    await kit.record('rights', p, { subject: p.subject!, data, action: 'update', attributes: { right: 'rectification', status: 'completed' } });
+    const p = privacyOf(ctx);
+    const subject = subjectSetBy(p);
+    const updated = await rectify(p, subject, parsed.fields);
+    await kit.record('rights', p, { subject, data, action: 'update', attributes: { right: 'rectification', status: 'completed' } });
     ctx.body = { account: updated };
   });
 
@@ -320,8 +390,8 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       appError(ctx, 400, 'APP_INVALID_CONSENT', 'state must be given, refused or withdrawn.');
       return;
     }
-    const p = ctx.state.privacy!;
-    const record = await consent.change(p.subject!, 'analytics', state, { source: 'form', context: p });
+    const p = privacyOf(ctx);
+    const record = await consent.change(subjectSetBy(p), 'analytics', state, { source: 'form', context: p });
     ctx.body = { purpose: 'analytics', state: record.state, at: record.at };
   });
 
@@ -334,12 +404,55 @@ export async function createApp(options: KubeVirtAppOptions): Promise<KubeVirtAp
       appError(ctx, 400, 'APP_INVALID_PAGE', 'path must be a site path such as /docs/.');
       return;
     }
-    const p = ctx.state.privacy!;
+    const p = privacyOf(ctx);
     await p.access({ data: ['usage-data', 'ip-address'], action: 'collect' });
-    await store.addPageView({ subject: p.subject!, path, at: new Date().toISOString(), ip: p.clientIp });
+    await store.addPageView({ subject: subjectSetBy(p), path, at: new Date().toISOString(), ip: p.clientIp });
     reply(ctx, 204);
   });
 
+  const operator = new Router({ prefix: '/operator' });
+  // A malformed body to a rights call: the engine names it an invalid option (500
+  // elsewhere: a programming error); here it is the operator's input, so 400.
+  operator.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!(isPurposekitError(err) && err.code === 'PURPOSEKIT_ERR_INVALID_OPTION')) throw err;
+      appError(ctx, 400, 'APP_INVALID_OPERATOR_REQUEST', 'The body does not name a rights request (requestId, subject, right) with a valid reason, date or duration; see the README.');
+    }
+  });
+  const field = (ctx: Context, k: string): string => String(bodyOf(ctx)[k]);
+  // An emailed request: { subject, right } → its id and due date.
+  operator.post('/rights/receive', requireOperator, privacy.purpose('rights-fulfilment'), async (ctx) => {
+    reply(ctx, 201, await rights.receive({ subject: field(ctx, 'subject'), right: field(ctx, 'right') as Right }));
+  });
+  // { requestId, subject, right, receivedAt, reason, by? } → the new due date, the notice recorded.
+  operator.post('/rights/extend', requireOperator, privacy.purpose('rights-fulfilment'), async (ctx) => {
+    const b = bodyOf(ctx);
+    const { due } = await rights.extend({ requestId: field(ctx, 'requestId'), subject: field(ctx, 'subject'), right: field(ctx, 'right') as Right, receivedAt: field(ctx, 'receivedAt'), reason: field(ctx, 'reason'), ...(b['by'] !== undefined ? { by: field(ctx, 'by') } : {}) });
+    ctx.body = { requestId: b['requestId'], status: 'extended', due };
+  });
+  // { requestId, subject, right, reason: unfounded | excessive | identity-not-verified }.
+  operator.post('/rights/refuse', requireOperator, privacy.purpose('rights-fulfilment'), async (ctx) => {
+    await rights.refuse({ requestId: field(ctx, 'requestId'), subject: field(ctx, 'subject'), right: field(ctx, 'right') as Right, reason: field(ctx, 'reason') as RefusalReason });
+    ctx.body = { requestId: bodyOf(ctx)['requestId'], status: 'refused' };
+  });
+  // A batch job: "to inform you of important upcoming KubeVirt events (e.g. elections)",
+  // by e-mail through the e-mail housing provider (a processor; the statement names no
+  // country and no transfer mechanism, so none is recorded). One checkEach() over every
+  // account; a deny (an objection does not apply: contract) skips that account.
+  operator.post('/notifications/send', requireOperator, privacy.purpose('notifications'), async (ctx) => {
+    const accounts = await store.accounts();
+    const p = privacyOf(ctx);
+    p.setActor('operator');
+    const decisions = await p.checkEach(accounts.map((a) => a.id), { data: ['email', 'name'], action: 'share', recipient: 'email-housing' });
+    ctx.body = {
+      sent: accounts.filter((_, i) => decisions[i]!.allowed).map((a) => a.id),
+      skipped: accounts.flatMap((a, i) => (decisions[i]!.allowed ? [] : [{ id: a.id, reason: decisions[i]!.reason }])),
+    };
+  });
+
+  app.use(operator.routes());
   app.use(router.routes());
   app.use(router.allowedMethods());
 

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { createIpRedactor, createPinoIpRedaction, kubevirt } from '@purposekit/core';
 import { createApp, listen } from './app';
 
 function intFromEnv(name: string, fallback: number, max: number): number {
@@ -16,7 +17,10 @@ function intFromEnv(name: string, fallback: number, max: number): number {
 }
 
 async function main(): Promise<void> {
-  const logger = pino({ base: { app: 'kubevirt-koa' } });
+  // Every line scrubbed of client addresses (request paths included: `/lookup/198.51.100.42`
+  // is logged as `/lookup/198.51.100.0`), with the policy's own truncation.
+  const ip = createPinoIpRedaction({ redactor: createIpRedactor(kubevirt.logs.ip) });
+  const logger = pino({ base: { app: 'kubevirt-koa' }, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks });
   const port = intFromEnv('PORT', 3001, 65535);
   const proxyHops = intFromEnv('PROXY_HOPS', 0, 16);
   const dataDir = resolve(process.env['PURPOSEKIT_DATA_DIR'] ?? resolve(__dirname, '../.data'));
@@ -28,14 +32,14 @@ async function main(): Promise<void> {
     [
       '',
       `purposekit · KubeVirt reference app on ${url}  (policy kubevirt, audit trail in ${auditDir})`,
-      'Try:',
+      'Try (from the repository root; each line pastes as written):',
       `  curl ${url}/status                      # purpose diagnostics, basis legitimate-interests`,
-      `  curl -X POST ${url}/accounts ${json} -d '{"name":"Ada Lovelace","email":"ada@example.org","githubHandle":"ada","dateOfBirth":"1990-04-01"}'`,
+      `  TOKEN=$(curl -s -X POST ${url}/accounts ${json} -d '{"name":"Ada Lovelace","email":"ada@example.org","githubHandle":"ada","dateOfBirth":"1990-04-01"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).token'); echo $TOKEN   # registers Ada; her id is the demo bearer token`,
       `  curl -X POST ${url}/accounts ${json} -d '{"name":"Kid","email":"kid@example.org","dateOfBirth":"2016-01-01"}'   # refused, neutrally`,
       `  curl ${url}/contributors                # the public record: name, email, GitHub handle`,
-      `  TOKEN=<id from the registration>; curl -X POST ${url}/analytics/pageview -H "authorization: Bearer $TOKEN" ${json} -d '{"path":"/docs/"}'   # 403 consent-missing`,
+      `  curl -X POST ${url}/analytics/pageview -H "authorization: Bearer $TOKEN" ${json} -d '{"path":"/docs/"}'   # 403 consent-missing`,
       `  curl -X POST ${url}/analytics/consent -H "authorization: Bearer $TOKEN" ${json} -d '{"state":"given"}'`,
-      `  npx purposekit audit verify ${auditDir} --public-key ${publicKeyPath}`,
+      `  npm run --silent purposekit -- audit verify ${auditDir} --public-key ${publicKeyPath}`,
       'The README lists every route (rights under /privacy). Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
     ].join('\n'),

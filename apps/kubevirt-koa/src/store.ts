@@ -94,6 +94,18 @@ export class KubeVirtStore {
     return docs.map((d) => withoutId(d) as PageView);
   }
 
+  /** Every page view with its internal row id (the retention port's items). */
+  async allPageViews(): Promise<Array<{ rowId: string; subject: string; at: string }>> {
+    const docs = (await this.#pageViews.findAsync({})) as Array<PageView & { _id?: string }>;
+    return docs.map((d) => ({ rowId: String(d._id), subject: d.subject, at: d.at }));
+  }
+
+  /** Removes one page view (the retention sweep's eraser); compacted. */
+  async removePageView(rowId: string): Promise<void> {
+    await this.#pageViews.removeAsync({ _id: rowId }, {});
+    await this.#pageViews.compactDatafileAsync();
+  }
+
   /** The subject's data as one document (right of access / portability), or undefined when unknown. */
   async exportSubject(id: string): Promise<AccountExport | undefined> {
     const account = await this.account(id);

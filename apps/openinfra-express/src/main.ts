@@ -7,10 +7,14 @@
  */
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { createIpRedactor, createPinoIpRedaction, openinfra } from '@purposekit/core';
 import { createApp, listen } from './app';
 
 async function main(): Promise<void> {
-  const logger = pino({ base: { app: 'openinfra-express' } });
+  // Every line scrubbed of client addresses (request paths included: `/lookup/198.51.100.42`
+  // is logged as `/lookup/198.51.100.0`), with the policy's own truncation.
+  const ip = createPinoIpRedaction({ redactor: createIpRedactor(openinfra.logs.ip) });
+  const logger = pino({ base: { app: 'openinfra-express' }, serializers: ip.serializers, formatters: ip.formatters, hooks: ip.hooks });
   const port = Number(process.env['PORT'] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env['PORT']}`);
   const dataDir = resolve(process.env['PURPOSEKIT_DATA_DIR'] ?? resolve(__dirname, '../.data'));
@@ -32,15 +36,15 @@ async function main(): Promise<void> {
     [
       '',
       `purposekit · OpenInfra reference app on ${url}  (policy openinfra, audit trail in ${auditDir})`,
-      'Try:',
+      'Try (from the repository root; each line pastes as written):',
       `  curl ${url}/status                      # purpose diagnostics, basis legitimate-interests`,
       `  curl -X POST ${url}/members -H 'content-type: application/json' -d '{"name":"Ada","email":"ada@example.org","dateOfBirth":"1990-04-01","directory":true}'`,
       `  curl -X POST ${url}/members -H 'content-type: application/json' -d '{"name":"Kid","email":"k@example.org","dateOfBirth":"2012-01-01"}'   # refused, neutrally`,
       `  curl ${url}/members/directory           # only members who opted in`,
       `  curl -X POST ${url}/newsletter -H 'content-type: application/json' -d '{"name":"Bo","email":"bo@example.org","dateOfBirth":"2000-01-01"}'`,
       databaseUrl === undefined || databaseUrl === ''
-        ? `  npx purposekit audit verify ${auditDir} --public-key ${publicKeyPath}`
-        : `  PURPOSEKIT_PG_URL="$DATABASE_URL" npx purposekit audit verify --public-key ${publicKeyPath}   # every instance's stream`,
+        ? `  npm run --silent purposekit -- audit verify ${auditDir} --public-key ${publicKeyPath}`
+        : `  PURPOSEKIT_PG_URL="$DATABASE_URL" npm run --silent purposekit -- audit verify${databaseSchema === undefined ? '' : ` --schema ${databaseSchema}`} --public-key ${publicKeyPath}   # every instance's stream`,
       'Each request logs one JSON line with its purpose, legal basis and a truncated IP. Ctrl-C stops.',
       '',
     ].join('\n'),

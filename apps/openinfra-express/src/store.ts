@@ -26,9 +26,13 @@ export interface DeletedMember {
 }
 
 export interface Subscriber {
+  /** The subscription token (the unsubscribe link's secret); the member id when a member subscribed. */
   id: string;
   name: string;
   email: string;
+  /** The member who subscribed while signed in, if any. */
+  member?: string;
+  subscribedAt: string;
 }
 
 /** A survey answer or a question: what the person chose to submit. */
@@ -39,10 +43,42 @@ export interface Submission {
   email: string;
   text: string;
   location?: string;
+  /** The member who submitted it while signed in, if any. */
+  member?: string;
   at: string;
 }
 
-export class OpenInfraStore {
+/**
+ * What the app keeps, whatever holds it: {@link OpenInfraStore} (embedded nedb files, the
+ * default) or `PostgresOpenInfraStore` (tables in PostgreSQL, when `DATABASE_URL` is set,
+ * so that every instance of the app sees the same members).
+ */
+export interface OpenInfraData {
+  addMember(m: Member): Promise<void>;
+  member(id: string): Promise<Member | undefined>;
+  /** Corrects a member's profile fields (undefined clears one); false when there is no such member. */
+  updateMember(id: string, fields: Partial<Pick<Member, 'name' | 'email' | 'employer' | 'location' | 'profession'>>): Promise<boolean>;
+  /** Members who opted in to the directory, oldest first. */
+  directory(): Promise<Member[]>;
+  countMembers(): Promise<number>;
+  /** Keeps the minimal "deleted members" record the policy describes (before the erasure). */
+  keepDeletedRecord(id: string, erasedAt: string): Promise<DeletedMember | undefined>;
+  /** Erases a member, their subscriptions and their survey answers and questions. */
+  eraseMember(id: string): Promise<void>;
+  members(): Promise<Member[]>;
+  subscribers(): Promise<Subscriber[]>;
+  subscriber(id: string): Promise<Subscriber | undefined>;
+  removeSubscriber(id: string): Promise<void>;
+  submissions(kind?: Submission['kind']): Promise<Submission[]>;
+  removeSubmission(id: string): Promise<void>;
+  deletedMember(id: string): Promise<DeletedMember | undefined>;
+  addSubscriber(s: Subscriber): Promise<void>;
+  addSubmission(s: Submission): Promise<void>;
+  countSubmissions(kind: Submission['kind']): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class OpenInfraStore implements OpenInfraData {
   readonly #members: Datastore<Member>;
   readonly #deleted: Datastore<DeletedMember>;
   readonly #subscribers: Datastore<Subscriber>;
@@ -99,12 +135,51 @@ export class OpenInfraStore {
     return record;
   }
 
-  /** Erases a member and everything the app holds about them. */
+  /**
+   * Erases a member and everything the app holds about them: the member row, their
+   * mailing-list subscriptions and their survey answers and questions (those they sent
+   * signed in, and those sent with their email address). Only the "deleted members"
+   * record, stored before, stays.
+   */
   async eraseMember(id: string): Promise<void> {
+    const m = await this.member(id);
+    const theirs = m === undefined ? [{ id }, { member: id }] : [{ id }, { member: id }, { email: m.email }];
     await this.#members.removeAsync({ id }, {});
-    await this.#subscribers.removeAsync({ id }, { multi: true });
+    await this.#subscribers.removeAsync({ $or: theirs }, { multi: true });
+    await this.#submissions.removeAsync({ $or: theirs }, { multi: true });
     // The erased rows must not survive in the append-only data files.
-    await Promise.all([this.#members.compactDatafileAsync(), this.#subscribers.compactDatafileAsync()]);
+    await Promise.all([this.#members.compactDatafileAsync(), this.#subscribers.compactDatafileAsync(), this.#submissions.compactDatafileAsync()]);
+  }
+
+  /** Every member, oldest first. */
+  async members(): Promise<Member[]> {
+    return this.#members.findAsync({}).sort({ joinedAt: 1 });
+  }
+
+  /** Every mailing-list subscription, oldest first. */
+  async subscribers(): Promise<Subscriber[]> {
+    return this.#subscribers.findAsync({}).sort({ subscribedAt: 1 });
+  }
+
+  async subscriber(id: string): Promise<Subscriber | undefined> {
+    return (await this.#subscribers.findOneAsync({ id })) ?? undefined;
+  }
+
+  /** Removes one subscription (an unsubscribe). */
+  async removeSubscriber(id: string): Promise<void> {
+    await this.#subscribers.removeAsync({ id }, { multi: true });
+    await this.#subscribers.compactDatafileAsync();
+  }
+
+  /** Every survey answer or question, oldest first. */
+  async submissions(kind?: Submission['kind']): Promise<Submission[]> {
+    return this.#submissions.findAsync(kind === undefined ? {} : { kind }).sort({ at: 1 });
+  }
+
+  /** Removes one submission (the retention sweep's eraser). */
+  async removeSubmission(id: string): Promise<void> {
+    await this.#submissions.removeAsync({ id }, { multi: true });
+    await this.#submissions.compactDatafileAsync();
   }
 
   async deletedMember(id: string): Promise<DeletedMember | undefined> {

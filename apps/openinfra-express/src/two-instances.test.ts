@@ -31,16 +31,17 @@ const describePg = available ? describe : describe.skip;
 jest.setTimeout(30_000);
 
 // A schema of this run's own (the app migrates it at start-up), dropped afterwards.
-const SCHEMA = `pk_postgres_app_${randomBytes(4).toString('hex')}`;
+const SCHEMA = `pk_apps_openinfra_${randomBytes(4).toString('hex')}`;
 const URL = 'postgres://postgres@127.0.0.1:5432/test';
 const pool = new Pool({ connectionString: URL, max: 2 });
+const OPERATOR = 'two-instances-operator-token';
 const instances: Array<{ h: OpenInfraApp; server: Server; base: string }> = [];
 let keysDir: string;
 
 async function start(name: string): Promise<{ h: OpenInfraApp; server: Server; base: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), `pk-openinfra-${name}-`));
   const logger = pino(new Writable({ write(_c, _e, cb) { cb(); } }));
-  const h = await createApp({ dataDir, logger, databaseUrl: URL, databaseSchema: SCHEMA, instance: `openinfra-${name}`, keysDir });
+  const h = await createApp({ dataDir, logger, databaseUrl: URL, databaseSchema: SCHEMA, instance: `openinfra-${name}`, keysDir, operatorToken: OPERATOR });
   const server = await listen(h.app, 0);
   const started = { h, server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
   instances.push(started);
@@ -71,16 +72,16 @@ describePg('openinfra-express: two instances on one PostgreSQL database', () => 
     const sub = await call(a.base, 'POST', '/newsletter', { name: 'Bo', email: 'bo@example.org', dateOfBirth: '2000-01-01' });
     expect(sub.status).toBe(201);
     const subId = ((await sub.json()) as { id: string }).id;
-    expect((await call(b.base, 'POST', `/newsletter/${subId}/deliveries`)).status).toBe(202);
+    expect((await call(b.base, 'POST', `/newsletter/${subId}/deliveries`, undefined, { authorization: `Bearer ${OPERATOR}` })).status).toBe(202);
     expect((await call(a.base, 'DELETE', `/newsletter/${subId}`)).status).toBe(204);
-    const denied = await call(b.base, 'POST', `/newsletter/${subId}/deliveries`);
+    const denied = await call(b.base, 'POST', `/newsletter/${subId}/deliveries`, undefined, { authorization: `Bearer ${OPERATOR}` });
     expect(denied.status).toBe(403);
     expect(await denied.json()).toMatchObject({ error: { code: 'PURPOSEKIT_ERR_ACCESS_DENIED', reason: 'consent-withdrawn' } });
 
     // A member registered on A; an access about them made on B shows in the access log fetched from A.
     const ada = await call(a.base, 'POST', '/members', { name: 'Ada', email: 'ada@example.org', dateOfBirth: '1990-04-01' });
     const adaId = ((await ada.json()) as { id: string }).id;
-    expect((await call(b.base, 'POST', `/newsletter/${adaId}/deliveries`)).status).toBe(403); // no newsletter consent: denied, and recorded
+    expect((await call(b.base, 'POST', `/newsletter/${adaId}/deliveries`, undefined, { authorization: `Bearer ${OPERATOR}` })).status).toBe(403); // no newsletter consent: denied, and recorded
     const log = await call(a.base, 'GET', '/privacy/access-log', undefined, { authorization: `Bearer ${adaId}` });
     expect(log.status).toBe(200);
     const records = ((await log.json()) as { records: Array<{ purpose?: string; decision?: string }> }).records;

@@ -16,6 +16,7 @@ import type { ReportPagesFlags } from './commands/audit-report-pages';
 import { auditStats } from './commands/audit-stats';
 import type { StatsFlags } from './commands/audit-stats';
 import { auditVerify } from './commands/audit-verify';
+import { init } from './commands/init';
 import { keysGenerate } from './commands/keys-generate';
 import { pgAuditExport, pgAuditReportCommand, pgAuditStats, pgAuditVerify, pgMigrate, pgRightsDue, pgUrl, needPathOrPg } from './commands/pg';
 import type { PgFlags } from './commands/pg';
@@ -213,6 +214,15 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .description('generate an Ed25519 checkpoint key pair and a subject HMAC key (secrets written with mode 0600; never overwrites)')
     .option('--out-dir <dir>', 'where to write the key files', '.')
     .action(async (flags: { outDir: string }) => setCode(await keysGenerate(io, flags)));
+
+  root
+    .command('init')
+    .description('start a project: write a key directory and a starter policy from a preset, print the snippet for the framework in package.json')
+    .option('--preset <name>', 'openinfra, kubevirt, bitnami or coreos', 'openinfra')
+    .option('--keys-dir <dir>', 'where to write the keys (never overwrites)', 'purposekit-keys')
+    .option('--policy <file>', 'the starter policy to write (JSON; never overwrites)', 'privacy-policy.json')
+    .option('--framework <name>', 'express, koa, nestjs or fastify (default: found in ./package.json)')
+    .action(async (flags: { preset: string; keysDir: string; policy: string; framework?: string }) => setCode(await init(io, flags)));
 
   return root;
 }

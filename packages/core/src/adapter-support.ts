@@ -30,6 +30,14 @@ export interface AdapterOptions {
   /** Receives start-up warnings. Default: `process.emitWarning(message, { code })`. Codes: docs/warnings.md. */
   onWarning?: (message: string, code: string) => void;
   /**
+   * Routes that get no privacy context at all (health checks, metrics): no request id, no
+   * purpose, nothing in the audit trail. A list of exact paths (`'/healthz'`, compared
+   * without the query string) and regular expressions (tested against the path), or a
+   * function `(path, method) => boolean`. A skipped route must not declare a purpose, an
+   * age gate or an access (they need the context). Default: none.
+   */
+  skip?: readonly (string | RegExp)[] | ((path: string, method: string) => boolean);
+  /**
    * Called once for every purposekit failure the adapter answers with a 5xx (an audit sink
    * that cannot write → 503, a consent store that cannot be read → 500), after the answer
    * is chosen. Default: the framework's own channel (Express: a line on stderr, as Express's
@@ -42,12 +50,50 @@ export interface AdapterOptions {
 /** Validated adapter options. */
 export interface ResolvedAdapterOptions {
   readonly onWarning: (message: string, code: string) => void;
+  /** `(method, url)` → true for a skipped route; `undefined` when nothing is skipped (the common case costs nothing). */
+  readonly skip: ((method: string, url: string) => boolean) | undefined;
   /** The app's reporter, or undefined: the adapter then uses its framework's default. */
   readonly onServerError: ((error: PurposekitError, info: ServerErrorInfo) => void) | undefined;
 }
 
-/** The spec of {@link AdapterOptions}, for adapters whose own options extend it. */
-export const ADAPTER_OPTIONS_SPEC = Object.freeze({ onWarning: 'function', onServerError: 'function' } as const);
+/** The spec of {@link AdapterOptions}, for adapters whose own options extend it (`skip` is checked by {@link compileSkipRule}). */
+export const ADAPTER_OPTIONS_SPEC = Object.freeze({ onWarning: 'function', onServerError: 'function', skip: null } as const);
+
+/**
+ * Compiles a `skip` option (adapters, request loggers): `(method, url) => boolean`, or
+ * `undefined` when nothing is skipped.
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
+ * @internal
+ */
+export function compileSkipRule(skip: unknown, factory: string): ResolvedAdapterOptions['skip'] {
+  if (skip === undefined) return undefined;
+  if (typeof skip === 'function') {
+    const fn = skip as (path: string, method: string) => boolean;
+    return (method, url) => fn(pathOf(url), method) === true;
+  }
+  if (!Array.isArray(skip)) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${factory}(): "skip" must be a list of paths and regular expressions, or a function (path, method) => boolean; got ${show(skip)}.`);
+  }
+  const exact = new Set<string>();
+  const patterns: RegExp[] = [];
+  for (const rule of skip as unknown[]) {
+    if (typeof rule === 'string' && rule.startsWith('/')) exact.add(rule);
+    else if (rule instanceof RegExp && !rule.global && !rule.sticky) patterns.push(rule);
+    else {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_INVALID_OPTION',
+        `${factory}(): each "skip" entry must be a path starting with "/" (e.g. '/healthz') or a RegExp without the g or y flag, got ${show(rule)}.`,
+      );
+    }
+  }
+  if (exact.size === 0 && patterns.length === 0) return undefined;
+  return (_method, url) => {
+    const path = pathOf(url);
+    if (exact.has(path)) return true;
+    for (const p of patterns) if (p.test(path)) return true;
+    return false;
+  };
+}
 
 /**
  * Validates the engine and the adapter options once, at start-up.
@@ -61,6 +107,7 @@ export function resolveAdapterOptions(kit: unknown, options: AdapterOptions | un
   return Object.freeze({
     onWarning: opts.onWarning ?? ((message: string, code: string) => process.emitWarning(message, { code })),
     onServerError: opts.onServerError,
+    skip: compileSkipRule((opts as { skip?: unknown }).skip, factory),
   });
 }
 
@@ -154,4 +201,22 @@ export function discardSubmission(...requests: ReadonlyArray<object | undefined>
     o['body'] = undefined;
     if ('rawBody' in o) o['rawBody'] = undefined;
   }
+}
+
+/**
+ * The age gate's first-contact check: a request that carries a JSON or form body no
+ * parser has read means the body parser is mounted after the gate (or not at all).
+ * Returns the error to raise (`PURPOSEKIT_ERR_BODY_NOT_PARSED`, 500), or undefined.
+ * `raw` is the node:http request; `body` what the framework holds as the parsed body.
+ */
+export function bodyNotParsed(raw: unknown, body: unknown, fix: string): PurposekitError | undefined {
+  if (body !== undefined || typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as { headers?: Record<string, unknown>; readableEnded?: boolean; complete?: boolean; _body?: unknown };
+  const headers = r.headers ?? {};
+  const type = String(headers['content-type'] ?? '');
+  const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+  if (!hasBody || !/\bjson\b|x-www-form-urlencoded/i.test(type)) return undefined;
+  // A parser that read the stream leaves it ended (or marks `_body`, as body-parser does).
+  if (r.readableEnded === true || r._body === true) return undefined;
+  return new PurposekitError('PURPOSEKIT_ERR_BODY_NOT_PARSED', `The age gate ran before the request body was parsed: ${fix}`);
 }

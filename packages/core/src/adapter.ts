@@ -127,6 +127,7 @@ export {
   isWellKnownRequest,
   trustForApp,
   discardSubmission,
+  bodyNotParsed,
 } from './adapter-support';
 export type { AdapterOptions, ResolvedAdapterOptions, ServerErrorInfo, StaticResponse } from './adapter-support';
 export { validateOptions } from './options';

@@ -52,6 +52,11 @@ export const ERROR_CATALOG = {
     message: 'No privacy context is active.',
     doc: 'Code asked for the privacy context outside a request (or outside `runAs`). Mount the middleware before the route, or wrap background jobs in `privacy.runAs()`.',
   },
+  PURPOSEKIT_ERR_BODY_NOT_PARSED: {
+    status: 500,
+    message: 'The age gate ran before the request body was parsed: mount the body parser before the age gate.',
+    doc: 'An age gate found a JSON or form request whose body no parser had read. Mount the body parser before the gate (Express: `app.use(express.json())` before `privacy.ageGate(...)`; Koa: `@koa/bodyparser` before the router). NestJS parses bodies before guards.',
+  },
   PURPOSEKIT_ERR_PURPOSE_UNDECLARED: {
     status: 500,
     message: 'This route has no declared purpose.',

@@ -181,7 +181,16 @@ export type {
   IpScrubber,
 } from './ip';
 // logging (issue 3): pino / pino-http, winston, morgan, typed structurally
-export { createPinoIpRedaction, createWinstonIpFormat, registerMorganIpTokens, MORGAN_SAFE_FORMAT } from './logging';
+export {
+  createPinoIpRedaction,
+  createPinoHttpOptions,
+  createWinstonIpFormat,
+  registerMorganIpTokens,
+  MORGAN_SAFE_FORMAT,
+  DEFAULT_REDACTED_HEADERS,
+  REDACTED,
+  privacyContextOf,
+} from './logging';
 export type {
   LogIpRedactionOptions,
   PinoIpRedaction,
@@ -193,6 +202,8 @@ export type {
   MorganLike,
   MorganTokenFn,
   MorganIpTokenOptions,
+  PinoHttpOptionsInput,
+  PurposekitPinoHttpOptions,
 } from './logging';
 
 // ── age gates (issue 4) ────────────────────────────────────────────────────────

@@ -307,6 +307,7 @@ export class Purposekit implements ContextEngine {
   readonly #now: () => number;
   readonly #defaultDecl: PurposeDeclaration | undefined;
   readonly #ageGateOptions: AgeGateOptions<any> | undefined;
+  #closing: Promise<void> | undefined;
   /** Requests whose subject's GPC opt-out is already stored (at most once per request). */
   readonly #gpcStored = new WeakSet<PrivacyContext>();
   /** Every gate of the policy, compiled once at creation when `ageGate` settings are given. */
@@ -319,6 +320,22 @@ export class Purposekit implements ContextEngine {
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
     options = validateOptions<PurposekitOptions>('createPurposekit()', options, OPTIONS_SPEC, { optional: false, usage: '{ policy, audit, subjectKey }' });
+    const sk = options.subjectKey as unknown;
+    if (sk === undefined || sk === null) {
+      throw new PurposekitError(
+        'PURPOSEKIT_ERR_INVALID_OPTION',
+        'createPurposekit(): "subjectKey" is required: { id, secret }, the key that pseudonymises subjects in the audit trail (secret of at least 32 bytes). From a key directory: openKeyDirectory(dir).subjectKey; from the environment: { id: \'subj-1\', secret: process.env.SUBJECT_KEY }.',
+      );
+    }
+    for (const [name, holder] of [['subjectKey', sk], ['ageGate', options.ageGate]] as const) {
+      if (typeof holder === 'object' && holder !== null && 'secret' in holder && (holder as { secret?: unknown }).secret === undefined) {
+        throw new PurposekitError(
+          'PURPOSEKIT_ERR_INVALID_KEY',
+          `createPurposekit(): ${name}.secret is undefined. If you read it from an environment variable (e.g. process.env.${name === 'ageGate' ? 'AGE_GATE_SECRET' : 'SUBJECT_KEY'}), that variable is not set in this process; or load the key directory with openKeyDirectory(dir).`,
+          { details: { option: `${name}.secret` } },
+        );
+      }
+    }
     this.policy = definePolicy(options.policy);
     this.policyId = this.policy.id;
     this.policyVersion = this.policy.version;
@@ -383,7 +400,8 @@ export class Purposekit implements ContextEngine {
     await this.#record(evaluated.event);
     const d = this.#outcome(evaluated, ctx);
     if (d.allowed) return d;
-    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".`, {
+    const hint = this.#mistakeHint(Array.isArray(request?.data) ? request.data : [], typeof request?.action === 'string' ? request.action : '');
+    throw new PurposekitError('PURPOSEKIT_ERR_ACCESS_DENIED', `Access denied (${d.reason}) for purpose "${d.purpose}".${hint}`, {
       details: { reason: d.reason, purpose: d.purpose, requestId: ctx.requestId },
     });
   }
@@ -520,6 +538,18 @@ export class Purposekit implements ContextEngine {
     return { allowed: false, purpose: rule!.id, basis: rule!.basis, reason: reason as AccessDenied['reason'] };
   }
 
+  /** Names a caller's likely mistake (a category or action that exists nowhere), for the deny message. */
+  #mistakeHint(data: readonly unknown[], action: string): string {
+    const known = this.policy.categories;
+    const unknown = data.filter((d): d is string => typeof d === 'string' && !known.has(d));
+    if (unknown.length > 0) {
+      const first = unknown[0]!;
+      return ` Unknown category ${show(first)}: neither a built-in data category nor one of the policy's customCategories.${didYouMean(first, [...known])}`;
+    }
+    if (!(ACTIONS as readonly string[]).includes(action)) return ` Unknown action ${show(action)}: use one of ${ACTIONS.join(', ')}.${didYouMean(action, ACTIONS)}`;
+    return '';
+  }
+
   /**
    * Wraps an object (a repository, a client) so that each listed method first runs
    * {@link access} with its spec, then the method itself. Unlisted members pass through.
@@ -580,9 +610,29 @@ export class Purposekit implements ContextEngine {
     return this.#pseudonymize(subject);
   }
 
-  /** Flushes and closes the audit sink. */
-  async close(): Promise<void> {
-    await this.#audit.close();
+  /**
+   * Closes what the engine holds, once: the audit sink (a final signed checkpoint when it
+   * signs, then flush and release) and the consent store (when it has a `close()`).
+   * Idempotent: later calls return the same promise. Call it on shutdown after the server
+   * stopped taking requests; `PrivacyModule` (NestJS) calls it on application shutdown.
+   * Both are closed even when one fails; the first failure is then thrown.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      let failure: { error: unknown } | undefined;
+      try {
+        await this.#audit.close();
+      } catch (error) {
+        failure = { error };
+      }
+      try {
+        await this.consentStore.close?.();
+      } catch (error) {
+        failure ??= { error };
+      }
+      if (failure !== undefined) throw failure.error;
+    })();
+    return this.#closing;
   }
 
   #declare(purpose: string, route?: RouteLabel): PurposeDeclaration {

@@ -15,6 +15,11 @@ export const WARNING_CATALOG = {
     when: 'An adapter (Express, Koa, NestJS on Express or Fastify) sees, on an app\'s first request, a trusted-proxy setting that trusts everything (`true`, `Infinity`, or Koa `proxy` without `maxIpsCount`). Given once per app through the adapter\'s `onWarning` option.',
   },
 
+  PURPOSEKIT_WARN_POLICY: {
+    message: 'the policy is valid but has a finding worth fixing (the warning names its path, e.g. a purpose that honours rights with no rights-fulfilment purpose, or a recipient that is not declared).',
+    action: 'Fix the policy at the path the warning names (`purposekit policy check <file>` lists every finding with its hint), or read `policy.warnings` to handle them in code.',
+    when: '`definePolicy` / `loadPolicy` / `createPurposekit` validate a policy with non-fatal findings. Given through the `onWarning` option of `definePolicy`, by default `process.emitWarning`, once per finding.',
+  },
   PURPOSEKIT_WARN_REPORT_ONLY: {
     message: 'REPORT-ONLY MODE: accesses the policy would deny are recorded as denies with enforced: false and then ALLOWED. Age gates, undeclared purposes and failed decisions stay enforced.',
     action: 'Use it only to see what a policy would deny before enforcing it; remove the engine\'s "reportOnly" option to enforce.',

@@ -3,6 +3,7 @@ import type { Purposekit, RouteDescription } from '@purposekit/core';
 import {
   acceptInboundPurpose,
   applyPurpose,
+  bodyNotParsed,
   begin,
   checkAgeGate,
   compileAgeGate,
@@ -82,13 +83,14 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
   const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
 
   const gpc = gpcWellKnownFor(kit);
+  const skip = resolved.skip;
 
   const middleware: RequestHandler = function purposekitMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (gpc !== undefined && isWellKnownRequest(req.method, req.url, GPC_WELL_KNOWN_PATH)) {
       res.writeHead(gpc.status, gpc.headers).end(req.method === 'HEAD' ? undefined : gpc.body);
       return;
     }
-    if (req.privacy !== undefined) {
+    if (req.privacy !== undefined || (skip !== undefined && skip(req.method, req.url))) {
       next();
       return;
     }
@@ -131,6 +133,11 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
         const ctx = req.privacy;
         if (ctx === undefined) {
           next(new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'privacy.ageGate() ran before privacy.middleware(): mount the middleware first.'));
+          return;
+        }
+        const unparsed = bodyNotParsed(req, req.body, `mount express.json() (or express.urlencoded()) before privacy.ageGate('${name}').`);
+        if (unparsed !== undefined) {
+          next(unparsed);
           return;
         }
         const refused = checkAgeGate(kit, ctx, gate, { body: req.body, cookieHeader: req.headers.cookie, request: req });

@@ -1,97 +1,16 @@
 /**
  * A purpose across services, with two real services in two processes: A (Fastify) calls B
  * (Express, Koa or Fastify) inside its requests. B trusts A's keys and records what it
- * accepts and what it refuses (docs/cross-service.md).
+ * accepts and what it refuses (docs/cross-service.md). The scenario is shared with the
+ * NestJS B services (packages/nestjs/src/cross-service.test.ts).
  */
 import { startService } from '../../../tools/test-support/cross-service/processes';
-import type { RunningService } from '../../../tools/test-support/cross-service/processes';
+import { crossServiceScenario, json, trailOf } from '../../../tools/test-support/cross-service/scenario';
+import type { Answer, TrailRecord } from '../../../tools/test-support/cross-service/scenario';
 
-interface Record_ {
-  kind: string;
-  actor?: string;
-  action?: string;
-  purpose?: string;
-  basis?: string;
-  decision?: string;
-  reason?: string;
-  requestId?: string;
-  attributes?: Record<string, unknown>;
-}
-interface Answer {
-  status: number;
-  body: { purpose: string; basis: string; requestId: string };
-}
-
-const json = async <T>(url: string, init?: RequestInit): Promise<T> => (await fetch(url, init)).json() as Promise<T>;
-
-describe.each(['express', 'koa', 'fastify'] as const)('a purpose across services: A (fastify) → B (%s)', (framework) => {
-  let a: RunningService;
-  let b: RunningService;
-  beforeAll(async () => {
-    b = await startService('b', framework);
-    a = await startService('a', 'fastify', b.base);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-  });
-
-  /** B's records of the request with id `requestId` (the accept/refuse record, then the access). */
-  async function trailOf(requestId: string): Promise<Record_[]> {
-    const all = await json<Record_[]>(`${b.base}/trail`);
-    return all.filter((r) => r.requestId === requestId);
-  }
-
-  it('A calls B with a signed purpose: B accepts it, records it with A\'s request id, and its access runs under it', async () => {
-    const out = await json<Answer>(`${a.base}/call?mode=signed`);
-    expect(out.status).toBe(200);
-    expect(out.body).toMatchObject({ purpose: 'analytics', basis: 'legitimate-interests' });
-    const records = await trailOf(out.body.requestId);
-    expect(records).toEqual([
-      expect.objectContaining({ kind: 'access', action: 'accept-purpose', actor: 'service-a', purpose: 'analytics', basis: 'legitimate-interests', decision: 'allow', reason: 'inbound-purpose', attributes: { peer: 'service-a', upstreamRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } }),
-      expect.objectContaining({ kind: 'access', action: 'read', purpose: 'analytics', decision: 'allow', reason: 'allowed' }),
-    ]);
-  });
-
-  it('a key being rotated out (still listed by B) is accepted', async () => {
-    const out = await json<Answer>(`${a.base}/call?mode=retired`);
-    expect(out.body.purpose).toBe('analytics');
-  });
-
-  it.each([
-    ['unsigned', '/call?mode=unsigned', 'inbound-unsigned', 'analytics'],
-    ['signed with a wrong key', '/call?mode=wrong-key', 'inbound-bad-signature', 'analytics'],
-    ['signed with a key id B does not know', '/call?mode=unknown-key', 'inbound-unknown-key', 'analytics'],
-    ['replayed onto another request (signed for GET /profile, sent to GET /other)', '/call?mode=other-request', 'inbound-wrong-request', 'analytics'],
-    ['expired', '/call?mode=expired', 'inbound-expired', 'analytics'],
-    ['a purpose B\'s policy does not have', '/call-marketing', 'inbound-purpose-unknown', 'marketing.email'],
-  ])('%s: refused and recorded; B\'s own route declaration applies', async (_label, path, reason, inboundPurpose) => {
-    const out = await json<Answer>(`${a.base}${path}`);
-    expect(out.status).toBe(200);
-    expect(out.body).toMatchObject({ purpose: 'service.provision', basis: 'legitimate-interests' });
-    const records = await trailOf(out.body.requestId);
-    expect(records).toEqual([
-      expect.objectContaining({ kind: 'access', action: 'accept-purpose', actor: 'service', decision: 'deny', reason, attributes: { claimedPeer: 'service-a', inboundPurpose } }),
-      expect.objectContaining({ kind: 'access', action: 'read', purpose: 'service.provision', decision: 'allow' }),
-    ]);
-  });
-
-  it('replayed from the same call: accepted once, refused the second time', async () => {
-    const out = await json<{ first: Answer; second: Answer }>(`${a.base}/call?mode=replay`);
-    expect([out.first.body.purpose, out.second.body.purpose]).toEqual(['analytics', 'service.provision']);
-    expect((await trailOf(out.second.body.requestId))[0]).toMatchObject({ decision: 'deny', reason: 'inbound-replayed' });
-  });
-
-  it('a client on the internet cannot set the purpose, with or without a made-up signature', async () => {
-    for (const baggage of [
-      'purposekit.purpose=analytics',
-      'purposekit.purpose=analytics,purposekit.basis=legitimate-interests,purposekit.request=r1,purposekit.peer=service-a,purposekit.sig=k2.service-b.9999999999.AAAAAAAAAAAAAAAA.0000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-    ]) {
-      const out = await json<Answer['body']>(`${b.base}/profile`, { headers: { baggage, 'x-purpose': 'analytics' } });
-      expect(out.purpose).toBe('service.provision');
-      expect((await trailOf(out.requestId))[0]).toMatchObject({ decision: 'deny', reason: expect.stringMatching(/^inbound-(unsigned|bad-signature)$/) });
-    }
-  });
-});
+crossServiceScenario('fastify', 'express');
+crossServiceScenario('fastify', 'koa');
+crossServiceScenario('fastify', 'fastify');
 
 describe('a purpose across services through OpenTelemetry propagation', () => {
   it('A\'s http call inside withPurposeBaggage() carries the signed purpose in W3C baggage (injected by the instrumentation); B accepts it', async () => {
@@ -100,8 +19,36 @@ describe('a purpose across services through OpenTelemetry propagation', () => {
     try {
       const out = await json<Answer>(`${a.base}/call?mode=otel`);
       expect(out.body).toMatchObject({ purpose: 'analytics', basis: 'legitimate-interests' });
-      const all = await json<Record_[]>(`${b.base}/trail`);
+      const all = await json<TrailRecord[]>(`${b.base}/trail`);
       expect(all.filter((r) => r.requestId === out.body.requestId)[0]).toMatchObject({ decision: 'allow', reason: 'inbound-purpose', actor: 'service-a' });
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 60_000);
+
+  it('A\'s fetch() inside withPurposeBaggage() carries it too when the undici instrumentation is registered; B accepts it', async () => {
+    const b = await startService('b', 'express');
+    const a = await startService('a', 'fastify', b.base, { OTEL: 'undici' });
+    try {
+      const out = await json<Answer>(`${a.base}/call?mode=otel-fetch`);
+      expect(out).toMatchObject({ status: 200, body: { purpose: 'analytics', basis: 'legitimate-interests' } });
+      expect(await trailOf(b, out.body.requestId)).toEqual([
+        expect.objectContaining({ action: 'accept-purpose', decision: 'allow', reason: 'inbound-purpose', actor: 'service-a', attributes: { peer: 'service-a', upstreamRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } }),
+        expect.objectContaining({ action: 'read', purpose: 'analytics', decision: 'allow' }),
+      ]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 60_000);
+
+  it('without the undici instrumentation, fetch() inside withPurposeBaggage() sends no baggage: B applies its own declaration (use purposeHeaders() there)', async () => {
+    const b = await startService('b', 'express');
+    const a = await startService('a', 'fastify', b.base, { OTEL: '1' });
+    try {
+      const out = await json<Answer>(`${a.base}/call?mode=otel-fetch`);
+      expect(out).toMatchObject({ status: 200, body: { purpose: 'service.provision' } });
+      // No purposekit baggage arrived, so there is nothing to accept or refuse: only the access.
+      expect(await trailOf(b, out.body.requestId)).toEqual([expect.objectContaining({ action: 'read', purpose: 'service.provision', decision: 'allow' })]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }

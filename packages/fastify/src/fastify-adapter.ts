@@ -32,6 +32,8 @@ import type { CompiledRoute, ResolvedPrivacyAdapterOptions } from './internal-ty
 import { fastifyTrust, toRequestFacts } from './request-facts';
 import type { FastifyTrust } from './request-facts';
 import type { PrivacyRouteConfig, PurposekitPluginOptions } from './types';
+import { recordRoute, resolveRouteData, ROUTE_TABLE } from './route-table';
+import type { RouteTable } from './route-table';
 
 // The compiled declaration a route carries in its `config` (symbol keys survive Fastify's
 // shallow copy of the config), and the age gate of the current request.
@@ -73,15 +75,19 @@ function trustProxyOf(fastify: FastifyInstance): { found: boolean; value: unknow
   return { found: false, value: undefined };
 }
 
-function compileRoute(kit: Purposekit, config: PrivacyRouteConfig | undefined, route?: RouteOptions): CompiledRoute {
+function compileRoute(kit: Purposekit, config: PrivacyRouteConfig | undefined, route?: RouteOptions, table?: RouteTable): CompiledRoute {
   const purpose = config?.purpose;
   const ageGate = config?.ageGate;
   if (purpose === undefined && ageGate === undefined) return NO_DECLARATION;
   let decl = purpose === undefined ? undefined : declarePurpose(kit, purpose);
   if (purpose !== undefined && route !== undefined) {
-    // Listed in kit.describeRoutes() (the record of processing); Fastify's automatic HEAD twin of a GET route is not listed again.
+    const data = resolveRouteData(kit, route.url, config?.data);
+    // Listed in kit.describeRoutes() (the record of processing) and in describeRoutes(app);
+    // Fastify's automatic HEAD twin of a GET route is not listed again.
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
-      if (method !== 'HEAD') decl = declarePurpose(kit, purpose, { method, path: route.url });
+      if (method === 'HEAD') continue;
+      decl = declarePurpose(kit, purpose, { method, path: route.url, data });
+      if (table !== undefined) recordRoute(table, { method, path: route.url, purpose, data });
     }
   }
   return Object.freeze({
@@ -146,13 +152,15 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
   }
 
   fastify.decorate(kEngine as unknown as string, kit);
+  const table: RouteTable = { kit, routes: new Map() };
+  fastify.decorate(ROUTE_TABLE as unknown as string, table);
   fastify.decorateRequest('privacy', undefined);
   fastify.decorateRequest(kGate as unknown as string, null);
 
   // Start-up: every route's declaration is checked against the policy when it is added.
   fastify.addHook('onRoute', function purposekitRoute(route: RouteOptions) {
     const config = (route.config ?? {}) as RouteConfig;
-    route.config = { ...config, [kCompiled]: compileRoute(kit, config, route) } as RouteOptions['config'];
+    route.config = { ...config, [kCompiled]: compileRoute(kit, config, route, table) } as RouteOptions['config'];
     route.errorHandler = purposekitErrors(route.errorHandler);
   });
 

@@ -19,6 +19,12 @@ export interface PrivacyRouteConfig {
   purpose?: string;
   /** The policy's age gate to run on the body's date of birth before the handler. */
   ageGate?: string;
+  /**
+   * The data categories the route's handler touches (ids of the policy), listed by
+   * `describeRoutes(app)` and `kit.describeRoutes()`; the record of processing flags a
+   * category the purpose does not allow.
+   */
+  data?: readonly string[];
 }
 
 declare module 'fastify' {
@@ -33,5 +39,7 @@ declare module 'fastify' {
     purpose?: string;
     /** The route's age gate (see {@link PrivacyRouteConfig}). */
     ageGate?: string;
+    /** The data categories the route touches (see {@link PrivacyRouteConfig}). */
+    data?: readonly string[];
   }
 }

@@ -2,6 +2,7 @@ import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/c
 import {
   acceptInboundPurpose,
   applyPurpose,
+  bodyNotParsed,
   begin,
   checkAgeGate,
   compileAgeGate,
@@ -91,6 +92,7 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
   const resolved: ResolvedPrivacyAdapterOptions = resolveAdapterOptions(kit, options, 'createPrivacy');
 
   const gpc = gpcWellKnownFor(kit);
+  const skip = resolved.skip;
 
   const middleware: Middleware = async function purposekitMiddleware(ctx: Context, next: Next): Promise<void> {
     if (gpc !== undefined && isWellKnownRequest(ctx.method, ctx.url, GPC_WELL_KNOWN_PATH)) {
@@ -99,8 +101,8 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       ctx.body = gpc.body;
       return;
     }
-    if (ctx.state.privacy !== undefined) {
-      // An outer mount already owns the context and the error mapping.
+    if (ctx.state.privacy !== undefined || (skip !== undefined && skip(ctx.method, ctx.url))) {
+      // An outer mount already owns the context and the error mapping (or the route is skipped).
       await next();
       return;
     }
@@ -137,6 +139,8 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
       return async function purposekitAgeGate(ctx: Context, next: Next): Promise<void> {
         const privacy = contextOf(ctx, 'ageGate');
         const request = ctx.request as RequestWithBody;
+        const unparsed = bodyNotParsed(ctx.req, request.body, `mount a body parser (e.g. @koa/bodyparser) before privacy.ageGate('${name}').`);
+        if (unparsed !== undefined) throw unparsed;
         const refused = checkAgeGate(kit, privacy, gate, { body: request.body, cookieHeader: ctx.get('cookie') || undefined, request: ctx });
         if (refused === null) {
           await next();

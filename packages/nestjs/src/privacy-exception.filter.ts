@@ -17,7 +17,7 @@ interface FilterRequest {
   raw?: { privacy?: PrivacyContext; url?: string };
 }
 
-const NO_REPORTER = Object.freeze({ onServerError: undefined, onWarning: () => undefined });
+const NO_REPORTER = Object.freeze({ onServerError: undefined, onWarning: () => undefined, skip: undefined });
 
 /** Where server-side purposekit errors are logged: Nest's `Logger`, context `PurposeKit`. */
 const SERVER_ERRORS = new Logger('PurposeKit');

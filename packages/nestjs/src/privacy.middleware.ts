@@ -31,7 +31,8 @@ export class PrivacyMiddleware implements NestMiddleware {
       res.writeHead(gpc.status, gpc.headers).end(req.method === 'HEAD' ? undefined : gpc.body);
       return;
     }
-    if (req.privacy !== undefined) {
+    const skip = this.options.skip;
+    if (req.privacy !== undefined || (skip !== undefined && skip(req.method ?? 'GET', req.originalUrl ?? req.url ?? '/'))) {
       next();
       return;
     }

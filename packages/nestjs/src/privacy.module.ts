@@ -1,12 +1,13 @@
 import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { isPurposekit } from '@purposekit/core';
+import { PurposekitError, isPurposekit } from '@purposekit/core';
 import { ADAPTER_OPTIONS_SPEC, resolveAdapterOptions, validateOptions } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
 import { PrivacyGuard } from './privacy.guard';
+import { PrivacyLifecycle } from './privacy-lifecycle';
 import { PrivacyMiddleware } from './privacy.middleware';
 import { PrivacyService } from './privacy.service';
 import { PrivacyRouteRegistry } from './route-registry';
@@ -35,22 +36,38 @@ export const PRIVACY_MODULE_OPTIONS = MODULE_OPTIONS_TOKEN;
  * @internal
  */
 export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): ResolvedPrivacyModuleOptions {
+  const where = 'PrivacyModule.forRoot() / forRootAsync()';
+  if (isPurposekit(options)) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: got the engine itself; the options are { kit, onWarning?, skip? }: forRoot({ kit }), or return { kit } from forRootAsync's useFactory.`);
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: the options (forRoot's argument, or what forRootAsync's useFactory returned) must be an object { kit, onWarning?, skip? }, got ${options === null ? 'null' : typeof options}.`);
+  }
+  if ((options as { kit?: unknown }).kit === undefined) {
+    const keys = Object.keys(options);
+    throw new PurposekitError(
+      'PURPOSEKIT_ERR_INVALID_OPTION',
+      `${where}: "kit" is required: the engine from createPurposekit(). The options (or what useFactory returned) had ${keys.length === 0 ? 'no keys' : `the keys ${keys.map((k) => `"${k}"`).join(', ')}`}; return { kit } with the engine.`,
+    );
+  }
   const valid = validateOptions<PrivacyModuleOptions>(
     'PrivacyModule.forRoot()',
     options,
     { kit: { required: true, check: isPurposekit, expected: 'the engine from createPurposekit()' }, ...ADAPTER_OPTIONS_SPEC },
-    { optional: false, usage: '{ kit, onWarning?, onServerError? }' },
+    { optional: false, usage: '{ kit, onWarning?, onServerError?, skip? }' },
   );
   const { kit, ...adapterOptions } = valid;
   const resolved = resolveAdapterOptions(kit, adapterOptions, 'PrivacyModule.forRoot');
-  return Object.freeze({ kit, onWarning: resolved.onWarning, onServerError: resolved.onServerError });
+  return Object.freeze({ kit, onWarning: resolved.onWarning, onServerError: resolved.onServerError, skip: resolved.skip });
 }
 
 /**
  * The purposekit module: starts the privacy context of every request (middleware),
  * applies `@Purpose` / `@AgeGate` / `@Accesses` (global guard), maps purposekit errors
  * (global filter) and provides {@link PrivacyService}. Global: import it once, in the
- * root module.
+ * root module. On application shutdown (`app.close()`, or a signal after
+ * `app.enableShutdownHooks()`) it closes the engine: `kit.close()` writes the trail's final
+ * signed checkpoint and closes the consent store.
  *
  * @example
  * \@Module({ imports: [PrivacyModule.forRoot({ kit })], controllers: [MembersController] })
@@ -66,6 +83,7 @@ export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): Reso
     PrivacyRouteRegistry,
     PrivacyService,
     PrivacyMiddleware,
+    PrivacyLifecycle,
     { provide: APP_FILTER, useClass: PrivacyExceptionFilter },
   ],
   exports: [PrivacyService],

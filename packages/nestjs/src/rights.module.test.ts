@@ -193,7 +193,7 @@ describe.each(PLATFORMS)('PrivacyRightsModule on Nest+%s', (platform) => {
   });
 
   it.each([
-    ['an unknown option, with a hint', () => PrivacyRightsModule.forRoot({ getSubject, exporter: () => null, eraser: () => undefined, accessLogs: () => [] } as never), /Unknown option "accessLogs".*accessLog/],
+    ['an unknown option, with a hint', () => PrivacyRightsModule.forRoot({ getSubject, exporter: () => null, eraser: () => undefined, accessLogs: () => [] } as never), /unknown option "accessLogs". Did you mean "accessLog"\?/],
     ['a callback the policy\'s rights need', () => PrivacyRightsModule.forRoot({ getSubject }), /exporter.*accessLog.*eraser/],
     ['a bad prefix', () => PrivacyRightsModule.forRoot({ ...rightsOptions(new InMemoryAuditSink(), [], new Map()), prefix: 'privacy/' }), /"prefix" must be a path/],
     ['a prefix from the async factory', () => PrivacyRightsModule.forRootAsync({ useFactory: () => ({ ...rightsOptions(new InMemoryAuditSink(), [], new Map()), prefix: '/x' }) }), /give "prefix" next to useFactory/],

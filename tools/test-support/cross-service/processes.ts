@@ -8,16 +8,20 @@ import { createInterface } from 'node:readline';
 const REGISTER = join(__dirname, '../register-ts.cjs');
 const SERVICE = join(__dirname, 'service.ts');
 
+/** The frameworks a service can run on (the nestjs-* ones on that Nest platform). */
+export type Framework = 'express' | 'koa' | 'fastify' | 'nestjs-express' | 'nestjs-fastify';
+
 export interface RunningService {
   readonly base: string;
   stop(): Promise<void>;
 }
 
 /** Starts one service and resolves once it printed its port (rejects if it exits first). */
-export async function startService(role: 'a' | 'b', framework: 'express' | 'koa' | 'fastify', downstream?: string, env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
+export async function startService(role: 'a' | 'b', framework: Framework, downstream?: string, env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
   const child: ChildProcess = spawn(process.execPath, ['-r', REGISTER, SERVICE, role, framework, ...(downstream !== undefined ? [downstream] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    // Nest code needs legacy decorators and their metadata (register-ts.cjs).
+    env: { ...process.env, ...(framework.startsWith('nestjs-') ? { PURPOSEKIT_TS_DECORATORS: '1' } : {}), ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));

@@ -1,8 +1,10 @@
 /**
  * One service of the cross-service tests, in its own process. Usage:
- *   node -r tools/test-support/register-ts.cjs service.ts <role a|b> <framework express|koa|fastify> [downstream base URL]
+ *   node -r tools/test-support/register-ts.cjs service.ts <role a|b> <framework express|koa|fastify|nestjs-express|nestjs-fastify> [downstream base URL]
+ * (the nestjs-* frameworks need PURPOSEKIT_TS_DECORATORS=1; processes.ts sets it)
  * Prints one JSON line `{ "port": n }` once listening. Env OTEL=1 starts the real
- * OpenTelemetry SDK with the HTTP instrumentation first.
+ * OpenTelemetry SDK with the HTTP instrumentation first; OTEL=undici adds the undici
+ * instrumentation (fetch).
  *
  * Service A ("service-a") has routes that call B in each way the tests need; service B
  * ("service-b") trusts A's key `k2` (and the retired `k1`) and serves `GET /profile` and
@@ -10,9 +12,11 @@
  */
 import type { OtelHarness } from '../otel-sdk';
 
-const [role, framework, downstream] = process.argv.slice(2) as ['a' | 'b', 'express' | 'koa' | 'fastify', string | undefined];
+const [role, framework, downstream] = process.argv.slice(2) as ['a' | 'b', import('./processes').Framework, string | undefined];
 let otel: OtelHarness | undefined;
-if (process.env['OTEL'] === '1') otel = (require('../otel-sdk') as typeof import('../otel-sdk')).startOtel();
+if (process.env['OTEL'] === '1' || process.env['OTEL'] === 'undici') {
+  otel = (require('../otel-sdk') as typeof import('../otel-sdk')).startOtel({ undici: process.env['OTEL'] === 'undici' });
+}
 
 const KEY_A_CURRENT = { id: 'k2', secret: 'a-current-secret-shared-with-b-32bytes!' };
 const KEY_A_RETIRED = { id: 'k1', secret: 'a-retired-secret-shared-with-b-32bytes!' };
@@ -84,6 +88,13 @@ async function main(): Promise<void> {
             }).on('error', reject);
           }));
         }
+        case 'otel-fetch':
+          // fetch() inside withPurposeBaggage(): only the undici instrumentation puts the
+          // baggage on the wire (fetch has no node:http request to patch).
+          return kit.withPurposeBaggage({ audience: 'service-b', method: 'GET', url: '/profile' }, async () => {
+            const res = await fetch(`${downstream}/profile`);
+            return { status: res.status, body: (await res.json()) as unknown };
+          });
         default:
           return get('/profile', headers);
       }
@@ -116,7 +127,11 @@ async function serve(kit: import('@purposekit/core').Purposekit, routes: Route[]
   const trail = () => audit.getRecords();
   let port: number;
   let close: () => Promise<void>;
-  if (framework === 'fastify') {
+  if (framework === 'nestjs-express' || framework === 'nestjs-fastify') {
+    // Loaded only for Nest: its decorators compile only with PURPOSEKIT_TS_DECORATORS=1.
+    const { serveNest } = require('./nest-service') as typeof import('./nest-service');
+    ({ port, close } = await serveNest(framework === 'nestjs-express' ? 'express' : 'fastify', kit, routes, trail));
+  } else if (framework === 'fastify') {
     const Fastify = (await import('fastify')).default;
     const { purposekit } = await import('@purposekit/fastify');
     const app = Fastify();

@@ -9,4 +9,6 @@ export type { PinoIpRedaction, PinoIpRedactionOptions, PinoLogMethodHook } from 
 export { createWinstonIpFormat } from './winston';
 export type { WinstonIpFormat, WinstonIpFormatOptions, WinstonInfo } from './winston';
 export { MORGAN_SAFE_FORMAT, registerMorganIpTokens } from './morgan';
+export { DEFAULT_REDACTED_HEADERS, REDACTED, createPinoHttpOptions, privacyContextOf } from './request-log';
+export type { PinoHttpOptionsInput, PurposekitPinoHttpOptions } from './request-log';
 export type { MorganLike, MorganTokenFn, MorganIpTokenOptions } from './morgan';

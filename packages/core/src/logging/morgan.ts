@@ -10,6 +10,7 @@ import { INVALID_IP_TOKEN } from '../ip/truncate';
 import { escapeLogValue } from '../ip/escape';
 import { isServerAddressHeader, resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions } from './options';
+import { REDACTED, headerSet, privacyContextOf } from './request-log';
 
 /** A morgan token function. */
 export type MorganTokenFn = (req: any, res: any, arg?: string | number | boolean) => string | undefined;
@@ -32,16 +33,29 @@ export interface MorganIpTokenOptions extends LogIpRedactionOptions {
    * escaped. Default true. Turning it off leaves e.g. `:req[x-forwarded-for]` raw.
    */
   wrapBuiltInTokens?: boolean;
+  /**
+   * Header names (any case) that `:req[name]` and `:res[name]` write as `[Redacted]`.
+   * Default `authorization`, `proxy-authorization`, `cookie`, `set-cookie` (the age
+   * gate's lockout cookie included). `:req[host]` is written as is (the server's name,
+   * not a client address).
+   */
+  redactHeaders?: readonly string[];
 }
 
-/** A default format with no full address, no user name and no raw header: `:client-ip - :method :url HTTP/:http-version :status :res[content-length] - :response-time ms`. */
-export const MORGAN_SAFE_FORMAT = ':client-ip - :method :url HTTP/:http-version :status :res[content-length] - :response-time ms';
+/**
+ * A default format with no full address, no user name and no raw header, and the
+ * request's privacy fields (our request id, purpose, legal basis, policy; `-` outside a
+ * privacy context): `:client-ip - :method :url HTTP/:http-version :status :res[content-length] - :response-time ms request-id=:request-id purpose=:purpose basis=:basis policy=:policy`.
+ */
+export const MORGAN_SAFE_FORMAT =
+  ':client-ip - :method :url HTTP/:http-version :status :res[content-length] - :response-time ms request-id=:request-id purpose=:purpose basis=:basis policy=:policy';
 
 const WRAPPED = Symbol('purposekit.morganWrapped');
 
 interface MorganState {
   readonly scrubText: (text: string) => string;
   readonly clientToken: MorganTokenFn;
+  readonly secret: ReadonlySet<string>;
 }
 const current = new WeakMap<object, MorganState>();
 const TOKEN_NAME = /^[-\w]{2,64}$/;
@@ -71,7 +85,8 @@ export function registerMorganIpTokens(morgan: MorganLike, options?: MorganIpTok
   if ((typeof morgan !== 'function' && typeof morgan !== 'object') || morgan === null || typeof morgan.token !== 'function') {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `registerMorganIpTokens(): pass the morgan module (require('morgan')), got ${show(morgan)}.`);
   }
-  const { resolved: r, raw } = resolveLogRedaction(options, 'registerMorganIpTokens()', ['getClientIp', 'tokenName', 'wrapBuiltInTokens']);
+  const { resolved: r, raw } = resolveLogRedaction(options, 'registerMorganIpTokens()', ['getClientIp', 'tokenName', 'wrapBuiltInTokens', 'redactHeaders']);
+  const secret = headerSet(raw['redactHeaders'], 'registerMorganIpTokens()');
   const getClientIp = functionOption<(req: any) => string | undefined>(raw['getClientIp'], 'getClientIp', defaultClientIp);
   const tokenName = raw['tokenName'] ?? 'client-ip';
   if (typeof tokenName !== 'string' || !TOKEN_NAME.test(tokenName)) {
@@ -87,9 +102,25 @@ export function registerMorganIpTokens(morgan: MorganLike, options?: MorganIpTok
     }
   };
   morgan.token(tokenName, clientToken);
+  // The request's privacy fields: from req.privacy (morgan writes when the response has
+  // finished, possibly outside the request's async context), else the active context.
+  const field = (pick: (f: ReturnType<NonNullable<ReturnType<typeof privacyContextOf>>['logFields']>) => string | null) =>
+    function privacyToken(req: unknown): string | undefined {
+      try {
+        const ctx = privacyContextOf(req);
+        const value = ctx === undefined ? null : pick(ctx.logFields());
+        return value === null ? undefined : escapeLogValue(value);
+      } catch {
+        return undefined;
+      }
+    };
+  morgan.token('request-id', field((f) => f.requestId));
+  morgan.token('purpose', field((f) => f.purpose));
+  morgan.token('basis', field((f) => f.basis));
+  morgan.token('policy', field((f) => f.policy));
   // The wrapped built-ins read the latest registration, so calling again with new
   // options takes effect everywhere.
-  current.set(morgan, { scrubText: r.scrubText, clientToken });
+  current.set(morgan, { scrubText: r.scrubText, clientToken, secret });
   if (!wrapBuiltIns) return;
 
   // morgan keeps each token as a property of the module (that is how its compiled
@@ -113,8 +144,10 @@ export function registerMorganIpTokens(morgan: MorganLike, options?: MorganIpTok
     wrap(name, (original) =>
       function safeToken(this: unknown, req, res, arg) {
         try {
+          const header = (name === 'req' || name === 'res') && typeof arg === 'string' ? arg.toLowerCase() : undefined;
           const value = original.call(this, req, res, arg) as unknown;
           if (value === undefined || value === null) return undefined;
+          if (header !== undefined && state().secret.has(header)) return REDACTED;
           // `:req[host]` names the server the client connected to, not the client.
           if (name === 'req' && typeof arg === 'string' && isServerAddressHeader(arg)) return escapeLogValue(String(value));
           return escapeLogValue(state().scrubText(String(value)));

@@ -3,12 +3,28 @@
  * `Format` (`{ transform(info, opts) }`), so `winston.format.combine(ipFormat, json())`
  * accepts it without the core importing winston.
  */
+import { getPrivacyContext } from '../context';
 import { INVALID_IP_TOKEN } from '../ip/truncate';
+import { booleanOption } from '../ip/options';
 import { resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions } from './options';
+import { headerSet, redactHeaders } from './request-log';
 
 /** Options for {@link createWinstonIpFormat}. */
-export type WinstonIpFormatOptions = LogIpRedactionOptions;
+export interface WinstonIpFormatOptions extends LogIpRedactionOptions {
+  /**
+   * Add the active request's privacy fields (`requestId`, `purpose`, `basis`, `policy`,
+   * redacted `ip`; from `getPrivacyContext()`) to every entry logged inside a request that
+   * does not carry a `purpose` already. Default true.
+   */
+  privacyFields?: boolean;
+  /**
+   * Header names (any case) written as `[Redacted]` wherever an entry carries headers
+   * (`headers`, `req.headers`, `res.headers`). Default `authorization`,
+   * `proxy-authorization`, `cookie`, `set-cookie`. The `host` header is written as is.
+   */
+  redactHeaders?: readonly string[];
+}
 
 /** A winston log entry (logform's `TransformableInfo`). */
 export interface WinstonInfo {
@@ -38,12 +54,63 @@ const LEVEL = Symbol.for('level');
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for bad options.
  */
 export function createWinstonIpFormat(options?: WinstonIpFormatOptions): WinstonIpFormat {
-  const { resolved: r } = resolveLogRedaction(options, 'createWinstonIpFormat()');
+  const { resolved: r, raw } = resolveLogRedaction(options, 'createWinstonIpFormat()', ['privacyFields', 'redactHeaders']);
+  const privacyFields = booleanOption(raw['privacyFields'], 'privacyFields', true);
+  const secret = headerSet(raw['redactHeaders'], 'createWinstonIpFormat()');
+  type Rec = Record<PropertyKey, unknown>;
+  // Headers are rewritten here (secrets replaced, host kept), then marked so the deep
+  // scrub below does not rewrite the host header's address.
+  const withHeaders = (owner: Rec, copy: () => Rec): Rec => {
+    let out = owner;
+    for (const key of ['req', 'res'] as const) {
+      const part = owner[key];
+      if (typeof part === 'object' && part !== null && typeof (part as Rec)['headers'] === 'object') {
+        if (out === owner) out = copy();
+        out[key] = { ...(part as Rec), headers: redactHeaders((part as Rec)['headers'], secret, r) };
+      }
+    }
+    if (typeof owner['headers'] === 'object' && owner['headers'] !== null) {
+      if (out === owner) out = copy();
+      out['headers'] = redactHeaders(owner['headers'], secret, r);
+    }
+    return out;
+  };
+  // The Host header names the server, not a client: the deep scrub must not rewrite it.
+  const keepHost = (before: Rec, after: Rec): void => {
+    const put = (b: unknown, a: unknown): void => {
+      if (typeof b !== 'object' || b === null || typeof a !== 'object' || a === null || a === b) return;
+      const host = (b as Rec)['host'];
+      if (typeof host === 'string') (a as Rec)['host'] = host;
+    };
+    put(before['headers'], after['headers']);
+    for (const key of ['req', 'res'] as const) {
+      const b = before[key];
+      const a = after[key];
+      if (typeof b === 'object' && b !== null && typeof a === 'object' && a !== null) put((b as Rec)['headers'], (a as Rec)['headers']);
+    }
+  };
   return Object.freeze({
     options: Object.freeze({}),
     transform(info: WinstonInfo): WinstonInfo {
-      const next = r.scrubValue(info);
-      if (typeof next === 'object' && next !== null) return next as WinstonInfo;
+      let entry: WinstonInfo = info;
+      const copy = (): Rec => {
+        if (entry === info) entry = Object.assign(Object.create(Object.getPrototypeOf(info) as object) as WinstonInfo, info);
+        return entry as Rec;
+      };
+      try {
+        if (privacyFields && !('purpose' in info)) {
+          const ctx = getPrivacyContext();
+          if (ctx !== undefined) Object.assign(copy(), ctx.logFields());
+        }
+        withHeaders(entry as Rec, copy);
+      } catch {
+        return { level: info['level'], [LEVEL]: info[LEVEL], message: INVALID_IP_TOKEN };
+      }
+      const next = r.scrubValue(entry);
+      if (typeof next === 'object' && next !== null) {
+        if (next !== entry) keepHost(entry as Rec, next as Rec);
+        return next as WinstonInfo;
+      }
       return { level: info['level'], [LEVEL]: info[LEVEL], message: INVALID_IP_TOKEN };
     },
   });

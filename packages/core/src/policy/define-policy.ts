@@ -33,7 +33,7 @@ const TOP_KEYS = [
 export interface DefinePolicyOptions {
   /**
    * Receives each non-fatal finding. Default: `process.emitWarning` with code
-   * `PURPOSEKIT_POLICY_WARNING`, so warnings show once in the service's stderr.
+   * `PURPOSEKIT_WARN_POLICY`, so warnings show once in the service's stderr.
    */
   onWarning?: (issue: PolicyIssue) => void;
 }
@@ -122,7 +122,7 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
     warnings: Object.freeze(c.warnings.map((w) => Object.freeze(w))),
     [POLICY_BRAND]: true,
   });
-  const onWarning = options.onWarning ?? ((w: PolicyIssue) => process.emitWarning(`policy "${id}": ${w.path} ${w.message}${w.hint ? ` ${w.hint}` : ''}`, { code: 'PURPOSEKIT_POLICY_WARNING' }));
+  const onWarning = options.onWarning ?? ((w: PolicyIssue) => process.emitWarning(`policy "${id}": ${w.path} ${w.message}${w.hint ? ` ${w.hint}` : ''}`, { code: 'PURPOSEKIT_WARN_POLICY' }));
   for (const w of policy.warnings) onWarning(w);
   return policy;
 }

@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { PurposekitError } from '../errors';
 import { definePolicy } from './define-policy';
 import type { DefinePolicyOptions } from './define-policy';
 import { findDuplicateJsonKey } from './json-duplicates';
 import type { Policy, PolicyInput } from './types';
+
+/** The YAML parser, loaded on the first YAML policy only (JSON and preset users never load it). */
+function loadYaml(): typeof import('yaml') {
+   
+  return require('yaml') as typeof import('yaml');
+}
 
 /** Largest policy file read; a policy is a page of rules, not a data set. */
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -52,7 +57,7 @@ export function policyFromText(text: string, format: 'json' | 'yaml', path: stri
   try {
     // YAML aliases are capped so a "billion laughs" file cannot exhaust memory; the
     // yaml package refuses duplicate keys by default (uniqueKeys).
-    data = format === 'json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true });
+    data = format === 'json' ? JSON.parse(text) : loadYaml().parse(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true });
   } catch (cause) {
     const where = cause instanceof Error ? cause.message.split('\n')[0] : 'parse error';
     throw new PurposekitError('PURPOSEKIT_ERR_POLICY_LOAD', `Policy "${path}" is not valid ${format === 'json' ? 'JSON' : 'YAML'}: ${where}`, { cause });

@@ -16,7 +16,8 @@ import { applyPurpose, begin, declarePurpose, runInContext } from '../adapter';
 import { createConsentManager } from '../consent/consent-manager';
 import type { PrivacyContext } from '../context';
 import { PurposekitError, errorResponse, isPurposekitError } from '../errors';
-import { didYouMean, show } from '../policy/suggest';
+import { show } from '../policy/suggest';
+import { validateOptions } from '../options';
 import type { Purposekit } from '../purposekit';
 import { rightsDueDate } from './due';
 import { fulfil, markErased } from './fulfilment';
@@ -74,14 +75,8 @@ const FIELD = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
  *   `exporter` and `accessLog`; erasure → `eraser`, and a consent store with `setErased`).
  */
 export function createRightsHandler<TRequest = unknown>(kit: Purposekit, options: RightsHandlerOptions<TRequest>): RightsHandler<TRequest> {
-  if (typeof options !== 'object' || options === null) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'createRightsHandler(kit, options) takes an options object: { getSubject, exporter, eraser, accessLog }.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `Unknown option "${key}" for createRightsHandler().${didYouMean(key, OPTION_KEYS)}`);
-    }
-  }
+  // Keys here; each value below, with the rights-specific wording.
+  validateOptions('createRightsHandler()', options, Object.fromEntries(OPTION_KEYS.map((k) => [k, null])), { optional: false, usage: '{ getSubject, exporter, eraser, accessLog }' });
   for (const key of OPTION_KEYS) {
     if (key === 'prefix') continue;
     const v = options[key];

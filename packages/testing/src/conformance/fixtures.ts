@@ -3,7 +3,7 @@
  * change adapter outcomes), engines over a private array sink, and a captured pino log.
  */
 import { Writable } from 'node:stream';
-import pino from 'pino';
+import type pino from 'pino';
 import { createPurposekit, definePolicy } from '@purposekit/core';
 import type { Policy, PolicyInput, Purposekit, PurposekitOptions, AuditEventInput, AuditSink } from '@purposekit/core';
 
@@ -107,7 +107,11 @@ export function captureLog(): CapturedLog {
   });
   // pino writes synchronously to a non-destination stream's write(); no timestamp or
   // host noise, so the captured text holds only what the app logged.
-  const logger = pino({ base: null, timestamp: false }, stream);
+  // pino is an optional peer dependency, loaded only when the conformance suite runs:
+  // a project that uses only InMemoryAuditSink installs no logger.
+   
+  const createLogger = require('pino') as typeof pino;
+  const logger = createLogger({ base: null, timestamp: false }, stream);
   return {
     logger,
     lines,

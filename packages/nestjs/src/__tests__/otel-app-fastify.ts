@@ -1,0 +1,5 @@
+// The NestJS app of the OpenTelemetry scenario on the Fastify platform (see otel-app.ts).
+import type { Purposekit } from '@purposekit/core';
+import { buildOn } from './otel-app';
+
+export const build = (kit: Purposekit) => buildOn('fastify', kit);
