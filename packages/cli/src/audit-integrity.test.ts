@@ -84,11 +84,13 @@ describe('purposekit audit verify --anchors / --expect-head', () => {
     expect(ran.stdout.split('\n')[0]).toMatch(/^FAILED rollback-older: rolled-back at anchor "file-1" \(seq \d+\)$/);
   });
 
-  it('says plainly that a PostgreSQL URL is not an anchor file (exit 2)', async () => {
+  it('reads a PostgreSQL URL given to --anchors as an anchor table: an unreachable server is a typed error (exit 2), never an empty anchor, never the password', async () => {
     await anchoredTrail('pg-url');
-    const ran = await cli(['audit', 'verify', 'pg-url', '--public-key', pub(), '--anchors', 'postgres://localhost/test']);
+    // port 1: nothing listens there (the PostgreSQL anchor itself is tested in test/pg-officer.test.ts)
+    const ran = await cli(['audit', 'verify', 'pg-url', '--public-key', pub(), '--anchors', 'postgres://postgres:s3cret-marker@127.0.0.1:1/test']);
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toMatch(/^PURPOSEKIT_ERR_INVALID_OPTION: audit verify: --anchors takes an anchor file; this command line does not read PostgreSQL anchors yet/);
+    expect(ran.stderr).toMatch(/^PURPOSEKIT_ERR_DB_CONNECT: createPostgresAnchor\(\): cannot connect to PostgreSQL at postgres@127\.0\.0\.1:1\/test/);
+    expect(ran.stdout + ran.stderr).not.toContain('s3cret-marker');
   });
 
   it('refuses an anchor file that does not exist (exit 2), rather than verify without it', async () => {

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { PurposekitError, isPurposekitError } from '@purposekit/core';
+import { isPurposekitError } from '@purposekit/core';
 import { auditExport } from './commands/audit-export';
 import { auditReportCommand } from './commands/audit-report-pages';
 import type { ReportPagesFlags } from './commands/audit-report-pages';
@@ -18,7 +18,7 @@ import type { StatsFlags } from './commands/audit-stats';
 import { auditVerify } from './commands/audit-verify';
 import { init } from './commands/init';
 import { keysGenerate } from './commands/keys-generate';
-import { pgAuditExport, pgAuditReport, pgAuditVerify, pgMigrate, pgRightsDue, pgUrl, needPathOrPg } from './commands/pg';
+import { pgAuditExport, pgAuditReportCommand, pgAuditStats, pgAuditVerify, pgMigrate, pgRightsDue, pgUrl, needPathOrPg } from './commands/pg';
 import type { PgFlags } from './commands/pg';
 import { retentionDueCommand } from './commands/retention-due';
 import type { RetentionDueFlags } from './commands/retention-due';
@@ -69,15 +69,16 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--public-key <file>', 'Ed25519 public key (PEM) that signs checkpoints; repeat for rotated keys', collect, [])
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--partial', 'accept a trail whose oldest files were removed (retention)')
-    .option('--anchors <file>', 'anchor file of published heads (createFileAuditAnchor); the trail must hold each, and not end before the newest; repeatable', collect, [])
-    .option('--expect-head <seq:hash>', 'a head kept from an earlier verify (seq:hash); the trail must hold it exactly')
+    .option('--anchors <file|url>', 'published heads: an anchor file (createFileAuditAnchor) or a PostgreSQL URL of an anchor table (createPostgresAnchor; never printed); the trail must hold each, and not end before the newest; repeatable', collect, [])
+    .option('--expect-head <seq:hash>', 'a head kept from an earlier verify (seq:hash); the trail must hold it exactly (with --pg: needs --stream)')
     .option('--max-age <duration>', 'the newest checkpoint must be at most this old (e.g. 65m, 2h): a live writer signs at least once per heartbeat')
     .option('--json', 'print the result as JSON')
     .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
     .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
-    .option('--stream <id>', 'with --pg: verify this stream only (default: every stream)')
-    .option('--anchors-pg <url>', 'with --pg: the anchors table (createPostgresAnchor) in this database, same --schema; never printed')
-    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; maxAge?: string; stream?: string; anchorsPg?: string }) => {
+    .option('--stream <id>', 'with --pg: verify this stream only (default: every stream); for a file trail: the stream id its heads carry in the anchors (default: the file prefix)')
+    .option('--anchors-schema <name>', 'schema of a PostgreSQL anchor table given to --anchors (default: --schema with --pg, else purposekit)')
+    .option('--anchors-pg <url>', 'same as --anchors <postgres url> (older spelling)')
+    .action(async (path: string | undefined, flags: PgFlags & { publicKey: string[]; prefix?: string; partial?: boolean; json?: boolean; anchors: string[]; expectHead?: string; maxAge?: string; stream?: string; anchorsPg?: string; anchorsSchema?: string }) => {
       const url = path === undefined ? pgUrl(flags) : undefined;
       if (path === undefined && url === undefined) needPathOrPg('audit verify');
       setCode(url !== undefined ? await pgAuditVerify(io, url, flags) : await auditVerify(io, path!, flags));
@@ -96,12 +97,12 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .option('--at <instant>', 'evaluate due dates as of this ISO 8601 instant instead of now')
     .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
     .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
-    .action(async (path: string | undefined, flags: PgFlags & ReportPagesFlags) => {
+    .option('--stream <id>', 'with --pg, without --subject: report on this stream only (default: every stream)')
+    .action(async (path: string | undefined, flags: PgFlags & ReportPagesFlags & { stream?: string }) => {
       const url = path === undefined ? pgUrl(flags) : undefined;
       if (path === undefined && url === undefined) needPathOrPg('audit report');
       if (url !== undefined) {
-        if (flags.subject === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit report --pg needs --subject <id> (with --key) or a pseudonym: the PostgreSQL form reports on one person.', { details: { option: 'subject' } });
-        setCode(await pgAuditReport(io, url, { ...flags, subject: flags.subject }));
+        setCode(await pgAuditReportCommand(io, url, flags));
       } else {
         setCode(await auditReportCommand(io, path!, flags));
       }
@@ -110,13 +111,20 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
   audit
     .command('stats')
     .description('allow/deny counts by purpose, by denial reason and by period; top denial reasons')
-    .argument('<path>', 'trail directory or file')
+    .argument('[path]', 'trail directory or file (or --pg)')
     .option('--by <period>', 'group by day, week or month (default: auto)')
     .option('--top <n>', 'how many denial reasons to list (default 5)')
     .option('--at <instant>', 'evaluate as of this ISO 8601 instant instead of now')
     .option('--prefix <prefix>', 'file prefix, when the directory holds several trails')
     .option('--json', 'print the counts as JSON')
-    .action(async (path: string, flags: StatsFlags) => setCode(await auditStats(io, path, flags)));
+    .option('--pg <url>', 'read the trail from PostgreSQL instead of a path (default: $PURPOSEKIT_PG_URL); the URL is never printed')
+    .option('--schema <name>', 'PostgreSQL schema holding the purposekit tables', 'purposekit')
+    .option('--stream <id>', 'with --pg: count this stream only (default: every stream)')
+    .action(async (path: string | undefined, flags: PgFlags & StatsFlags & { stream?: string }) => {
+      const url = path === undefined ? pgUrl(flags) : undefined;
+      if (path === undefined && url === undefined) needPathOrPg('audit stats');
+      setCode(url !== undefined ? await pgAuditStats(io, url, flags) : await auditStats(io, path!, flags));
+    });
 
   audit
     .command('export')
@@ -229,6 +237,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
     stderr: io.stderr ?? process.stderr,
     cwd: io.cwd ?? process.cwd(),
     progressMinBytes: io.progressMinBytes ?? 8 * 1024 * 1024,
+    progressMinRows: io.progressMinRows ?? 50_000,
   };
   let code = 0;
   try {

@@ -17,6 +17,8 @@ export interface CliIo {
   cwd: string;
   /** Show a progress bar for trails of at least this many bytes (and only on a TTY stderr). Default 8 MiB. */
   progressMinBytes: number;
+  /** Show a progress bar for PostgreSQL work over at least this many rows (and only on a TTY stderr). Default 50,000. */
+  progressMinRows: number;
 }
 
 /** Writes with backpressure: waits for 'drain' when the stream asks for it. */

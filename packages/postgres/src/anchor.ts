@@ -14,7 +14,7 @@ import { prepareSchema } from './migrate';
 export interface PostgresAnchor extends AuditAnchor {
   /** `postgres:<schema>`. */
   readonly name: string;
-  /** Appends one head. @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a malformed head; PURPOSEKIT_ERR_STORE_UNAVAILABLE when it cannot be written. */
+  /** Appends one head (a head already kept, same stream, seq and hash, is not written again). @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION for a malformed head; PURPOSEKIT_ERR_STORE_UNAVAILABLE when it cannot be written. */
   publish(head: AnchoredHead): Promise<void>;
   /** Every head published (of one stream, or all), oldest first. */
   heads(stream?: string): AsyncIterable<AnchoredHead>;
@@ -69,7 +69,12 @@ export async function createPostgresAnchor(options: PostgresAnchorOptions): Prom
     async publish(head: AnchoredHead): Promise<void> {
       check(head);
       try {
-        await conn.pool.query(`INSERT INTO ${q}.audit_anchors (stream, seq, hash, ts, key_id, sig) VALUES ($1, $2, $3, $4, $5, $6)`, [head.stream, head.seq, head.hash, head.ts, head.keyId, head.sig]);
+        // Idempotent (delivery is at least once): a head already kept is not written again.
+        await conn.pool.query(
+          `INSERT INTO ${q}.audit_anchors (stream, seq, hash, ts, key_id, sig) SELECT $1, $2, $3, $4, $5, $6 ` +
+            `WHERE NOT EXISTS (SELECT 1 FROM ${q}.audit_anchors WHERE stream = $1 AND seq = $2 AND hash = $3)`,
+          [head.stream, head.seq, head.hash, head.ts, head.keyId, head.sig],
+        );
       } catch (cause) {
         throw new PurposekitError('PURPOSEKIT_ERR_STORE_UNAVAILABLE', `postgres anchor: the head of stream ${head.stream} at seq ${head.seq} could not be written.`, { cause });
       }

@@ -30,7 +30,8 @@ import {
   sealAuditRecord,
   validateAuditEvent,
 } from '@purposekit/core';
-import type { AnchoredHead, AuditAnchor, AuditAnchorFunction, AuditEventInput, AuditSink } from '@purposekit/core';
+import type { AnchoredHead, AuditAnchor, AuditAnchorErrorInfo, AuditAnchorFunction, AuditEventInput, AuditSink } from '@purposekit/core';
+import { PgAnchorOutbox } from './anchor-outbox';
 import { connectClient, connectError, isConnectionError, lockKey, resolveConnection } from './connection';
 import type { Connection, PostgresConnectionOptions } from './connection';
 import { checkSchema, migrateConnection } from './migrate';
@@ -63,10 +64,17 @@ export interface PostgresAuditSinkOptions extends PostgresConnectionOptions {
    * Where each committed checkpoint's signed head is also published (anchors the
    * database's owner cannot rewrite: a file on another mount, another database, a
    * function). Published in order after the checkpoint's COMMIT, never on the append
-   * path; a failed publication is reported through `onWarning` and superseded by the
-   * next checkpoint's head (each head commits to the whole chain before it).
+   * path, through a durable outbox: what each anchor took of the stream is kept in
+   * `audit_anchor_cursors`, every committed checkpoint above it is pending, a failure is
+   * reported and retried (1 s, 2 s, 4 s… up to 5 min), and whoever claims the stream
+   * next (after a restart, a crash or a takeover) publishes what is still pending.
+   * Delivery is at least once. Anchors are told apart by `name`: keep names stable.
    */
   anchors?: ReadonlyArray<AuditAnchor | AuditAnchorFunction>;
+  /** Called when an anchor did not take a head (it is retried). Default: an `onWarning` with code `PURPOSEKIT_WARN_AUDIT_ANCHOR`. */
+  onAnchorError?: (error: unknown, info: AuditAnchorErrorInfo) => void;
+  /** First retry delay after a failed publication, in ms (doubling up to 5 min). Default 1000. */
+  anchorRetryMs?: number;
   /** Called for non-fatal events (session lost, reconnected, stream taken over). Never receives personal data or the password. */
   onWarning?: (message: string, code: string) => void;
 }
@@ -78,9 +86,13 @@ export interface PostgresAuditSink extends AuditSink {
   readonly keyId: string;
   /** `up` (writing), `down` (reconnecting; appends refused), `closed`, or `lost` (another writer took the stream while this one was disconnected; appends refused for good). */
   readonly state: 'up' | 'down' | 'closed' | 'lost';
+  /** Committed checkpoint heads some anchor has not taken yet (empty without anchors). */
+  pendingAnchorHeads(): readonly AnchoredHead[];
 }
 
 const FACTORY = 'createPostgresAuditSink()';
+/** How long close() gives anchors to take the last heads; the rest stays pending for the next claimant. */
+const ANCHOR_CLOSE_WAIT_MS = 2000;
 const OPTION_KEYS = [
   'pool',
   'connectionString',
@@ -95,6 +107,8 @@ const OPTION_KEYS = [
   'migrate',
   'unknownOutcomeWaitMs',
   'anchors',
+  'onAnchorError',
+  'anchorRetryMs',
   'onWarning',
 ] as const;
 /** Stream ids: what the audit_streams CHECK constraint allows. */
@@ -112,6 +126,8 @@ interface Resolved {
   readonly migrate: boolean;
   readonly unknownOutcomeWaitMs: number;
   readonly anchors: readonly AuditAnchor[];
+  readonly onAnchorError: ((error: unknown, info: AuditAnchorErrorInfo) => void) | undefined;
+  readonly anchorRetryMs: number;
   readonly onWarning: ((message: string, code: string) => void) | undefined;
 }
 
@@ -119,7 +135,7 @@ function bad(option: string, message: string): PurposekitError {
   return new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${FACTORY}: ${message}`, { details: { option } });
 }
 
-function int(options: PostgresAuditSinkOptions, name: 'checkpointEvery' | 'checkpointIntervalMs' | 'maxBatch' | 'maxQueue' | 'unknownOutcomeWaitMs', fallback: number, min: number, max: number): number {
+function int(options: PostgresAuditSinkOptions, name: 'checkpointEvery' | 'checkpointIntervalMs' | 'maxBatch' | 'maxQueue' | 'unknownOutcomeWaitMs' | 'anchorRetryMs', fallback: number, min: number, max: number): number {
   const v = options[name];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw bad(name, `"${name}" must be an integer from ${min} to ${max}; got ${JSON.stringify(v)}.`);
@@ -156,7 +172,12 @@ function resolveOptions(options: PostgresAuditSinkOptions): Resolved {
       else if (typeof a === 'object' && a !== null && typeof (a as AuditAnchor).publish === 'function' && typeof (a as AuditAnchor).name === 'string') anchors.push(a as AuditAnchor);
       else throw bad('anchors', `"anchors[${i}]" must be an anchor ({ name, publish }) or a function.`);
     });
+    const names = anchors.map((a) => a.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw bad('anchors', `two anchors are named ${JSON.stringify(twice)}: the outbox tells anchors apart by name; give each its own.`);
+    if (names.some((n) => n.length === 0 || n.length > 200)) throw bad('anchors', 'an anchor\'s name must be 1–200 characters.');
   }
+  if (options.onAnchorError !== undefined && typeof options.onAnchorError !== 'function') throw bad('onAnchorError', '"onAnchorError" must be a function.');
   return Object.freeze({
     stream: options.stream,
     signingKey,
@@ -168,6 +189,8 @@ function resolveOptions(options: PostgresAuditSinkOptions): Resolved {
     migrate: options.migrate === true,
     unknownOutcomeWaitMs: int(options, 'unknownOutcomeWaitMs', 5000, 0, 600_000),
     anchors: Object.freeze(anchors),
+    onAnchorError: options.onAnchorError,
+    anchorRetryMs: int(options, 'anchorRetryMs', 1000, 10, 300_000),
     onWarning: options.onWarning,
   });
 }
@@ -207,6 +230,8 @@ interface Pending {
 /** A batch on the wire, with the chain position to rewind to if it did not commit. */
 interface InFlight {
   readonly pendings: Pending[];
+  /** Heads of the checkpoints in the batch (for the anchors, once it is known to have committed). */
+  readonly heads: AnchoredHead[];
   readonly lastSeq: number;
   readonly lastHash: string;
   readonly startSeq: number;
@@ -263,9 +288,9 @@ class PgSink implements PostgresAuditSink {
   #reconnecting = false;
   #closing = false;
   #months = new Set<string>();
-  #uncertain: { lastSeq: number; lastHash: string; pendings: Pending[]; settled: boolean } | undefined;
-  /** The chain of anchor publications (never rejects). */
-  #published: Promise<void> = Promise.resolve();
+  #uncertain: { lastSeq: number; lastHash: string; pendings: Pending[]; heads: AnchoredHead[]; settled: boolean } | undefined;
+  /** The anchor outbox, when anchors are configured. */
+  readonly #outbox: PgAnchorOutbox | undefined;
   /** The batch whose INSERT is on the wire, with the chain position to rewind to. */
   #inflight: InFlight | undefined;
   /** Rejects when the current session is lost (a pending query may never settle by itself). */
@@ -280,6 +305,17 @@ class PgSink implements PostgresAuditSink {
     this.keyId = o.keyId;
     this.#lockKey = lockKey(`purposekit:stream:${conn.schema}:${o.stream}`);
     const q = conn.q;
+    this.#outbox =
+      o.anchors.length === 0
+        ? undefined
+        : new PgAnchorOutbox({
+            pool: conn.pool,
+            q,
+            stream: o.stream,
+            anchors: o.anchors,
+            onError: o.onAnchorError ?? ((error, info) => this.#anchorWarning(error, info)),
+            backoff: { firstMs: o.anchorRetryMs, maxMs: 300_000 },
+          });
     this.#insertSql =
       `WITH ins AS (INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
       `SELECT $1, s, t, k, j, r FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) AS u(s, t, k, j, r) RETURNING 1) ` +
@@ -299,6 +335,8 @@ class PgSink implements PostgresAuditSink {
       await checkSchema(FACTORY, this.#conn, client);
       await this.#claim(client);
       await this.#readHead(client, true);
+      // Heads a crash (or the previous owner) left unpublished are queued again.
+      await this.#outbox?.load(client);
     } catch (error) {
       throw this.#startupError(error);
     }
@@ -320,6 +358,7 @@ class PgSink implements PostgresAuditSink {
   /** Releases what a failed start-up holds. @internal */
   async abandon(): Promise<void> {
     this.#state = 'closed';
+    this.#outbox?.abandon();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     const c = this.#client;
     this.#client = undefined;
@@ -447,6 +486,7 @@ class PgSink implements PostgresAuditSink {
     const startSince = this.#sinceCheckpoint;
     const rows: Row[] = [];
     let checkpoint: { seq: number; hash: string; line: string; sig: string } | undefined;
+    const heads: AnchoredHead[] = [];
     const now = Date.now();
     const ts = new Date(now).toISOString();
     const addCheckpoint = (): void => {
@@ -458,6 +498,7 @@ class PgSink implements PostgresAuditSink {
       const line = JSON.stringify({ alg: 'Ed25519', hash, keyId: this.keyId, kind: 'checkpoint', prev: this.#prev, seq, sig, ts, v: 1 });
       rows.push({ seq, ts, kind: 'checkpoint', subject: null, record: line });
       checkpoint = { seq, hash, line, sig };
+      heads.push({ stream: this.stream, seq, hash, ts, keyId: this.keyId, sig, prev: this.#prev });
       this.#prev = hash;
       this.#sinceCheckpoint = 0;
     };
@@ -484,7 +525,7 @@ class PgSink implements PostgresAuditSink {
         this.#months.add(month);
       }
       const cp = checkpoint as { seq: number; hash: string; line: string; sig: string } | undefined;
-      inflight = { pendings, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startSince };
+      inflight = { pendings, heads, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startSince };
       this.#inflight = inflight;
       await Promise.race([
         client.query(this.#insertSql, [
@@ -523,25 +564,20 @@ class PgSink implements PostgresAuditSink {
     }
     this.#inflight = undefined;
     for (const p of pendings) p.resolve();
-    const cp = checkpoint as { seq: number; hash: string; sig: string } | undefined;
-    if (cp !== undefined && this.#o.anchors.length > 0) this.#publish({ stream: this.stream, seq: cp.seq, hash: cp.hash, ts, keyId: this.keyId, sig: cp.sig });
+    if (heads.length > 0) this.#outbox?.add(heads);
   }
 
-  /** Publishes a committed head to every anchor, in order per anchor, off the append path. */
-  #publish(head: AnchoredHead): void {
-    this.#published = this.#published.then(async () => {
-      for (const anchor of this.#o.anchors) {
-        try {
-          await anchor.publish(head);
-        } catch (error) {
-          const code = (error as { code?: unknown } | null)?.code;
-          this.#o.onWarning?.(
-            `audit stream ${this.stream}: anchor ${anchor.name} did not take the head at seq ${head.seq} (${typeof code === 'string' ? code : 'error'}); the next checkpoint's head supersedes it.`,
-            'PURPOSEKIT_WARN_AUDIT_ANCHOR',
-          );
-        }
-      }
-    });
+  /** The default report of a failed publication (no personal data: a head holds none). */
+  #anchorWarning(error: unknown, info: AuditAnchorErrorInfo): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    this.#o.onWarning?.(
+      `audit stream ${this.stream}: anchor ${info.anchor} did not take the head at seq ${info.head.seq} (attempt ${info.attempt}: ${typeof code === 'string' ? code : 'error'}); retrying in ${Math.round(info.retryInMs / 1000)} s. It stays pending in the outbox; the trail is written as usual.`,
+      'PURPOSEKIT_WARN_AUDIT_ANCHOR',
+    );
+  }
+
+  pendingAnchorHeads(): readonly AnchoredHead[] {
+    return this.#outbox?.pending ?? [];
   }
 
   #settleUncertain(headSeq: number): void {
@@ -550,7 +586,10 @@ class PgSink implements PostgresAuditSink {
     if (u === undefined || u.settled) return;
     u.settled = true;
     // The batch was one statement: either all of it is there or none of it.
-    if (headSeq >= u.lastSeq) for (const p of u.pendings) p.resolve();
+    if (headSeq >= u.lastSeq) {
+      for (const p of u.pendings) p.resolve();
+      if (u.heads.length > 0) this.#outbox?.add(u.heads);
+    }
     else for (const p of u.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, which did not happen.`));
   }
 
@@ -579,7 +618,7 @@ class PgSink implements PostgresAuditSink {
     if (inflight !== undefined) {
       // The COMMIT may or may not have happened: these appends wait for the reconnect,
       // which reads the stream head and settles them (bounded by unknownOutcomeWaitMs).
-      const uncertain = { lastSeq: inflight.lastSeq, lastHash: inflight.lastHash, pendings: inflight.pendings, settled: false };
+      const uncertain = { lastSeq: inflight.lastSeq, lastHash: inflight.lastHash, pendings: inflight.pendings, heads: inflight.heads, settled: false };
       this.#uncertain = uncertain;
       const timer = setTimeout(() => {
         if (uncertain.settled) return;
@@ -630,6 +669,7 @@ class PgSink implements PostgresAuditSink {
         if (isPurposekitError(error) && error.code === 'PURPOSEKIT_ERR_AUDIT_CORRUPT') {
           this.#reconnecting = false;
           this.#state = 'lost';
+          this.#outbox?.abandon();
           this.#o.onWarning?.(error.message, 'PURPOSEKIT_WARN_AUDIT_DB_CORRUPT');
           return;
         }
@@ -643,6 +683,7 @@ class PgSink implements PostgresAuditSink {
 
   #takenOver(): void {
     this.#state = 'lost';
+    this.#outbox?.abandon();
     const u = this.#uncertain;
     this.#uncertain = undefined;
     if (u !== undefined && !u.settled) {
@@ -683,7 +724,7 @@ class PgSink implements PostgresAuditSink {
       failure = error;
     }
     this.#state = 'closed';
-    await this.#published;
+    await this.#outbox?.close(ANCHOR_CLOSE_WAIT_MS);
     const client = this.#client;
     this.#client = undefined;
     if (client !== undefined) {

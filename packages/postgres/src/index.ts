@@ -7,13 +7,14 @@ export type { MigrateOptions, MigrateResult } from './migrate';
 export type { PostgresConnectionOptions } from './connection';
 export { createPostgresAuditSink } from './audit-sink';
 export type { PostgresAuditSink, PostgresAuditSinkOptions } from './audit-sink';
-export { verifyPostgresTrail, buildPostgresSubjectReport, exportPostgresTrail, listPostgresOpenRightsRequests, createPostgresAccessLog } from './trail';
+export { verifyPostgresTrail, readPostgresTrailRecords, buildPostgresSubjectReport, exportPostgresTrail, listPostgresOpenRightsRequests, createPostgresAccessLog } from './trail';
 export type {
   PostgresVerifyOptions,
   PostgresVerifyResult,
   PostgresStreamVerifyResult,
   PostgresSubjectReportOptions,
   PostgresExportOptions,
+  PostgresReadOptions,
   PostgresRightsOptions,
 } from './trail';
 export { createPostgresConsentStore } from './consent-store';

@@ -39,19 +39,33 @@ function everything(e: PurposekitError): string {
 describePg('migrate()', () => {
   it('creates the tables once; a second run applies nothing', async () => {
     const schema = fresh('mig');
-    expect(await migrate({ connectionString: PG_URL, schema })).toEqual({ schema, from: 0, to: POSTGRES_SCHEMA_VERSION, applied: [1] });
-    expect(await migrate({ pool, schema })).toEqual({ schema, from: 1, to: 1, applied: [] });
+    expect(await migrate({ connectionString: PG_URL, schema })).toEqual({ schema, from: 0, to: POSTGRES_SCHEMA_VERSION, applied: [1, 2] });
+    expect(await migrate({ pool, schema })).toEqual({ schema, from: 2, to: 2, applied: [] });
     const tables = await pool.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1", [schema]);
-    expect(tables.rows.map((r) => r.t)).toEqual(expect.arrayContaining(['audit_records_default', 'audit_streams', 'consent_records', 'schema_version']));
+    expect(tables.rows.map((r) => r.t)).toEqual(expect.arrayContaining(['audit_anchor_cursors', 'audit_records_default', 'audit_streams', 'consent_records', 'schema_version']));
+  });
+
+  it('upgrades a version-1 schema to version 2 (the anchor cursors), keeping its rows', async () => {
+    const schema = fresh('up');
+    await migrate({ pool, schema });
+    await pool.query(`DROP TABLE "${schema}".audit_anchor_cursors`);
+    await pool.query(`DELETE FROM "${schema}".schema_version WHERE version = 2`);
+    await pool.query(`INSERT INTO "${schema}".audit_streams (stream) VALUES ('kept')`);
+    const keys = generateAuditKeys();
+    const e = await caught(createPostgresAuditSink({ pool, schema, stream: 'w1', signingKey: keys.signingPrivateKeyPem }));
+    expect(e.code).toBe('PURPOSEKIT_ERR_DB_SCHEMA');
+    expect(e.message).toMatch(/is at version 1; this @purposekit\/postgres needs 2/);
+    expect(await migrate({ pool, schema })).toEqual({ schema, from: 1, to: 2, applied: [2] });
+    expect((await pool.query(`SELECT stream FROM "${schema}".audit_streams`)).rows).toEqual([{ stream: 'kept' }]);
   });
 
   it('is safe when eight instances migrate the same schema at once: one applies, the others find it done', async () => {
     const schema = fresh('race');
     const results = await Promise.all(Array.from({ length: 8 }, () => migrate({ connectionString: PG_URL, schema })));
-    expect(results.filter((r) => r.applied.length === 1)).toHaveLength(1);
+    expect(results.filter((r) => r.applied.length > 0)).toHaveLength(1);
     expect(results.every((r) => r.to === POSTGRES_SCHEMA_VERSION)).toBe(true);
     const v = await pool.query(`SELECT version FROM "${schema}".schema_version`);
-    expect(v.rows).toEqual([{ version: 1 }]);
+    expect(v.rows).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('refuses a schema newer than it knows, changing nothing', async () => {

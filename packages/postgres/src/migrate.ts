@@ -111,6 +111,19 @@ CREATE TRIGGER audit_anchors_append_only BEFORE UPDATE OR DELETE ON ${q}.audit_a
 SELECT ${q}.audit_ensure_partitions(now());
 `,
   },
+  {
+    version: 2,
+    name: 'anchor outbox cursors (what each anchor took of each stream)',
+    sql: (q) => `
+CREATE TABLE ${q}.audit_anchor_cursors (
+  stream text NOT NULL CHECK (stream ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$'),
+  anchor text NOT NULL CHECK (length(anchor) BETWEEN 1 AND 200),
+  published_seq bigint NOT NULL CHECK (published_seq >= 0),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (stream, anchor)
+);
+`,
+  },
 ];
 
 function lit(text: string): string {

@@ -2,7 +2,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import { checkpointSigningInput, generateAuditKeys, hashAuditRecord, sealAuditRecord } from '@purposekit/core';
 import { createPostgresAuditSink } from './audit-sink';
 import { migrate } from './migrate';
-import { verifyPostgresTrail } from './trail';
+import { readPostgresTrailRecords, verifyPostgresTrail } from './trail';
 import { describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
 import { KEYS, access } from './__tests__/fixtures';
 
@@ -66,7 +66,7 @@ describePg('verifyPostgresTrail', () => {
       'edited',
       7,
     ],
-    ['two swapped seqs', `UPDATE $S.audit_records SET seq = CASE seq WHEN 2 THEN 3 ELSE 2 END WHERE stream = 'b' AND seq IN (2, 3)`, 'b', 'reordered', 3],
+    ['two swapped seqs', `UPDATE $S.audit_records SET seq = seq + 1000000 WHERE stream = 'b' AND seq IN (2, 3); UPDATE $S.audit_records SET seq = CASE seq WHEN 1000002 THEN 3 ELSE 2 END WHERE stream = 'b' AND seq IN (1000002, 1000003)`, 'b', 'reordered', 3],
     ['a row moved to another stream', `UPDATE $S.audit_records SET stream = 'b', seq = 14 WHERE stream = 'a' AND seq = 5`, 'a', 'missing', 5],
     ['a subject column changed (hiding rows from the subject report)', `UPDATE $S.audit_records SET subject = NULL WHERE stream = 'a' AND seq = 2`, 'a', 'edited', 2],
     ['rows cut off before the head checkpoint', `DELETE FROM $S.audit_records WHERE stream = 'b' AND seq >= 11`, 'b', 'truncated', 13],
@@ -158,5 +158,42 @@ describePg('partitions and archived months', () => {
     const partial = await verifyPostgresTrail({ pool, schema, publicKeys: [KEYS.signingPublicKeyPem], partial: true });
     expect(partial.problem).toBeUndefined();
     expect(partial.streams[0]!.result.firstSeq).toBe(4);
+  });
+});
+
+describePg('readPostgresTrailRecords', () => {
+  it('reads every stream in time order (or one stream), without checkpoints unless asked, reporting progress against a count', async () => {
+    const schema = await trail('read');
+    const progress: Array<[number, number]> = [];
+    const all: Array<{ kind: string; requestId?: string; ts: string }> = [];
+    for await (const r of readPostgresTrailRecords({ pool, schema, onProgress: (d, t) => progress.push([d, t]) })) all.push(r);
+    expect(all).toHaveLength(20);
+    expect(all.every((r) => r.kind !== 'checkpoint')).toBe(true);
+    expect(all.map((r) => r.requestId).sort()).toEqual(['a1', 'a10', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9', 'b1', 'b10', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9']);
+    expect(all.map((r) => r.ts)).toEqual([...all.map((r) => r.ts)].sort());
+    // the count includes the checkpoint rows (every row is read); the last report is the rows read
+    const rows = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".audit_records WHERE kind <> 'checkpoint'`)).rows[0]!.n);
+    expect(progress[progress.length - 1]![0]).toBe(rows);
+    const b: string[] = [];
+    for await (const r of readPostgresTrailRecords({ pool, schema, stream: 'b', checkpoints: true })) b.push(r.kind === 'checkpoint' ? 'cp' : r.requestId!);
+    expect(b.filter((x) => x === 'cp').length).toBeGreaterThanOrEqual(2);
+    expect(b.filter((x) => x !== 'cp')).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9', 'b10']);
+  });
+
+  it('a reader that stops early gives its session back (the pool is not drained)', async () => {
+    const schema = await trail('early');
+    const small = testPool(1);
+    try {
+      for (let i = 0; i < 3; i++) {
+        for await (const r of readPostgresTrailRecords({ pool: small, schema })) {
+          expect(r.kind).toBe('access');
+          break;
+        }
+      }
+      // with one connection in the pool, a leaked session would make this wait forever
+      expect((await small.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await small.end();
+    }
   });
 });

@@ -18,6 +18,7 @@ import type {
   SubjectReport,
   SubjectReportEntry,
 } from '@purposekit/core';
+import type { PoolClient } from 'pg';
 import { resolveConnection } from './connection';
 import type { Connection, PostgresConnectionOptions } from './connection';
 import { checkSchema } from './migrate';
@@ -45,8 +46,10 @@ export interface PostgresVerifyOptions extends PostgresConnectionOptions {
   partial?: boolean;
   /** Published heads to hold each stream to (anchors, e.g. `createPostgresAnchor` or file anchors; matched by stream id), as for `verifyAuditTrail`. */
   anchors?: AuditVerifyOptions['anchors'];
-  /** Progress: rows read so far. */
-  onProgress?: (rowsRead: number) => void;
+  /** Held to this one head (`seq`, `hash`), as `verifyAuditTrail`'s `expectHead`: only with `stream`. */
+  expectHead?: { readonly seq: number; readonly hash: string };
+  /** Progress: rows read so far, and the rows to read (counted once at the start, only when this is set). */
+  onProgress?: (rowsRead: number, rowsTotal: number) => void;
 }
 
 /** One stream's verification: exactly what `verifyAuditTrail` returns for a file trail; `problem.file` is `stream <id>`, `problem.line` the row's position in the stream. */
@@ -82,8 +85,12 @@ interface PgRow {
  *   PURPOSEKIT_ERR_INVALID_KEY for an unusable public key.
  */
 export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promise<PostgresVerifyResult> {
+  if (options.expectHead !== undefined && options.stream === undefined) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'verifyPostgresTrail(): "expectHead" is one stream\'s head: name that stream with "stream".', { details: { option: 'expectHead' } });
+  }
   return withConnection('verifyPostgresTrail()', options, async (conn) => {
     const q = conn.q;
+    const total = options.onProgress === undefined ? 0 : await countRows(conn, options.stream);
     const registered = await conn.pool.query<{ stream: string; head_checkpoint: string | null }>(`SELECT stream, head_checkpoint FROM ${q}.audit_streams ORDER BY stream`);
     const heads = new Map(registered.rows.map((r) => [r.stream, r.head_checkpoint]));
     let names: string[];
@@ -118,7 +125,7 @@ export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promi
             out.push(row.record);
           }
           read += page.rows.length;
-          options.onProgress?.(read);
+          options.onProgress?.(read, Math.max(total, read));
           yield out;
           const last = page.rows[page.rows.length - 1]!;
           after = { seq: last.seq, ts: last.tstext };
@@ -133,6 +140,7 @@ export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promi
           ...(options.publicKeys === undefined ? {} : { publicKeys: options.publicKeys }),
           ...(options.partial === true ? { partial: true } : {}),
           ...(options.anchors === undefined ? {} : { anchors: options.anchors }),
+          ...(options.expectHead === undefined ? {} : { expectHead: options.expectHead }),
         },
       );
       const cp = columnProblem as AuditProblem | undefined;
@@ -148,6 +156,65 @@ export async function verifyPostgresTrail(options: PostgresVerifyOptions): Promi
     }
     return summarise(streams, conn.schema);
   });
+}
+
+/** Rows of one stream, or of all. */
+async function countRows(conn: Connection, stream: string | undefined): Promise<number> {
+  const r = await conn.pool.query<{ n: string }>(
+    stream === undefined ? `SELECT count(*)::text AS n FROM ${conn.q}.audit_records` : `SELECT count(*)::text AS n FROM ${conn.q}.audit_records WHERE stream = $1`,
+    stream === undefined ? [] : [stream],
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Options of {@link readPostgresTrailRecords}. */
+export interface PostgresReadOptions extends PostgresConnectionOptions {
+  /** One stream only. Default: every stream. */
+  stream?: string;
+  /** Include checkpoint records. Default false. */
+  checkpoints?: boolean;
+  /** Progress: rows read so far, and the rows to read (counted once at the start, only when this is set). */
+  onProgress?: (rowsRead: number, rowsTotal: number) => void;
+}
+
+/**
+ * Every record of a PostgreSQL trail (all streams, or one), in time order across streams
+ * (`ts`, then stream, then `seq`), read through a server-side cursor: memory stays flat
+ * whatever the trail's size. The records are parsed as stored; nothing is verified (run
+ * {@link verifyPostgresTrail} for that). This is the input the CLI's `audit stats` and
+ * whole-trail `audit report` summarise.
+ * @throws PurposekitError PURPOSEKIT_ERR_DB_CONNECT / PURPOSEKIT_ERR_DB_SCHEMA at start.
+ */
+export async function* readPostgresTrailRecords(options: PostgresReadOptions): AsyncGenerator<AuditRecord> {
+  const conn = resolveConnection('readPostgresTrailRecords()', options, 1);
+  let client: PoolClient | undefined;
+  try {
+    await checkSchema('readPostgresTrailRecords()', conn);
+    const total = options.onProgress === undefined ? 0 : await countRows(conn, options.stream);
+    client = await conn.pool.connect();
+    await client.query('BEGIN READ ONLY');
+    const where = [options.stream === undefined ? '' : 'stream = $1', options.checkpoints === true ? '' : "kind <> 'checkpoint'"].filter((w) => w !== '');
+    await client.query(
+      `DECLARE pk_records NO SCROLL CURSOR FOR SELECT record FROM ${conn.q}.audit_records ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY ts, stream, seq`,
+      options.stream === undefined ? [] : [options.stream],
+    );
+    let read = 0;
+    for (;;) {
+      const page = await client.query<{ record: string }>(`FETCH ${PAGE} FROM pk_records`);
+      for (const row of page.rows) yield JSON.parse(row.record) as AuditRecord;
+      read += page.rows.length;
+      if (page.rows.length > 0) options.onProgress?.(read, Math.max(total, read));
+      if (page.rows.length < PAGE) break;
+    }
+    await client.query('COMMIT');
+  } finally {
+    if (client !== undefined) {
+      // a reader that stopped early leaves the transaction open: end it with the session
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+    if (conn.owned) await conn.pool.end().catch(() => undefined);
+  }
 }
 
 /** Why a row's columns disagree with its record, or undefined. */
@@ -247,6 +314,8 @@ export interface PostgresExportOptions extends PostgresConnectionOptions {
   format: AuditExportFormat;
   /** One stream only. Default: every stream, one after the other. */
   stream?: string;
+  /** Progress: rows read so far, and the rows to read (counted once at the start, only when this is set). */
+  onProgress?: (rowsRead: number, rowsTotal: number) => void;
 }
 
 /**
@@ -268,6 +337,8 @@ export async function* exportPostgresTrail(options: PostgresExportOptions): Asyn
         : (await conn.pool.query<{ stream: string }>(`SELECT stream FROM ${q}.audit_streams UNION SELECT DISTINCT stream FROM ${q}.audit_records ORDER BY 1`)).rows.map((r) => r.stream);
     let buffer = format === 'csv' ? `stream,${AUDIT_CSV_COLUMNS.join(',')}\r\n` : '[';
     let first = true;
+    const total = options.onProgress === undefined ? 0 : await countRows(conn, options.stream);
+    let read = 0;
     for (const stream of names) {
       let after: { seq: string; ts: string } | undefined;
       for (;;) {
@@ -282,6 +353,8 @@ export async function* exportPostgresTrail(options: PostgresExportOptions): Asyn
           else buffer += `${first ? '\n' : ',\n'}{"stream":${JSON.stringify(stream)},"record":${row.record}}`;
           first = false;
         }
+        read += page.rows.length;
+        if (page.rows.length > 0) options.onProgress?.(read, Math.max(total, read));
         if (buffer.length >= 65536) {
           yield buffer;
           buffer = '';

@@ -8,11 +8,15 @@
  *   mode `forever`: keep appending (refused appends are retried with new ids after the
  *   sink is back up) until SIGTERM, then close and exit 0.
  * The signing key comes from PK_TEST_SIGNING_KEY (PEM).
+ * With PK_TEST_ANCHOR_FILE, the sink has one anchor named `shipper` that appends each head
+ * it is given to that file (one JSON line, synchronously) and, after PK_TEST_ANCHOR_TAKE
+ * heads, never answers again (an anchor that hangs: its heads stay pending).
  */
 import { createPostgresAuditSink } from '../src/audit-sink';
 import type { PostgresAuditSink } from '../src/audit-sink';
 import { isPurposekitError } from '@purposekit/core';
-import type { AuditEventInput } from '@purposekit/core';
+import type { AnchoredHead, AuditAnchor, AuditEventInput } from '@purposekit/core';
+import { appendFileSync } from 'node:fs';
 
 const [schema, stream, countText, concurrencyText, mode = 'once'] = process.argv.slice(2) as [string, string, string, string, string?];
 const count = Number(countText);
@@ -48,12 +52,37 @@ function event(id: string): AuditEventInput {
   };
 }
 
+const anchorFile = process.env['PK_TEST_ANCHOR_FILE'];
+
+function shipper(file: string): AuditAnchor {
+  let taken = 0;
+  const take = Number(process.env['PK_TEST_ANCHOR_TAKE'] ?? Infinity);
+  return {
+    name: 'shipper',
+    publish: (head: AnchoredHead) => {
+      if (taken >= take) return new Promise<void>(() => undefined);
+      taken++;
+      appendFileSync(file, `${JSON.stringify(head)}\n`);
+      return Promise.resolve();
+    },
+  };
+}
+
 async function open(): Promise<PostgresAuditSink> {
   // A killed predecessor's session may take a moment to end: retry the claim briefly.
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      return await createPostgresAuditSink({ connectionString: url, schema, stream, signingKey: key, checkpointEvery: 500, checkpointIntervalMs: 200, unknownOutcomeWaitMs: 10_000 });
+      return await createPostgresAuditSink({
+        connectionString: url,
+        schema,
+        stream,
+        signingKey: key,
+        checkpointEvery: Number(process.env['PK_TEST_CHECKPOINT_EVERY'] ?? 500),
+        checkpointIntervalMs: 200,
+        unknownOutcomeWaitMs: 10_000,
+        ...(anchorFile === undefined ? {} : { anchors: [shipper(anchorFile)] }),
+      });
     } catch (error) {
       if (!isPurposekitError(error) || (error.code !== 'PURPOSEKIT_ERR_AUDIT_STREAM_HELD' && error.code !== 'PURPOSEKIT_ERR_DB_CONNECT') || Date.now() > deadline) throw error;
       await new Promise((r) => setTimeout(r, 25));

@@ -21,9 +21,9 @@ export interface Writer {
   acks(n: number): Promise<void>;
 }
 
-export function startWriter(schema: string, stream: string, count: number, concurrency: number, signingKeyPem: string, mode: 'once' | 'forever' = 'once'): Writer {
+export function startWriter(schema: string, stream: string, count: number, concurrency: number, signingKeyPem: string, mode: 'once' | 'forever' = 'once', env: Record<string, string> = {}): Writer {
   const child = spawn(process.execPath, ['-r', REGISTER, SCRIPT, schema, stream, String(count), String(concurrency), mode], {
-    env: { ...process.env, PK_TEST_SIGNING_KEY: signingKeyPem, PK_TEST_PG_URL: PG_URL },
+    env: { ...process.env, ...env, PK_TEST_SIGNING_KEY: signingKeyPem, PK_TEST_PG_URL: PG_URL },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const acked = new Set<string>();

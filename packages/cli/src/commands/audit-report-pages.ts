@@ -7,7 +7,7 @@
  * `--html` that person's timeline in plain language.
  */
 import { PurposekitError, SUBJECT_PSEUDONYM_PATTERN, buildSubjectReport, parseSubjectKey } from '@purposekit/core';
-import type { PseudonymKey } from '@purposekit/core';
+import type { PseudonymKey, SubjectReport } from '@purposekit/core';
 import { writeOut } from '../io';
 import type { CliIo } from '../io';
 import { writeNewFile } from '../output-file';
@@ -18,6 +18,8 @@ import { renderTrailReport } from '../render/trail-report-text';
 import { fileTrailRecords } from '../summary/file-source';
 import { parseAt, parsePeriod } from '../summary/options';
 import { summarizeTrail } from '../summary/trail-summary';
+import type { SummaryRecord } from '../summary/trail-summary';
+import { jsonSafe, terminalSafe } from '../safe-text';
 import { trailSize } from '../trail-size';
 import { auditReport } from './audit-report';
 import { readText } from './audit-verify';
@@ -37,14 +39,7 @@ export async function auditReportCommand(io: CliIo, path: string, flags: ReportP
     if (flags.key.length > 0) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit report: --key only makes sense with --subject <id>.', { details: { option: 'key' } });
     }
-    const summary = await summarizeTrail(fileTrailRecords(io, path, flags.prefix, 'report'), { by: parsePeriod('audit report', flags.by), at: parseAt('audit report', flags.at) });
-    if (flags.html !== undefined) {
-      const out = await writeNewFile(io, flags.html, trailReportHtml(path, summary));
-      if (flags.json !== true) await writeOut(io.stdout, `Wrote ${out}\n`);
-    }
-    if (flags.json === true) await writeOut(io.stdout, `${JSON.stringify({ trail: path, ...summary }, null, 2)}\n`);
-    else if (flags.html === undefined) await writeOut(io.stdout, renderTrailReport(path, summary));
-    return 0;
+    return printTrailReport(io, path, fileTrailRecords(io, path, flags.prefix, 'report'), flags);
   }
   if (flags.html === undefined) {
     return auditReport(io, path, { subject: flags.subject, key: flags.key, ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }), ...(flags.json === true ? { json: true } : {}) });
@@ -69,8 +64,25 @@ export async function auditReportCommand(io: CliIo, path: string, flags: ReportP
   } finally {
     progress.stop();
   }
-  const out = await writeNewFile(io, flags.html, subjectTimelineHtml(report, { at }));
-  if (flags.json === true) await writeOut(io.stdout, `${JSON.stringify({ trail: path, ...report }, null, 2)}\n`);
-  else await writeOut(io.stdout, `Wrote ${out} (${report.entries.length} entries about this subject)\n`);
+  return writeSubjectTimeline(io, path, report, { html: flags.html, at, ...(flags.json === true ? { json: true } : {}) });
+}
+
+/** The whole-trail report (text, JSON, and/or an HTML page) over any source of records, labelled `trail`. Exit 0. */
+export async function printTrailReport(io: CliIo, trail: string, records: AsyncIterable<SummaryRecord>, flags: Pick<ReportPagesFlags, 'json' | 'html' | 'by' | 'at'>): Promise<number> {
+  const summary = await summarizeTrail(records, { by: parsePeriod('audit report', flags.by), at: parseAt('audit report', flags.at) });
+  if (flags.html !== undefined) {
+    const out = await writeNewFile(io, flags.html, trailReportHtml(trail, summary));
+    if (flags.json !== true) await writeOut(io.stdout, `Wrote ${terminalSafe(out)}\n`);
+  }
+  if (flags.json === true) await writeOut(io.stdout, `${jsonSafe(JSON.stringify({ trail, ...summary }, null, 2))}\n`);
+  else if (flags.html === undefined) await writeOut(io.stdout, renderTrailReport(trail, summary));
+  return 0;
+}
+
+/** Writes one person's timeline page (`--subject --html`) from a report read anywhere. Exit 0. */
+export async function writeSubjectTimeline(io: CliIo, trail: string, report: SubjectReport, flags: { html: string; at: number; json?: boolean }): Promise<number> {
+  const out = await writeNewFile(io, flags.html, subjectTimelineHtml(report, { at: flags.at }));
+  if (flags.json === true) await writeOut(io.stdout, `${jsonSafe(JSON.stringify({ trail, ...report }, null, 2))}\n`);
+  else await writeOut(io.stdout, `Wrote ${terminalSafe(out)} (${report.entries.length} entries about this subject)\n`);
   return 0;
 }

@@ -6,7 +6,8 @@ import { textTable } from '../render/text-table';
 import { fileTrailRecords } from '../summary/file-source';
 import { parseAt, parsePeriod } from '../summary/options';
 import { summarizeTrail } from '../summary/trail-summary';
-import type { TrailSummary } from '../summary/trail-summary';
+import type { SummaryRecord, TrailSummary } from '../summary/trail-summary';
+import { jsonSafe } from '../safe-text';
 
 export interface StatsFlags {
   by?: string;
@@ -18,18 +19,23 @@ export interface StatsFlags {
 
 /** Counts allow/deny by purpose, by denial reason and by period; prints a table or JSON. Exit 0. */
 export async function auditStats(io: CliIo, path: string, flags: StatsFlags): Promise<number> {
+  return printStats(io, path, fileTrailRecords(io, path, flags.prefix), flags);
+}
+
+/** Stats over any source of records (a file trail, a PostgreSQL trail), labelled `trail` in the output. Exit 0. */
+export async function printStats(io: CliIo, trail: string, records: AsyncIterable<SummaryRecord>, flags: StatsFlags): Promise<number> {
   const by = parsePeriod('audit stats', flags.by);
   const at = parseAt('audit stats', flags.at);
   const top = flags.top === undefined ? 5 : Number(flags.top);
   if (!Number.isInteger(top) || top < 1 || top > 1000) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `audit stats: --top must be a whole number from 1 to 1000; got ${JSON.stringify(flags.top)}.`, { details: { option: 'top' } });
   }
-  const summary = await summarizeTrail(fileTrailRecords(io, path, flags.prefix), { by, at });
+  const summary = await summarizeTrail(records, { by, at });
   if (flags.json === true) {
     const { byPurpose, denialsByReason, byPeriod, decisions, records, from, to, kinds } = summary;
-    await writeOut(io.stdout, `${JSON.stringify({ trail: path, at: summary.at, by: summary.by, records, from, to, kinds, decisions, byPurpose, topDenialReasons: denialsByReason.slice(0, top), denialsByReason, byPeriod }, null, 2)}\n`);
+    await writeOut(io.stdout, `${jsonSafe(JSON.stringify({ trail, at: summary.at, by: summary.by, records, from, to, kinds, decisions, byPurpose, topDenialReasons: denialsByReason.slice(0, top), denialsByReason, byPeriod }, null, 2))}\n`);
   } else {
-    await writeOut(io.stdout, renderStats(path, summary, top));
+    await writeOut(io.stdout, renderStats(trail, summary, top));
   }
   return 0;
 }

@@ -1,21 +1,28 @@
-/** `purposekit audit verify <path> --public-key <file> [--anchors <file>] [--expect-head <seq:hash>]` */
-import { readFile } from 'node:fs/promises';
-import { PurposekitError, createFileAuditAnchor, verifyAuditTrail } from '@purposekit/core';
-import type { AuditVerifyResult, FileAuditAnchor } from '@purposekit/core';
+/** `purposekit audit verify <path> --public-key <file> [--anchors <file|postgres url>] [--expect-head <seq:hash>]` */
+import { PurposekitError, verifyAuditTrail } from '@purposekit/core';
+import type { AuditVerifyResult } from '@purposekit/core';
 import { writeOut } from '../io';
 import type { CliIo } from '../io';
 import { absolute } from '../paths';
 import { progressFor } from '../progress';
 import { jsonSafe, terminalSafe as t } from '../safe-text';
 import { trailSize } from '../trail-size';
+import { openAnchors } from '../anchor-source';
+import { readText } from '../read-text';
 
 export interface VerifyFlags {
   publicKey: string[];
   prefix?: string;
   partial?: boolean;
   json?: boolean;
-  /** Anchor files (JSON lines of heads). */
+  /** Anchor files (JSON lines of heads), or PostgreSQL URLs of anchor tables. */
   anchors?: string[];
+  /** Older spelling of a PostgreSQL `--anchors` URL. */
+  anchorsPg?: string;
+  /** Schema of the PostgreSQL anchor table. Default `purposekit` (with `--pg`: `--schema`). */
+  anchorsSchema?: string;
+  /** Stream id the anchored heads carry for this trail. Default: the file prefix. */
+  stream?: string;
   /** `<seq>:<hash>`. */
   expectHead?: string;
   /** `<n>s|m|h|d`. */
@@ -34,7 +41,8 @@ function parseDuration(text: string): number {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
-function parseExpectHead(text: string): { seq: number; hash: string } {
+/** `--expect-head <seq>:<hash>`. */
+export function parseExpectHead(text: string): { seq: number; hash: string } {
   const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text);
   if (m === null || Number(m[1]) < 1) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify: --expect-head must be <seq>:<hash>, e.g. 42:<64 lower-case hex digits> (the "chain head" line of an earlier verify).', {
@@ -53,19 +61,8 @@ export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): 
   for (const file of flags.publicKey) publicKeys.push(await readText(absolute(io, file)));
   const expectHead = flags.expectHead === undefined ? undefined : parseExpectHead(flags.expectHead);
   const maxAgeMs = flags.maxAge === undefined ? undefined : parseDuration(flags.maxAge);
-  const anchors: FileAuditAnchor[] = [];
-  for (const [i, file] of (flags.anchors ?? []).entries()) {
-    if (/^postgres(ql)?:\/\//i.test(file)) {
-      throw new PurposekitError(
-        'PURPOSEKIT_ERR_INVALID_OPTION',
-        'audit verify: --anchors takes an anchor file; this command line does not read PostgreSQL anchors yet. Pass the PostgreSQL anchor to verifyAuditTrail(path, { anchors: [anchor] }) (any AuditAnchor with heads()), or export its heads to a JSON-lines file.',
-        { details: { option: 'anchors' } },
-      );
-    }
-    // A mistyped anchor path must not read as "no anchored heads": refuse it.
-    await readText(absolute(io, file));
-    anchors.push(createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
-  }
+  const opened = await openAnchors(io, flags);
+  const anchors = opened.anchors;
   const trail = absolute(io, path);
   const progress = progressFor(io, 'verify', await trailSize(trail, flags.prefix));
   let result: AuditVerifyResult;
@@ -76,11 +73,13 @@ export async function auditVerify(io: CliIo, path: string, flags: VerifyFlags): 
       ...(flags.partial === true ? { partial: true } : {}),
       ...(anchors.length === 0 ? {} : { anchors }),
       ...(expectHead === undefined ? {} : { expectHead }),
+      ...(flags.stream === undefined ? {} : { stream: flags.stream }),
       ...(maxAgeMs === undefined ? {} : { maxCheckpointAge: { ms: maxAgeMs } }),
       ...(progress.onProgress === undefined ? {} : { onProgress: progress.onProgress }),
     });
   } finally {
     progress.stop();
+    await opened.close();
   }
   if (flags.json === true) {
     await writeOut(io.stdout, `${jsonSafe(JSON.stringify(result, null, 2))}\n`);
@@ -116,15 +115,6 @@ function render(path: string, r: AuditVerifyResult, anchored: boolean): string {
   }
   for (const note of r.notes) lines.push(`  note: ${t(note)}`);
   return `${lines.join('\n')}\n`;
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (cause) {
-    const code = (cause as { code?: string }).code ?? 'EIO';
-    throw new PurposekitError('PURPOSEKIT_ERR_FILE_ACCESS', `Cannot read ${path} (${code}).`, { cause, details: { path, code } });
-  }
 }
 
 export { readText };

@@ -5,16 +5,23 @@
  * server as user@host:port/db).
  */
 import { createWriteStream } from 'node:fs';
-import { PurposekitError, SUBJECT_PSEUDONYM_PATTERN, createFileAuditAnchor, parseSubjectKey } from '@purposekit/core';
-import type { AuditAnchor, OpenRightsRequest } from '@purposekit/core';
-import { buildPostgresSubjectReport, createPostgresAnchor, exportPostgresTrail, listPostgresOpenRightsRequests, migrate, verifyPostgresTrail } from '@purposekit/postgres';
-import type { PostgresAnchor, PostgresVerifyResult } from '@purposekit/postgres';
+import { PurposekitError, SUBJECT_PSEUDONYM_PATTERN, parseSubjectKey } from '@purposekit/core';
+import type { AuditRecord, OpenRightsRequest, PseudonymKey } from '@purposekit/core';
+import { buildPostgresSubjectReport, exportPostgresTrail, listPostgresOpenRightsRequests, migrate, readPostgresTrailRecords, verifyPostgresTrail } from '@purposekit/postgres';
+import type { PostgresVerifyResult } from '@purposekit/postgres';
 import { writeOut } from '../io';
 import type { CliIo } from '../io';
 import { absolute } from '../paths';
 import { jsonSafe, terminalSafe as t } from '../safe-text';
+import { openAnchors } from '../anchor-source';
+import { rowProgressFor } from '../progress';
+import { parseAt } from '../summary/options';
 import { renderReport } from './audit-report';
-import { readText } from './audit-verify';
+import { printTrailReport, writeSubjectTimeline } from './audit-report-pages';
+import type { ReportPagesFlags } from './audit-report-pages';
+import { printStats } from './audit-stats';
+import type { StatsFlags } from './audit-stats';
+import { parseExpectHead, readText } from './audit-verify';
 
 /** Flags every PostgreSQL form takes. */
 export interface PgFlags {
@@ -44,40 +51,35 @@ function label(flags: PgFlags): string {
 }
 
 /** `audit verify --pg <url> [--stream <id>] --public-key <file>`: exit 0 when every stream holds, 1 when not. */
-export async function pgAuditVerify(io: CliIo, url: string, flags: PgFlags & { publicKey: string[]; stream?: string; partial?: boolean; json?: boolean; anchors?: string[]; anchorsPg?: string; expectHead?: string }): Promise<number> {
+export async function pgAuditVerify(io: CliIo, url: string, flags: PgFlags & { publicKey: string[]; stream?: string; partial?: boolean; json?: boolean; anchors?: string[]; anchorsPg?: string; anchorsSchema?: string; expectHead?: string }): Promise<number> {
   if (flags.publicKey.length === 0) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify needs --public-key <file> (the audit-signing.pub.pem that `purposekit keys generate` wrote).', { details: { option: 'public-key' } });
   }
   const publicKeys: string[] = [];
   for (const file of flags.publicKey) publicKeys.push(await readText(absolute(io, file)));
-  if (flags.expectHead !== undefined) {
-    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify --pg: --expect-head names one file trail\'s head; hold PostgreSQL streams to their published heads with --anchors-pg <url> or --anchors <file>.', { details: { option: 'expect-head' } });
+  const expectHead = flags.expectHead === undefined ? undefined : parseExpectHead(flags.expectHead);
+  if (expectHead !== undefined && flags.stream === undefined) {
+    throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit verify --pg: --expect-head is one stream\'s head: name the stream with --stream <id> (each stream is its own chain).', { details: { option: 'expect-head' } });
   }
-  // Anchored heads: anchor files (--anchors), and/or an anchors table in another database (--anchors-pg).
-  const anchors: AuditAnchor[] = [];
-  for (const [i, file] of (flags.anchors ?? []).entries()) {
-    await readText(absolute(io, file)); // a mistyped path must not read as "no anchored heads"
-    anchors.push(createFileAuditAnchor({ path: absolute(io, file), name: `file-${i + 1}` }));
-  }
-  let pgAnchor: PostgresAnchor | undefined;
-  if (flags.anchorsPg !== undefined) {
-    pgAnchor = await createPostgresAnchor({ connectionString: flags.anchorsPg, ...(flags.schema === undefined ? {} : { schema: flags.schema }) });
-    anchors.push(pgAnchor);
-  }
+  const opened = await openAnchors(io, flags);
+  const progress = rowProgressFor(io, 'verify');
   let result: PostgresVerifyResult;
   try {
     result = await verifyPostgresTrail({
       ...target(url, flags),
       publicKeys,
-      ...(anchors.length === 0 ? {} : { anchors }),
+      ...(opened.anchors.length === 0 ? {} : { anchors: opened.anchors }),
       ...(flags.stream === undefined ? {} : { stream: flags.stream }),
       ...(flags.partial === true ? { partial: true } : {}),
+      ...(expectHead === undefined ? {} : { expectHead }),
+      ...(progress.onProgress === undefined ? {} : { onProgress: progress.onProgress }),
     });
   } finally {
-    await pgAnchor?.close();
+    progress.stop();
+    await opened.close();
   }
   if (flags.json === true) await writeOut(io.stdout, `${jsonSafe(JSON.stringify(result, null, 2))}\n`);
-  else await writeOut(io.stdout, renderVerify(label(flags), result));
+  else await writeOut(io.stdout, renderVerify(label(flags), result, opened.anchors.length > 0 || expectHead !== undefined));
   if (result.problem !== undefined) {
     const p = result.problem;
     await writeOut(io.stderr, `PURPOSEKIT_ERR_AUDIT_CORRUPT: ${p.kind}: ${t(p.message)}\n`);
@@ -86,7 +88,7 @@ export async function pgAuditVerify(io: CliIo, url: string, flags: PgFlags & { p
   return 0;
 }
 
-function renderVerify(where: string, r: PostgresVerifyResult): string {
+function renderVerify(where: string, r: PostgresVerifyResult, anchored: boolean): string {
   const lines: string[] = [];
   if (r.problem !== undefined) {
     const p = r.problem;
@@ -98,22 +100,69 @@ function renderVerify(where: string, r: PostgresVerifyResult): string {
   for (const s of r.streams) {
     const x = s.result;
     if (x.problem !== undefined) lines.push(`  stream ${t(s.stream)}: FAILED ${x.problem.kind}${x.problem.seq === undefined ? '' : ` at seq ${x.problem.seq}`}`);
-    else lines.push(`  stream ${t(s.stream)}: ${x.records} records, chain head seq ${x.lastSeq ?? 0} ${t(x.lastHash ?? '-')}${x.unsignedTail > 0 ? `, ${x.unsignedTail} not yet signed` : ''}`);
+    else {
+      lines.push(`  stream ${t(s.stream)}: ${x.records} records, chain head seq ${x.lastSeq ?? 0} ${t(x.lastHash ?? '-')}${x.unsignedTail > 0 ? `, ${x.unsignedTail} not yet signed` : ''}`);
+      if (anchored) {
+        if (x.anchored === undefined) lines.push(`    not anchored: no anchored head of this stream was given; its ${x.unanchoredTail ?? x.records} records are protected by its own signatures only.`);
+        else lines.push(`    signed and anchored up to seq ${x.anchored.seq} at ${t(x.anchored.ts)}; ${x.unanchoredTail ?? 0} record(s) after it are not yet anchored (${x.anchorsChecked} anchored head(s) checked).`);
+      }
+    }
   }
   for (const note of r.notes) lines.push(`  note: ${t(note)}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** `audit report --pg <url> --subject <id> --key <file>`. */
-export async function pgAuditReport(io: CliIo, url: string, flags: PgFlags & { subject: string; key: string[]; json?: boolean }): Promise<number> {
-  const keys = [];
-  for (const file of flags.key) keys.push(parseSubjectKey(await readText(absolute(io, file))));
-  if (keys.length === 0 && !SUBJECT_PSEUDONYM_PATTERN.test(flags.subject)) {
+/**
+ * `audit report --pg <url>`: without `--subject`, the whole-trail report (text, `--json`,
+ * `--html`) over every stream's records (or `--stream`'s); with `--subject`, the subject
+ * access report, or with `--html` that person's timeline page.
+ */
+export async function pgAuditReportCommand(io: CliIo, url: string, flags: PgFlags & ReportPagesFlags & { stream?: string }): Promise<number> {
+  if (flags.subject === undefined) {
+    if (flags.key.length > 0) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit report: --key only makes sense with --subject <id>.', { details: { option: 'key' } });
+    parseAt('audit report', flags.at); // a bad --at is refused before the trail is read
+    return withRowProgress(io, 'report', (onProgress) => printTrailReport(io, label(flags), pgRecords(url, flags, onProgress), flags));
+  }
+  if (flags.stream !== undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit report --subject reads every stream (through the subject index); --stream applies to the whole-trail report.', { details: { option: 'stream' } });
+  if (flags.html === undefined) return pgAuditReport(io, url, { ...flags, subject: flags.subject });
+  const at = parseAt('audit report', flags.at);
+  const report = await buildPostgresSubjectReport({ ...target(url, flags), ...(await subjectSelector(io, flags.subject, flags.key)) });
+  return writeSubjectTimeline(io, label(flags), report, { html: flags.html, at, ...(flags.json === true ? { json: true } : {}) });
+}
+
+/** `audit stats --pg <url> [--stream <id>]`: the counts over every stream's records (or one stream's). */
+export async function pgAuditStats(io: CliIo, url: string, flags: PgFlags & StatsFlags & { stream?: string }): Promise<number> {
+  parseAt('audit stats', flags.at);
+  return withRowProgress(io, 'stats', (onProgress) => printStats(io, label(flags), pgRecords(url, flags, onProgress), flags));
+}
+
+function pgRecords(url: string, flags: PgFlags & { stream?: string }, onProgress: ((done: number, total: number) => void) | undefined): AsyncGenerator<AuditRecord> {
+  return readPostgresTrailRecords({ ...target(url, flags), ...(flags.stream === undefined ? {} : { stream: flags.stream }), ...(onProgress === undefined ? {} : { onProgress }) });
+}
+
+async function withRowProgress<T>(io: CliIo, what: string, work: (onProgress: ((done: number, total: number) => void) | undefined) => Promise<T>): Promise<T> {
+  const progress = rowProgressFor(io, what);
+  try {
+    return await work(progress.onProgress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function subjectSelector(io: CliIo, subject: string, keyFiles: string[]): Promise<{ subject: string; keys: PseudonymKey[] } | { pseudonyms: string[] }> {
+  const keys: PseudonymKey[] = [];
+  for (const file of keyFiles) keys.push(parseSubjectKey(await readText(absolute(io, file))));
+  if (keys.length === 0 && !SUBJECT_PSEUDONYM_PATTERN.test(subject)) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'audit report: the trail holds pseudonyms, not subject ids. Pass the subject key with --key <subject-hmac.key.json>, or a pseudonym (hmac-sha256:<keyId>:<hex>) as --subject.', {
       details: { option: 'key' },
     });
   }
-  const report = await buildPostgresSubjectReport({ ...target(url, flags), ...(keys.length > 0 ? { subject: flags.subject, keys } : { pseudonyms: [flags.subject] }) });
+  return keys.length > 0 ? { subject, keys } : { pseudonyms: [subject] };
+}
+
+/** `audit report --pg <url> --subject <id> --key <file>`. */
+export async function pgAuditReport(io: CliIo, url: string, flags: PgFlags & { subject: string; key: string[]; json?: boolean }): Promise<number> {
+  const report = await buildPostgresSubjectReport({ ...target(url, flags), ...(await subjectSelector(io, flags.subject, flags.key)) });
   if (flags.json === true) await writeOut(io.stdout, `${jsonSafe(JSON.stringify({ trail: label(flags), ...report }, null, 2))}\n`);
   else await writeOut(io.stdout, renderReport(label(flags), report));
   return 0;
@@ -121,7 +170,16 @@ export async function pgAuditReport(io: CliIo, url: string, flags: PgFlags & { s
 
 /** `audit export --pg <url> --format json|csv [--stream <id>] [--output <file>]`. */
 export async function pgAuditExport(io: CliIo, url: string, flags: PgFlags & { format: string; output?: string; stream?: string }): Promise<number> {
-  const chunks = exportPostgresTrail({ ...target(url, flags), format: flags.format as 'json' | 'csv', ...(flags.stream === undefined ? {} : { stream: flags.stream }) });
+  const progress = rowProgressFor(io, 'export');
+  try {
+    return await exportTo(io, url, flags, progress.onProgress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function exportTo(io: CliIo, url: string, flags: PgFlags & { format: string; output?: string; stream?: string }, onProgress: ((done: number, total: number) => void) | undefined): Promise<number> {
+  const chunks = exportPostgresTrail({ ...target(url, flags), format: flags.format as 'json' | 'csv', ...(flags.stream === undefined ? {} : { stream: flags.stream }), ...(onProgress === undefined ? {} : { onProgress }) });
   if (flags.output === undefined) {
     for await (const chunk of chunks) await writeOut(io.stdout, chunk);
     return 0;
