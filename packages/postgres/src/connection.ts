@@ -144,14 +144,20 @@ export function connectError(factory: string, conn: { where: string; password?: 
   const code = typeof e?.code === 'string' ? e.code : '';
   let reason = 'unreachable';
   let what = `cannot reach the server (${code === '' ? 'connection failed' : code})`;
+  const message = typeof e?.message === 'string' ? e.message : '';
   if (code === '28P01' || code === '28000') {
     reason = 'auth';
     what = 'the server refused the credentials (wrong user or password)';
+  } else if (code === '' && /^SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a (non-empty )?string$/.test(message)) {
+    // node-postgres fails on its side when the server asks for a SCRAM password and the
+    // connection gives none (no password in the URL, PGPASSWORD or ~/.pgpass).
+    reason = 'auth';
+    what = 'the server asks for a password and none was given (wrong credentials)';
   } else if (code === '3D000') {
     reason = 'unknown-database';
     what = 'the database does not exist';
   }
-  const safeCause = new Error(scrub(typeof e?.message === 'string' ? e.message : String(cause), conn.password));
+  const safeCause = new Error(scrub(message === '' ? String(cause) : message, conn.password));
   (safeCause as { code?: string }).code = code;
   return new PurposekitError('PURPOSEKIT_ERR_DB_CONNECT', `${factory}: cannot connect to PostgreSQL at ${conn.where}: ${what}.`, { cause: safeCause, details: { reason, server: conn.where, ...(code === '' ? {} : { code }) } });
 }
