@@ -626,7 +626,10 @@ class PgSink implements PostgresAuditSink {
         if (this.#uncertain === uncertain) this.#uncertain = undefined;
         for (const p of uncertain.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error));
       }, this.#o.unknownOutcomeWaitMs);
-      timer.unref();
+      // Not unref'd: appends are waiting on this answer, so the process must stay up for it
+      // (an unref'd timer let a process with nothing else to do exit mid-outage, leaving
+      // its callers' promises unsettled). It fires once, after at most unknownOutcomeWaitMs.
+      void timer;
       this.#seq = inflight.startSeq;
       this.#prev = inflight.startPrev;
       this.#sinceCheckpoint = inflight.startSince;
@@ -675,7 +678,9 @@ class PgSink implements PostgresAuditSink {
         }
         delay = Math.min(delay * 2, 2000);
         const t = setTimeout(() => void attempt(), delay);
-        t.unref();
+        // An idle sink does not keep the process alive by reconnecting; one with appends
+        // waiting on the outcome of a commit does, until they are settled.
+        if (this.#uncertain === undefined) t.unref();
       }
     };
     void attempt();

@@ -6,7 +6,7 @@
  * argv: <schema> <stream> <count> <concurrency> [mode]
  *   mode `once` (default): append <count> records, close, exit 0.
  *   mode `forever`: keep appending (refused appends are retried with new ids after the
- *   sink is back up) until SIGTERM, then close and exit 0.
+ *   sink is back up), plus one more append every 10 ms, until SIGTERM, then close and exit 0.
  * The signing key comes from PK_TEST_SIGNING_KEY (PEM).
  * With PK_TEST_ANCHOR_FILE, the sink has one anchor named `shipper` that appends each head
  * it is given to that file (one JSON line, synchronously) and, after PK_TEST_ANCHOR_TAKE
@@ -115,7 +115,22 @@ async function main(): Promise<void> {
       }
     }
   };
+  // In `forever` mode a steady trickle of appends besides the concurrent loops, as a
+  // service's incoming requests would be: while the database is down these are the appends
+  // refused at once (the loops' own appends are then waiting on their batch's outcome).
+  let trickle: NodeJS.Timeout | undefined;
+  if (mode === 'forever') {
+    trickle = setInterval(() => {
+      if (stopping) return;
+      const id = `${stream}-${tag}-t${next++}`;
+      sink.append(event(id)).then(
+        () => emit(`ack ${id}`),
+        (error: unknown) => emit(`rej ${id} ${isPurposekitError(error) ? error.code : 'other'}`),
+      );
+    }, 10);
+  }
   await Promise.all(Array.from({ length: concurrency }, one));
+  if (trickle !== undefined) clearInterval(trickle);
   await sink.close();
   emit('done');
   flushOut();
