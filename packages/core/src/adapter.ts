@@ -113,6 +113,7 @@ export function checkAgeGate<TRequest>(
 }
 
 export type { AgeGateRefusal, InboundRequest, PurposeDeclaration, RequestFacts } from './purposekit';
+export { RouteRegistry, resolvePurposeOptions, resolveRouteCategories } from './routes';
 export type { RouteLabel, RouteDescription } from './routes';
 export type { AgeGateAudit, AgeGateCheckInput, AgeGateOptions, AgeGateOutcome, CompiledAgeGate, ResolvedAgeGateOptions } from './age';
 

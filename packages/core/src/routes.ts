@@ -76,3 +76,39 @@ export class RouteRegistry {
       .sort((a, b) => cmp(a.path, b.path) || cmp(a.method, b.method) || cmp(a.purpose, b.purpose));
   }
 }
+
+/** What {@link resolveRouteCategories} needs of an engine. */
+interface CategoriesOf {
+  readonly policyId: string;
+  readonly policy: { readonly categories: ReadonlySet<string> };
+}
+
+/**
+ * Checks the data categories a route declares (`privacy.purpose(id, { data })`, Fastify's
+ * `config.data`) once, when the route is declared: ids, at most 64, each a category of the
+ * engine's policy. One rule for every adapter. `where` names the declaration and `field`
+ * the option in the message (`privacy.purpose("x")` / `"data"`).
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
+ */
+export function resolveRouteCategories(kit: CategoriesOf, data: unknown, where: string, field: string): readonly string[] {
+  if (data === undefined) return Object.freeze([]);
+  const fail = (message: string): PurposekitError => new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: ${message}`, { details: { option: 'data' } });
+  if (!Array.isArray(data) || data.length > 64 || !data.every((d) => typeof d === 'string' && CATEGORY.test(d))) throw fail(`${field} must be a list of data category ids (at most 64).`);
+  const unknown = data.filter((d) => !kit.policy.categories.has(d as string));
+  if (unknown.length > 0) throw fail(`${field} names ${unknown.map((u) => JSON.stringify(u)).join(', ')}, not a data category of policy "${kit.policyId}".`);
+  return Object.freeze([...new Set(data as string[])]);
+}
+
+/**
+ * Checks `privacy.purpose(id, options)`'s options (Express and Koa: `{ data?: string[] }`)
+ * once, at start-up, and returns the declared categories.
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
+ */
+export function resolvePurposeOptions(kit: CategoriesOf, purpose: string, options: unknown): readonly string[] {
+  if (options === undefined) return Object.freeze([]);
+  const where = `privacy.purpose(${JSON.stringify(purpose)})`;
+  const fail = (message: string): PurposekitError => new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `${where}: ${message}`, { details: { option: 'data' } });
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw fail('options must be an object { data?: string[] }.');
+  for (const key of Object.keys(options)) if (key !== 'data') throw fail(`unknown option "${key}"; the only option is "data" (the data categories the route touches).`);
+  return resolveRouteCategories(kit, (options as { data?: unknown }).data, where, '"data"');
+}

@@ -1,6 +1,7 @@
 import { errorResponse, isPurposekitError, PurposekitError } from '@purposekit/core';
 import type { PrivacyContext, Purposekit } from '@purposekit/core';
 import {
+  RouteRegistry,
   acceptInboundPurpose,
   applyPurpose,
   begin,
@@ -152,7 +153,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
   }
 
   fastify.decorate(kEngine as unknown as string, kit);
-  const table: RouteTable = { kit, routes: new Map() };
+  const table: RouteTable = { kit, routes: new RouteRegistry() };
   fastify.decorate(ROUTE_TABLE as unknown as string, table);
   fastify.decorateRequest('privacy', undefined);
   fastify.decorateRequest(kGate as unknown as string, null);

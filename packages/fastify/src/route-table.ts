@@ -6,43 +6,28 @@
  */
 import { PurposekitError } from '@purposekit/core';
 import type { Purposekit, RouteDescription } from '@purposekit/core';
+import { RouteRegistry, resolveRouteCategories } from '@purposekit/core/adapter';
 
 /** Where the plugin keeps the routes it saw, on the Fastify instance it was registered on. */
 export const ROUTE_TABLE: unique symbol = Symbol('purposekit.fastify.route-table') as never;
 
-/** The routes one plugin registration saw (bounded like the engine's own registry). */
+/** The routes one plugin registration saw (the core's bounded registry, one rule for every adapter). */
 export interface RouteTable {
   readonly kit: Purposekit;
-  readonly routes: Map<string, { method: string; path: string; purpose: string; categories: Set<string> }>;
+  readonly routes: RouteRegistry;
 }
 
-const CATEGORY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const MAX_ROUTES = 10_000;
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
- * Checks a route's `config.data` once, when the route is added.
+ * Checks a route's `config.data` once, when the route is added (the core's one rule).
  * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
  */
 export function resolveRouteData(kit: Purposekit, url: string, data: unknown): readonly string[] {
-  if (data === undefined) return Object.freeze([]);
-  const bad = (message: string): PurposekitError => new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `route ${JSON.stringify(url)}: ${message}`, { details: { option: 'data' } });
-  if (!Array.isArray(data) || data.length > 64 || !data.every((d) => typeof d === 'string' && CATEGORY.test(d))) throw bad('config.data must be a list of data category ids (at most 64).');
-  const unknown = data.filter((d) => !kit.policy.categories.has(d as string));
-  if (unknown.length > 0) throw bad(`config.data names ${unknown.map((u) => JSON.stringify(u)).join(', ')}, not a data category of policy "${kit.policyId}".`);
-  return Object.freeze([...new Set(data as string[])]);
+  return resolveRouteCategories(kit, data, `route ${JSON.stringify(url)}`, 'config.data');
 }
 
 /** Records one route in the table (called from the plugin's `onRoute` hook). */
 export function recordRoute(table: RouteTable, route: { method: string; path: string; purpose: string; data: readonly string[] }): void {
-  const key = `${route.method} ${route.path} ${route.purpose}`;
-  let entry = table.routes.get(key);
-  if (entry === undefined) {
-    if (table.routes.size >= MAX_ROUTES) return;
-    entry = { method: route.method, path: route.path, purpose: route.purpose, categories: new Set() };
-    table.routes.set(key, entry);
-  }
-  for (const c of route.data) entry.categories.add(c);
+  table.routes.add(route.purpose, { method: route.method, path: route.path, data: route.data });
 }
 
 /**
@@ -58,7 +43,5 @@ export function describeRoutes(app: object): RouteDescription[] {
   if (table === undefined) {
     throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', 'describeRoutes() takes a Fastify instance the purposekit plugin is registered on.', { details: { option: 'app' } });
   }
-  return [...table.routes.values()]
-    .map((r) => Object.freeze({ method: r.method, path: r.path, purpose: r.purpose, categories: Object.freeze([...r.categories].sort()) }))
-    .sort((a, b) => cmp(a.path, b.path) || cmp(a.method, b.method) || cmp(a.purpose, b.purpose));
+  return table.routes.list();
 }

@@ -8,6 +8,9 @@ import { PurposekitError } from '@purposekit/core';
 import type { Purposekit, RouteDescription } from '@purposekit/core';
 import { declarePurpose } from '@purposekit/core/adapter';
 
+// privacy.purpose()'s options are checked by the core's one rule (resolvePurposeOptions).
+export { resolvePurposeOptions } from '@purposekit/core/adapter';
+
 /** Carried by each `privacy.purpose()` middleware function (not enumerable). */
 export const ROUTE_DECLARATION: unique symbol = Symbol('purposekit.koa.route-declaration') as never;
 
@@ -15,25 +18,6 @@ export const ROUTE_DECLARATION: unique symbol = Symbol('purposekit.koa.route-dec
 export interface RouteDeclaration {
   readonly purpose: string;
   readonly data: readonly string[];
-}
-
-const CATEGORY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-/**
- * Checks `privacy.purpose()`'s options once, at start-up.
- * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION
- */
-export function resolvePurposeOptions(kit: Purposekit, purpose: string, options: unknown): readonly string[] {
-  if (options === undefined) return Object.freeze([]);
-  const bad = (message: string): PurposekitError => new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `privacy.purpose(${JSON.stringify(purpose)}): ${message}`, { details: { option: 'data' } });
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw bad('options must be an object { data?: string[] }.');
-  for (const key of Object.keys(options)) if (key !== 'data') throw bad(`unknown option "${key}"; the only option is "data" (the data categories the route touches).`);
-  const data = (options as { data?: unknown }).data;
-  if (data === undefined) return Object.freeze([]);
-  if (!Array.isArray(data) || data.length > 64 || !data.every((d) => typeof d === 'string' && CATEGORY.test(d))) throw bad('"data" must be a list of data category ids (at most 64).');
-  const unknown = data.filter((d) => !kit.policy.categories.has(d as string));
-  if (unknown.length > 0) throw bad(`"data" names ${unknown.map((u) => JSON.stringify(u)).join(', ')}, not a data category of policy "${kit.policyId}".`);
-  return Object.freeze([...new Set(data as string[])]);
 }
 
 interface LayerLike {
