@@ -251,6 +251,7 @@ export {
   verifyAuditLines,
   buildSubjectReport,
   streamSubjectReport,
+  subjectReportEntry,
   exportAuditTrail,
   auditCsvRow,
 } from './audit';

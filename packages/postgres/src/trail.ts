@@ -3,7 +3,7 @@
  * subject access report (through the subject index: only that subject's rows), export,
  * and the open rights requests of every instance.
  */
-import { AUDIT_CSV_COLUMNS, PurposekitError, auditCsvRow, createSubjectPseudonymizer, listOpenRightsRequests, verifyAuditLines } from '@purposekit/core';
+import { AUDIT_CSV_COLUMNS, PurposekitError, auditCsvRow, createSubjectPseudonymizer, listOpenRightsRequests, subjectReportEntry, verifyAuditLines } from '@purposekit/core';
 import type {
   AccessLogRecord,
   AuditExportFormat,
@@ -285,25 +285,7 @@ export async function buildPostgresSubjectReport(options: PostgresSubjectReportO
     for (const row of rows.rows) {
       const record = JSON.parse(row.record) as AuditRecord;
       if (record.kind === 'checkpoint' || record.subject === undefined || !wanted.has(record.subject)) continue;
-      entries.push({
-        seq: record.seq,
-        ts: record.ts,
-        kind: record.kind,
-        subject: record.subject,
-        ...(record.actor === undefined ? {} : { actor: record.actor }),
-        ...(record.action === undefined ? {} : { action: record.action }),
-        data: record.data ?? [],
-        ...(record.purpose === undefined ? {} : { purpose: record.purpose }),
-        ...(record.basis === undefined ? {} : { basis: record.basis }),
-        ...(record.decision === undefined ? {} : { decision: record.decision }),
-        ...(record.reason === undefined ? {} : { reason: record.reason }),
-        ...(record.recipient === undefined ? {} : { recipient: record.recipient }),
-        ...(record.requestId === undefined ? {} : { requestId: record.requestId }),
-        policy: { id: record.policy.id, version: record.policy.version },
-        ...(record.attributes === undefined ? {} : { attributes: record.attributes }),
-        file: `stream ${row.stream}`,
-        line: record.seq,
-      });
+      entries.push(subjectReportEntry(record, `stream ${row.stream}`, record.seq));
     }
     return { pseudonyms: [...wanted], recordsScanned: rows.rows.length, entries };
   });

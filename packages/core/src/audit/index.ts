@@ -29,7 +29,7 @@ export { readAuditTrail } from './trail';
 export type { AuditTrailEntry, ReadAuditTrailOptions } from './trail';
 export { verifyAuditTrail, verifyAuditLines } from './verify';
 export type { AuditLinesSource, AuditLinesVerifyOptions, AuditProblem, AuditProblemKind, AuditPublicKey, AuditVerifyOptions, AuditVerifyResult } from './verify';
-export { buildSubjectReport, streamSubjectReport } from './report';
+export { buildSubjectReport, streamSubjectReport, subjectReportEntry } from './report';
 export type { SubjectReport, SubjectReportEntry, SubjectReportOptions, SubjectReportScan } from './report';
 export { exportAuditTrail, auditCsvRow, AUDIT_CSV_COLUMNS } from './export';
 export type { AuditExportFormat, AuditExportOptions } from './export';

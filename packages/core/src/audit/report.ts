@@ -6,7 +6,7 @@ import { createSubjectPseudonymizer } from '../pseudonym';
 import type { PseudonymKey } from '../pseudonym';
 import { PurposekitError } from '../errors';
 import { readAuditTrail } from './trail';
-import type { AuditAttributeValue, AuditEventKind } from './types';
+import type { AuditAttributeValue, AuditEventKind, AuditEventRecord } from './types';
 import { SUBJECT_PSEUDONYM_PATTERN } from './validate';
 
 /** One line of a subject access report. */
@@ -112,25 +112,7 @@ export function streamSubjectReport(path: string, options: SubjectReportOptions)
       for await (const { record, file, line } of readAuditTrail(path, readOptions)) {
         scanned++;
         if (record.kind === 'checkpoint' || record.subject === undefined || !wanted.has(record.subject)) continue;
-        yield {
-          seq: record.seq,
-          ts: record.ts,
-          kind: record.kind,
-          subject: record.subject,
-          ...(record.actor === undefined ? {} : { actor: record.actor }),
-          ...(record.action === undefined ? {} : { action: record.action }),
-          data: record.data ?? [],
-          ...(record.purpose === undefined ? {} : { purpose: record.purpose }),
-          ...(record.basis === undefined ? {} : { basis: record.basis }),
-          ...(record.decision === undefined ? {} : { decision: record.decision }),
-          ...(record.reason === undefined ? {} : { reason: record.reason }),
-          ...(record.recipient === undefined ? {} : { recipient: record.recipient }),
-          ...(record.requestId === undefined ? {} : { requestId: record.requestId }),
-          policy: { id: record.policy.id, version: record.policy.version },
-          ...(record.attributes === undefined ? {} : { attributes: record.attributes }),
-          file,
-          line,
-        };
+        yield subjectReportEntry(record, file, line);
       }
     })(),
   };
@@ -151,4 +133,31 @@ export async function buildSubjectReport(path: string, options: SubjectReportOpt
   const entries: SubjectReportEntry[] = [];
   for await (const e of scan.entries) entries.push(e);
   return { pseudonyms: scan.pseudonyms, recordsScanned: scan.recordsScanned, entries };
+}
+
+/**
+ * One record of a subject as a report entry: what the person's report shows of it (never
+ * the checkpoint fields). `file` and `line` say where it stands (for a PostgreSQL trail,
+ * the stream and the seq). One shape for every trail store.
+ */
+export function subjectReportEntry(record: AuditEventRecord, file: string, line: number): SubjectReportEntry {
+  return {
+    seq: record.seq,
+    ts: record.ts,
+    kind: record.kind,
+    subject: record.subject!,
+    ...(record.actor === undefined ? {} : { actor: record.actor }),
+    ...(record.action === undefined ? {} : { action: record.action }),
+    data: record.data ?? [],
+    ...(record.purpose === undefined ? {} : { purpose: record.purpose }),
+    ...(record.basis === undefined ? {} : { basis: record.basis }),
+    ...(record.decision === undefined ? {} : { decision: record.decision }),
+    ...(record.reason === undefined ? {} : { reason: record.reason }),
+    ...(record.recipient === undefined ? {} : { recipient: record.recipient }),
+    ...(record.requestId === undefined ? {} : { requestId: record.requestId }),
+    policy: { id: record.policy.id, version: record.policy.version },
+    ...(record.attributes === undefined ? {} : { attributes: record.attributes }),
+    file,
+    line,
+  };
 }
