@@ -252,6 +252,7 @@ export {
   buildSubjectReport,
   streamSubjectReport,
   subjectReportEntry,
+  AnchorPublisher,
   exportAuditTrail,
   auditCsvRow,
 } from './audit';
@@ -287,6 +288,8 @@ export type {
   AuditVerifyResult,
   SubjectReport,
   SubjectReportEntry,
+  AnchorPublisherSettings,
+  AnchorPublisherState,
   SubjectReportOptions,
   SubjectReportScan,
   AuditExportFormat,

@@ -16,27 +16,15 @@
  * a crash, whose cursor did not move yet, is published again.
  */
 import type { Pool, PoolClient } from 'pg';
-import type { AnchoredHead, AuditAnchor, AuditAnchorErrorInfo } from '@purposekit/core';
+import { AnchorPublisher } from '@purposekit/core';
+import type { AnchoredHead, AnchorPublisherSettings, AnchorPublisherState } from '@purposekit/core';
 
 /** What the outbox needs from its sink. */
-export interface PgAnchorOutboxContext {
+export interface PgAnchorOutboxContext extends AnchorPublisherSettings {
   readonly pool: Pool;
   /** The quoted schema name. */
   readonly q: string;
   readonly stream: string;
-  readonly anchors: readonly AuditAnchor[];
-  readonly onError: (error: unknown, info: AuditAnchorErrorInfo) => void;
-  readonly backoff: { readonly firstMs: number; readonly maxMs: number };
-}
-
-interface AnchorState {
-  readonly anchor: AuditAnchor;
-  /** Highest seq this anchor took (as far as this process knows). */
-  cursor: number;
-  running: boolean;
-  timer: NodeJS.Timeout | undefined;
-  attempt: number;
-  inflight: Promise<void> | undefined;
 }
 
 /** A checkpoint row's text as an anchored head, or undefined when it is not one. */
@@ -52,22 +40,12 @@ export function headOfCheckpoint(stream: string, text: string): AnchoredHead | u
   return { stream, seq, hash, ts, keyId, sig, ...(typeof prev === 'string' ? { prev } : {}) };
 }
 
-export class PgAnchorOutbox {
+export class PgAnchorOutbox extends AnchorPublisher {
   readonly #ctx: PgAnchorOutboxContext;
-  readonly #states: AnchorState[];
-  /** Committed heads some anchor has not taken yet, by seq. */
-  #pending: AnchoredHead[] = [];
-  #closed = false;
-  #finished = false;
 
   constructor(ctx: PgAnchorOutboxContext) {
+    super(ctx);
     this.#ctx = ctx;
-    this.#states = ctx.anchors.map((anchor) => ({ anchor, cursor: 0, running: false, timer: undefined, attempt: 0, inflight: undefined }));
-  }
-
-  /** Heads not yet taken by every anchor (for tests and health checks). */
-  get pending(): readonly AnchoredHead[] {
-    return this.#pending;
   }
 
   /**
@@ -77,7 +55,7 @@ export class PgAnchorOutbox {
    */
   async load(client: PoolClient): Promise<void> {
     const { q, stream } = this.#ctx;
-    const names = this.#states.map((s) => s.anchor.name);
+    const names = this.states.map((s) => s.anchor.name);
     const head = await client.query<{ head_seq: string | null }>(`SELECT head_seq::text FROM ${q}.audit_streams WHERE stream = $1`, [stream]);
     const start = Math.max(0, Number(head.rows[0]?.head_seq ?? 0) - 1);
     await client.query(
@@ -86,100 +64,39 @@ export class PgAnchorOutbox {
     );
     const cursors = await client.query<{ anchor: string; published_seq: string }>(`SELECT anchor, published_seq::text FROM ${q}.audit_anchor_cursors WHERE stream = $1 AND anchor = ANY($2::text[])`, [stream, names]);
     const byName = new Map(cursors.rows.map((r) => [r.anchor, Number(r.published_seq)]));
-    for (const s of this.#states) s.cursor = byName.get(s.anchor.name) ?? start;
-    const lowest = Math.min(...this.#states.map((s) => s.cursor));
+    for (const s of this.states) s.cursor = byName.get(s.anchor.name) ?? start;
+    const lowest = Math.min(...this.states.map((s) => s.cursor));
     const rows = await client.query<{ record: string }>(`SELECT record FROM ${q}.audit_records WHERE stream = $1 AND seq > $2 AND kind = 'checkpoint' ORDER BY seq`, [stream, lowest]);
-    this.#pending = rows.rows.map((r) => headOfCheckpoint(stream, r.record)).filter((h): h is AnchoredHead => h !== undefined);
-    this.#kickAll();
+    this.pendingHeads = rows.rows.map((r) => headOfCheckpoint(stream, r.record)).filter((h): h is AnchoredHead => h !== undefined);
+    this.kickAll();
   }
 
   /** Queues heads whose checkpoints just committed (in seq order). */
   add(heads: readonly AnchoredHead[]): void {
-    const newest = this.#pending[this.#pending.length - 1]?.seq ?? 0;
-    for (const h of heads) if (h.seq > newest) this.#pending.push(h);
-    this.#kickAll();
+    const newest = this.pendingHeads[this.pendingHeads.length - 1]?.seq ?? 0;
+    for (const h of heads) if (h.seq > newest) this.pendingHeads.push(h);
+    this.kickAll();
   }
 
   /** The stream was taken over: the new owner publishes from the cursors; stop at once. */
   abandon(): void {
-    this.#closed = true;
-    this.#finished = true;
-    for (const s of this.#states) {
-      if (s.timer !== undefined) clearTimeout(s.timer);
-      s.timer = undefined;
-    }
+    this.stopNow();
   }
 
   /** Stops retrying; gives each anchor one last chance (at most `waitMs`) to take what is pending. What it does not take stays pending in the database (cursors). */
   async close(waitMs: number): Promise<void> {
-    this.#closed = true;
-    for (const s of this.#states) {
-      if (s.timer !== undefined) {
-        clearTimeout(s.timer);
-        s.timer = undefined;
-        s.running = false;
-      }
-    }
-    for (const s of this.#states) if (!s.running && this.#next(s) !== undefined) this.#run(s, true);
-    const inflight = this.#states.map((s) => s.inflight).filter((p): p is Promise<void> => p !== undefined);
-    if (inflight.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(inflight), new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
-      if (timer !== undefined) clearTimeout(timer);
-    }
-    this.#finished = true;
+    await this.drain(waitMs);
+    this.finished = true;
   }
 
-  #next(s: AnchorState): AnchoredHead | undefined {
-    return this.#pending.find((h) => h.seq > s.cursor);
-  }
-
-  #kickAll(): void {
-    if (this.#closed) return;
-    for (const s of this.#states) if (!s.running) this.#run(s, false);
-  }
-
-  #run(s: AnchorState, once: boolean): void {
-    s.running = true;
-    s.inflight = this.#loop(s, once).finally(() => {
-      s.inflight = undefined;
-    });
-  }
-
-  async #loop(s: AnchorState, once: boolean): Promise<void> {
-    for (let head = this.#next(s); head !== undefined && !this.#finished; head = this.#next(s)) {
-      try {
-        await s.anchor.publish(head);
-      } catch (error) {
-        s.attempt++;
-        const retryInMs = Math.min(this.#ctx.backoff.maxMs, this.#ctx.backoff.firstMs * 2 ** Math.min(s.attempt - 1, 30));
-        try {
-          this.#ctx.onError(error, { anchor: s.anchor.name, head, attempt: s.attempt, retryInMs });
-        } catch {
-          // a reporter that throws must not stop the retries
-        }
-        if (once || this.#closed) {
-          s.running = false;
-          return;
-        }
-        s.timer = setTimeout(() => {
-          s.timer = undefined;
-          this.#run(s, false);
-        }, retryInMs);
-        s.timer.unref();
-        return; // still "running": the timer owns the next attempt
-      }
-      s.attempt = 0;
-      s.cursor = Math.max(s.cursor, head.seq);
-      await this.#saveCursor(s);
-      this.#compact();
-    }
-    s.running = false;
+  protected override async taken(s: AnchorPublisherState): Promise<void> {
+    await this.#saveCursor(s);
+    this.#compact();
   }
 
   /** Moves the anchor's cursor forward in the database (never back). A failure only means the head is published again later. */
-  async #saveCursor(s: AnchorState): Promise<void> {
-    if (this.#finished) return;
+  async #saveCursor(s: AnchorPublisherState): Promise<void> {
+    if (this.finished) return;
     await this.#ctx.pool
       .query(
         `INSERT INTO ${this.#ctx.q}.audit_anchor_cursors AS c (stream, anchor, published_seq) VALUES ($1, $2, $3) ` +
@@ -191,9 +108,9 @@ export class PgAnchorOutbox {
 
   /** Drops the heads every anchor took. */
   #compact(): void {
-    const lowest = Math.min(...this.#states.map((s) => s.cursor));
+    const lowest = Math.min(...this.states.map((s) => s.cursor));
     let i = 0;
-    while (i < this.#pending.length && this.#pending[i]!.seq <= lowest) i++;
-    if (i > 0) this.#pending = this.#pending.slice(i);
+    while (i < this.pendingHeads.length && this.pendingHeads[i]!.seq <= lowest) i++;
+    if (i > 0) this.pendingHeads = this.pendingHeads.slice(i);
   }
 }

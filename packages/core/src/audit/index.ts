@@ -33,3 +33,5 @@ export { buildSubjectReport, streamSubjectReport, subjectReportEntry } from './r
 export type { SubjectReport, SubjectReportEntry, SubjectReportOptions, SubjectReportScan } from './report';
 export { exportAuditTrail, auditCsvRow, AUDIT_CSV_COLUMNS } from './export';
 export type { AuditExportFormat, AuditExportOptions } from './export';
+export { AnchorPublisher } from './anchor-publisher';
+export type { AnchorPublisherSettings, AnchorPublisherState } from './anchor-publisher';
