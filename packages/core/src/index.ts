@@ -240,6 +240,7 @@ export {
   createFileAuditAnchor,
   validateAuditEvent,
   sealAuditRecord,
+  sealAuditLine,
   hashAuditRecord,
   checkpointSigningInput,
   verifyCheckpointSignature,

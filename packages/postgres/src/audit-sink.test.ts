@@ -89,24 +89,39 @@ describePg('createPostgresAuditSink', () => {
   it('group commit: 400 concurrent appends go in far fewer INSERTs, all acknowledged, in seq order', async () => {
     const schema = await freshSchema('group');
     let inserts = 0;
-    const counting = testPool(2);
+    let onWire = 0;
+    let mostOnWire = 0;
+    const counting = testPool(1);
     const connect = counting.connect.bind(counting) as () => Promise<PoolClient>;
+    let sinkClient: PoolClient | undefined;
     (counting as unknown as { connect: () => Promise<PoolClient> }).connect = async () => {
       const c = await connect();
-      const query = c.query.bind(c) as (...a: unknown[]) => unknown;
+      if (sinkClient !== undefined) return c;
+      sinkClient = c;
+      const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
       (c as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-        if (typeof a[0] === 'string' && a[0].includes('INSERT INTO') && a[0].includes('audit_records')) inserts++;
-        return query(...a);
+        if (!(typeof a[0] === 'string' && a[0].includes('INSERT INTO') && a[0].includes('audit_records'))) return query(...a);
+        inserts++;
+        mostOnWire = Math.max(mostOnWire, ++onWire);
+        return query(...a).finally(() => onWire--);
       };
       return c;
     };
     const s = await sink(schema, 'g', {}, counting);
+    await s.append(access('first')); // makes the month's partitions: from now on, batches go straight out
     await Promise.all(Array.from({ length: 400 }, (_, i) => s.append(access(`r${i}`))));
     await s.close();
+    // Pipelined: a second batch went out while the first was committing.
+    expect(mostOnWire).toBe(2);
+    // The session went back to the pool as an ordinary (not pipelined) client.
+    const again = await counting.connect();
+    expect(again).toBe(sinkClient);
+    expect((again as unknown as { pipeline: boolean }).pipeline).toBe(false);
+    again.release();
     await counting.end();
     expect(inserts).toBeLessThan(50);
     const got = await rows(schema, 'g');
-    expect(got.filter((r) => r['kind'] === 'access')).toHaveLength(400);
+    expect(got.filter((r) => r['kind'] === 'access')).toHaveLength(401);
     expect(got.map((r) => r['seq'])).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
     await verified(schema);
   });
@@ -221,6 +236,36 @@ describePg('createPostgresAuditSink', () => {
     await s.close();
     expect((await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`)).toEqual(['1:a', '2:b', '3:cp']);
     await verified(schema);
+  });
+
+  it('a refused batch refuses the batch pipelined behind it (its guard finds no predecessor): no gap, and the chain goes on', async () => {
+    const schema = await freshSchema('guard');
+    // A marked record waits for an advisory lock the test holds, then is refused by the
+    // database (a SQL error, not a lost session), so a second batch can be sent behind it.
+    await pool.query(`CREATE FUNCTION "${schema}".poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.record LIKE '%"poison-%' THEN PERFORM pg_advisory_xact_lock(4242); RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER poison BEFORE INSERT ON "${schema}".audit_records FOR EACH ROW EXECUTE FUNCTION "${schema}".poison()`);
+    const holder = await pool.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(4242)');
+      const s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 });
+      await s.append(access('a'));
+      const poisoned = s.append(access('poison-1')).then(() => 'written', (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+      await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%audit_records%'`)).rowCount === 1, 'the poisoned batch waiting');
+      const behind = Promise.allSettled([s.append(access('behind-1')), s.append(access('behind-2'))]);
+      // One turn of the event loop: the sink seals the next batch and sends it behind the first.
+      await new Promise((r) => setImmediate(r));
+      await holder.query('SELECT pg_advisory_unlock(4242)');
+      expect(await poisoned).toMatch(/^PURPOSEKIT_ERR_AUDIT_UNAVAILABLE: .*the database refused the batch \(SQLSTATE P0001\)/);
+      const outcomes = await behind;
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+      expect(String((outcomes[0] as PromiseRejectedResult).reason.message)).toMatch(/not written, because the batch before it was refused/);
+      await s.append(access('c'));
+      await s.close();
+      expect((await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`)).toEqual(['1:a', '2:c', '3:cp']);
+      await verified(schema);
+    } finally {
+      holder.release();
+    }
   });
 
   it('a subject report reads only that subject, across streams; rights due sees every stream', async () => {

@@ -6,10 +6,17 @@
  * pool) for as long as it runs. On it, a session-level advisory lock claims the stream:
  * a second live writer is refused; when a writer dies its session ends, the lock goes
  * with it, and the next claimant takes the stream over from its last committed row.
- * `append()` validates and queues; one writer loop sequences and seals the queued events
+ * `append()` validates and queues; the writer sequences and seals the queued events
  * (seq, ts, prev, hash, checkpoints) and writes them as one multi-row INSERT, a single
  * statement and so a single transaction; appends that arrive meanwhile join the next
  * batch (group commit). An append resolves after the COMMIT covering it.
+ *
+ * Batches are pipelined (node-postgres pipeline mode, where the installed `pg` has it):
+ * while one batch commits, the next is already sealed and on the wire, so the server
+ * never waits for this process between commits. A batch sent behind another carries a
+ * guard: it inserts nothing unless its predecessor row (the last row of the batch ahead)
+ * is there. So if a batch is refused, every batch behind it inserts nothing too, and the
+ * chain never gets a gap; the writer rewinds to the refused batch's start.
  *
  * When the session is lost, the sink refuses appends at once (fail closed), reconnects
  * in the background, reclaims its stream and reads its head: a batch whose COMMIT
@@ -27,7 +34,7 @@ import {
   checkpointSigningInput,
   hashAuditRecord,
   isPurposekitError,
-  sealAuditRecord,
+  sealAuditLine,
   validateAuditEvent,
 } from '@purposekit/core';
 import type { AnchoredHead, AuditAnchor, AuditAnchorErrorInfo, AuditAnchorFunction, AuditEventInput, AuditSink } from '@purposekit/core';
@@ -227,28 +234,49 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** Most batches on the wire at once: one committing, the next already sent behind it. */
+const PIPELINE_DEPTH = 2;
+
 /** A batch on the wire, with the chain position to rewind to if it did not commit. */
 interface InFlight {
   readonly pendings: Pending[];
   /** Heads of the checkpoints in the batch (for the anchors, once it is known to have committed). */
   readonly heads: AnchoredHead[];
+  /** Rows in the batch (records and checkpoints). */
+  readonly rows: number;
   readonly lastSeq: number;
   readonly lastHash: string;
+  readonly lastTs: string;
   readonly startSeq: number;
   readonly startPrev: string;
+  readonly startTs: string | undefined;
   readonly startSince: number;
+  /**
+   * Sent behind a batch that was then refused: its predecessor guard makes it insert
+   * nothing, so it is refused too, without rewinding (the refused batch ahead did).
+   */
+  doomed: boolean;
 }
 
-interface Row {
-  seq: number;
-  ts: string;
-  kind: string;
-  subject: string | null;
-  record: string;
+/** Batches whose COMMIT outcome is unknown (the session went while they were on the wire). */
+interface Uncertain {
+  readonly batches: InFlight[];
+  settled: boolean;
 }
 
 /** Returns a client to its pool (destroying it when `error` is set); a second release is harmless. */
 const LISTENERS = new WeakMap<PoolClient, (error: Error) => void>();
+
+/**
+ * Puts the sink's own session into node-postgres pipeline mode (`pipeline`, a Client
+ * option since pg 8.2x; an older `pg` has no such property and queues queries one at a
+ * time, which is slower but just as correct: the guard does not depend on it). The
+ * session is the sink's alone while it holds it, and idle when switched either way.
+ */
+function setPipeline(client: PoolClient, on: boolean): void {
+  const c = client as unknown as { pipeline?: unknown };
+  if (typeof c.pipeline === 'boolean') c.pipeline = on;
+}
 
 function release(client: PoolClient, error?: Error | boolean): void {
   const onError = LISTENERS.get(client);
@@ -257,6 +285,8 @@ function release(client: PoolClient, error?: Error | boolean): void {
     client.removeListener('error', onError);
     LISTENERS.delete(client);
   }
+  // Back in the pool it is an ordinary client again (a destroyed one is never reused).
+  if (error === undefined || error === false) setPipeline(client, false);
   try {
     client.release(error);
   } catch {
@@ -280,19 +310,24 @@ class PgSink implements PostgresAuditSink {
   #state: 'up' | 'down' | 'closed' | 'lost' | 'opening' = 'opening';
   #seq = 0;
   #prev = AUDIT_GENESIS_HASH;
+  /** The `ts` of the row at #seq (undefined for an empty stream): a guard names its predecessor by (seq, ts). */
+  #headTs: string | undefined;
   #sinceCheckpoint = 0;
   #queue: Pending[] = [];
-  #writing = false;
+  /** A pump is due on the next turn of the event loop. */
+  #scheduled = false;
+  /** The partitions for a new month are being made; nothing is sent until they are. */
+  #ensuring = false;
   #idle: Array<() => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #reconnecting = false;
   #closing = false;
   #months = new Set<string>();
-  #uncertain: { lastSeq: number; lastHash: string; pendings: Pending[]; heads: AnchoredHead[]; settled: boolean } | undefined;
+  #uncertain: Uncertain | undefined;
   /** The anchor outbox, when anchors are configured. */
   readonly #outbox: PgAnchorOutbox | undefined;
-  /** The batch whose INSERT is on the wire, with the chain position to rewind to. */
-  #inflight: InFlight | undefined;
+  /** The batches on the wire, oldest first (results come back in that order). */
+  #inflight: InFlight[] = [];
   /** Rejects when the current session is lost (a pending query may never settle by itself). */
   #aborted: Promise<never> = new Promise<never>(() => undefined);
   #abort: (error: Error) => void = () => undefined;
@@ -316,10 +351,15 @@ class PgSink implements PostgresAuditSink {
             onError: o.onAnchorError ?? ((error, info) => this.#anchorWarning(error, info)),
             backoff: { firstMs: o.anchorRetryMs, maxMs: 300_000 },
           });
+    // One statement (so one transaction): the rows, and the stream head when the batch
+    // holds a checkpoint. $10/$11 name the predecessor row for a batch sent behind
+    // another (NULL otherwise): without it, nothing is inserted and n is 0.
     this.#insertSql =
       `WITH ins AS (INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
-      `SELECT $1, s, t, k, j, r FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) AS u(s, t, k, j, r) RETURNING 1) ` +
-      `UPDATE ${q}.audit_streams SET head_seq = $7, head_hash = $8, head_checkpoint = $9 WHERE stream = $1 AND $7::bigint IS NOT NULL AND (SELECT count(*) FROM ins) > 0`;
+      `SELECT $1, s, t, k, j, r FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) AS u(s, t, k, j, r) ` +
+      `WHERE $10::bigint IS NULL OR EXISTS (SELECT 1 FROM ${q}.audit_records p WHERE p.stream = $1 AND p.seq = $10::bigint AND p.ts = $11::timestamptz) RETURNING 1), ` +
+      `head AS (UPDATE ${q}.audit_streams SET head_seq = $7, head_hash = $8, head_checkpoint = $9 WHERE stream = $1 AND $7::bigint IS NOT NULL AND (SELECT count(*) FROM ins) > 0 RETURNING 1) ` +
+      `SELECT (SELECT count(*) FROM ins)::int AS n`;
   }
 
   get state(): 'up' | 'down' | 'closed' | 'lost' {
@@ -368,6 +408,7 @@ class PgSink implements PostgresAuditSink {
 
   #attach(client: PoolClient): void {
     this.#client = client;
+    setPipeline(client, true);
     this.#aborted = new Promise<never>((_resolve, reject) => (this.#abort = reject));
     this.#aborted.catch(() => undefined);
     const onError = (error: Error): void => this.#lost(client, error);
@@ -401,6 +442,7 @@ class PgSink implements PostgresAuditSink {
       if (headSeq > 0) throw this.#corrupt(`its head checkpoint shows seq ${headSeq}, but it holds no records: records were removed`);
       this.#seq = 0;
       this.#prev = AUDIT_GENESIS_HASH;
+      this.#headTs = undefined;
       this.#sinceCheckpoint = 0;
       return;
     }
@@ -416,6 +458,7 @@ class PgSink implements PostgresAuditSink {
     if (Number(row.seq) < headSeq) throw this.#corrupt(`it ends at seq ${row.seq}, but its head checkpoint shows seq ${headSeq}: records were removed`);
     this.#seq = Number(row.seq);
     this.#prev = record['hash'];
+    this.#headTs = typeof record['ts'] === 'string' ? record['ts'] : undefined;
     // Unsigned records at the end: seal them (after a crash the count is unknown; any is enough).
     this.#sinceCheckpoint = record['kind'] === 'checkpoint' ? 0 : Math.max(1, this.#sinceCheckpoint);
     if (startup && record['kind'] !== 'checkpoint') this.#sinceCheckpoint = 1;
@@ -439,7 +482,7 @@ class PgSink implements PostgresAuditSink {
     if (this.#queue.length >= this.#o.maxQueue) return Promise.reject(unavailable(`audit stream ${this.stream}: ${this.#queue.length} records are waiting for the database; refusing more.`));
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
-      if (!this.#writing) this.#kick();
+      this.#schedule();
     });
   }
 
@@ -453,42 +496,98 @@ class PgSink implements PostgresAuditSink {
   #request(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ event: undefined, resolve, reject });
-      if (!this.#writing) this.#kick();
+      this.#schedule();
     });
   }
 
-  #kick(): void {
-    this.#writing = true;
-    void this.#drain();
+  /** Something is queued, on the wire or about to be. */
+  #busy(): boolean {
+    return this.#queue.length > 0 || this.#inflight.length > 0 || this.#scheduled || this.#ensuring;
   }
 
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0 && this.#state === 'up') {
-        const take = this.#queue.splice(0, this.#o.maxBatch);
-        await this.#writeBatch(take);
-      }
-    } finally {
-      this.#writing = false;
-      if (this.#queue.length > 0 && this.#state === 'up') this.#kick();
-      else for (const f of this.#idle.splice(0)) f();
+  /**
+   * Sends what is queued when the pipeline has room. An idle sink sends at once (the
+   * lowest latency for a lone append); with a batch already on the wire, the next one is
+   * sealed on the next turn of the event loop, so that every append made meanwhile (the
+   * callers just acknowledged, typically) joins it.
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#ensuring || this.#queue.length === 0 || this.#state !== 'up' || this.#inflight.length >= PIPELINE_DEPTH) return;
+    if (this.#inflight.length === 0) {
+      this.#pump();
+      return;
     }
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && this.#state === 'up' && !this.#ensuring && this.#inflight.length < PIPELINE_DEPTH) {
+      const ts = new Date().toISOString();
+      if (!this.#months.has(this.#monthOf(ts))) {
+        this.#ensurePartitions(ts);
+        break;
+      }
+      this.#send(this.#queue.splice(0, this.#o.maxBatch), ts);
+    }
+    this.#settleIdle();
+  }
+
+  /** Wakes flush()/close() waiters once nothing is queued or on the wire. */
+  #settleIdle(): void {
+    if (this.#busy() && this.#state === 'up') return;
+    for (const f of this.#idle.splice(0)) f();
   }
 
   #monthOf(ts: string): string {
     return ts.slice(0, 7);
   }
 
-  async #writeBatch(pendings: Pending[]): Promise<void> {
+  /** Makes the partitions for the month of `ts` (once per month and session), then sends. */
+  #ensurePartitions(ts: string): void {
+    const client = this.#client!;
+    this.#ensuring = true;
+    Promise.race([client.query(`SELECT ${this.#conn.q}.audit_ensure_partitions($1)`, [ts]), this.#aborted]).then(
+      () => {
+        this.#ensuring = false;
+        if (this.#client !== client) return;
+        this.#months.add(this.#monthOf(ts));
+        this.#schedule();
+      },
+      (error: unknown) => {
+        this.#ensuring = false;
+        if (this.#client !== client) return; // the session loss took over
+        if (isConnectionError(error)) {
+          this.#lost(client, error as Error);
+          return;
+        }
+        // A SQL error: nothing was written. Refuse what would have been the batch.
+        const code = (error as { code?: string }).code;
+        const e = unavailable(`audit stream ${this.stream}: the database refused the batch${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, error);
+        for (const p of this.#queue.splice(0, this.#o.maxBatch)) p.reject(e);
+        this.#schedule();
+        this.#settleIdle();
+      },
+    );
+  }
+
+  /** Seals `pendings` onto the chain and sends them as one INSERT, behind whatever is on the wire. */
+  #send(pendings: Pending[], ts: string): void {
     const client = this.#client!;
     const startSeq = this.#seq;
     const startPrev = this.#prev;
+    const startTs = this.#headTs;
     const startSince = this.#sinceCheckpoint;
-    const rows: Row[] = [];
-    let checkpoint: { seq: number; hash: string; line: string; sig: string } | undefined;
+    const seqs: number[] = [];
+    const tss: string[] = [];
+    const kinds: string[] = [];
+    const subjects: Array<string | null> = [];
+    const records: string[] = [];
+    let checkpoint: { seq: number; hash: string; line: string } | undefined;
     const heads: AnchoredHead[] = [];
-    const now = Date.now();
-    const ts = new Date(now).toISOString();
     const addCheckpoint = (): void => {
       const seq = ++this.#seq;
       const unsigned = { alg: 'Ed25519', keyId: this.keyId, kind: 'checkpoint', prev: this.#prev, seq, ts, v: 1 };
@@ -496,8 +595,12 @@ class PgSink implements PostgresAuditSink {
       const hash = hashAuditRecord({ ...unsigned, sig });
       // Members in RFC 8785 order: the text is the record's canonical form.
       const line = JSON.stringify({ alg: 'Ed25519', hash, keyId: this.keyId, kind: 'checkpoint', prev: this.#prev, seq, sig, ts, v: 1 });
-      rows.push({ seq, ts, kind: 'checkpoint', subject: null, record: line });
-      checkpoint = { seq, hash, line, sig };
+      seqs.push(seq);
+      tss.push(ts);
+      kinds.push('checkpoint');
+      subjects.push(null);
+      records.push(line);
+      checkpoint = { seq, hash, line };
       heads.push({ stream: this.stream, seq, hash, ts, keyId: this.keyId, sig, prev: this.#prev });
       this.#prev = hash;
       this.#sinceCheckpoint = 0;
@@ -508,63 +611,95 @@ class PgSink implements PostgresAuditSink {
         continue;
       }
       const seq = ++this.#seq;
-      const sealed = sealAuditRecord(p.event, { seq, ts, prev: this.#prev });
-      rows.push({ seq, ts, kind: sealed.kind, subject: sealed.subject ?? null, record: JSON.stringify(sealed) });
+      const sealed = sealAuditLine(p.event, { seq, ts, prev: this.#prev });
+      seqs.push(seq);
+      tss.push(ts);
+      kinds.push(p.event.kind);
+      subjects.push(p.event.subject ?? null);
+      records.push(sealed.line);
       this.#prev = sealed.hash;
       if (++this.#sinceCheckpoint >= this.#o.checkpointEvery) addCheckpoint();
     }
-    if (rows.length === 0) {
+    if (seqs.length === 0) {
+      // Only checkpoint requests, with nothing to sign: durable already.
       for (const p of pendings) p.resolve();
       return;
     }
-    const month = this.#monthOf(ts);
-    let inflight: InFlight | undefined;
-    try {
-      if (!this.#months.has(month)) {
-        await Promise.race([client.query(`SELECT ${this.#conn.q}.audit_ensure_partitions($1)`, [ts]), this.#aborted]);
-        this.#months.add(month);
-      }
-      const cp = checkpoint as { seq: number; hash: string; line: string; sig: string } | undefined;
-      inflight = { pendings, heads, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startSince };
-      this.#inflight = inflight;
-      await Promise.race([
-        client.query(this.#insertSql, [
-          this.stream,
-          rows.map((r) => r.seq),
-          rows.map((r) => r.ts),
-          rows.map((r) => r.kind),
-          rows.map((r) => r.subject),
-          rows.map((r) => r.record),
-          cp?.seq ?? null,
-          cp?.hash ?? null,
-          cp?.line ?? null,
-        ]),
-        this.#aborted,
-      ]);
-    } catch (error) {
-      if (inflight !== undefined && this.#inflight !== inflight) return; // the session loss already took this batch over
-      this.#inflight = undefined;
-      if (inflight !== undefined && (isConnectionError(error) || this.#client !== client)) {
-        this.#inflight = inflight;
-        if (this.#client === client) this.#lost(client, error as Error);
-        else this.#takeOverInflight(error as Error);
-        return;
-      }
-      // A SQL error (not a lost session): nothing was written. Refuse the batch, rewind.
-      this.#seq = startSeq;
-      this.#prev = startPrev;
-      this.#sinceCheckpoint = startSince;
-      const code = (error as { code?: string }).code;
-      const e = isConnectionError(error)
-        ? unavailable(`audit stream ${this.stream}: the database connection was lost.`, error)
-        : unavailable(`audit stream ${this.stream}: the database refused the batch${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, error);
-      for (const p of pendings) p.reject(e);
-      if (isConnectionError(error)) this.#lost(client, error as Error);
+    this.#headTs = ts;
+    // Behind another batch, guard on the predecessor row: if the batch ahead is refused,
+    // this one inserts nothing (no gap in the chain). With nothing ahead, the predecessor
+    // is committed (read at start-up or acknowledged), so no guard is needed.
+    const guarded = this.#inflight.length > 0 && startSeq > 0;
+    const batch: InFlight = { pendings, heads, rows: seqs.length, lastSeq: this.#seq, lastHash: this.#prev, lastTs: ts, startSeq, startPrev, startTs, startSince, doomed: false };
+    this.#inflight.push(batch);
+    const cp = checkpoint as { seq: number; hash: string; line: string } | undefined;
+    Promise.race([
+      client.query<{ n: number }>(this.#insertSql, [
+        this.stream,
+        seqs,
+        tss,
+        kinds,
+        subjects,
+        records,
+        cp?.seq ?? null,
+        cp?.hash ?? null,
+        cp?.line ?? null,
+        guarded ? startSeq : null,
+        guarded ? (startTs ?? null) : null,
+      ]),
+      this.#aborted,
+    ]).then(
+      (result) => this.#written(batch, result.rows[0]?.n),
+      (error: unknown) => this.#notWritten(batch, client, error),
+    );
+  }
+
+  /** The INSERT of `batch` returned: it committed with `n` rows (0: its guard found no predecessor). */
+  #written(batch: InFlight, n: number | undefined): void {
+    const i = this.#inflight.indexOf(batch);
+    if (i < 0) return; // a session loss took it over
+    if (batch.doomed || n !== batch.rows) {
+      this.#refuse(batch, unavailable(`audit stream ${this.stream}: the batch was not written, because the batch before it was refused.`));
+    } else {
+      this.#inflight.splice(i, 1);
+      for (const p of batch.pendings) p.resolve();
+      if (batch.heads.length > 0) this.#outbox?.add(batch.heads);
+    }
+    this.#schedule();
+    this.#settleIdle();
+  }
+
+  #notWritten(batch: InFlight, client: PoolClient, error: unknown): void {
+    if (!this.#inflight.includes(batch)) return; // a session loss took it over
+    if (isConnectionError(error) || this.#client !== client) {
+      // The session went with the batch on the wire: its outcome is read on reconnect.
+      if (this.#client === client) this.#lost(client, error as Error);
+      else this.#takeOverInflight(error as Error);
       return;
     }
-    this.#inflight = undefined;
-    for (const p of pendings) p.resolve();
-    if (heads.length > 0) this.#outbox?.add(heads);
+    // A SQL error (not a lost session): nothing of the batch was written.
+    const code = (error as { code?: string }).code;
+    this.#refuse(batch, unavailable(`audit stream ${this.stream}: the database refused the batch${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, error));
+    this.#schedule();
+    this.#settleIdle();
+  }
+
+  /**
+   * Refuses a batch that was not written. The first refused batch rewinds the chain to
+   * its start; every batch still behind it on the wire is doomed (its guard fails), so it
+   * is refused in turn without rewinding again.
+   */
+  #refuse(batch: InFlight, error: PurposekitError): void {
+    const i = this.#inflight.indexOf(batch);
+    if (i >= 0) this.#inflight.splice(i, 1);
+    if (!batch.doomed) {
+      this.#seq = batch.startSeq;
+      this.#prev = batch.startPrev;
+      this.#headTs = batch.startTs;
+      this.#sinceCheckpoint = batch.startSince;
+      for (const b of this.#inflight) b.doomed = true;
+    }
+    for (const p of batch.pendings) p.reject(error);
   }
 
   /** The default report of a failed publication (no personal data: a head holds none). */
@@ -585,12 +720,14 @@ class PgSink implements PostgresAuditSink {
     this.#uncertain = undefined;
     if (u === undefined || u.settled) return;
     u.settled = true;
-    // The batch was one statement: either all of it is there or none of it.
-    if (headSeq >= u.lastSeq) {
-      for (const p of u.pendings) p.resolve();
-      if (u.heads.length > 0) this.#outbox?.add(u.heads);
+    // Each batch was one statement: either all of it is there or none of it, and they
+    // committed in order, so what is there is a prefix of them.
+    for (const b of u.batches) {
+      if (headSeq >= b.lastSeq) {
+        for (const p of b.pendings) p.resolve();
+        if (b.heads.length > 0) this.#outbox?.add(b.heads);
+      } else for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, which did not happen.`));
     }
-    else for (const p of u.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, which did not happen.`));
   }
 
   // ── session loss and reconnection ──────────────────────────────────────────
@@ -607,33 +744,38 @@ class PgSink implements PostgresAuditSink {
     const refused = this.#queue.splice(0);
     const e = unavailable(`audit stream ${this.stream}: the database connection was lost; reconnecting.`, error);
     for (const p of refused) p.reject(e);
+    this.#settleIdle();
     this.#o.onWarning?.(`audit stream ${this.stream}: the database connection was lost (${(error as { code?: string }).code ?? 'connection error'}); appends are refused until it is back.`, 'PURPOSEKIT_WARN_AUDIT_DB_LOST');
     this.#reconnect();
   }
 
-  /** A batch on the wire when the session went: its outcome is settled from the stream head on reconnect. */
+  /** Batches on the wire when the session went: their outcome is settled from the stream head on reconnect. */
   #takeOverInflight(error: Error): void {
-    const inflight = this.#inflight;
-    this.#inflight = undefined;
-    if (inflight !== undefined) {
-      // The COMMIT may or may not have happened: these appends wait for the reconnect,
-      // which reads the stream head and settles them (bounded by unknownOutcomeWaitMs).
-      const uncertain = { lastSeq: inflight.lastSeq, lastHash: inflight.lastHash, pendings: inflight.pendings, heads: inflight.heads, settled: false };
-      this.#uncertain = uncertain;
-      const timer = setTimeout(() => {
-        if (uncertain.settled) return;
-        uncertain.settled = true;
-        if (this.#uncertain === uncertain) this.#uncertain = undefined;
-        for (const p of uncertain.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error));
-      }, this.#o.unknownOutcomeWaitMs);
-      // Not unref'd: appends are waiting on this answer, so the process must stay up for it
-      // (an unref'd timer let a process with nothing else to do exit mid-outage, leaving
-      // its callers' promises unsettled). It fires once, after at most unknownOutcomeWaitMs.
-      void timer;
-      this.#seq = inflight.startSeq;
-      this.#prev = inflight.startPrev;
-      this.#sinceCheckpoint = inflight.startSince;
-    }
+    const all = this.#inflight.splice(0);
+    // A doomed batch (behind a refused one) inserted nothing, whatever happened since.
+    const doomed = unavailable(`audit stream ${this.stream}: the batch was not written, because the batch before it was refused.`);
+    for (const b of all) if (b.doomed) for (const p of b.pendings) p.reject(doomed);
+    const batches = all.filter((b) => !b.doomed);
+    if (batches.length === 0) return;
+    // The COMMITs may or may not have happened: these appends wait for the reconnect,
+    // which reads the stream head and settles them (bounded by unknownOutcomeWaitMs).
+    const uncertain: Uncertain = { batches, settled: false };
+    this.#uncertain = uncertain;
+    const timer = setTimeout(() => {
+      if (uncertain.settled) return;
+      uncertain.settled = true;
+      if (this.#uncertain === uncertain) this.#uncertain = undefined;
+      for (const b of batches) for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error));
+    }, this.#o.unknownOutcomeWaitMs);
+    // Not unref'd: appends are waiting on this answer, so the process must stay up for it
+    // (an unref'd timer let a process with nothing else to do exit mid-outage, leaving
+    // its callers' promises unsettled). It fires once, after at most unknownOutcomeWaitMs.
+    void timer;
+    const first = batches[0]!;
+    this.#seq = first.startSeq;
+    this.#prev = first.startPrev;
+    this.#headTs = first.startTs;
+    this.#sinceCheckpoint = first.startSince;
   }
 
   #reconnect(): void {
@@ -663,7 +805,7 @@ class PgSink implements PostgresAuditSink {
         // Only now (writing again) settle a batch whose COMMIT outcome was unknown.
         this.#settleUncertain(this.#seq);
         this.#o.onWarning?.(`audit stream ${this.stream}: reconnected at seq ${this.#seq}; writing again.`, 'PURPOSEKIT_WARN_AUDIT_DB_BACK');
-        if (this.#queue.length > 0 && !this.#writing) this.#kick();
+        this.#schedule();
       } catch (error) {
         if (client !== undefined) {
           if (this.#client === client) this.#client = undefined;
@@ -693,7 +835,7 @@ class PgSink implements PostgresAuditSink {
     this.#uncertain = undefined;
     if (u !== undefined && !u.settled) {
       u.settled = true;
-      for (const p of u.pendings) p.reject(unavailable(`audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`));
+      for (const b of u.batches) for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`));
     }
     this.#o.onWarning?.(`audit stream ${this.stream} was taken over by another writer while this one was disconnected; this sink writes no more.`, 'PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN');
   }
@@ -708,7 +850,7 @@ class PgSink implements PostgresAuditSink {
 
   flush(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
-    if (!this.#writing && this.#queue.length === 0 && this.#uncertain === undefined) return Promise.resolve();
+    if (!this.#busy() && this.#uncertain === undefined) return Promise.resolve();
     if (this.#state !== 'up') return Promise.reject(this.#refusal());
     return new Promise<void>((resolve, reject) => {
       this.#idle.push(() => (this.#state === 'up' || this.#state === 'closed' ? resolve() : reject(this.#refusal())));
@@ -722,7 +864,7 @@ class PgSink implements PostgresAuditSink {
     let failure: unknown;
     try {
       if (this.#state === 'up') {
-        if (this.#writing) await new Promise<void>((r) => this.#idle.push(r));
+        if (this.#busy()) await new Promise<void>((r) => this.#idle.push(r));
         if (this.#sinceCheckpoint > 0 && this.#state === 'up') await this.#request();
       }
     } catch (error) {

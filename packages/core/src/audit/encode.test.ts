@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { AUDIT_GENESIS_HASH, bodyOf, encodeEventParts, hashAuditRecord, lineOf, sealAuditRecord, sha256Hex } from './encode';
+import { AUDIT_GENESIS_HASH, bodyOf, encodeEventParts, hashAuditRecord, lineOf, sealAuditLine, sealAuditRecord, sha256Hex } from './encode';
 import { accessEvent, pseudonymize } from './__tests__/helpers';
 import type { AuditEventInput } from './types';
 import { validateAuditEvent } from './validate';
@@ -56,6 +56,20 @@ describe('canonical encoding (RFC 8785)', () => {
         expect(hashAuditRecord(record as unknown as Record<string, unknown>)).toBe(hash);
       }),
       { seed: 42, numRuns: 200 },
+    );
+  });
+
+  it('sealAuditLine gives the canonical text of the record sealAuditRecord builds, and its hash', () => {
+    fc.assert(
+      fc.property(eventArb, fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), (event, seq) => {
+        const chain = { seq, ts: '2026-02-28T23:59:59.999Z', prev: AUDIT_GENESIS_HASH };
+        const { line, hash } = sealAuditLine(event, chain);
+        const record = { ...event, v: 1, ...chain };
+        expect(hash).toBe(reference(canonicalize(record)!));
+        expect(line).toBe(canonicalize({ ...record, hash }));
+        expect(JSON.parse(line)).toEqual({ ...sealAuditRecord(event, chain) });
+      }),
+      { seed: 0x11ae, numRuns: 200 },
     );
   });
 

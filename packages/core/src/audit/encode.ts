@@ -114,7 +114,17 @@ export function hashAuditRecord(record: Readonly<Record<string, unknown>>): stri
  * first). Used by sinks; exported for test doubles and tools.
  */
 export function sealAuditRecord(event: AuditEventInput, chain: { seq: number; ts: string; prev: string }): AuditEventRecord {
+  return Object.freeze(JSON.parse(sealAuditLine(event, chain).line) as AuditEventRecord);
+}
+
+/**
+ * The chained record for an event as text, the way a sink stores it: `line` is the
+ * record's RFC 8785 form (one line, no newline), `hash` its chain hash, the same record
+ * {@link sealAuditRecord} returns, without building the object (no validation: call
+ * `validateAuditEvent` first).
+ */
+export function sealAuditLine(event: AuditEventInput, chain: { seq: number; ts: string; prev: string }): { readonly line: string; readonly hash: string } {
   const [before, after] = encodeEventParts(event, chain.seq, chain.ts, chain.prev);
   const hash = sha256Hex(bodyOf(before, after));
-  return Object.freeze(JSON.parse(lineOf(before, hash, after)) as AuditEventRecord);
+  return { line: lineOf(before, hash, after), hash };
 }

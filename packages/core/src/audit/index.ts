@@ -16,7 +16,7 @@ export type {
   AuditAnchorFunction,
   AuditAnchorErrorInfo,
 } from './types';
-export { AUDIT_FORMAT_VERSION, AUDIT_GENESIS_HASH, hashAuditRecord, sealAuditRecord } from './encode';
+export { AUDIT_FORMAT_VERSION, AUDIT_GENESIS_HASH, hashAuditRecord, sealAuditLine, sealAuditRecord } from './encode';
 export { validateAuditEvent, SUBJECT_PSEUDONYM_PATTERN } from './validate';
 export { auditKeyId, generateAuditKeys, parseSubjectKey } from './keys';
 export type { GeneratedAuditKeys, SubjectKeyJwk } from './keys';
