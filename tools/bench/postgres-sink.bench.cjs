@@ -1,8 +1,9 @@
 // Durable audit throughput and acknowledgement latency, side by side, in one run:
 //   - the PostgreSQL sink (@purposekit/postgres, one stream, group commit, synchronous_commit on),
 //   - the file sink (@purposekit/core, durability 'sync': fdatasync before the ack),
-//   - raw multi-row INSERT + COMMIT of the same rows (the ceiling: the same group commit
-//     loop and the same single-statement INSERT, without validation, hashing or signing),
+//   - raw multi-row INSERT + COMMIT of the same rows (the ceiling: the same pipelined group
+//     commit and the same single-statement INSERT, without validation, hashing, signing
+//     or the predecessor guard),
 // at concurrency 1, 16, 64 and 256 (that many callers, each awaiting its append before
 // the next). Then a subject access report for one subject among 1,000,000 records.
 //
@@ -20,7 +21,7 @@ const path = require('node:path');
 const os = require('node:os');
 const fs = require('node:fs');
 const root = path.resolve(__dirname, '../..');
-const { Pool } = require(path.join(root, 'node_modules/pg'));
+const { Client, Pool } = require(path.join(root, 'node_modules/pg'));
 const core = require(path.join(root, 'packages/core/dist/index.js'));
 const pk = require(path.join(root, 'packages/postgres/dist/index.js'));
 
@@ -71,30 +72,47 @@ async function drive(append, n, concurrency, offset) {
   return { rps: n / secs, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
 }
 
-/** The ceiling: group commit of pre-built rows with the sink's INSERT statement, nothing else. */
+/**
+ * The ceiling: group commit of pre-built rows with the sink's INSERT shape (one text of
+ * lines, consecutive seqs, one ts), pipelined two deep like the sink, nothing else: no
+ * validation, hashing, signing or guard.
+ */
 function rawWriter(client, stream) {
   const sql =
     `INSERT INTO "${SCHEMA}".audit_records (stream, seq, ts, kind, subject, record) ` +
-    `SELECT $1, s, t, k, j, r FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) AS u(s, t, k, j, r)`;
+    `SELECT $1, $2::bigint + u.n - 1, $3::timestamptz, u.k, u.j, u.r FROM unnest($4::text[], $5::text[], string_to_array($6::text, E'\\n')) WITH ORDINALITY AS u(k, j, r, n)`;
   let seq = 0;
   let queue = [];
-  let writing = false;
+  let inflight = 0;
+  let scheduled = false;
   const line = JSON.stringify(core.sealAuditRecord(event(0), { seq: 1, ts: new Date().toISOString(), prev: core.AUDIT_GENESIS_HASH }));
-  async function drain() {
-    writing = true;
-    while (queue.length > 0) {
+  function pump() {
+    scheduled = false;
+    while (queue.length > 0 && inflight < 2) {
       const batch = queue.splice(0, 2000);
       const ts = new Date().toISOString();
-      const seqs = batch.map(() => ++seq);
-      await client.query(sql, [stream, seqs, batch.map(() => ts), batch.map(() => 'access'), batch.map((b) => b.subject), batch.map(() => line)]);
-      for (const b of batch) b.resolve();
+      const first = seq + 1;
+      seq += batch.length;
+      inflight++;
+      client
+        .query(sql, [stream, first, ts, batch.map(() => 'access'), batch.map((b) => b.subject), batch.map(() => line).join('\n')])
+        .then(() => {
+          inflight--;
+          for (const b of batch) b.resolve();
+          schedule();
+        });
     }
-    writing = false;
+  }
+  function schedule() {
+    if (scheduled || queue.length === 0 || inflight >= 2) return;
+    if (inflight === 0) return pump();
+    scheduled = true;
+    setImmediate(pump);
   }
   return (ev) =>
     new Promise((resolve) => {
       queue.push({ subject: ev.subject, resolve });
-      if (!writing) void drain();
+      schedule();
     });
 }
 
@@ -103,7 +121,8 @@ async function main() {
   await pool.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
   await pk.migrate({ pool, schema: SCHEMA });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pk-bench-file-'));
-  const rawClient = await pool.connect();
+  const rawClient = new Client({ connectionString: URL, pipeline: true });
+  await rawClient.connect();
   const env = `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}, PostgreSQL ${(await pool.query('SHOW server_version')).rows[0].server_version} (synchronous_commit ${(await pool.query('SHOW synchronous_commit')).rows[0].synchronous_commit})`;
   console.log(env);
 
@@ -143,7 +162,7 @@ async function main() {
       console.log(`${name.padEnd(19)} ${String(c).padStart(4)} ${m.rps.toFixed(0).padStart(11)} ${m.p50.toFixed(2).padStart(12)} ${m.p99.toFixed(2).padStart(12)}`);
     }
   }
-  rawClient.release();
+  await rawClient.end();
 
   // ── subject access report among REPORT_RECORDS records ───────────────────────
   const rschema = `${SCHEMA}_report`;
