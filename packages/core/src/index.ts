@@ -70,7 +70,7 @@ export type {
 } from './policy/types';
 export { ADEQUATE_COUNTRIES } from './policy/purposes';
 
-export { definePolicy, isPolicy, GPC_DEFAULT_PURPOSES } from './policy/define-policy';
+export { definePolicy, isPolicy, policyInputOf, GPC_DEFAULT_PURPOSES } from './policy/define-policy';
 export type { DefinePolicyOptions } from './policy/define-policy';
 export { loadPolicy } from './policy/load-policy';
 export { parseDuration, addDuration } from './policy/duration';

@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { DATA_CATEGORIES, PURPOSES, PurposekitError, bitnami, coreos, definePolicy, generateKeyDirectory, kubevirt, openinfra } from '@purposekit/core';
-import type { AgeGateInput, Policy, PolicyInput, PurposeRuleInput } from '@purposekit/core';
+import { PurposekitError, bitnami, coreos, definePolicy, generateKeyDirectory, kubevirt, openinfra, policyInputOf } from '@purposekit/core';
+import type { Policy } from '@purposekit/core';
 import { writeOut } from '../io';
 import type { CliIo } from '../io';
 import { absolute } from '../paths';
@@ -27,62 +27,6 @@ export interface InitFlags {
 }
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-
-/** The editable input form of a validated policy (what `definePolicy` takes back). */
-export function policyInputOf(policy: Policy): PolicyInput {
-  const customPurposes: Record<string, { description: string; iri?: string }> = {};
-  const customCategories: Record<string, string> = {};
-  const purposes: Record<string, PurposeRuleInput> = {};
-  for (const [id, rule] of Object.entries(policy.purposes)) {
-    if (!hasOwn(PURPOSES, id)) customPurposes[id] = { description: rule.description ?? id, ...(rule.iri === undefined ? {} : { iri: rule.iri }) };
-    const p: PurposeRuleInput = { basis: rule.basis, data: [...rule.data] };
-    if (rule.retention !== undefined) p.retention = rule.retention;
-    if (rule.consentType !== undefined) p.consentType = rule.consentType;
-    if (rule.termsVersion !== undefined) p.termsVersion = rule.termsVersion;
-    p.gpc = rule.gpc;
-    p.objection = rule.objection;
-    if (rule.ageGate !== undefined) p.ageGate = rule.ageGate;
-    if (rule.recipients.size > 0) p.recipients = [...rule.recipients];
-    if (rule.description !== undefined && hasOwn(PURPOSES, id)) p.description = rule.description;
-    if (rule.source !== undefined) p.source = rule.source;
-    purposes[id] = p;
-  }
-  for (const c of policy.categories) if (!hasOwn(DATA_CATEGORIES, c)) customCategories[c] = `${c} (from the ${policy.id} preset)`;
-  const ageGates: Record<string, AgeGateInput> = {};
-  for (const [name, g] of Object.entries(policy.ageGates)) {
-    ageGates[name] = {
-      minimumAge: g.minimumAge,
-      ...(Object.keys(g.countries).length > 0 ? { countries: { ...g.countries } } : {}),
-      gdprArticle8: g.gdprArticle8,
-      lockout: g.lockoutSeconds % 86400 === 0 ? `P${g.lockoutSeconds / 86400}D` : `PT${g.lockoutSeconds}S`,
-      leapDay: g.leapDay,
-      ...(g.timeZone === undefined ? {} : { timeZone: g.timeZone }),
-      ...(g.source === undefined ? {} : { source: g.source }),
-    };
-  }
-  const ip = policy.logs.ip;
-  return {
-    id: policy.id,
-    version: policy.version,
-    ...(policy.title === undefined ? {} : { title: policy.title }),
-    ...(policy.source === undefined ? {} : { source: policy.source }),
-    jurisdictions: [...policy.jurisdictions],
-    ...(policy.defaultPurpose === undefined ? {} : { defaultPurpose: policy.defaultPurpose }),
-    purposes,
-    ...(Object.keys(customPurposes).length > 0 ? { customPurposes } : {}),
-    ...(Object.keys(customCategories).length > 0 ? { customCategories } : {}),
-    ...(Object.keys(ageGates).length > 0 ? { ageGates } : {}),
-    logs: {
-      ip:
-        ip.mode === 'truncate'
-          ? { mode: 'truncate', ipv4Prefix: ip.ipv4Prefix, ipv6Prefix: ip.ipv6Prefix }
-          : { mode: 'pseudonymize', ...(ip.keyId === undefined ? {} : { keyId: ip.keyId }), truncateFirst: ip.truncateFirst, ipv4Prefix: ip.ipv4Prefix, ipv6Prefix: ip.ipv6Prefix },
-    },
-    audit: { ...policy.audit },
-    signals: { ...policy.signals },
-    rights: { honoured: [...policy.rights.honoured] as NonNullable<PolicyInput['rights']>['honoured'], responseTime: policy.rights.responseTime, keepErasureRecord: policy.rights.keepErasureRecord },
-  };
-}
 
 /** The framework a package.json depends on: NestJS first (a Nest app also pulls Express or Fastify), then Fastify, Koa, Express. */
 export function detectFramework(pkg: unknown): InitFramework | undefined {
@@ -141,8 +85,10 @@ function snippet(framework: InitFramework | undefined, policyFile: string, keysD
       return [
         'npm install @purposekit/core @purposekit/fastify',
         '',
+        `import { purposekit } from '@purposekit/fastify';`,
         ...setup,
-        `// register the @purposekit/fastify plugin with { kit } and declare each route's purpose ('${firstPurpose}', …) as its README shows`,
+        'await app.register(purposekit, { kit });  // register, and await, before your routes',
+        `app.get('/status', { config: { purpose: '${firstPurpose}' } }, handler);`,
         'app.addHook(\'onClose\', () => kit.close()); // the trail ends with a signed checkpoint',
       ];
     default:
@@ -205,7 +151,7 @@ export async function init(io: CliIo, flags: InitFlags): Promise<number> {
     io.stdout,
     [
       `Wrote ${rel(keysDir)}/ (keys: secrets mode 0600; keep them out of version control, e.g. add ${rel(keysDir)}/ to .gitignore)`,
-      `Wrote ${rel(policyPath)} (the ${preset.id} preset as a starting point: edit the purposes, then check it loads with loadPolicy())`,
+      `Wrote ${rel(policyPath)} (the ${preset.id} preset, every section of it, as a starting point: make the controller, purposes, recipients and retention your own, then check it: npx @purposekit/cli policy check ${rel(policyPath)})`,
       framework === undefined ? '' : `Found ${framework} in package.json. Wire it in:`,
       '',
       ...snippet(framework, rel(policyPath), rel(keysDir), firstPurpose).map((l) => (l === '' ? '' : `  ${l}`)),

@@ -1,6 +1,6 @@
 import { isPurposekitError } from '../errors';
 import type { PolicyIssue, PolicyInput } from './types';
-import { definePolicy, isPolicy } from './define-policy';
+import { definePolicy, isPolicy, policyInputOf } from './define-policy';
 
 const base = (): PolicyInput => ({
   id: 'demo',
@@ -137,6 +137,29 @@ describe('definePolicy: invalid policies name the exact path and rule', () => {
       expect(msg).toContain('2 problems');
       expect(msg).toContain('purposes.analytics.basis: "consnet" is not a known legal basis. Did you mean "consent"?');
       expect(msg).toContain('purposes.analytics.data[0]: "emial" is not a known data category. Did you mean "email"?');
+    }
+  });
+
+  it('policyInputOf gives back the input a policy was defined from: a frozen copy that defines the same policy', () => {
+    const input = base() as unknown as PolicyInput;
+    const policy = definePolicy(input, { onWarning: () => undefined });
+    const back = policyInputOf(policy);
+    expect(back).toEqual(JSON.parse(JSON.stringify(input)));
+    expect(back).not.toBe(input);
+    expect(Object.isFrozen(back) && Object.isFrozen(back.purposes)).toBe(true);
+    // Changing the caller's object afterwards changes neither the policy nor its input.
+    (input as unknown as { id: string }).id = 'changed';
+    expect(policyInputOf(policy).id).toBe(policy.id);
+    expect(definePolicy(back, { onWarning: () => undefined })).toEqual(policy);
+  });
+
+  it.each([[{ id: 'x' }], [null], ['openinfra']])('policyInputOf(%p) is a typed error, not a crash', (value) => {
+    try {
+      policyInputOf(value as never);
+      throw new Error('expected a throw');
+    } catch (e) {
+      expect(isPurposekitError(e) && e.code).toBe('PURPOSEKIT_ERR_INVALID_OPTION');
+      expect((e as Error).message).toMatch(/^policyInputOf\(\) takes a policy from definePolicy\(\) or loadPolicy\(\)/);
     }
   });
 });

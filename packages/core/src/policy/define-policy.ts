@@ -23,6 +23,19 @@ import type { Policy, PolicyInput, PolicyIssue, ResolvedRecipient } from './type
 export { GPC_DEFAULT_PURPOSES };
 
 const POLICY_BRAND = Symbol.for('purposekit.policy');
+/** The input a policy was defined from (a frozen JSON copy), for {@link policyInputOf}. */
+const POLICY_INPUT = Symbol('purposekit.policy.input');
+
+function frozenCopy<T>(value: T): T {
+  const freeze = (v: unknown): unknown => {
+    if (typeof v === 'object' && v !== null) {
+      for (const k of Object.keys(v)) freeze((v as Record<string, unknown>)[k]);
+      Object.freeze(v);
+    }
+    return v;
+  };
+  return freeze(JSON.parse(JSON.stringify(value))) as T;
+}
 
 const TOP_KEYS = [
   'id', 'version', 'title', 'source', 'jurisdictions', 'defaultPurpose', 'purposes', 'customPurposes',
@@ -102,7 +115,7 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
 
   if (c.errors.length > 0) throw invalid(c.errors);
 
-  const policy: Policy = Object.freeze({
+  const policy: Policy = {
     id: id!,
     version: version!,
     title,
@@ -121,10 +134,25 @@ export function definePolicy(input: PolicyInput | Policy, options: DefinePolicyO
     recipients: Object.freeze(allRecipients),
     warnings: Object.freeze(c.warnings.map((w) => Object.freeze(w))),
     [POLICY_BRAND]: true,
-  });
+  } as Policy;
+  Object.defineProperty(policy, POLICY_INPUT, { value: frozenCopy(input) });
+  Object.freeze(policy);
   const onWarning = options.onWarning ?? ((w: PolicyIssue) => process.emitWarning(`policy "${id}": ${w.path} ${w.message}${w.hint ? ` ${w.hint}` : ''}`, { code: 'PURPOSEKIT_WARN_POLICY' }));
   for (const w of policy.warnings) onWarning(w);
   return policy;
+}
+
+/**
+ * The input a policy was defined from, as plain JSON data (deeply frozen): what to write
+ * to a policy file that loads back to the same policy, every section included (purposes,
+ * retention rules, recipients, transfers, controller, security, rights, sources).
+ * @throws PurposekitError PURPOSEKIT_ERR_INVALID_OPTION when `policy` is not a policy from
+ *   {@link definePolicy} or `loadPolicy`.
+ */
+export function policyInputOf(policy: Policy): PolicyInput {
+  const input = isPolicy(policy) ? (policy as unknown as Record<symbol, PolicyInput | undefined>)[POLICY_INPUT] : undefined;
+  if (input === undefined) throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `policyInputOf() takes a policy from definePolicy() or loadPolicy(); got ${show(policy)}.`);
+  return input;
 }
 
 function invalid(issues: PolicyIssue[]): PurposekitError {
