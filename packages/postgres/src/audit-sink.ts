@@ -306,6 +306,7 @@ class PgSink implements PostgresAuditSink {
   readonly #o: Resolved;
   readonly #lockKey: string;
   readonly #insertSql: string;
+  readonly #insertName: string;
   #client: PoolClient | undefined;
   #state: 'up' | 'down' | 'closed' | 'lost' | 'opening' = 'opening';
   #seq = 0;
@@ -357,6 +358,7 @@ class PgSink implements PostgresAuditSink {
     // holds no raw newline, and one join costs far less than a text[] literal, which
     // escapes every quote of every record. $10/$11 name the predecessor row for a batch
     // sent behind another (NULL otherwise): without that row nothing is inserted, n is 0.
+    this.#insertName = `purposekit_audit_insert_${conn.schema}`;
     this.#insertSql =
       `WITH ins AS (INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
       `SELECT $1, $2::bigint + u.n - 1, $3::timestamptz, u.k, u.j, u.r FROM unnest($4::text[], $5::text[], string_to_array($6::text, E'\\n')) WITH ORDINALITY AS u(k, j, r, n) ` +
@@ -631,7 +633,8 @@ class PgSink implements PostgresAuditSink {
     this.#inflight.push(batch);
     const cp = checkpoint as { seq: number; hash: string; line: string } | undefined;
     Promise.race([
-      client.query<{ n: number }>(this.#insertSql, [
+      // A named statement: parsed once per session, not once per batch.
+      client.query<{ n: number }>({ name: this.#insertName, text: this.#insertSql, values: [
         this.stream,
         startSeq + 1,
         ts,
@@ -643,7 +646,7 @@ class PgSink implements PostgresAuditSink {
         cp?.line ?? null,
         guarded ? startSeq : null,
         guarded ? (startTs ?? null) : null,
-      ]),
+      ] }),
       this.#aborted,
     ]).then(
       (result) => this.#written(batch, result.rows[0]?.n),
