@@ -396,18 +396,20 @@ export async function createApp(options: OpenInfraAppOptions): Promise<OpenInfra
       accessLog,
       // "If your request under this section is clearly unfounded, repetitive or excessive,
       // we may ... refuse to comply": a fourth copy of one's data (access or portability)
-      // within a day is refused as excessive (recorded `refused`, answered 403).
-      screen: ({ subject, right }) => {
+      // within a day is refused as excessive (recorded `refused`, answered 403). Counted
+      // from the trail (this request's `received` is already in it), so every instance on
+      // one database sees the same requests.
+      screen: async ({ subject, right }) => {
         if (right !== 'access' && right !== 'portability') return undefined;
-        const now = Date.now();
-        const recent = (copies.get(subject) ?? []).filter((t) => now - t < 24 * 3600 * 1000);
-        recent.push(now);
-        copies.set(subject, recent);
-        return recent.length > 3 ? 'excessive' : undefined;
+        const since = Date.now() - 24 * 3600 * 1000;
+        let copies = 0;
+        for (const r of await accessLog(kit.pseudonymizeSubject(subject))) {
+          const a = r.attributes;
+          if (r.kind === 'rights' && a?.['status'] === 'received' && (a['right'] === 'access' || a['right'] === 'portability') && Date.parse(r.ts ?? '') >= since) copies++;
+        }
+        return copies > 3 ? 'excessive' : undefined;
       },
   };
-  /** When each member last asked for a copy of their data (the screen's memory; one process). */
-  const copies = new Map<string, number[]>();
   app.use(createRightsRouter(kit, rightsOptions));
   // The privacy team's side of the same requests: extend (with the notice the seed
   // promises: "we will notify you and keep you updated") or refuse one by its id.

@@ -1,7 +1,8 @@
 /**
  * Two instances of the app on one PostgreSQL database (issue 11): a withdrawal on A
  * denies the next access on B; the subject's access log fetched from A lists an access
- * made on B; `rights due` lists requests made on both; every stream verifies.
+ * made on B; `rights due` lists requests made on both; a fourth copy of one's data within
+ * a day is refused whichever instance took the first three; every stream verifies.
  * Runs when CI=true (never skipped there) or when a server answers on 127.0.0.1:5432.
  */
 import { execFileSync } from 'node:child_process';
@@ -97,6 +98,13 @@ describePg('openinfra-express: two instances on one PostgreSQL database', () => 
       [due.filter((d) => d.right === 'rectification').map((d) => d.requestId)],
     );
     expect(streamsOfDue.rows.map((r) => r.stream).sort()).toEqual(['openinfra-a', 'openinfra-b']);
+
+    // "Repetitive or excessive" is counted across instances: three copies on A, the fourth
+    // (on B) is refused.
+    const kim = ((await (await call(a.base, 'POST', '/members', { name: 'Kim', email: 'kim@example.org', dateOfBirth: '1990-04-01' })).json()) as { id: string }).id;
+    for (let i = 0; i < 3; i++) expect((await call(a.base, 'GET', '/privacy/export', undefined, { authorization: `Bearer ${kim}` })).status).toBe(200);
+    const fourth = await call(b.base, 'GET', '/privacy/access-log', undefined, { authorization: `Bearer ${kim}` });
+    expect([fourth.status, await fourth.json()]).toEqual([403, { error: { code: 'PURPOSEKIT_ERR_RIGHTS_REFUSED', message: 'This privacy request was refused.' } }]);
 
     // Every stream of the database verifies with the shared public key.
     const result = await verifyPostgresTrail({ pool, schema: SCHEMA, publicKeys: [{ id: 'openinfra-app', key: readFileSync(a.h.publicKeyPath, 'utf8') }] });
