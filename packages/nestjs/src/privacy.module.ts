@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestjs/common';
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { PurposekitError, isPurposekit } from '@purposekit/core';
 import { ADAPTER_OPTIONS_SPEC, resolveAdapterOptions, validateOptions } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
@@ -89,8 +89,74 @@ export function resolvePrivacyModuleOptions(options: PrivacyModuleOptions): Reso
   exports: [PrivacyService],
 })
 export class PrivacyModule extends ConfigurableModuleClass implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    // Nest 11+ path syntax (path-to-regexp 8): '{*path}' matches every path, '/' included.
-    consumer.apply(PrivacyMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly modules: ModulesContainer,
+    private readonly middleware: PrivacyMiddleware,
+  ) {
+    super();
   }
+
+  configure(consumer: MiddlewareConsumer): void {
+    const where = startOnPlatform(consumer, this.adapterHost, this.modules);
+    const instance = where === undefined ? undefined : (this.adapterHost.httpAdapter.getInstance() as PlatformInstance);
+    if (where === 'express' && typeof instance?.use === 'function') {
+      // Registered now, while every module's configure() runs and before Nest registers
+      // any of their middleware: it runs before all of them, as the Nest middleware did.
+      instance.use(this.middleware.expressMiddleware);
+      return;
+    }
+    if (where === 'fastify' && typeof instance?.addHook === 'function') {
+      // No @fastify/middie run (and its per-request copies of ip, ips, hostname…) when the
+      // app has no Nest middleware: the hook covers the same requests.
+      instance.addHook('onRequest', this.middleware.fastifyHook);
+      return;
+    }
+    // Nest 11+ path syntax (path-to-regexp 8): '{*path}' matches every path, '/' included.
+    consumer.apply(PrivacyMiddleware).forRoutes({ path: WILDCARD, method: RequestMethod.ALL });
+  }
+}
+
+const WILDCARD = '{*path}';
+
+/** What PrivacyModule uses of the platform's instance (Express app or Fastify instance). */
+interface PlatformInstance {
+  use?(fn: unknown): unknown;
+  addHook?(name: 'onRequest', fn: unknown): unknown;
+}
+
+/**
+ * Where the request context can start without a Nest middleware, covering exactly the
+ * requests the Nest middleware on '{*path}' covers:
+ * - only when Nest mounts that middleware on '/{*path}' alone, i.e. every path (no global
+ *   prefix, no default version of URI versioning). Nest's own path mapping says so (the
+ *   consumer's route-info path extractor, in Nest 11 and 12); anything else keeps the
+ *   Nest middleware;
+ * - 'express': an Express middleware on the app, added while the modules configure their
+ *   middleware, so before every Nest middleware;
+ * - 'fastify': a Fastify onRequest hook, which runs after @fastify/middie's hook: only
+ *   when no other module configures Nest middleware (which middie would run first).
+ * @internal
+ */
+export function startOnPlatform(consumer: MiddlewareConsumer, adapterHost: HttpAdapterHost, modules: ModulesContainer): 'express' | 'fastify' | undefined {
+  const adapter = adapterHost.httpAdapter as { getType?(): string } | undefined;
+  const type = typeof adapter?.getType === 'function' ? adapter.getType() : undefined;
+  if (type !== 'express' && type !== 'fastify') return undefined;
+  const extractor = (consumer as { routeInfoPathExtractor?: { extractPathsFrom?(route: { path: string; method: RequestMethod }): unknown } }).routeInfoPathExtractor;
+  if (typeof extractor?.extractPathsFrom !== 'function') return undefined;
+  let paths: unknown;
+  try {
+    paths = extractor.extractPathsFrom({ path: WILDCARD, method: RequestMethod.ALL });
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(paths) || paths.length !== 1 || paths[0] !== `/${WILDCARD}`) return undefined;
+  if (type === 'express') return 'express';
+  for (const moduleRef of modules.values()) {
+    const metatype = moduleRef.metatype as { prototype?: { configure?: unknown } } | undefined;
+    if (typeof metatype?.prototype?.configure !== 'function') continue;
+    if (metatype === PrivacyModule || metatype.prototype instanceof PrivacyModule) continue;
+    return undefined;
+  }
+  return 'fastify';
 }

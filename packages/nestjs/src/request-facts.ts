@@ -1,5 +1,5 @@
 import { trustForApp } from '@purposekit/core/adapter';
-import type { RequestFacts, TrustFn } from '@purposekit/core/adapter';
+import type { TrustFn } from '@purposekit/core/adapter';
 import type { IncomingMessage } from 'node:http';
 
 /**
@@ -35,15 +35,18 @@ export function platformTrust(req: MiddlewareRequest): TrustFn {
       return typeof fn === 'function' ? (fn as TrustFn) : undefined;
     });
   }
-  const ips = req.ips;
+  return trustFromIps(req.ips);
+}
+
+/**
+ * Fastify's decision from the chain it walked for `request.ips` (under its `trustProxy`
+ * option; undefined without it): every hop before the last one listed was trusted.
+ * @internal
+ */
+export function trustFromIps(ips: readonly string[] | undefined): TrustFn {
   if (Array.isArray(ips) && ips.length > 1) {
     const proxies = ips.length - 1;
     return (_address, hop) => hop < proxies;
   }
   return NEVER_TRUST;
-}
-
-/** Maps the request Nest middleware sees to the core's request facts. @internal */
-export function toRequestFacts(req: MiddlewareRequest): RequestFacts {
-  return { headers: req.headers, remoteAddress: req.socket.remoteAddress, trust: platformTrust(req) };
 }
