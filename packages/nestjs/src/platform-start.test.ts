@@ -76,6 +76,14 @@ class GlobalOwnMiddlewareModule implements NestModule {
   }
 }
 
+/** A module whose configure() applies nothing (as an AppModule that applies a logger only in some environments). */
+@Module({})
+class ConfiguresNothingModule implements NestModule {
+  configure(_consumer: MiddlewareConsumer): void {
+    // nothing in this environment
+  }
+}
+
 afterEach(closeApps);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -103,6 +111,14 @@ describe.each(PLATFORMS)('where the context starts (%s)', (platform: Platform) =
     expect(audit.getRecords().map((r) => [r.requestId, r.purpose])).toEqual([[body.onRequest, 'diagnostics']]);
   });
 
+  it('a module whose configure() applies no middleware: the same context, still without middie on Fastify', async () => {
+    const base = await startApp(platform, { imports: [PrivacyModule.forRoot({ kit: kitFor() }), ConfiguresNothingModule], controllers: [ProbeController] });
+    const body = await json(await fetch(`${base}/probe`));
+    expect(body.onRequest).toMatch(UUID);
+    expect(body).toMatchObject({ inHandler: body.onRequest, afterAwait: body.onRequest, purpose: 'diagnostics', middleware: null });
+    expect(body.middieRan).toBe(platform === 'fastify' ? false : null);
+  });
+
   it.each([
     ['a feature module', OwnMiddlewareModule],
     ['a global module', GlobalOwnMiddlewareModule],
@@ -113,6 +129,8 @@ describe.each(PLATFORMS)('where the context starts (%s)', (platform: Platform) =
       expect(body.onRequest).toMatch(UUID);
       expect(body.middleware).toEqual({ first: body.onRequest, afterAwait: body.onRequest, service: body.onRequest, onRequest: body.onRequest });
       expect(body).toMatchObject({ inHandler: body.onRequest, afterAwait: body.onRequest, purpose: 'diagnostics' });
+      // On Fastify the context then starts from a Nest middleware, which middie runs first.
+      expect(body.middieRan).toBe(platform === 'fastify' ? true : null);
     }
   });
 

@@ -97,12 +97,24 @@ export class PrivacyModule extends ConfigurableModuleClass implements NestModule
     super();
   }
 
-  configure(consumer: MiddlewareConsumer): void {
+  configure(consumer: MiddlewareConsumer): void | Promise<void> {
     const where = startOnPlatform(consumer, this.adapterHost, this.modules);
+    if (where === 'fastify-if-no-middleware') {
+      // Nest calls every module's configure() at once and records what each applied when
+      // it returns: one macrotask later, the other modules' (non-global, synchronous)
+      // configure() have recorded theirs. Non-global modules' middleware run after ours
+      // whenever ours is applied, so waiting does not change the order.
+      return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#start(consumer, otherMiddleware(this.modules) ? undefined : 'fastify'));
+    }
+    this.#start(consumer, where);
+    return undefined;
+  }
+
+  #start(consumer: MiddlewareConsumer, where: 'express' | 'fastify' | undefined): void {
     const instance = where === undefined ? undefined : (this.adapterHost.httpAdapter.getInstance() as PlatformInstance);
     if (where === 'express' && typeof instance?.use === 'function') {
-      // Registered now, while every module's configure() runs and before Nest registers
-      // any of their middleware: it runs before all of them, as the Nest middleware did.
+      // Registered now, while the modules configure their middleware and before Nest
+      // registers any of them: it runs before all of them, as the Nest middleware did.
       instance.use(this.middleware.expressMiddleware);
       return;
     }
@@ -125,6 +137,30 @@ interface PlatformInstance {
   addHook?(name: 'onRequest', fn: unknown): unknown;
 }
 
+/** The parts of Nest's module reference (ModulesContainer's values) read here, in Nest 11 and 12. */
+interface ModuleRefLike {
+  metatype?: unknown;
+  isGlobal?: boolean;
+  middlewares?: { size: number };
+}
+
+/** The other modules that declare configure(): they may apply Nest middleware. */
+function configuringModules(modules: ModulesContainer): ModuleRefLike[] {
+  const found: ModuleRefLike[] = [];
+  for (const moduleRef of modules.values() as Iterable<ModuleRefLike>) {
+    const metatype = moduleRef.metatype as { prototype?: { configure?: unknown } } | undefined;
+    if (typeof metatype?.prototype?.configure !== 'function') continue;
+    if (metatype === PrivacyModule || metatype.prototype instanceof PrivacyModule) continue;
+    found.push(moduleRef);
+  }
+  return found;
+}
+
+/** Whether another module has applied Nest middleware (what Nest recorded of its configure()). */
+function otherMiddleware(modules: ModulesContainer): boolean {
+  return configuringModules(modules).some((m) => m.middlewares === undefined || m.middlewares.size > 0);
+}
+
 /**
  * Where the request context can start without a Nest middleware, covering exactly the
  * requests the Nest middleware on '{*path}' covers:
@@ -134,11 +170,14 @@ interface PlatformInstance {
  *   Nest middleware;
  * - 'express': an Express middleware on the app, added while the modules configure their
  *   middleware, so before every Nest middleware;
- * - 'fastify': a Fastify onRequest hook, which runs after @fastify/middie's hook: only
- *   when no other module configures Nest middleware (which middie would run first).
+ * - a Fastify onRequest hook runs after @fastify/middie's hook, so only when no other
+ *   module applies Nest middleware (which middie would run first): 'fastify' when no
+ *   other module declares configure(), 'fastify-if-no-middleware' when only non-global
+ *   modules with a synchronous configure() do (decided once they have run). A global one,
+ *   or an async configure(), keeps the Nest middleware.
  * @internal
  */
-export function startOnPlatform(consumer: MiddlewareConsumer, adapterHost: HttpAdapterHost, modules: ModulesContainer): 'express' | 'fastify' | undefined {
+export function startOnPlatform(consumer: MiddlewareConsumer, adapterHost: HttpAdapterHost, modules: ModulesContainer): 'express' | 'fastify' | 'fastify-if-no-middleware' | undefined {
   const adapter = adapterHost.httpAdapter as { getType?(): string } | undefined;
   const type = typeof adapter?.getType === 'function' ? adapter.getType() : undefined;
   if (type !== 'express' && type !== 'fastify') return undefined;
@@ -152,11 +191,11 @@ export function startOnPlatform(consumer: MiddlewareConsumer, adapterHost: HttpA
   }
   if (!Array.isArray(paths) || paths.length !== 1 || paths[0] !== `/${WILDCARD}`) return undefined;
   if (type === 'express') return 'express';
-  for (const moduleRef of modules.values()) {
-    const metatype = moduleRef.metatype as { prototype?: { configure?: unknown } } | undefined;
-    if (typeof metatype?.prototype?.configure !== 'function') continue;
-    if (metatype === PrivacyModule || metatype.prototype instanceof PrivacyModule) continue;
-    return undefined;
+  const others = configuringModules(modules);
+  if (others.length === 0) return 'fastify';
+  for (const m of others) {
+    const configure = (m.metatype as { prototype: { configure: { constructor?: { name?: string } } } }).prototype.configure;
+    if (m.isGlobal !== false || m.middlewares === undefined || configure.constructor?.name !== 'Function') return undefined;
   }
-  return 'fastify';
+  return 'fastify-if-no-middleware';
 }
