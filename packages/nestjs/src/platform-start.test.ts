@@ -1,10 +1,15 @@
 import 'reflect-metadata';
+import { isIP } from 'node:net';
 import { Body, Controller, Get, Global, Injectable, Module, Post, Req } from '@nestjs/common';
 import type { MiddlewareConsumer, NestMiddleware, NestModule } from '@nestjs/common';
 import { createPurposekit, getPrivacyContext, openinfra } from '@purposekit/core';
 import type { Purposekit } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import { Accesses, PrivacyModule, PrivacyService, Purpose } from './index';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { INestApplication } from '@nestjs/common';
 import { PLATFORMS, closeApps, createApp, json, startApp } from '../test/harness';
 import type { Platform } from '../test/harness';
 
@@ -51,6 +56,11 @@ class ProbeController {
       // @fastify/middie copies Fastify's request.ip onto the raw request when it runs.
       middieRan: req.raw !== undefined ? req.raw.ip !== undefined : null,
     };
+  }
+
+  @Get('ip')
+  ip(@Req() req: { ip?: string }): unknown {
+    return { platform: req.ip ?? null, ours: getPrivacyContext()?.logFields().ip ?? null };
   }
 
   @Post('echo')
@@ -144,6 +154,49 @@ describe.each(PLATFORMS)('where the context starts (%s)', (platform: Platform) =
       expect(body.onRequest).toMatch(UUID);
       expect(body.middleware).toMatchObject({ first: body.onRequest, afterAwait: body.onRequest });
       expect(body).toMatchObject({ inHandler: body.onRequest, purpose: 'diagnostics' });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+// The client address: the platform's own request.ip is the oracle (redacted here to /24 by
+// a string operation of the test's own), over settings of each form and forwarded chains.
+describe.each(PLATFORMS)('client address against the platform\'s own req.ip (%s)', (platform: Platform) => {
+  const settings: Array<[string, unknown]> = [
+    ['none', undefined],
+    ['true', true],
+    ['one address', '127.0.0.1'],
+    ['a comma list', '10.0.0.1, 127.0.0.1'],
+    ['a list with a CIDR range', ['127.0.0.0/8', '10.0.0.0/8']],
+    ['a name', 'loopback'],
+    ['a hop count', 1],
+    ['a function', (address: string, hop: number) => address === '127.0.0.1' || hop < 2],
+  ];
+  const chains = [undefined, '203.0.113.77', '198.51.100.7, 10.0.0.1', '192.0.2.1, 10.0.0.9, 10.0.0.1', 'garbage, 10.0.0.1'];
+  // An address the platform takes from a forwarded header unchecked is never shown: the
+  // core says "ip-invalid" instead.
+  const redact = (ip: string) => (isIP(ip.replace(/^::ffff:/, '')) === 0 ? 'ip-invalid' : ip).replace(/^(::ffff:)?(\d+\.\d+\.\d+)\.\d+$/, '$1$2.0');
+
+  it.each(settings)('trustProxy %s', async (_name, setting) => {
+    let app: INestApplication;
+    @Module({ imports: [PrivacyModule.forRoot({ kit: kitFor(), onWarning: () => undefined })], controllers: [ProbeController] })
+    class IpModule {}
+    if (platform === 'fastify') {
+      app = await NestFactory.create(IpModule, new FastifyAdapter(setting === undefined ? {} : { trustProxy: setting as never }), { logger: false });
+    } else {
+      const adapter = new ExpressAdapter();
+      if (setting !== undefined) adapter.getInstance().set('trust proxy', setting);
+      app = await NestFactory.create(IpModule, adapter, { logger: false });
+    }
+    await app.listen(0, '127.0.0.1');
+    try {
+      const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+      for (const chain of chains) {
+        const body = await json(await fetch(`${base}/ip`, { headers: chain === undefined ? {} : { 'x-forwarded-for': chain } }));
+        expect(typeof body.platform).toBe('string');
+        expect({ chain, ours: body.ours }).toEqual({ chain, ours: redact(body.platform) });
+      }
     } finally {
       await app.close();
     }

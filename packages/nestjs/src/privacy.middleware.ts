@@ -42,15 +42,20 @@ export class PrivacyMiddleware implements NestMiddleware {
     this.start(req, res, next, undefined);
   }
 
-  /** The same, as a Fastify `onRequest` hook: the trust decision is Fastify's own `request.ips`. */
-  readonly fastifyHook = (request: FastifyHookRequest, reply: { raw: ServerResponse }, done: (error?: unknown) => void): void => {
-    const raw = request.raw;
-    if (raw.privacy !== undefined) {
-      done();
-      return;
-    }
-    this.start(raw, reply.raw, done, request);
-  };
+  /**
+   * The same, as a Fastify `onRequest` hook. `trust` is Fastify's `trustProxy` decision
+   * compiled once ({@link fastifyTrustOf}); undefined: read from each request's `ips`.
+   */
+  fastifyHook(trust: TrustFn | undefined): (request: FastifyHookRequest, reply: { raw: ServerResponse }, done: (error?: unknown) => void) => void {
+    return (request, reply, done) => {
+      const raw = request.raw;
+      if (raw.privacy !== undefined) {
+        done();
+        return;
+      }
+      this.start(raw, reply.raw, done, trust ?? trustFromIps(request.ips));
+    };
+  }
 
   /** The same, as a plain Express middleware (registered by PrivacyModule on the Express app). */
   readonly expressMiddleware = (req: MiddlewareRequest, res: ServerResponse, next: (error?: unknown) => void): void => {
@@ -64,10 +69,10 @@ export class PrivacyMiddleware implements NestMiddleware {
   };
 
   /**
-   * @param fastify the Fastify request when called from the hook (the raw request then has
-   *   no `ips`: @fastify/middie did not run), else undefined.
+   * @param trust the trust decision when called from the Fastify hook (the raw request then
+   *   has no `ips`: @fastify/middie did not run), else undefined: the platform's, per request.
    */
-  start(req: MiddlewareRequest, res: ServerResponse, next: (error?: unknown) => void, fastify: FastifyHookRequest | undefined): void {
+  start(req: MiddlewareRequest, res: ServerResponse, next: (error?: unknown) => void, trust: TrustFn | undefined): void {
     const gpc = this.#gpc;
     const url = req.originalUrl ?? req.url;
     if (gpc !== undefined && isWellKnownRequest(req.method, url, GPC_WELL_KNOWN_PATH)) {
@@ -92,8 +97,7 @@ export class PrivacyMiddleware implements NestMiddleware {
       }
     }
     const kit = options.kit;
-    const trust: TrustFn = fastify === undefined ? platformTrust(req) : trustFromIps(fastify.ips);
-    const ctx = begin(kit, { headers: req.headers, remoteAddress: req.socket.remoteAddress, trust });
+    const ctx = begin(kit, { headers: req.headers, remoteAddress: req.socket.remoteAddress, trust: trust ?? platformTrust(req) });
     req.privacy = ctx;
     // A purpose signed by a trusted upstream service (docs/cross-service.md).
     const inbound = acceptInboundPurpose(kit, ctx, { method: req.method ?? 'GET', url: url ?? '/', baggage: req.headers.baggage });

@@ -11,6 +11,7 @@ import { PrivacyLifecycle } from './privacy-lifecycle';
 import { PrivacyMiddleware } from './privacy.middleware';
 import { PrivacyService } from './privacy.service';
 import { PrivacyRouteRegistry } from './route-registry';
+import { fastifyTrustOf } from './request-facts';
 import type { PrivacyModuleOptions } from './types';
 
 /** Module-definition extras of {@link PrivacyModule.forRoot} (not part of the validated options). */
@@ -121,7 +122,7 @@ export class PrivacyModule extends ConfigurableModuleClass implements NestModule
     if (where === 'fastify' && typeof instance?.addHook === 'function') {
       // No @fastify/middie run (and its per-request copies of ip, ips, hostname…) when the
       // app has no Nest middleware: the hook covers the same requests.
-      instance.addHook('onRequest', this.middleware.fastifyHook);
+      instance.addHook('onRequest', this.middleware.fastifyHook(fastifyTrustOf(instance)));
       return;
     }
     // Nest 11+ path syntax (path-to-regexp 8): '{*path}' matches every path, '/' included.
