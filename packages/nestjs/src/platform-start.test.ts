@@ -202,3 +202,27 @@ describe.each(PLATFORMS)('client address against the platform\'s own req.ip (%s)
     }
   });
 });
+
+// One handler reached through two controllers (inherited): each gets its own class's
+// purpose, however the requests interleave (the route registry keys a route by both).
+class WhoBase {
+  @Get('who')
+  who(): unknown {
+    return { purpose: getPrivacyContext()?.purpose ?? null };
+  }
+}
+@Controller('a')
+@Purpose('diagnostics')
+class WhoA extends WhoBase {}
+@Controller('b')
+@Purpose('site-administration')
+class WhoB extends WhoBase {}
+
+describe.each(PLATFORMS)('an inherited handler (%s)', (platform: Platform) => {
+  it('takes the @Purpose of the controller it is reached through', async () => {
+    const base = await startApp(platform, { imports: [PrivacyModule.forRoot({ kit: kitFor() })], controllers: [WhoA, WhoB] });
+    const seen: unknown[] = [];
+    for (const path of ['/a/who', '/b/who', '/a/who', '/b/who']) seen.push((await json(await fetch(`${base}${path}`))).purpose);
+    expect(seen).toEqual(['diagnostics', 'site-administration', 'diagnostics', 'site-administration']);
+  });
+});
