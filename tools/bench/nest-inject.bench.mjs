@@ -9,6 +9,7 @@
 //   node tools/bench/nest-inject.bench.mjs --before /path/to/an/older/packages/nestjs/dist
 //     (adds a variant with that build of @purposekit/nestjs, e.g. the one before a change)
 //   BENCH_BATCHES=15 BENCH_BATCH=2000 BENCH_PLATFORMS=express,fastify
+//   BENCH_VARIANTS=purposekit (only these, e.g. one per process under --cpu-prof)
 //
 // Variants: bare (no purposekit), purposekit (PrivacyModule + a route @Purpose, as in the
 // matrix's `purposekit` cell), and with --before, purposekit-before. Each request is a GET
@@ -37,6 +38,19 @@ const decorate = (decorators, target, key) => {
   return undefined;
 };
 
+// A no-op audit sink, as the matrix's `purposekit` cell: measures our code, not a disk.
+const NOOP_SINK = {
+  async append() {
+    // nothing to write
+  },
+  async flush() {
+    // nothing buffered
+  },
+  async close() {
+    // nothing open
+  },
+};
+
 async function buildApp(platform, nest) {
   let Ctl = class BenchController {
     x() {
@@ -46,7 +60,7 @@ async function buildApp(platform, nest) {
   decorate([Get('x')], Ctl.prototype, 'x');
   const imports = [];
   if (nest) {
-    const kit = core.createPurposekit({ policy: core.openinfra, audit: { async append() {}, async flush() {}, async close() {} }, subjectKey: { id: 'b', secret: 'x'.repeat(32) } });
+    const kit = core.createPurposekit({ policy: core.openinfra, audit: NOOP_SINK, subjectKey: { id: 'b', secret: 'x'.repeat(32) } });
     Ctl = decorate([nest.Purpose('diagnostics'), Controller()], Ctl);
     imports.push(nest.PrivacyModule.forRoot({ kit }));
   } else {
@@ -54,7 +68,9 @@ async function buildApp(platform, nest) {
   }
   // As the matrix's app module: it declares configure() (a logger in some variants).
   class AppModule {
-    configure() {}
+    configure() {
+      // applies no middleware (the matrix's app module applies a logger in some variants)
+    }
   }
   decorate([Module({ imports, controllers: [Ctl] })], AppModule);
   let adapter;
@@ -93,6 +109,8 @@ const median = (xs) => {
 
 const variants = [['bare', undefined], ['purposekit', require('@purposekit/nestjs')]];
 if (beforeDir !== undefined) variants.push(['purposekit-before', require(resolve(beforeDir, 'index.js'))]);
+const only = process.env.BENCH_VARIANTS?.split(',');
+if (only !== undefined) variants.splice(0, variants.length, ...variants.filter(([name]) => only.includes(name)));
 
 console.log(`node ${process.version}, ${BATCHES} interleaved batches × ${BATCH} requests per variant (CPU µs per request: median, min–max of batches; added: median of per-batch differences to bare)`);
 for (const platform of PLATFORMS) {
@@ -104,10 +122,10 @@ for (const platform of PLATFORMS) {
     for (const a of order) a.cpu.push(await batch(a.dispatch, BATCH));
   }
   console.log(`\nnest-${platform}`);
-  const bare = apps[0].cpu;
+  const bare = apps.find((a) => a.name === 'bare')?.cpu ?? apps[0].cpu;
   for (const a of apps) {
     const added = a.cpu.map((c, i) => c - bare[i]);
-    console.log(`  ${a.name.padEnd(18)} ${median(a.cpu).toFixed(2).padStart(7)} µs (${Math.min(...a.cpu).toFixed(1)}–${Math.max(...a.cpu).toFixed(1)})${a === apps[0] ? '' : `   added ${median(added).toFixed(2)} µs (${Math.min(...added).toFixed(1)} to ${Math.max(...added).toFixed(1)})`}`);
+    console.log(`  ${a.name.padEnd(18)} ${median(a.cpu).toFixed(2).padStart(7)} µs (${Math.min(...a.cpu).toFixed(1)}–${Math.max(...a.cpu).toFixed(1)})${a.cpu === bare ? '' : `   added ${median(added).toFixed(2)} µs (${Math.min(...added).toFixed(1)} to ${Math.max(...added).toFixed(1)})`}`);
   }
   for (const a of apps) await a.app.close();
 }
