@@ -51,7 +51,9 @@ export class PrivacyGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const route = this.getRoute(context);
     if (route.purpose === undefined && route.ageGate === undefined && route.accesses.length === 0) return true;
-    const request = context.switchToHttp().getRequest<GuardRequest>();
+    // The HTTP request is the first argument (what switchToHttp().getRequest() returns,
+    // without the three closures switchToHttp() allocates per call).
+    const request = context.getArgByIndex<GuardRequest>(0);
     const ctx = this.getPrivacyContext(request);
     if (ctx === undefined) {
       throw new PurposekitError('PURPOSEKIT_ERR_NO_CONTEXT', 'PrivacyGuard ran without a privacy context: is PrivacyModule imported, and does its middleware cover this route?');

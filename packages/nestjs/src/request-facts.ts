@@ -1,5 +1,5 @@
-import { trustForApp } from '@purposekit/core/adapter';
-import type { RequestFacts, TrustFn } from '@purposekit/core/adapter';
+import { compileTrust, trustForApp } from '@purposekit/core/adapter';
+import type { TrustFn, TrustSetting } from '@purposekit/core/adapter';
 import type { IncomingMessage } from 'node:http';
 
 /**
@@ -35,7 +35,15 @@ export function platformTrust(req: MiddlewareRequest): TrustFn {
       return typeof fn === 'function' ? (fn as TrustFn) : undefined;
     });
   }
-  const ips = req.ips;
+  return trustFromIps(req.ips);
+}
+
+/**
+ * Fastify's decision from the chain it walked for `request.ips` (under its `trustProxy`
+ * option; undefined without it): every hop before the last one listed was trusted.
+ * @internal
+ */
+export function trustFromIps(ips: readonly string[] | undefined): TrustFn {
   if (Array.isArray(ips) && ips.length > 1) {
     const proxies = ips.length - 1;
     return (_address, hop) => hop < proxies;
@@ -43,7 +51,31 @@ export function platformTrust(req: MiddlewareRequest): TrustFn {
   return NEVER_TRUST;
 }
 
-/** Maps the request Nest middleware sees to the core's request facts. @internal */
-export function toRequestFacts(req: MiddlewareRequest): RequestFacts {
-  return { headers: req.headers, remoteAddress: req.socket.remoteAddress, trust: platformTrust(req) };
+/**
+ * Fastify's `trustProxy` option compiled once, for the `onRequest` hook (which runs
+ * without @fastify/middie, so without its per-request copies of `request.ips`): the same
+ * reading as @purposekit/fastify's. Fastify keeps no public copy of the option; it is
+ * read from the instance. `true`, a comma-separated string, a list of addresses / CIDR
+ * ranges / names or a function mean what Express's `trust proxy` means, so the core's
+ * matcher compiles them; a hop count (whose meaning changed within Fastify 5), a setting
+ * the core does not parse, or an instance where the option cannot be found: undefined,
+ * and the hook reads Fastify's own walk (`request.ips`) on each request.
+ * @internal
+ */
+export function fastifyTrustOf(instance: object): TrustFn | undefined {
+  for (let o: object | null = instance; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    for (const s of Object.getOwnPropertySymbols(o)) {
+      if (s.description !== 'fastify.options') continue;
+      let setting = (o as Record<symbol, { trustProxy?: unknown } | undefined>)[s]?.trustProxy;
+      if (setting === undefined || setting === false || setting === null) return NEVER_TRUST;
+      if (typeof setting === 'number') return undefined;
+      if (typeof setting === 'string') setting = setting.split(',').map((x) => x.trim());
+      try {
+        return compileTrust(setting as TrustSetting);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }

@@ -21,7 +21,8 @@ const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: unde
  */
 @Injectable()
 export class PrivacyRouteRegistry implements OnModuleInit {
-  readonly #routes = new WeakMap<Type<unknown>, WeakMap<RouteHandler, CompiledRoute>>();
+  /** Per handler: the route compiled for the first class it was reached through, then any others. */
+  readonly #routes = new WeakMap<RouteHandler, { cls: Type<unknown>; route: CompiledRoute; others: WeakMap<Type<unknown>, CompiledRoute> | undefined }>();
 
   constructor(
     @Inject(RESOLVED_PRIVACY_OPTIONS) private readonly options: ResolvedPrivacyModuleOptions,
@@ -47,16 +48,17 @@ export class PrivacyRouteRegistry implements OnModuleInit {
    *   PURPOSEKIT_ERR_INVALID_OPTION
    */
   get(cls: Type<unknown>, handler: RouteHandler): CompiledRoute {
-    let byHandler = this.#routes.get(cls);
-    if (byHandler === undefined) {
-      byHandler = new WeakMap();
-      this.#routes.set(cls, byHandler);
+    // One lookup per request: a handler is almost always reached through one controller
+    // class (an inherited method reached through several gets the other classes' map).
+    const entry = this.#routes.get(handler);
+    if (entry !== undefined) {
+      if (entry.cls === cls) return entry.route;
+      const other = entry.others?.get(cls);
+      if (other !== undefined) return other;
     }
-    let route = byHandler.get(handler);
-    if (route === undefined) {
-      route = this.#compile(cls, handler);
-      byHandler.set(handler, route);
-    }
+    const route = this.#compile(cls, handler);
+    if (entry === undefined) this.#routes.set(handler, { cls, route, others: undefined });
+    else (entry.others ??= new WeakMap()).set(cls, route);
     return route;
   }
 

@@ -100,4 +100,4 @@ function versionOf(name) {
   return JSON.parse(require('node:fs').readFileSync(join(__dirname, 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 
-module.exports = { engine, call, scenarios, main, versionOf };
+module.exports = { engine, call, check, scenarios, main, versionOf };
