@@ -20,6 +20,7 @@ import { PurposekitError, isPurposekitError } from './errors';
 import { createRetention, resolveRetentionStores } from './retention/sweep';
 import type { Retention, RetentionStore } from './retention/types';
 import { createIpRedactor, resolveClientIp } from './ip';
+import { isCompiledTrust } from './ip/trust-match';
 import type { IpKeyring, TrustFn } from './ip';
 import type { PseudonymKey } from './pseudonym';
 import { definePolicy } from './policy/define-policy';
@@ -46,6 +47,15 @@ export interface RequestFacts {
   readonly remoteAddress: string | undefined;
   /** The framework's trusted-proxy decision (Express `trust proxy fn`, Koa `proxy`…). Default: trust no proxy. */
   readonly trust?: TrustFn;
+  /**
+   * The connection the request came on (node:http `req.socket`), used only as a cache key:
+   * when `trust` is a function `compileTrust` made, the engine keeps the last client
+   * address it derived on this connection and reuses it while the next request repeats
+   * the same socket address, `X-Forwarded-For` value and trust function (keep-alive
+   * connections usually do). Anything else, or a changed value, is resolved in full.
+   * Optional: without it every request is resolved in full.
+   */
+  readonly connection?: object;
 }
 
 /**
@@ -235,6 +245,14 @@ const OPTIONS_SPEC: OptionsSpec = {
   crossService: null, // checked by resolveCrossService (cross-service/cross-service.ts)
 };
 const NEVER_TRUST: TrustFn = () => false;
+
+/** One connection's last client-address result: the inputs and the redacted address (never the full one). */
+interface ClientIpMemo {
+  remote: string | undefined;
+  forwarded: string | undefined;
+  trust: TrustFn;
+  ip: string;
+}
 /**
  * Categories and recipients are identifiers (`email`, `payment-gateway`, `partner`): kept
  * in the trail even when the policy does not list them, since a denied share's target is
@@ -320,6 +338,12 @@ export class Purposekit implements ContextEngine {
   readonly #enforced: EnforcementCheck;
   readonly #telemetry: Telemetry | null;
   readonly #cross: ResolvedCrossService | undefined;
+  /**
+   * The last client address derived on each connection (see {@link RequestFacts.connection}),
+   * in its redacted form only, with the inputs it was derived from. Per engine: another
+   * engine's redaction never answers for this one.
+   */
+  readonly #clientIpMemo = new WeakMap<object, ClientIpMemo>();
 
   /** @internal use {@link createPurposekit} */
   constructor(options: PurposekitOptions) {
@@ -659,13 +683,7 @@ export class Purposekit implements ContextEngine {
     const gpc = flag(h['sec-gpc']);
     const dnt = flag(h['dnt']);
     const signals: Signals = { gpc, dnt };
-    let ip: string;
-    try {
-      ip = this.#redactIp(resolveClientIp(facts.remoteAddress, h, { trust: facts.trust ?? NEVER_TRUST }));
-    } catch {
-      // Fail closed: a resolution or redaction failure never lets the raw value through.
-      ip = this.#redactIp(undefined);
-    }
+    const ip = this.#clientIp(facts, h);
     let country: string | undefined;
     if (this.#country !== undefined) {
       const c = this.#country(facts);
@@ -674,6 +692,47 @@ export class Purposekit implements ContextEngine {
     const d = this.#defaultDecl;
     this.#telemetry?.tag(d?.purpose, d?.basis);
     return ctxState.create(this, this.#requestId(facts), signals, ip, country, d?.purpose, d?.basis);
+  }
+
+  /**
+   * The redacted client address of a request. On a keep-alive connection the inputs
+   * usually repeat from one request to the next: when the socket address, the
+   * `X-Forwarded-For` value (a single string or none) and the trust function are the same
+   * as for the connection's previous request, and the trust function is one
+   * `compileTrust` made (pure, so the same inputs give the same answer), the previous
+   * result is reused. Everything else takes {@link #resolveClientIp}.
+   */
+  #clientIp(facts: RequestFacts, h: RequestFacts['headers']): string {
+    const trust = facts.trust ?? NEVER_TRUST;
+    const conn = facts.connection;
+    const forwarded = h['x-forwarded-for'];
+    if (conn === undefined || typeof conn !== 'object' || conn === null || (forwarded !== undefined && typeof forwarded !== 'string')) {
+      return this.#resolveClientIp(facts.remoteAddress, h, trust);
+    }
+    const remote = facts.remoteAddress;
+    const memo = this.#clientIpMemo.get(conn);
+    if (memo !== undefined && memo.remote === remote && memo.forwarded === forwarded && memo.trust === trust) return memo.ip;
+    const ip = this.#resolveClientIp(remote, h, trust);
+    if (!isCompiledTrust(trust)) return ip;
+    if (memo === undefined) {
+      this.#clientIpMemo.set(conn, { remote, forwarded, trust, ip });
+    } else {
+      memo.remote = remote;
+      memo.forwarded = forwarded;
+      memo.trust = trust;
+      memo.ip = ip;
+    }
+    return ip;
+  }
+
+  /** The redacted client address, resolved in full (trusted proxies walked, then redacted). */
+  #resolveClientIp(remote: string | undefined, h: RequestFacts['headers'], trust: TrustFn): string {
+    try {
+      return this.#redactIp(resolveClientIp(remote, h, { trust }));
+    } catch {
+      // Fail closed: a resolution or redaction failure never lets the raw value through.
+      return this.#redactIp(undefined);
+    }
   }
 
   #compileAgeGate<TRequest>(name: string): CompiledAgeGate<TRequest> {

@@ -1,9 +1,12 @@
+import { compileTrust } from '@purposekit/core/adapter';
 import type { RequestFacts, TrustFn } from '@purposekit/core/adapter';
 import type { Context } from 'koa';
 
 const DEFAULT_PROXY_IP_HEADER = 'x-forwarded-for';
-const TRUST_NONE: TrustFn = () => false;
-const TRUST_ALL: TrustFn = () => true;
+// The core's own compiled functions (not closures of ours): the engine knows them to be
+// pure and may reuse a keep-alive connection's client address while its inputs repeat.
+const TRUST_NONE: TrustFn = compileTrust(false);
+const TRUST_ALL: TrustFn = compileTrust(true);
 // One TrustFn per hop count: apps set maxIpsCount once, so this stays tiny.
 const trustHops = new Map<number, TrustFn>();
 
@@ -19,7 +22,8 @@ export function koaTrust(proxy: boolean, maxIpsCount: number): TrustFn {
   if (!(maxIpsCount > 0)) return TRUST_ALL;
   let fn = trustHops.get(maxIpsCount);
   if (fn === undefined) {
-    fn = (_address, hop) => hop < maxIpsCount;
+    // compileTrust(n) is `hop < n` for a whole count; Koa also takes a fraction.
+    fn = Number.isInteger(maxIpsCount) ? compileTrust(maxIpsCount) : (_address, hop) => hop < maxIpsCount;
     trustHops.set(maxIpsCount, fn);
   }
   return fn;
@@ -40,5 +44,6 @@ export function toRequestFacts(ctx: Context): RequestFacts {
     const { [DEFAULT_PROXY_IP_HEADER]: _ignored, ...rest } = headers;
     headers = { ...rest, [DEFAULT_PROXY_IP_HEADER]: headers[header] } as typeof headers;
   }
-  return { headers, remoteAddress: ctx.req.socket.remoteAddress, trust };
+  const socket = ctx.req.socket;
+  return { headers, remoteAddress: socket.remoteAddress, trust, connection: socket };
 }
