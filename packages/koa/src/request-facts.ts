@@ -29,6 +29,17 @@ export function koaTrust(proxy: boolean, maxIpsCount: number): TrustFn {
   return fn;
 }
 
+// Koa's default `proxyIpHeader` is 'X-Forwarded-For': lower-cased once, not on every request.
+let lastHeader = 'X-Forwarded-For';
+let lastLower = DEFAULT_PROXY_IP_HEADER;
+function lowerCase(name: string): string {
+  if (name !== lastHeader) {
+    lastLower = name.toLowerCase();
+    lastHeader = name;
+  }
+  return lastLower;
+}
+
 /**
  * Maps a Koa context to the core's request facts with Koa's own `app.proxy`,
  * `app.maxIpsCount` and `app.proxyIpHeader` semantics.
@@ -37,7 +48,7 @@ export function toRequestFacts(ctx: Context): RequestFacts {
   const app = ctx.app;
   const trust = koaTrust(app.proxy === true, app.maxIpsCount);
   let headers = ctx.req.headers;
-  const header = typeof app.proxyIpHeader === 'string' ? app.proxyIpHeader.toLowerCase() : DEFAULT_PROXY_IP_HEADER;
+  const header = typeof app.proxyIpHeader === 'string' ? lowerCase(app.proxyIpHeader) : DEFAULT_PROXY_IP_HEADER;
   if (app.proxy === true && header !== DEFAULT_PROXY_IP_HEADER) {
     // The core reads X-Forwarded-For; present the app's chosen header under that name
     // (and only it: a client-sent X-Forwarded-For must not count when the app uses another header).
