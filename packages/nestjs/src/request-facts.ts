@@ -45,5 +45,8 @@ export function platformTrust(req: MiddlewareRequest): TrustFn {
 
 /** Maps the request Nest middleware sees to the core's request facts. @internal */
 export function toRequestFacts(req: MiddlewareRequest): RequestFacts {
-  return { headers: req.headers, remoteAddress: req.socket.remoteAddress, trust: platformTrust(req) };
+  const socket = req.socket;
+  // Keep-alive requests on one socket reuse the client address while its inputs repeat
+  // (only with a trust function the core compiled: Express's `trust proxy`, not `ips`).
+  return { headers: req.headers, remoteAddress: socket.remoteAddress, trust: platformTrust(req), connection: socket };
 }
