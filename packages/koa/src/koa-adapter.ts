@@ -143,8 +143,10 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     }
     let downstream: Promise<unknown>;
     try {
-      // A purpose signed by a trusted upstream service (docs/cross-service.md).
-      const inbound = acceptInboundPurpose(kit, privacy, { method: ctx.method, url: ctx.originalUrl, baggage: ctx.req.headers.baggage });
+      // A purpose signed by a trusted upstream service (docs/cross-service.md); none (null)
+      // without a baggage header, so most requests skip the call.
+      const baggage = ctx.req.headers.baggage;
+      const inbound = baggage === undefined ? null : acceptInboundPurpose(kit, privacy, { method: ctx.method, url: ctx.originalUrl, baggage });
       downstream = inbound === null ? Promise.resolve(runInContext(kit, privacy, next)) : inbound.then(() => runInContext(kit, privacy, next));
     } catch (err) {
       downstream = Promise.reject(err);
