@@ -5,7 +5,8 @@
 // - request id: the default generator against the formula it replaced
 //   (`prefix + counter.toString(16).padStart(12, '0')`, written out here);
 // - client address: `begin` with `connection` (keep-alive repeat: the memo answers)
-//   against `begin` without it (full resolution), for an IPv4 and an IPv4-mapped peer;
+//   against `begin` without it (full resolution), for an IPv4 and an IPv4-mapped peer,
+//   and with a new connection object per request (the memo's worst case);
 // - the Express middleware + `privacy.purpose()` and the Koa middleware + `purpose()`,
 //   one new request object per call on one socket, as a keep-alive connection sends them.
 //
@@ -70,6 +71,8 @@ for (const peer of ['127.0.0.1', '::ffff:127.0.0.1']) {
   timeSync(`begin, peer ${peer} + XFF: full resolution (no connection)`, () => begin(kit, { headers: headers(), remoteAddress: peer, trust }));
   timeSync(`begin, peer ${peer} + XFF: keep-alive repeat (connection)`, () => begin(kit, { headers: headers(), remoteAddress: peer, trust, connection: socket }));
 }
+// The memo's worst case: a new connection for every request (Connection: close).
+timeSync('begin, peer 127.0.0.1 + XFF: a new connection each request', () => begin(kit, { headers: headers(), remoteAddress: '127.0.0.1', trust, connection: {} }));
 
 // Express: middleware + route purpose, a new request object per call on one socket.
 {

@@ -4,6 +4,7 @@
  * connection equals what it gives without it (the full resolution), request by request,
  * for every trust kind, address family, header shape and redaction mode.
  */
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { begin } from './adapter';
 import { compileTrust } from './ip';
@@ -163,4 +164,31 @@ describe('client address per connection (RequestFacts.connection)', () => {
     expect(begin(KITS[2]![1], f).clientIp).toMatch(/^ip-hmac:ip1:[0-9a-f]{32}$/);
     expect(begin(KITS[0]![1], f).clientIp).toBe('203.0.113.0');
   });
+
+  test('what a connection holds shows no address: not in util.inspect, JSON or a copy of it', () => {
+    const kit = KITS[0]![1];
+    const socket: Record<string, unknown> = { remoteAddress: '127.0.0.1' };
+    const trust = compileTrust('loopback');
+    begin(kit, { headers: { 'x-forwarded-for': '198.51.100.77' }, remoteAddress: '127.0.0.1', trust, connection: socket });
+    expect(Object.getOwnPropertySymbols(socket)).toHaveLength(1);
+    const shown = [inspect(socket, { showHidden: true, depth: 10 }), JSON.stringify(socket), inspect({ ...socket }, { showHidden: true, depth: 10 })];
+    for (const text of shown) expect(text).not.toMatch(/198\.51\.100|ip-hmac|203\.0/);
+  });
+
+  test('a frozen connection, or a value someone else put under the engine\'s key, changes nothing', () => {
+    const kit = KITS[0]![1];
+    const trust = compileTrust('loopback');
+    const frozen = Object.freeze({});
+    const f = (xff: string, connection: object): string => begin(kit, { headers: { 'x-forwarded-for': xff }, remoteAddress: '127.0.0.1', trust, connection }).clientIp;
+    expect(f('198.51.100.7', frozen)).toBe('198.51.100.0');
+    expect(f('203.0.113.9', frozen)).toBe('203.0.113.0');
+    const socket: Record<symbol, unknown> = {};
+    f('198.51.100.7', socket);
+    const [key] = Object.getOwnPropertySymbols(socket);
+    // A look-alike that claims every address is 6.6.6.6: it has no brand, so it is ignored and replaced.
+    socket[key!] = { answer: () => '6.6.6.6', ip: '6.6.6.6' };
+    expect(f('198.51.100.7', socket)).toBe('198.51.100.0');
+    expect(f('198.51.100.7', socket)).toBe('198.51.100.0');
+  });
 });
+
