@@ -12,7 +12,9 @@ import type { TrustFn } from './ip';
 import { createPurposekit } from './purposekit';
 import type { Purposekit, RequestFacts } from './purposekit';
 import { ArraySink } from './__tests__/array-sink';
-import { fcParams, same } from './ip/__tests__/fast-check-settings';
+import { fcParams, fcTimeout, same } from './ip/__tests__/fast-check-settings';
+
+jest.setTimeout(fcTimeout());
 
 const subjectKey = { id: 'k1', secret: 'f'.repeat(32) };
 const BASE = { id: 'memo', version: '1', jurisdictions: ['EU'], purposes: { diagnostics: { basis: 'legitimate-interests', data: ['ip-address'] } }, rights: { honoured: [] } };
