@@ -25,4 +25,20 @@ describe('default request ids', () => {
     expect(renewed.slice(0, 24)).not.toBe(before.slice(0, 24));
     expect(renewed).not.toBe(before);
   });
+
+  test('the last 12 hex digits are the counter, zero-padded, across every carry of the cached head', () => {
+    // The oracle formats the counter with BigInt, independently of the table the ids use.
+    const hex12 = (n: bigint): string => n.toString(16).padStart(12, '0');
+    for (const start of [0, 1, 254, 255, 256, 0xfffe, 0xffff_ff00, 0x0fff_ffff_ff00, 0xffff_ffff_fd00]) {
+      setRequestIdCounterForTest(start);
+      const prefix = nextRequestId().slice(0, 24);
+      for (let k = 2n; k <= 600n; k++) {
+        const id = nextRequestId();
+        expect(id.slice(0, 24)).toBe(prefix);
+        const want = hex12(BigInt(start) + k);
+        if (id.slice(24) !== want) expect(`${start}+${k}: ${id.slice(24)}`).toBe(`${start}+${k}: ${want}`);
+      }
+    }
+  });
 });
+

@@ -14,20 +14,31 @@ import { randomUUID } from 'node:crypto';
 
 const COUNTER_LIMIT = 0xffff_ffff_ffff; // 48 bits
 
+// The last two hex digits of an id, one lookup: the first 34 characters change only once
+// every 256 ids, so formatting the counter costs a concatenation (≈ 70 ns instead of
+// ≈ 120–170 ns for toString(16) + padStart on Node 24: tools/bench/hotpath.bench.cjs).
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 let prefix = '';
 let counter = COUNTER_LIMIT;
+/** `prefix` and the counter's first 10 hex digits; `''` when it must be recomputed. */
+let head = '';
 
 /** @internal The next default request id. */
 export function nextRequestId(): string {
   if (counter >= COUNTER_LIMIT) {
     prefix = randomUUID().slice(0, 24); // "xxxxxxxx-xxxx-4xxx-yxxx-"
     counter = 0;
+    head = '';
   }
   counter++;
-  return prefix + counter.toString(16).padStart(12, '0');
+  const low = counter % 256;
+  if (low === 0 || head === '') head = prefix + Math.floor(counter / 256).toString(16).padStart(10, '0');
+  return head + HEX2[low]!;
 }
 
 /** @internal Test seam: the counter's position (to check the prefix renewal). */
 export function setRequestIdCounterForTest(value: number): void {
   counter = value;
+  head = '';
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { Agent, get } from 'node:http';
 import type { Server } from 'node:http';
 import express from 'express';
 import { createPurposekit, definePolicy, getPrivacyContext, openinfra } from '@purposekit/core';
@@ -143,6 +144,48 @@ describe('@purposekit/express: purpose tagging over real HTTP', () => {
     expect(body.ip).toBe('203.0.113.0');
     expect(ids).toHaveLength(2);
     expect(warnings).toEqual(['PURPOSEKIT_WARN_TRUST_ALL_PROXIES']);
+  });
+
+  it('gives every request of one keep-alive connection its own client IP, as req.ip says, while headers and "trust proxy" change', async () => {
+    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey });
+    const privacy = createPrivacy(kit, { onWarning: () => undefined });
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    const sockets = new Set<object>();
+    app.use(privacy.middleware());
+    app.get('/x', privacy.purpose('diagnostics'), (req, res) => {
+      sockets.add(req.socket);
+      res.json({ purposekit: privacyOf(req).clientIp, express: String(req.ip).replace(/\.\d+$/, '.0') });
+    });
+    const base = await listen(app);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (headers: Record<string, string>): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        get(`${base}/x`, { agent, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(JSON.parse(text)));
+        }).on('error', reject);
+      });
+    const steps: Array<[Record<string, string>, unknown, string]> = [
+      [{ 'x-forwarded-for': '198.51.100.1' }, 'loopback', '198.51.100.0'],
+      [{ 'x-forwarded-for': '198.51.100.1' }, 'loopback', '198.51.100.0'],
+      [{ 'x-forwarded-for': '203.0.113.2' }, 'loopback', '203.0.113.0'],
+      [{}, 'loopback', '127.0.0.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 127.0.0.5' }, 'loopback', '198.51.100.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 127.0.0.5' }, 1, '127.0.0.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 127.0.0.5' }, false, '127.0.0.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 127.0.0.5' }, (addr: string) => addr.startsWith('127.'), '198.51.100.0'],
+      [{ 'x-forwarded-for': '203.0.113.2' }, (addr: string) => addr.startsWith('127.'), '203.0.113.0'],
+    ];
+    try {
+      for (const [headers, setting, expected] of steps) {
+        app.set('trust proxy', setting);
+        expect(await ask(headers)).toEqual({ purposekit: expected, express: expected });
+      }
+    } finally {
+      agent.destroy();
+    }
+    expect(sockets.size).toBe(1);
   });
 
   it.each([[true], [Infinity]])('warns about trust proxy = %p (every hop trusted), and not about a bounded setting', async (setting) => {

@@ -104,8 +104,10 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
     const ctx = begin(kit, toRequestFacts(req));
     req.privacy = ctx;
     // A purpose signed by a trusted upstream service (docs/cross-service.md): checked and
-    // recorded before the route runs; null when the request carries none.
-    const inbound = acceptInboundPurpose(kit, ctx, { method: req.method, url: req.originalUrl, baggage: req.headers.baggage });
+    // recorded before the route runs; null when the request carries none (always so
+    // without a baggage header, so most requests skip the call).
+    const baggage = req.headers.baggage;
+    const inbound = baggage === undefined ? null : acceptInboundPurpose(kit, ctx, { method: req.method, url: req.originalUrl, baggage });
     if (inbound === null) runInContext(kit, ctx, next);
     else inbound.then(() => runInContext(kit, ctx, next), next);
   };

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import { Agent, get } from 'node:http';
 import { Writable } from 'node:stream';
 import { createPurposekit, definePolicy, getPrivacyContext } from '@purposekit/core';
 import type { Purposekit } from '@purposekit/core';
@@ -200,6 +201,39 @@ describe('@purposekit/fastify: the plugin', () => {
     expect(body.ip).toBe(body.fastify.replace(/\.\d+$/, '.0'));
     if (expected !== undefined) expect(body.ip).toBe(expected);
     expect(warnings).toEqual(expectedWarnings);
+  });
+
+  it('gives every request of one keep-alive connection its own client IP, as request.ip says, while the forwarding header changes', async () => {
+    const app = Fastify({ trustProxy: '127.0.0.1' });
+    await app.register(purposekit, { kit: newKit() });
+    const sockets = new Set<object>();
+    app.get('/ip', async (request) => {
+      sockets.add(request.raw.socket);
+      return { purposekit: request.privacy?.clientIp, fastify: request.ip.replace(/\.\d+$/, '.0') };
+    });
+    const base = await listen(app);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (headers: Record<string, string>): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        get(`${base}/ip`, { agent, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(JSON.parse(text)));
+        }).on('error', reject);
+      });
+    const steps: Array<[Record<string, string>, string]> = [
+      [{ 'x-forwarded-for': '198.51.100.1' }, '198.51.100.0'],
+      [{ 'x-forwarded-for': '198.51.100.1' }, '198.51.100.0'],
+      [{ 'x-forwarded-for': '203.0.113.2' }, '203.0.113.0'],
+      [{}, '127.0.0.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 127.0.0.1' }, '198.51.100.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, '203.0.113.0'],
+    ];
+    try {
+      for (const [headers, expected] of steps) expect(await ask(headers)).toEqual({ purposekit: expected, fastify: expected });
+    } finally {
+      agent.destroy();
+    }
+    expect(sockets.size).toBe(1);
   });
 
   it('lists each declared route in kit.describeRoutes() (not the automatic HEAD twin)', async () => {

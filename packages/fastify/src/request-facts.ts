@@ -49,5 +49,8 @@ function trustFromIps(request: FastifyRequest): TrustFn {
 
 /** Maps a Fastify request to the core's request facts, with Fastify's own `trustProxy` decision. @internal */
 export function toRequestFacts(request: FastifyRequest, trust: FastifyTrust): RequestFacts {
-  return { headers: request.headers, remoteAddress: request.raw.socket.remoteAddress, trust: trust.fn ?? trustFromIps(request) };
+  const socket = request.raw.socket;
+  // Keep-alive requests on one socket reuse the client address while its inputs repeat
+  // (only with a trust function the core compiled from `trustProxy`, not from `ips`).
+  return { headers: request.headers, remoteAddress: socket.remoteAddress, trust: trust.fn ?? trustFromIps(request), connection: socket };
 }

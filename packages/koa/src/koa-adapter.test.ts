@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { Agent, get } from 'node:http';
 import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -68,6 +69,47 @@ describe('@purposekit/koa: the client IP follows Koa\'s own proxy settings', () 
     // Koa's own ctx.ip, redacted, is the oracle: both must agree.
     expect(first).toEqual({ purposekit: expected, koa: expected });
     expect(warnings).toEqual(expectedWarnings);
+  });
+});
+
+describe('@purposekit/koa: one keep-alive connection, changing forwarding headers and settings', () => {
+  it('gives every request its own client IP, as Koa\'s ctx.ip says', async () => {
+    const privacy = createPrivacy(newKit(), { onWarning: () => undefined });
+    const app = new Koa({ proxy: true, maxIpsCount: 1 });
+    const sockets = new Set<object>();
+    app.use(privacy.middleware());
+    app.use((ctx) => {
+      sockets.add(ctx.req.socket);
+      ctx.body = { purposekit: privacyOf(ctx).clientIp, koa: truncate24(ctx.ip) };
+    });
+    const base = await listen(app);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (headers: Record<string, string>): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        get(base, { agent, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(JSON.parse(text)));
+        }).on('error', reject);
+      });
+    const steps: Array<[Record<string, string>, () => void, string]> = [
+      [{ 'x-forwarded-for': '198.51.100.1' }, () => undefined, '198.51.100.0'],
+      [{ 'x-forwarded-for': '198.51.100.1' }, () => undefined, '198.51.100.0'],
+      [{ 'x-forwarded-for': '203.0.113.2' }, () => undefined, '203.0.113.0'],
+      [{}, () => undefined, '127.0.0.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, () => undefined, '203.0.113.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, () => (app.maxIpsCount = 2), '198.51.100.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, () => (app.proxy = false), '127.0.0.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 203.0.113.2' }, () => (app.proxy = true), '198.51.100.0'],
+    ];
+    try {
+      for (const [headers, change, expected] of steps) {
+        change();
+        expect(await ask(headers)).toEqual({ purposekit: expected, koa: expected });
+      }
+    } finally {
+      agent.destroy();
+    }
+    expect(sockets.size).toBe(1);
   });
 });
 

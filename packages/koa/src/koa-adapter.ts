@@ -63,6 +63,11 @@ export interface KoaPrivacy {
 
 const warnedApps = new WeakSet<object>();
 
+/** The middleware's promise settles with no value, as an async function's did. */
+function ignoreValue(): void {
+  // nothing: drops the downstream value
+}
+
 function writeError(ctx: Context, err: unknown): void {
   const { status, body } = errorResponse(err);
   ctx.status = status;
@@ -94,41 +99,59 @@ export function createPrivacy(kit: Purposekit, options: PrivacyAdapterOptions = 
   const gpc = gpcWellKnownFor(kit);
   const skip = resolved.skip;
 
-  const middleware: Middleware = async function purposekitMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (gpc !== undefined && isWellKnownRequest(ctx.method, ctx.url, GPC_WELL_KNOWN_PATH)) {
-      ctx.status = gpc.status;
-      ctx.set(gpc.headers);
-      ctx.body = gpc.body;
-      return;
+  /**
+   * Maps a purposekit error thrown downstream to its response; any other error, or one
+   * that comes after the headers were sent, is rethrown untouched.
+   */
+  const answerError = (ctx: Context, privacy: PrivacyContext, err: unknown): void => {
+    if (!isPurposekitError(err) || ctx.headerSent) throw err;
+    writeError(ctx, err);
+    // A server-side failure (an audit sink that cannot write, an internal error) is
+    // answered here but must not go unseen: the app's onServerError, by default Koa's own
+    // channel, the app's 'error' event.
+    if (err.status >= 500) {
+      const info: ServerErrorInfo = { status: err.status, requestId: privacy.requestId, method: ctx.method, path: pathOf(ctx.originalUrl), adapter: 'koa' };
+      reportServerError(resolved, err, info, (e) => ctx.app.emit('error', e, ctx));
     }
-    if (ctx.state.privacy !== undefined || (skip !== undefined && skip(ctx.method, ctx.url))) {
-      // An outer mount already owns the context and the error mapping (or the route is skipped).
-      await next();
-      return;
-    }
-    const app = ctx.app;
-    if (app.proxy === true && !(app.maxIpsCount > 0) && !warnedApps.has(app)) {
-      warnedApps.add(app);
-      warnTrustAllProxies(resolved, 'Koa "app.proxy" (true, with app.maxIpsCount 0)');
-    }
-    const privacy = begin(kit, toRequestFacts(ctx));
-    ctx.state.privacy = privacy;
+  };
+
+  // Not an `async` function: the common path returns the downstream promise with one
+  // rejection handler instead of an async function's own promise and two awaits. Every
+  // outcome is still a promise, as Koa expects (a synchronous failure is a rejection).
+  const middleware: Middleware = function purposekitMiddleware(ctx: Context, next: Next): Promise<void> {
+    let privacy: PrivacyContext;
     try {
-      // A purpose signed by a trusted upstream service (docs/cross-service.md).
-      const inbound = acceptInboundPurpose(kit, privacy, { method: ctx.method, url: ctx.originalUrl, baggage: ctx.req.headers.baggage });
-      if (inbound !== null) await inbound;
-      await runInContext(kit, privacy, () => next());
-    } catch (err) {
-      if (!isPurposekitError(err) || ctx.headerSent) throw err;
-      writeError(ctx, err);
-      // A server-side failure (an audit sink that cannot write, an internal error) is
-      // answered here but must not go unseen: the app's onServerError, by default Koa's own
-      // channel, the app's 'error' event.
-      if (err.status >= 500) {
-        const info: ServerErrorInfo = { status: err.status, requestId: privacy.requestId, method: ctx.method, path: pathOf(ctx.originalUrl), adapter: 'koa' };
-        reportServerError(resolved, err, info, (e) => ctx.app.emit('error', e, ctx));
+      if (gpc !== undefined && isWellKnownRequest(ctx.method, ctx.url, GPC_WELL_KNOWN_PATH)) {
+        ctx.status = gpc.status;
+        ctx.set(gpc.headers);
+        ctx.body = gpc.body;
+        return Promise.resolve();
       }
+      if (ctx.state.privacy !== undefined || (skip !== undefined && skip(ctx.method, ctx.url))) {
+        // An outer mount already owns the context and the error mapping (or the route is skipped).
+        return Promise.resolve(next()).then(ignoreValue);
+      }
+      const app = ctx.app;
+      if (app.proxy === true && !(app.maxIpsCount > 0) && !warnedApps.has(app)) {
+        warnedApps.add(app);
+        warnTrustAllProxies(resolved, 'Koa "app.proxy" (true, with app.maxIpsCount 0)');
+      }
+      privacy = begin(kit, toRequestFacts(ctx));
+      ctx.state.privacy = privacy;
+    } catch (err) {
+      return Promise.reject(err);
     }
+    let downstream: Promise<unknown>;
+    try {
+      // A purpose signed by a trusted upstream service (docs/cross-service.md); none (null)
+      // without a baggage header, so most requests skip the call.
+      const baggage = ctx.req.headers.baggage;
+      const inbound = baggage === undefined ? null : acceptInboundPurpose(kit, privacy, { method: ctx.method, url: ctx.originalUrl, baggage });
+      downstream = inbound === null ? Promise.resolve(runInContext(kit, privacy, next)) : inbound.then(() => runInContext(kit, privacy, next));
+    } catch (err) {
+      downstream = Promise.reject(err);
+    }
+    return downstream.then(ignoreValue, (err: unknown) => answerError(ctx, privacy, err));
   };
 
   return Object.freeze({

@@ -1,9 +1,12 @@
+import { compileTrust } from '@purposekit/core/adapter';
 import type { RequestFacts, TrustFn } from '@purposekit/core/adapter';
 import type { Context } from 'koa';
 
 const DEFAULT_PROXY_IP_HEADER = 'x-forwarded-for';
-const TRUST_NONE: TrustFn = () => false;
-const TRUST_ALL: TrustFn = () => true;
+// The core's own compiled functions (not closures of ours): the engine knows them to be
+// pure and may reuse a keep-alive connection's client address while its inputs repeat.
+const TRUST_NONE: TrustFn = compileTrust(false);
+const TRUST_ALL: TrustFn = compileTrust(true);
 // One TrustFn per hop count: apps set maxIpsCount once, so this stays tiny.
 const trustHops = new Map<number, TrustFn>();
 
@@ -19,10 +22,22 @@ export function koaTrust(proxy: boolean, maxIpsCount: number): TrustFn {
   if (!(maxIpsCount > 0)) return TRUST_ALL;
   let fn = trustHops.get(maxIpsCount);
   if (fn === undefined) {
-    fn = (_address, hop) => hop < maxIpsCount;
+    // compileTrust(n) is `hop < n` for a whole count; Koa also takes a fraction.
+    fn = Number.isInteger(maxIpsCount) ? compileTrust(maxIpsCount) : (_address, hop) => hop < maxIpsCount;
     trustHops.set(maxIpsCount, fn);
   }
   return fn;
+}
+
+// Koa's default `proxyIpHeader` is 'X-Forwarded-For': lower-cased once, not on every request.
+let lastHeader = 'X-Forwarded-For';
+let lastLower = DEFAULT_PROXY_IP_HEADER;
+function lowerCase(name: string): string {
+  if (name !== lastHeader) {
+    lastLower = name.toLowerCase();
+    lastHeader = name;
+  }
+  return lastLower;
 }
 
 /**
@@ -33,12 +48,13 @@ export function toRequestFacts(ctx: Context): RequestFacts {
   const app = ctx.app;
   const trust = koaTrust(app.proxy === true, app.maxIpsCount);
   let headers = ctx.req.headers;
-  const header = typeof app.proxyIpHeader === 'string' ? app.proxyIpHeader.toLowerCase() : DEFAULT_PROXY_IP_HEADER;
+  const header = typeof app.proxyIpHeader === 'string' ? lowerCase(app.proxyIpHeader) : DEFAULT_PROXY_IP_HEADER;
   if (app.proxy === true && header !== DEFAULT_PROXY_IP_HEADER) {
     // The core reads X-Forwarded-For; present the app's chosen header under that name
     // (and only it: a client-sent X-Forwarded-For must not count when the app uses another header).
     const { [DEFAULT_PROXY_IP_HEADER]: _ignored, ...rest } = headers;
     headers = { ...rest, [DEFAULT_PROXY_IP_HEADER]: headers[header] } as typeof headers;
   }
-  return { headers, remoteAddress: ctx.req.socket.remoteAddress, trust };
+  const socket = ctx.req.socket;
+  return { headers, remoteAddress: socket.remoteAddress, trust, connection: socket };
 }

@@ -97,7 +97,11 @@ export class PrivacyMiddleware implements NestMiddleware {
       }
     }
     const kit = options.kit;
-    const ctx = begin(kit, { headers: req.headers, remoteAddress: req.socket.remoteAddress, trust: trust ?? platformTrust(req) });
+    // Keep-alive requests on one socket reuse the client address while its inputs repeat
+    // (only with a trust function the core compiled: Express's `trust proxy`, Fastify's
+    // `trustProxy` compiled once; not one built from `ips`).
+    const socket = req.socket;
+    const ctx = begin(kit, { headers: req.headers, remoteAddress: socket.remoteAddress, trust: trust ?? platformTrust(req), connection: socket });
     req.privacy = ctx;
     // A purpose signed by a trusted upstream service (docs/cross-service.md).
     const inbound = acceptInboundPurpose(kit, ctx, { method: req.method ?? 'GET', url: url ?? '/', baggage: req.headers.baggage });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { once } from 'node:events';
 import type { EventEmitter } from 'node:events';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import {
   Body,
   Catch,
@@ -331,6 +331,33 @@ describe.each(PLATFORMS)('@purposekit/nestjs on %s over real HTTP', (platform: P
     await closeApps();
     const untrusted = await start(kitFor());
     expect(await json(await fetch(`${untrusted}/admin/controller`, { headers: { 'x-forwarded-for': '203.0.113.77' } }))).toMatchObject({ ip: '127.0.0.0' });
+  });
+
+  it('gives every request of one keep-alive connection its own client IP while the forwarding header changes', async () => {
+    const base = await start(kitFor(), { trustProxy: '127.0.0.1' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (headers: Record<string, string>): Promise<{ ip: string }> =>
+      new Promise((resolve, reject) => {
+        httpRequest(`${base}/admin/controller`, { agent, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(JSON.parse(text) as { ip: string }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const steps: Array<[Record<string, string>, string]> = [
+      [{ 'x-forwarded-for': '203.0.113.77' }, '203.0.113.0'],
+      [{ 'x-forwarded-for': '203.0.113.77' }, '203.0.113.0'],
+      [{ 'x-forwarded-for': '198.51.100.1' }, '198.51.100.0'],
+      [{}, '127.0.0.0'],
+      [{ 'x-forwarded-for': '198.51.100.1, 203.0.113.77' }, '203.0.113.0'],
+      [{ 'x-forwarded-for': '198.51.100.1' }, '198.51.100.0'],
+    ];
+    try {
+      for (const [headers, expected] of steps) expect((await ask(headers)).ip).toBe(expected);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('follows the platform on a hop count: Express trusts one hop, Fastify 5 trusts none (request.ip semantics)', async () => {

@@ -46,6 +46,20 @@ export type TrustSetting = boolean | number | string | readonly string[] | Trust
 // recognise them after compilation too.
 const TRUSTS_ALL = new WeakSet<TrustFn>();
 
+// Every function compileTrust made itself (never one it was given): each depends on its
+// arguments and its setting alone, so a result computed with it may be reused for the
+// same inputs (the engine's per-connection client-address memo relies on it).
+const COMPILED = new WeakSet<TrustFn>();
+
+/**
+ * True for a function {@link compileTrust} made from a setting (not a function it was
+ * handed): a pure function of `(address, hop)`, which never throws.
+ * @internal
+ */
+export function isCompiledTrust(fn: unknown): boolean {
+  return typeof fn === 'function' && COMPILED.has(fn as TrustFn);
+}
+
 const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
   linklocal: ['169.254.0.0/16', 'fe80::/10'],
   loopback: ['127.0.0.1/8', '::1/128'],
@@ -142,7 +156,7 @@ function compileRanges(entries: readonly string[]): TrustFn {
   }
   if (v4.length === 0 && v6.length === 0) return trustNone;
   const w = new Uint16Array(8);
-  return function trustRanges(address: string): boolean {
+  const fn = function trustRanges(address: string): boolean {
     const family = ipFamily(address);
     if (family === 0) return false;
     let value: number;
@@ -159,6 +173,8 @@ function compileRanges(entries: readonly string[]): TrustFn {
     for (const [base, mask] of v4) if (((value & mask) >>> 0) === base) return true;
     return false;
   };
+  COMPILED.add(fn);
+  return fn;
 }
 
 function trustNone(): boolean {
@@ -169,6 +185,8 @@ function trustAll(): boolean {
   return true;
 }
 TRUSTS_ALL.add(trustAll);
+COMPILED.add(trustAll);
+COMPILED.add(trustNone);
 
 /**
  * Compiles a trust setting into a {@link TrustFn}, with Express `trust proxy` semantics:
@@ -194,9 +212,11 @@ export function compileTrust(value: TrustSetting): TrustFn {
     if (!Number.isInteger(value) || value < 0) {
       throw new PurposekitError('PURPOSEKIT_ERR_INVALID_OPTION', `trust proxy: a hop count must be a whole number ≥ 0, got ${show(value)}.`);
     }
-    return function trustHops(_address: string, hop: number): boolean {
+    const fn = function trustHops(_address: string, hop: number): boolean {
       return hop < value;
     };
+    COMPILED.add(fn);
+    return fn;
   }
   if (typeof value === 'string') return compileRanges(value.split(','));
   if (Array.isArray(value)) return compileRanges(value as readonly string[]);
