@@ -68,7 +68,8 @@ function rawOf(v: Rec): Rec | undefined {
  * be one: its rule 1) and has nothing to escape (no control, line-separator or bidi
  * character). One pass over the characters, no allocation.
  */
-function plainValue(s: string): boolean {
+/** @internal */
+export function plainValue(s: string): boolean {
   let dots = 0;
   let colons = 0;
   for (let i = 0; i < s.length; i++) {
@@ -151,14 +152,30 @@ export function createPinoIpRedaction(options?: PinoIpRedactionOptions): PinoIpR
   return createPinoIpRedactionWith(options);
 }
 
+/** @internal What a recipe built on {@link createPinoIpRedaction} adds to it. */
+export interface PinoRecipeParts {
+  /** Another header rule (the request-log recipe's: secrets replaced, `Host` as is), applied in the serializers' one pass over the headers. */
+  readonly headerRule?: (headers: unknown, r: ResolvedLogRedaction) => unknown;
+  /** The fields a pino `mixin` adds to a line (a fresh object), or undefined for none. */
+  readonly mixinFields?: (mergeObject: object) => Record<string, unknown> | undefined;
+}
+
+/** @internal {@link PinoIpRedaction} with the recipe's `mixin` when {@link PinoRecipeParts.mixinFields} was given. */
+export interface PinoRecipe extends PinoIpRedaction {
+  readonly mixin?: (mergeObject: object) => object;
+}
+
 /**
- * @internal {@link createPinoIpRedaction} with another header rule (the request-log
- * recipe's: secrets replaced, `Host` as is), applied in the serializers' one pass over
- * the headers instead of a second pass after them.
+ * @internal {@link createPinoIpRedaction} with a recipe's own parts: a header rule applied
+ * in the serializers' one pass over the headers (instead of a second pass after them), and
+ * a `mixin` whose fields are scrubbed where they are made, so that `formatters.log` walks
+ * only the merging object's fields of the lines it merges into (and none when the hook
+ * already scrubbed that object).
  */
-export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | undefined, headerRule?: (headers: unknown, r: ResolvedLogRedaction) => unknown): PinoIpRedaction {
+export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | undefined, parts: PinoRecipeParts = {}): PinoRecipe {
   const { resolved: r } = resolveLogRedaction(options, 'createPinoIpRedaction()');
-  const scrubHeadersOf = headerRule ?? scrubHeaders;
+  const scrubHeadersOf = parts.headerRule ?? scrubHeaders;
+  const mixinFields = parts.mixinFields;
 
   function serializeRequest(req: unknown): unknown {
     try {
@@ -214,17 +231,34 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
   // The merging object logMethod already scrubbed, so formatters.log does not walk it
   // twice (pino calls formatters.log synchronously inside the same log call).
   let lastScrubbed: unknown;
+  // The object the mixin last returned, already scrubbed, and the merging object pino
+  // merges into it (its default mixinMergeStrategy: Object.assign(mixed, mergeObject)),
+  // then hands to formatters.log in the same call.
+  let mixed: Rec | undefined;
+  let mixedFrom: Rec | undefined;
 
   function formatLog(object: Rec): Rec {
     if (object === lastScrubbed) {
       lastScrubbed = undefined;
       return object;
     }
+    // The mixin's own fields are already scrubbed: walk only the merging object's fields.
+    // (Those are walked even when the hook scrubbed the merging object: pino merges it into
+    // the mixin's object, which the formatter has always scrubbed as a whole, and a second
+    // pass can differ from the first on contrived text, e.g. a zone id glued to more hex.
+    // Same lines as before, minus the mixin's fields.)
+    let only: Rec | undefined;
+    if (object === mixed) {
+      only = mixedFrom;
+      mixed = undefined;
+      mixedFrom = undefined;
+    }
     try {
       let copy: Rec | undefined;
       // for…in + own check, as pino's own serializer loop does (no key array allocated).
       for (const key in object) {
         if (!hasOwn.call(object, key)) continue;
+        if (only !== undefined && !hasOwn.call(only, key)) continue;
         const value = object[key];
         let next: unknown;
         // Inline the cheap cases: most fields are numbers, booleans or short strings.
@@ -267,9 +301,38 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
     lastScrubbed = undefined;
   }
 
+  // The mixin's fields repeat from line to line (policy, purpose, basis, the redacted
+  // client address of one request), so each field's last value and its scrubbed form are
+  // kept: a field is scrubbed again only when its value changes.
+  const seenIn: Rec = Object.create(null) as Rec;
+  const seenOut: Rec = Object.create(null) as Rec;
+
+  function scrubField(key: string, value: unknown): unknown {
+    if (typeof value !== 'string') return typeof value === 'object' && value !== null ? r.scrubValue(value, 1) : value;
+    if (seenIn[key] === value) return seenOut[key];
+    const out = r.scrubText(value);
+    seenIn[key] = value;
+    seenOut[key] = out;
+    return out;
+  }
+
+  function mixin(mergeObject: object): object {
+    let fields: Rec | undefined;
+    try {
+      fields = mixinFields!(mergeObject);
+      if (fields !== undefined) for (const key of Object.keys(fields)) fields[key] = scrubField(key, fields[key]);
+    } catch {
+      fields = { redaction: INVALID_IP_TOKEN };
+    }
+    mixed = fields ?? {};
+    mixedFrom = mergeObject as Rec;
+    return mixed;
+  }
+
   return Object.freeze({
     serializers: Object.freeze({ req: serializeRequest, res: serializeResponse }),
     formatters: Object.freeze({ log: formatLog }),
     hooks: Object.freeze({ logMethod }),
+    ...(mixinFields === undefined ? {} : { mixin }),
   });
 }
