@@ -73,6 +73,9 @@ const call = fc.oneof(
   fc.tuple(text, text).map(([m, a]) => [Object.assign(new Error(m), { address: a })] as unknown[]),
 );
 
+const headerValue = fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 3 }));
+const headers = fc.dictionary(fc.constantFrom('host', 'x-forwarded-for', 'forwarded', 'referer', 'user-agent', 'accept', 'cookie', 'Authorization', 'via', 'x-real-ip', 'location', 'set-cookie'), headerValue, { maxKeys: 6 });
+
 // ── engine and contexts ─────────────────────────────────────────────────────────
 
 let nextRequestId = 'r-1';
@@ -191,8 +194,6 @@ describe('pino recipe fast paths write what the slow path writes', () => {
       return { ...this.h };
     }
   }
-  const headerValue = fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 3 }));
-  const headers = fc.dictionary(fc.constantFrom('host', 'x-forwarded-for', 'forwarded', 'referer', 'user-agent', 'accept', 'cookie', 'Authorization', 'via', 'x-real-ip', 'location', 'set-cookie'), headerValue, { maxKeys: 6 });
 
   test('pino-http: the request, the lines inside it and the completion line equal, whether the response ends inside the request\'s context or not', () => {
     fc.assert(
@@ -246,6 +247,91 @@ describe('pino recipe fast paths write what the slow path writes', () => {
         if (JSON.stringify(out) === JSON.stringify(h)) same(out, h, 'same object when nothing changes');
       }),
       fcParams(),
+    );
+  });
+});
+
+describe('request serializer fast paths write what the general loop writes', () => {
+  /** The serializer as it was: the request's fields (pino's standard ones from a raw message), then one loop over every own field. */
+  function slowSerializeRequest(req: any, r: ResolvedLogRedaction, headerRule: (h: unknown) => unknown): unknown {
+    const isMsg = (v: any): boolean => typeof v === 'object' && v !== null && 'socket' in v && ('headers' in v || 'setHeader' in v);
+    const fromRaw = (m: any, id: unknown): Record<string, unknown> => ({
+      id: typeof id === 'function' ? undefined : id,
+      method: m.method,
+      url: m.originalUrl ?? m.url,
+      headers: m.headers,
+      remoteAddress: m.socket?.remoteAddress,
+      remotePort: m.socket?.remotePort,
+    });
+    let src: Record<string, unknown> = req;
+    if (isMsg(req)) {
+      const raw = 'raw' in req ? req.raw : undefined;
+      src = isMsg(raw) ? fromRaw(raw, req.id) : 'raw' in req ? req : fromRaw(req, req.id);
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(src)) {
+      const v = src[key];
+      if (key === 'remoteAddress') out[key] = r.redactAddress(v);
+      else if (key === 'headers') out[key] = headerRule(v);
+      else if (typeof v === 'string') out[key] = /^[^\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]*$/.test(v) && (v.split('.').length < 4 && v.split(':').length < 3) ? v : r.scrubAndEscape(v);
+      else out[key] = typeof v === 'number' || v === undefined ? v : r.scrubValue(v, 1);
+    }
+    return out;
+  }
+
+  const rawRequest = fc.record(
+    {
+      method: fc.constantFrom('GET', 'POST'),
+      url: text.map((t) => `/${t}`),
+      originalUrl: text.map((t) => `/${t}`),
+      headers,
+      socket: fc.record({ remoteAddress: fc.oneof(v4, v6, fc.constant(undefined)), remotePort: fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constant(undefined)) }),
+      id: fc.oneof(text, fc.integer(), fc.constant(undefined)),
+      query: fc.oneof(fc.constant(undefined), fc.constant({}), mergeObject),
+      params: fc.oneof(fc.constant(undefined), fc.constant({}), mergeObject),
+    },
+    { requiredKeys: ['method', 'url', 'headers', 'socket'] },
+  );
+  /** What the serializer is handed: the raw message, a framework wrapper around it, pino's standard object, or that object changed by a caller. */
+  const handed = fc.tuple(rawRequest, fc.constantFrom('raw', 'wrapper', 'std', 'std+extra', 'std-reordered', 'plain')).map(([raw, how]) => {
+    switch (how) {
+      case 'raw':
+        return raw;
+      case 'wrapper':
+        return { id: raw.id, raw, get socket() { return raw.socket; }, get headers() { return raw.headers; } };
+      case 'std':
+        return pino.stdSerializers.req(raw as never);
+      case 'std+extra':
+        return Object.assign(pino.stdSerializers.req(raw as never), { extra: `${String(raw.url)} 192.0.2.1` });
+      case 'std-reordered': {
+        const s: any = pino.stdSerializers.req(raw as never);
+        const id = s.id;
+        delete s.id;
+        s.id = id;
+        return s;
+      }
+      default: {
+        const { socket, ...rest } = raw;
+        return { ...rest, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
+      }
+    }
+  });
+
+  test.each([
+    ['createPinoIpRedaction', 'ip'],
+    ['createPinoHttpOptions', 'options'],
+  ])('%s: the same JSON, field for field and in order', (_name, which) => {
+    const { resolved: r } = resolveLogRedaction({ redactor }, 'test');
+    const secret = headerSet(undefined, 'test');
+    const fast = which === 'ip' ? createPinoIpRedactionWith({ redactor }).serializers.req : createPinoHttpOptions(kit).serializers.req;
+    const rule = which === 'ip' ? (h: unknown) => createPinoIpRedactionWith({ redactor }).serializers.req({ headers: h }) : (h: unknown) => redactHeaders(h, secret, r);
+    // createPinoIpRedaction's own header rule, reached through its general loop (a plain object with only headers).
+    const headerRule = which === 'ip' ? (h: unknown) => (rule(h) as { headers: unknown }).headers : rule;
+    fc.assert(
+      fc.property(handed, (req) => {
+        same(JSON.stringify(fast(req)), JSON.stringify(slowSerializeRequest(req, r, headerRule)), 'serialized request');
+      }),
+      fcParams(5_000),
     );
   });
 });

@@ -114,27 +114,46 @@ function scrubHeaders(headers: unknown, r: ResolvedLogRedaction): unknown {
       next = copy ?? value;
     } else next = r.scrubValue(value, 2);
     if (next !== value) {
-      if (out === undefined) {
-        out = {};
-        for (let k = 0; k < names.length; k++) out[names[k]!] = src[names[k]!];
-      }
+      // A spread copies in one step (keyed writes of each name would go megamorphic).
+      if (out === undefined) out = { ...src };
       out[name] = next;
     }
   }
   return out ?? headers;
 }
 
-/** The fields pino's standard request serializer produces, from a raw IncomingMessage. */
-function fromRawRequest(req: Rec, id: unknown): Rec {
-  const socket = req['socket'] as Rec | undefined;
-  return {
-    id: typeof id === 'function' ? undefined : id,
-    method: req['method'],
-    url: req['originalUrl'] ?? req['url'],
-    headers: req['headers'],
-    remoteAddress: socket?.['remoteAddress'],
-    remotePort: socket?.['remotePort'],
-  };
+/**
+ * Prototypes of pino-std-serializers' request objects (what pino-http hands a request
+ * serializer), found by their shape: a `raw` accessor and the fields as defaults. One per
+ * installed copy of pino-std-serializers; at most a few are kept.
+ */
+const stdRequestProtos: object[] = [];
+
+/** Whether `rec` is a request object made by pino-std-serializers (its own fields are exactly the ones it sets). */
+function isStdRequest(rec: Rec): boolean {
+  const proto = Object.getPrototypeOf(rec) as object | null;
+  if (proto === null || proto === Object.prototype) return false;
+  for (let i = 0; i < stdRequestProtos.length; i++) if (stdRequestProtos[i] === proto) return hasStdFields(rec);
+  const raw = Object.getOwnPropertyDescriptor(proto, 'raw');
+  const std =
+    raw !== undefined && typeof raw.get === 'function' && typeof raw.set === 'function' && raw.enumerable === false &&
+    ['id', 'method', 'url', 'query', 'params', 'headers', 'remoteAddress', 'remotePort'].every((k) => Object.getOwnPropertyDescriptor(proto, k)?.enumerable === true) &&
+    Object.keys(proto).length === 8;
+  if (std && stdRequestProtos.length < 4) stdRequestProtos.push(proto);
+  return std && hasStdFields(rec);
+}
+
+/**
+ * Whether the own fields are exactly those pino-std-serializers sets, in its order (a
+ * caller holding such an object may have added or re-added fields; then the general loop
+ * writes them).
+ */
+function hasStdFields(rec: Rec): boolean {
+  const k = Object.keys(rec);
+  const n = k.length;
+  if (n < 6 || n > 8 || k[0] !== 'id' || k[1] !== 'method' || k[2] !== 'url' || k[n - 3] !== 'headers' || k[n - 2] !== 'remoteAddress' || k[n - 1] !== 'remotePort') return false;
+  if (n === 8) return k[3] === 'query' && k[4] === 'params';
+  return n === 6 || k[3] === 'query' || k[3] === 'params';
 }
 
 /**
@@ -177,6 +196,39 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
   const scrubHeadersOf = parts.headerRule ?? scrubHeaders;
   const mixinFields = parts.mixinFields;
 
+  /** A request field other than the address and the headers, as the general loop below writes it. */
+  function requestField(value: unknown): unknown {
+    return typeof value === 'string' ? (plainValue(value) ? value : r.scrubAndEscape(value)) : typeof value === 'number' || value === undefined ? value : r.scrubValue(value, 1);
+  }
+
+  // The two shapes every request line has are written with named fields, in their order,
+  // instead of the general loop: keyed reads and writes of a changing key go megamorphic
+  // in V8 and cost more than the scrubbing itself (≈ 1.5 µs of 2 per request, measured).
+
+  /** The fields of {@link fromRawRequest}, redacted: id, method, url, headers, remoteAddress, remotePort. */
+  function requestFromRaw(req: Rec, id: unknown): Rec {
+    const socket = req['socket'] as Rec | undefined;
+    return {
+      id: requestField(typeof id === 'function' ? undefined : id),
+      method: requestField(req['method']),
+      url: requestField(req['originalUrl'] ?? req['url']),
+      headers: scrubHeadersOf(req['headers'], r),
+      remoteAddress: r.redactAddress(socket?.['remoteAddress']),
+      remotePort: requestField(socket?.['remotePort']),
+    };
+  }
+
+  /** pino-std-serializers' request (pino-http's): id, method, url, query and params when set, headers, remoteAddress, remotePort. */
+  function requestFromStd(req: Rec): Rec {
+    const out: Rec = { id: requestField(req['id']), method: requestField(req['method']), url: requestField(req['url']) };
+    if (hasOwn.call(req, 'query')) out['query'] = requestField(req['query']);
+    if (hasOwn.call(req, 'params')) out['params'] = requestField(req['params']);
+    out['headers'] = scrubHeadersOf(req['headers'], r);
+    out['remoteAddress'] = r.redactAddress(req['remoteAddress']);
+    out['remotePort'] = requestField(req['remotePort']);
+    return out;
+  }
+
   function serializeRequest(req: unknown): unknown {
     try {
       if (typeof req !== 'object' || req === null) return r.scrubValue(req);
@@ -187,8 +239,11 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
       let src: Rec = rec;
       if (isHttpMessage(rec)) {
         const raw = rawOf(rec);
-        src = raw !== undefined ? fromRawRequest(raw, rec['id']) : 'raw' in rec ? rec : fromRawRequest(rec, rec['id']);
-      }
+        if (raw !== undefined) return requestFromRaw(raw, rec['id']);
+        if (!('raw' in rec)) return requestFromRaw(rec, rec['id']);
+      } else if (isStdRequest(rec)) return requestFromStd(rec);
+      // Anything else: every own field, whatever its name (the shape pino-http would
+      // write for a serializer of its own).
       const out: Rec = {};
       for (const key of Object.keys(src)) {
         const value = src[key];

@@ -135,10 +135,8 @@ export function redactHeaders(headers: unknown, secret: ReadonlySet<string>, r: 
       next = copy ?? value;
     } else next = r.scrubValue(value, 2);
     if (next !== value) {
-      if (out === undefined) {
-        out = {};
-        for (let k = 0; k < names.length; k++) out[names[k]!] = src[names[k]!];
-      }
+      // A spread copies in one step (keyed writes of each name would go megamorphic).
+      if (out === undefined) out = { ...src };
       out[name] = next;
     }
   }
