@@ -9,7 +9,7 @@
 // Env:  BENCH_ROUNDS (default 15), BENCH_MS (target ms per case per round, default 40)
 //
 // Method (as ip.bench.mjs): every case in every round, interleaved, calibrated batches
-// timed with hrtime; median ns per request (spread = min–max of rounds) and the ratio to
+// timed by process CPU time (process.cpuUsage); median CPU ns per request (spread = min–max of rounds) and the ratio to
 // the case's baseline (pino-http alone, or pino alone) in the same round. The request and
 // response are plain objects shaped like Express's (method, url, originalUrl, headers,
 // socket, query, params; getHeaders, statusCode, headersSent, events): pino and pino-http
@@ -149,10 +149,13 @@ if (process.env.BENCH_ONLY !== undefined) {
   process.exit(0);
 }
 
+// CPU time of this process (user + system), not wall time: on a shared machine the wall
+// clock of a batch counts the time other processes held the core.
 function timeBatch(fn, n) {
-  const t0 = process.hrtime.bigint();
+  const t0 = process.cpuUsage();
   for (let i = 0; i < n; i++) fn();
-  return Number(process.hrtime.bigint() - t0) / n;
+  const d = process.cpuUsage(t0);
+  return ((d.user + d.system) * 1000) / n;
 }
 
 for (const c of CASES) {

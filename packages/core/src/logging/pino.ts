@@ -286,6 +286,8 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
   // The merging object logMethod already scrubbed, so formatters.log does not walk it
   // twice (pino calls formatters.log synchronously inside the same log call).
   let lastScrubbed: unknown;
+  // Whether that walk changed nothing (then a second walk of the same values would not either).
+  let lastUnchanged = false;
   // The object the mixin last returned, already scrubbed, and the merging object pino
   // merges into it (its default mixinMergeStrategy: Object.assign(mixed, mergeObject)),
   // then hands to formatters.log in the same call.
@@ -297,16 +299,21 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
       lastScrubbed = undefined;
       return object;
     }
-    // The mixin's own fields are already scrubbed: walk only the merging object's fields.
-    // (Those are walked even when the hook scrubbed the merging object: pino merges it into
-    // the mixin's object, which the formatter has always scrubbed as a whole, and a second
-    // pass can differ from the first on contrived text, e.g. a zone id glued to more hex.
-    // Same lines as before, minus the mixin's fields.)
+    // The mixin's own fields are already scrubbed: walk only the merging object's fields,
+    // and not even those when the hook's walk of them changed nothing. (When it changed
+    // something they are walked again: pino merges the merging object into the mixin's
+    // object, which the formatter has always scrubbed as a whole, and a second pass can
+    // differ from the first on contrived text, e.g. a zone id glued to more hex. Same lines
+    // as before.)
     let only: Rec | undefined;
     if (object === mixed) {
       only = mixedFrom;
       mixed = undefined;
       mixedFrom = undefined;
+      if (only === lastScrubbed && lastUnchanged) {
+        lastScrubbed = undefined;
+        return object;
+      }
     }
     try {
       let copy: Rec | undefined;
@@ -346,6 +353,7 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
         // The merging object: pino may take the message from its `err`, so scrub now.
         next = isHttpMessage(a) || rawOf(a as Rec) !== undefined ? a : formatLog(a as Rec);
         lastScrubbed = next;
+        lastUnchanged = next === a;
       } else next = r.scrubValue(a, i === 0 ? 0 : 1);
       if (next !== a) {
         scrubbed ??= args.slice();
@@ -354,20 +362,23 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
     }
     method.apply(this, scrubbed ?? args);
     lastScrubbed = undefined;
+    lastUnchanged = false;
   }
 
   // The mixin's fields repeat from line to line (policy, purpose, basis, the redacted
   // client address of one request), so each field's last value and its scrubbed form are
-  // kept: a field is scrubbed again only when its value changes.
-  const seenIn: Rec = Object.create(null) as Rec;
-  const seenOut: Rec = Object.create(null) as Rec;
+  // kept, by position: a field is scrubbed again only when its value changes.
+  const seenKey: string[] = [];
+  const seenIn: unknown[] = [];
+  const seenOut: unknown[] = [];
 
-  function scrubField(key: string, value: unknown): unknown {
+  function scrubField(i: number, key: string, value: unknown): unknown {
     if (typeof value !== 'string') return typeof value === 'object' && value !== null ? r.scrubValue(value, 1) : value;
-    if (seenIn[key] === value) return seenOut[key];
+    if (seenKey[i] === key && seenIn[i] === value) return seenOut[i];
     const out = r.scrubText(value);
-    seenIn[key] = value;
-    seenOut[key] = out;
+    seenKey[i] = key;
+    seenIn[i] = value;
+    seenOut[i] = out;
     return out;
   }
 
@@ -375,7 +386,10 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
     let fields: Rec | undefined;
     try {
       fields = mixinFields!(mergeObject);
-      if (fields !== undefined) for (const key of Object.keys(fields)) fields[key] = scrubField(key, fields[key]);
+      if (fields !== undefined) {
+        const keys = Object.keys(fields);
+        for (let i = 0; i < keys.length; i++) fields[keys[i]!] = scrubField(i, keys[i]!, fields[keys[i]!]);
+      }
     } catch {
       fields = { redaction: INVALID_IP_TOKEN };
     }
