@@ -287,7 +287,7 @@ describe('request serializer fast paths write what the general loop writes', () 
       headers,
       socket: fc.record({ remoteAddress: fc.oneof(v4, v6, fc.constant(undefined)), remotePort: fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constant(undefined)) }),
       id: fc.oneof(text, fc.integer(), fc.constant(undefined)),
-      query: fc.oneof(fc.constant(undefined), fc.constant({}), mergeObject),
+      query: fc.oneof(fc.constant(undefined), fc.constant({}), fc.constant(null).map(() => Object.create(null) as object), fc.constant([]), fc.constant(new Date(0)), mergeObject),
       params: fc.oneof(fc.constant(undefined), fc.constant({}), mergeObject),
     },
     { requiredKeys: ['method', 'url', 'headers', 'socket'] },

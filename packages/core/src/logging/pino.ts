@@ -123,6 +123,17 @@ function scrubHeaders(headers: unknown, r: ResolvedLogRedaction): unknown {
 }
 
 /**
+ * An empty plain object (Express's `params`, a query without parameters: on every request
+ * line), which the deep scrubber would return as is after a dozen type checks: a plain or
+ * null prototype, no own key of any kind, and no inherited `toJSON`.
+ */
+function isEmptyRecord(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return (proto === Object.prototype || proto === null) && Reflect.ownKeys(value).length === 0 && (value as { toJSON?: unknown }).toJSON === undefined;
+}
+
+/**
  * Prototypes of pino-std-serializers' request objects (what pino-http hands a request
  * serializer), found by their shape: a `raw` accessor and the fields as defaults. One per
  * installed copy of pino-std-serializers; at most a few are kept.
@@ -198,7 +209,9 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
 
   /** A request field other than the address and the headers, as the general loop below writes it. */
   function requestField(value: unknown): unknown {
-    return typeof value === 'string' ? (plainValue(value) ? value : r.scrubAndEscape(value)) : typeof value === 'number' || value === undefined ? value : r.scrubValue(value, 1);
+    if (typeof value === 'string') return plainValue(value) ? value : r.scrubAndEscape(value);
+    if (typeof value === 'number' || value === undefined || isEmptyRecord(value)) return value;
+    return r.scrubValue(value, 1);
   }
 
   // The two shapes every request line has are written with named fields, in their order,
