@@ -273,7 +273,7 @@ describe('request serializer fast paths write what the general loop writes', () 
       const v = src[key];
       if (key === 'remoteAddress') out[key] = r.redactAddress(v);
       else if (key === 'headers') out[key] = headerRule(v);
-      else if (typeof v === 'string') out[key] = /^[^\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]*$/.test(v) && (v.split('.').length < 4 && v.split(':').length < 3) ? v : r.scrubAndEscape(v);
+      else if (typeof v === 'string') out[key] = r.scrubAndEscape(v);
       else out[key] = typeof v === 'number' || v === undefined ? v : r.scrubValue(v, 1);
     }
     return out;

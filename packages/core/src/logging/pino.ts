@@ -249,7 +249,6 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
       // pino with `logger.info({ req })` hands over the IncomingMessage itself, and
       // Fastify's logger its Request (whose `raw` is the IncomingMessage).
       const rec = req as Rec;
-      let src: Rec = rec;
       if (isHttpMessage(rec)) {
         const raw = rawOf(rec);
         if (raw !== undefined) return requestFromRaw(raw, rec['id']);
@@ -258,8 +257,8 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
       // Anything else: every own field, whatever its name (the shape pino-http would
       // write for a serializer of its own).
       const out: Rec = {};
-      for (const key of Object.keys(src)) {
-        const value = src[key];
+      for (const key of Object.keys(rec)) {
+        const value = rec[key];
         switch (key) {
           case 'remoteAddress':
             out[key] = r.redactAddress(value);
@@ -268,7 +267,7 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
             out[key] = scrubHeadersOf(value, r);
             break;
           default:
-            out[key] = typeof value === 'string' ? (plainValue(value) ? value : r.scrubAndEscape(value)) : typeof value === 'number' || value === undefined ? value : r.scrubValue(value, 1);
+            out[key] = requestField(value);
         }
       }
       return out;
