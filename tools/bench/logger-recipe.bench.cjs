@@ -134,6 +134,10 @@ const CASES = [
   { name: 'pino alone (Fastify pattern)', group: 'pino', base: true, fn: viaPino(plainLogger('alone'), false) },
   { name: 'pino + createPinoIpRedaction', group: 'pino', fn: viaPino(plainLogger('recipe'), false) },
   { name: 'purposekit context + pino + createPinoHttpOptions parts', group: 'pino', fn: viaPino(plainLogger('options'), true) },
+  { name: 'purposekit context + pino + createPinoIpRedaction', group: 'pino', fn: viaPino(plainLogger('recipe'), true) },
+  // What the privacy fields on every line cost pino itself, with no redaction at all.
+  { name: 'purposekit context + pino + a mixin of the privacy fields only', group: 'pino', fn: viaPino(pino({ mixin: () => core.getPrivacyContext()?.logFields() ?? {} }, devNull), true) },
+  { name: 'purposekit context + pino alone', group: 'pino', fn: viaPino(plainLogger('alone'), true) },
 ];
 
 if (process.env.BENCH_ONLY !== undefined) {
