@@ -52,11 +52,12 @@ export interface PurposekitPinoHttpOptions {
   /** pino-http writes the id as `requestId`, the name every purposekit log field uses. */
   readonly customAttributeKeys: { readonly reqId: 'requestId' };
   /**
-   * The privacy fields on the request's completion line when the mixin cannot add them
-   * (the response finished outside the request's async context); `undefined` otherwise,
-   * so pino-http makes no child logger for them.
+   * The privacy fields (an object) on the request's completion line when the mixin cannot
+   * add them (the response finished outside the request's async context); `undefined`
+   * otherwise, so pino-http makes no child logger for them. Typed `any` because pino-http's
+   * own type for `customProps` says `object`, while it treats `undefined` as no bindings.
    */
-  readonly customProps: (req: any, res: any) => Record<string, unknown> | undefined;
+  readonly customProps: (req: any, res: any) => any;
   /** The privacy fields on every line logged inside the request (`req.log.info(...)`). */
   readonly mixin: (mergeObject: object) => object;
   readonly serializers: { readonly req: (req: unknown) => unknown; readonly res: (res: unknown) => unknown };
