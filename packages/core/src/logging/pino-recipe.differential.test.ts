@@ -8,7 +8,8 @@
  * The slow path is the recipe as it was before the fast paths, assembled from the same
  * scrubbing primitives: a mixin that returns the raw privacy fields (so `formatters.log`
  * walks and scrubs every field of every line), `customProps` that returns `{}` instead of
- * nothing at the start of a request (pino-http then makes a second child logger), and a
+ * nothing at the start of a request (pino-http then makes a second child logger) and, at
+ * the end, the fields each scrubbed as the formatter scrubs a string field, and a
  * header rule that scrubs and escapes every value with a digit or a colon into a new
  * object. The fast paths: the mixin's fields scrubbed where they are made (each field's
  * last value cached) and `formatters.log` walking only the merging object's fields; no
@@ -125,7 +126,11 @@ function slowOptions() {
       if (res?.writableEnded !== true && res?.headersSent !== true) return {};
       const ctx = privacyContextOf(req);
       if (ctx === undefined || getPrivacyContext() === ctx) return {};
-      return { ...ctx.logFields() };
+      // Bound to a child logger, never seen by formatters.log: scrubbed as the formatter
+      // scrubs a line's string fields (before this change they were not scrubbed at all).
+      const fields: Record<string, unknown> = { ...ctx.logFields() };
+      for (const k of Object.keys(fields)) if (typeof fields[k] === 'string') fields[k] = r.scrubText(fields[k] as string);
+      return fields;
     },
     mixin(m: object): object {
       const ctx = getPrivacyContext();

@@ -193,6 +193,8 @@ export interface PinoRecipeParts {
 /** @internal {@link PinoIpRedaction} with the recipe's `mixin` when {@link PinoRecipeParts.mixinFields} was given. */
 export interface PinoRecipe extends PinoIpRedaction {
   readonly mixin?: (mergeObject: object) => object;
+  /** The mixin's scrubbing of its fields, for the same fields bound another way (pino-http's customProps). */
+  readonly scrubFields?: (fields: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /**
@@ -394,14 +396,22 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
     return out;
   }
 
+  /** A fresh fields object, scrubbed in place (fails closed). */
+  function scrubFields(fields: Rec): Rec {
+    try {
+      const keys = Object.keys(fields);
+      for (let i = 0; i < keys.length; i++) fields[keys[i]!] = scrubField(i, keys[i]!, fields[keys[i]!]);
+      return fields;
+    } catch {
+      return { redaction: INVALID_IP_TOKEN };
+    }
+  }
+
   function mixin(mergeObject: object): object {
     let fields: Rec | undefined;
     try {
       fields = mixinFields!(mergeObject);
-      if (fields !== undefined) {
-        const keys = Object.keys(fields);
-        for (let i = 0; i < keys.length; i++) fields[keys[i]!] = scrubField(i, keys[i]!, fields[keys[i]!]);
-      }
+      if (fields !== undefined) fields = scrubFields(fields);
     } catch {
       fields = { redaction: INVALID_IP_TOKEN };
     }
@@ -414,6 +424,6 @@ export function createPinoIpRedactionWith(options: PinoIpRedactionOptions | unde
     serializers: Object.freeze({ req: serializeRequest, res: serializeResponse }),
     formatters: Object.freeze({ log: formatLog }),
     hooks: Object.freeze({ logMethod }),
-    ...(mixinFields === undefined ? {} : { mixin }),
+    ...(mixinFields === undefined ? {} : { mixin, scrubFields }),
   });
 }

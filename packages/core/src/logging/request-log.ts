@@ -224,7 +224,10 @@ export function createPinoHttpOptions(kit: Purposekit, options?: PinoHttpOptions
       if (res?.writableEnded !== true && res?.headersSent !== true) return undefined;
       const ctx = privacyContextOf(req);
       if (ctx === undefined || getPrivacyContext() === ctx) return undefined;
-      return fieldsOf(ctx) as unknown as Record<string, unknown>; // a fresh object every call
+      // pino-http binds these to a child logger: bindings never pass through
+      // formatters.log, so they are scrubbed here, as the mixin scrubs its own (the request
+      // id comes from the application's function and may be anything).
+      return ip.scrubFields!(fieldsOf(ctx) as unknown as Record<string, unknown>); // a fresh object every call
     },
     mixin: ip.mixin!,
     serializers: Object.freeze({ req: serializeRequest, res: serializeResponse }),
