@@ -24,6 +24,7 @@
 //   MATRIX_EXPRESS4_DIR  a prefix with express@4 installed (npm i --prefix DIR express@4)
 //   MATRIX_JSON          write every result to this file as JSON
 //   MATRIX_PROFILE=1     same as --cpu-prof
+//   MATRIX_PROFILE_DIR   keep the .cpuprofile files there (default: a temp dir, removed)
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -261,9 +262,10 @@ async function main() {
     const perNode = { node: version, bin: nodeBin, loadBefore: loadavg(), groups: [] };
     console.log(`\n## node ${version}: ${options.rounds} rounds × ${options.requests} requests, concurrency ${options.concurrency}, load average before ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     for (const framework of frameworks) {
-      const profileDir = profile ? mkdtempSync(join(tmpdir(), 'pk-matrix-prof-')) : undefined;
+      const keep = process.env.MATRIX_PROFILE_DIR;
+      const profileDir = profile ? (keep ? mkdtempSync(join(keep, `${version}-${framework}-`)) : mkdtempSync(join(tmpdir(), 'pk-matrix-prof-'))) : undefined;
       const g = await runGroup(nodeBin, framework, { ...options, profileDir });
-      if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+      if (profileDir && !keep) rmSync(profileDir, { recursive: true, force: true });
       perNode.groups.push(g);
       console.log(`\n### ${framework} (node ${version})\n\n${formatGroup(g)}`);
       if (profile) console.log(`\n${formatProfiles(g)}`);

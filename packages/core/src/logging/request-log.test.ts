@@ -32,10 +32,23 @@ describe('createPinoHttpOptions options', () => {
 
   it('customProps stays out of the request-start call (the purpose is not declared yet) and ignore follows skip', () => {
     const o = createPinoHttpOptions(kit, { skip: [/^\/metrics/] });
-    expect(o.customProps({}, { writableEnded: false, headersSent: false })).toEqual({});
+    // undefined, not {}: pino-http makes a child logger for any object it is given.
+    expect(o.customProps({}, { writableEnded: false, headersSent: false })).toBeUndefined();
     expect(o.autoLogging!.ignore({ method: 'GET', url: '/metrics?x' })).toBe(true);
     expect(o.autoLogging!.ignore({ method: 'GET', url: '/status' })).toBe(false);
     expect(createPinoHttpOptions(kit).autoLogging).toBeUndefined();
+  });
+});
+
+describe('createPinoHttpOptions: the completion line outside the request\'s context', () => {
+  it('binds the privacy fields scrubbed (pino-http binds them to a child logger, which formatters.log never sees)', () => {
+    const pk = createPurposekit({ policy: kubevirt, audit: new ArraySink(), subjectKey: { id: 'k', secret: 'x'.repeat(32) }, requestId: () => 'req-for-203.0.113.9' });
+    const o = createPinoHttpOptions(pk);
+    const ctx = begin(pk, { headers: {}, remoteAddress: '198.51.100.7' });
+    const fields = o.customProps({ privacy: ctx }, { writableEnded: true, headersSent: true }) as Record<string, unknown>;
+    expect(fields).toMatchObject({ requestId: 'req-for-203.0.113.0', ip: '198.51.100.0', purpose: 'service.provision' });
+    // Inside the context the mixin adds them instead: nothing to bind.
+    expect(runInContext(pk, ctx, () => o.customProps({ privacy: ctx }, { writableEnded: true, headersSent: true }))).toBeUndefined();
   });
 });
 

@@ -20,7 +20,7 @@ import { compileSkipRule } from '../adapter-support';
 import type { IpRedactor } from '../ip/redact';
 import { resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions, ResolvedLogRedaction } from './options';
-import { createPinoIpRedactionWith } from './pino';
+import { createPinoIpRedactionWith, plainValue } from './pino';
 import type { PinoLogMethodHook } from './pino';
 
 /** Headers whose values are replaced by {@link REDACTED} by default: credentials and cookies (the age gate's lockout cookie included). */
@@ -51,8 +51,13 @@ export interface PurposekitPinoHttpOptions {
   readonly genReqId: (req: any, res: any) => string;
   /** pino-http writes the id as `requestId`, the name every purposekit log field uses. */
   readonly customAttributeKeys: { readonly reqId: 'requestId' };
-  /** The privacy fields on the request's completion line. */
-  readonly customProps: (req: any, res: any) => Record<string, unknown>;
+  /**
+   * The privacy fields (an object) on the request's completion line when the mixin cannot
+   * add them (the response finished outside the request's async context); `undefined`
+   * otherwise, so pino-http makes no child logger for them. Typed `any` because pino-http's
+   * own type for `customProps` says `object`, while it treats `undefined` as no bindings.
+   */
+  readonly customProps: (req: any, res: any) => any;
   /** The privacy fields on every line logged inside the request (`req.log.info(...)`). */
   readonly mixin: (mergeObject: object) => object;
   readonly serializers: { readonly req: (req: unknown) => unknown; readonly res: (res: unknown) => unknown };
@@ -92,20 +97,51 @@ function cannotHoldAddress(s: string): boolean {
   return true;
 }
 
-/** @internal Headers → a copy with secrets replaced, `host` as is, every other value scrubbed. */
+/**
+ * One header value: as is when it cannot hold an address (no digit and no colon), else
+ * scrubbed and escaped. `plainValue` first: one pass that proves scrub + escape would
+ * return the value unchanged (rule 1 of the scrubber, nothing to escape), so the common
+ * value with a digit (`purposekit/1.2`, `max-age=0`) is not scrubbed either.
+ */
+function headerText(value: string, r: ResolvedLogRedaction): string {
+  return plainValue(value) || cannotHoldAddress(value) ? value : r.scrubAndEscape(value);
+}
+
+/**
+ * @internal Headers → secrets replaced, `host` as is, every other value scrubbed: the
+ * same object when nothing changes, else a copy (copy-on-write).
+ */
 export function redactHeaders(headers: unknown, secret: ReadonlySet<string>, r: ResolvedLogRedaction): unknown {
   if (typeof headers !== 'object' || headers === null) return headers;
-  const out: Rec = {};
-  for (const name of Object.keys(headers)) {
-    const value = (headers as Rec)[name];
+  const src = headers as Rec;
+  const names = Object.keys(src);
+  let out: Rec | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const value = src[name];
     const lower = name.toLowerCase();
-    if (secret.has(lower)) out[name] = REDACTED;
-    else if (lower === 'host' || lower === ':authority') out[name] = value; // the server's own name: not a client address
-    else if (typeof value === 'string') out[name] = cannotHoldAddress(value) ? value : r.scrubAndEscape(value);
-    else if (Array.isArray(value)) out[name] = value.map((v) => (typeof v === 'string' ? (cannotHoldAddress(v) ? v : r.scrubAndEscape(v)) : r.scrubValue(v, 2)));
-    else out[name] = r.scrubValue(value, 2);
+    let next: unknown;
+    if (secret.has(lower)) next = REDACTED;
+    else if (lower === 'host' || lower === ':authority') continue; // the server's own name: not a client address
+    else if (typeof value === 'string') next = headerText(value, r);
+    else if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) continue;
+    else if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      for (let k = 0; k < value.length; k++) {
+        const v: unknown = value[k];
+        const w = typeof v === 'string' ? headerText(v, r) : r.scrubValue(v, 2);
+        if (w !== v && copy === undefined) copy = value.slice(0, k);
+        if (copy !== undefined) copy.push(w);
+      }
+      next = copy ?? value;
+    } else next = r.scrubValue(value, 2);
+    if (next !== value) {
+      // A spread copies in one step (keyed writes of each name would go megamorphic).
+      if (out === undefined) out = { ...src };
+      out[name] = next;
+    }
   }
-  return out;
+  return out ?? headers;
 }
 
 function compileIgnore(skip: unknown): ((req: any) => boolean) | undefined {
@@ -155,7 +191,19 @@ export function createPinoHttpOptions(kit: Purposekit, options?: PinoHttpOptions
   const { resolved: r } = resolveLogRedaction({ ...o, redactor }, 'createPinoHttpOptions()', ['redactHeaders', 'skip']);
   const secret = headerSet(o['redactHeaders'], 'createPinoHttpOptions()');
   // One pass over the headers: the recipe's rule (secrets, Host) inside the serializers.
-  const ip = createPinoIpRedactionWith({ redactor, ...(o['maxDepth'] === undefined ? {} : { maxDepth: o['maxDepth'] as number }) }, (headers) => redactHeaders(headers, secret, r));
+  const ip = createPinoIpRedactionWith(
+    { redactor, ...(o['maxDepth'] === undefined ? {} : { maxDepth: o['maxDepth'] as number }) },
+    {
+      headerRule: (headers) => redactHeaders(headers, secret, r),
+      // The fields on every line logged inside the request; the recipe's mixin scrubs them
+      // where they are made (each field's last value cached), not on every line.
+      mixinFields(mergeObject: object): Record<string, unknown> | undefined {
+        const ctx = getPrivacyContext();
+        if (ctx === undefined || 'purpose' in mergeObject) return undefined;
+        return fieldsOf(ctx) as unknown as Record<string, unknown>; // a fresh object every call
+      },
+    },
+  );
   const ignore = compileIgnore(o['skip']);
 
   const serializeRequest = ip.serializers.req;
@@ -166,21 +214,22 @@ export function createPinoHttpOptions(kit: Purposekit, options?: PinoHttpOptions
       return privacyContextOf(req)?.requestId ?? randomUUID();
     },
     customAttributeKeys: Object.freeze({ reqId: 'requestId' as const }),
-    customProps(req: any, res: any): Record<string, unknown> {
+    customProps(req: any, res: any): Record<string, unknown> | undefined {
       // pino-http asks twice: when the request starts (too early: the route has not
       // declared its purpose yet) and when it completes. Only the completion line gets
       // the fields here, and only when the mixin (active context) does not already.
-      // An empty object adds nothing (pino-http finds its empty bindings already present).
-      if (res?.writableEnded !== true && res?.headersSent !== true) return {};
+      // Nothing is `undefined`, not `{}`: pino-http makes a child logger of the request
+      // logger for any object it gets, and a child of a child costs more than the rest of
+      // the request's logging (it turns the first child into a prototype).
+      if (res?.writableEnded !== true && res?.headersSent !== true) return undefined;
       const ctx = privacyContextOf(req);
-      if (ctx === undefined || getPrivacyContext() === ctx) return {};
-      return { ...fieldsOf(ctx) };
+      if (ctx === undefined || getPrivacyContext() === ctx) return undefined;
+      // pino-http binds these to a child logger: bindings never pass through
+      // formatters.log, so they are scrubbed here, as the mixin scrubs its own (the request
+      // id comes from the application's function and may be anything).
+      return ip.scrubFields!(fieldsOf(ctx) as unknown as Record<string, unknown>); // a fresh object every call
     },
-    mixin(mergeObject: object): object {
-      const ctx = getPrivacyContext();
-      if (ctx === undefined || 'purpose' in mergeObject) return {};
-      return fieldsOf(ctx);
-    },
+    mixin: ip.mixin!,
     serializers: Object.freeze({ req: serializeRequest, res: serializeResponse }),
     formatters: ip.formatters,
     hooks: ip.hooks,
