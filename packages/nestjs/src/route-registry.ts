@@ -1,7 +1,7 @@
 import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { ExecutionContext, OnModuleInit, Type } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { ACTIONS, PurposekitError } from '@purposekit/core';
 import { compileAgeGate, declarePurpose } from '@purposekit/core/adapter';
 import type { RouteLabel } from '@purposekit/core/adapter';
@@ -29,6 +29,7 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     private readonly reflector: Reflector,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
+    private readonly appConfig: ApplicationConfig,
   ) {}
 
   onModuleInit(): void {
@@ -71,7 +72,7 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     const where = `${cls.name}.${handler.name}`;
     for (const a of accesses) validateAccesses(a, where);
     return Object.freeze({
-      purpose: purpose === undefined ? undefined : declareWithRoutes(kit, purpose, cls, handler, accesses),
+      purpose: purpose === undefined ? undefined : declareWithRoutes(kit, purpose, cls, handler, accesses, globalPrefixOf(this.appConfig)),
       ageGate: gate === undefined ? undefined : compileAgeGate<unknown>(kit, gate),
       accesses: Object.freeze([...accesses]),
     });
@@ -87,12 +88,44 @@ function joinPath(...parts: string[]): string {
   return `/${joined}`;
 }
 
+/** An excluded route of `setGlobalPrefix(prefix, { exclude })`, as Nest keeps it. */
+interface ExcludedRoute {
+  readonly requestMethod?: RequestMethod;
+  readonly pathRegex?: RegExp;
+}
+
 /**
- * Declares the route's purpose with a route label for each of its paths (controller path +
- * handler path; the app's global prefix is not known here), and the data categories its
- * `@Accesses` name, so `kit.describeRoutes()` lists what the controllers declare.
+ * The app's global prefix (`app.setGlobalPrefix()`, set before `init()` as Nest requires)
+ * and which paths it skips: a function from a route's path and method to the prefix it
+ * gets ('' when none or excluded, as Nest's router decides with the same `exclude` list).
  */
-function declareWithRoutes(kit: ResolvedPrivacyModuleOptions['kit'], purpose: string, cls: Type<unknown>, handler: RouteHandler, accesses: readonly AccessesOptions[]) {
+function globalPrefixOf(config: ApplicationConfig | undefined): (path: string, method: RequestMethod) => string {
+  const prefix = config?.getGlobalPrefix?.() ?? '';
+  if (typeof prefix !== 'string' || prefix.replace(/\//g, '') === '') return () => '';
+  const exclude = ((config?.getGlobalPrefixOptions?.() as { exclude?: unknown } | undefined)?.exclude ?? []) as readonly ExcludedRoute[];
+  return (path, method) => {
+    for (const r of Array.isArray(exclude) ? exclude : []) {
+      const methodMatches = r.requestMethod === undefined || r.requestMethod === RequestMethod.ALL || (r.requestMethod as number) === -1 || r.requestMethod === method;
+      if (methodMatches && r.pathRegex instanceof RegExp && r.pathRegex.test(path)) return '';
+    }
+    return prefix;
+  };
+}
+
+/**
+ * Declares the route's purpose with a route label for each of its paths (the app's global
+ * prefix unless its `exclude` names the route, + controller path + handler path), and the
+ * data categories its `@Accesses` name, so `kit.describeRoutes()` lists what the
+ * controllers declare. (A RouterModule's module paths and URI versions are not included.)
+ */
+function declareWithRoutes(
+  kit: ResolvedPrivacyModuleOptions['kit'],
+  purpose: string,
+  cls: Type<unknown>,
+  handler: RouteHandler,
+  accesses: readonly AccessesOptions[],
+  prefixFor: (path: string, method: RequestMethod) => string,
+) {
   const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
   const handlerPaths = pathsOf(Reflect.getMetadata(PATH_METADATA, handler));
   if (method === undefined || handlerPaths.length === 0) return declarePurpose(kit, purpose);
@@ -102,7 +135,8 @@ function declareWithRoutes(kit: ResolvedPrivacyModuleOptions['kit'], purpose: st
   let decl = declarePurpose(kit, purpose);
   for (const c of controllerPaths.length === 0 ? [''] : controllerPaths) {
     for (const h of handlerPaths) {
-      const label: RouteLabel = { method: name, path: joinPath(c, h), data };
+      const path = joinPath(c, h);
+      const label: RouteLabel = { method: name, path: joinPath(prefixFor(path, method), path), data };
       decl = declarePurpose(kit, purpose, label);
     }
   }
