@@ -16,6 +16,7 @@
  * child logger for nothing; headers scrubbed only when `plainValue` cannot prove them
  * unchanged, copied only when a value changes.
  */
+import { escapeLogValue } from '../ip/escape';
 import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import pino from 'pino';
@@ -103,9 +104,9 @@ function slowRedactHeaders(headers: unknown, secret: ReadonlySet<string>, r: Res
     const v = (headers as Record<string, unknown>)[name];
     const lower = name.toLowerCase();
     if (secret.has(lower)) out[name] = REDACTED;
-    else if (lower === 'host' || lower === ':authority') out[name] = v;
-    else if (typeof v === 'string') out[name] = holds(v) ? r.scrubAndEscape(v) : v;
-    else if (Array.isArray(v)) out[name] = v.map((x) => (typeof x === 'string' ? (holds(x) ? r.scrubAndEscape(x) : x) : r.scrubValue(x, 2)));
+    else if (lower === 'host' || lower === ':authority') out[name] = typeof v === 'string' ? escapeLogValue(v) : v;
+    else if (typeof v === 'string') out[name] = holds(v) ? r.scrubAndEscape(v) : escapeLogValue(v);
+    else if (Array.isArray(v)) out[name] = v.map((x) => (typeof x === 'string' ? (holds(x) ? r.scrubAndEscape(x) : escapeLogValue(x)) : r.scrubValue(x, 2)));
     else out[name] = r.scrubValue(v, 2);
   }
   return out;

@@ -63,6 +63,10 @@ describe('redactHeaders', () => {
   it('an empty list turns redaction off', () => {
     expect(redactHeaders({ cookie: 'a=1' }, headerSet([], 'test'), resolved)).toEqual({ cookie: 'a=1' });
   });
+  it('escapes control characters in values that cannot hold an address, and in Host (not scrubbed: the server\'s own name)', () => {
+    const out = redactHeaders({ 'user-agent': 'bot\u0085evil\u202e', host: 'example.org\r\nx: y', accept: 'text/html' }, headerSet(undefined, 'test'), resolved) as Record<string, string>;
+    expect(out).toEqual({ 'user-agent': 'bot\\u0085evil\\u202e', host: 'example.org\\r\\nx: y', accept: 'text/html' });
+  });
 });
 
 describe('winston and morgan options', () => {
@@ -81,5 +85,11 @@ describe('winston and morgan options', () => {
       expect(format.transform({ level: 'info', message: 'm' })).toMatchObject({ requestId: ctx.requestId, purpose: 'service.provision', ip: '203.0.113.0' });
       expect(format.transform({ level: 'info', message: 'm', purpose: 'mine' })).toEqual({ level: 'info', message: 'm', purpose: 'mine' });
     });
+  });
+
+  it('winston: the Host header keeps its address (the server\'s) but is escaped like every header', () => {
+    const format = createWinstonIpFormat();
+    const out = format.transform({ level: 'info', message: 'm', req: { headers: { host: '192.0.2.10:8443\r\nforged: 1', 'x-real-ip': '203.0.113.9' } } }) as { req: { headers: Record<string, string> } };
+    expect(out.req.headers).toEqual({ host: '192.0.2.10:8443\\r\\nforged: 1', 'x-real-ip': '203.0.113.0' });
   });
 });

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { getPrivacyContext } from '../context';
 import type { PrivacyContext, PrivacyLogFields } from '../context';
 import { PurposekitError } from '../errors';
+import { escapeLogValue } from '../ip/escape';
 import { createIpRedactor } from '../ip/redact';
 import { show } from '../policy/suggest';
 import type { Purposekit } from '../purposekit';
@@ -104,11 +105,13 @@ function cannotHoldAddress(s: string): boolean {
  * value with a digit (`purposekit/1.2`, `max-age=0`) is not scrubbed either.
  */
 function headerText(value: string, r: ResolvedLogRedaction): string {
-  return plainValue(value) || cannotHoldAddress(value) ? value : r.scrubAndEscape(value);
+  if (plainValue(value)) return value;
+  // No digit and no colon: no address to scrub, but maybe a control character to escape.
+  return cannotHoldAddress(value) ? escapeLogValue(value) : r.scrubAndEscape(value);
 }
 
 /**
- * @internal Headers → secrets replaced, `host` as is, every other value scrubbed: the
+ * @internal Headers → secrets replaced, `host` escaped, every other value scrubbed and escaped: the
  * same object when nothing changes, else a copy (copy-on-write).
  */
 export function redactHeaders(headers: unknown, secret: ReadonlySet<string>, r: ResolvedLogRedaction): unknown {
@@ -122,7 +125,11 @@ export function redactHeaders(headers: unknown, secret: ReadonlySet<string>, r: 
     const lower = name.toLowerCase();
     let next: unknown;
     if (secret.has(lower)) next = REDACTED;
-    else if (lower === 'host' || lower === ':authority') continue; // the server's own name: not a client address
+    else if (lower === 'host' || lower === ':authority') {
+      // The server's own name: not a client address, so not scrubbed; escaped all the same.
+      if (typeof value !== 'string') continue;
+      next = escapeLogValue(value);
+    }
     else if (typeof value === 'string') next = headerText(value, r);
     else if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) continue;
     else if (Array.isArray(value)) {

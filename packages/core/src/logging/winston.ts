@@ -8,6 +8,7 @@ import { INVALID_IP_TOKEN } from '../ip/truncate';
 import { booleanOption } from '../ip/options';
 import { resolveLogRedaction } from './options';
 import type { LogIpRedactionOptions } from './options';
+import { escapeLogValue } from '../ip/escape';
 import { headerSet, redactHeaders } from './request-log';
 
 /** Options for {@link createWinstonIpFormat}. */
@@ -21,7 +22,7 @@ export interface WinstonIpFormatOptions extends LogIpRedactionOptions {
   /**
    * Header names (any case) written as `[Redacted]` wherever an entry carries headers
    * (`headers`, `req.headers`, `res.headers`). Default `authorization`,
-   * `proxy-authorization`, `cookie`, `set-cookie`. The `host` header is written as is.
+   * `proxy-authorization`, `cookie`, `set-cookie`. The `host` header is escaped, not scrubbed.
    */
   redactHeaders?: readonly string[];
 }
@@ -75,12 +76,13 @@ export function createWinstonIpFormat(options?: WinstonIpFormatOptions): Winston
     }
     return out;
   };
-  // The Host header names the server, not a client: the deep scrub must not rewrite it.
+  // The Host header names the server, not a client: the deep scrub must not rewrite it
+  // (escaped all the same, as every header value is).
   const keepHost = (before: Rec, after: Rec): void => {
     const put = (b: unknown, a: unknown): void => {
       if (typeof b !== 'object' || b === null || typeof a !== 'object' || a === null || a === b) return;
       const host = (b as Rec)['host'];
-      if (typeof host === 'string') (a as Rec)['host'] = host;
+      if (typeof host === 'string') (a as Rec)['host'] = escapeLogValue(host);
     };
     put(before['headers'], after['headers']);
     for (const key of ['req', 'res'] as const) {
