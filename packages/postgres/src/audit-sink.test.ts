@@ -110,6 +110,11 @@ describePg('createPostgresAuditSink', () => {
     };
     const s = await sink(schema, 'g', {}, counting);
     await s.append(access('first')); // makes the month's partitions: from now on, batches go straight out
+    // A handful of callers: the first append goes out at once, the other four wait for its
+    // COMMIT and go together (a second batch behind it would cost a second commit).
+    const before = inserts;
+    await Promise.all(Array.from({ length: 5 }, (_, i) => s.append(access(`few${i}`))));
+    expect([inserts - before, mostOnWire]).toEqual([2, 1]);
     await Promise.all(Array.from({ length: 400 }, (_, i) => s.append(access(`r${i}`))));
     await s.close();
     // Pipelined: a second batch went out while the first was committing.
@@ -122,7 +127,7 @@ describePg('createPostgresAuditSink', () => {
     await counting.end();
     expect(inserts).toBeLessThan(50);
     const got = await rows(schema, 'g');
-    expect(got.filter((r) => r['kind'] === 'access')).toHaveLength(401);
+    expect(got.filter((r) => r['kind'] === 'access')).toHaveLength(406);
     expect(got.map((r) => r['seq'])).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
     await verified(schema);
   });
@@ -252,13 +257,14 @@ describePg('createPostgresAuditSink', () => {
       await s.append(access('a'));
       const poisoned = s.append(access('poison-1')).then(() => 'written', (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
       await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%audit_records%'`)).rowCount === 1, 'the poisoned batch waiting');
-      const behind = Promise.allSettled([s.append(access('behind-1')), s.append(access('behind-2'))]);
+      // Enough records to go out behind it at once (a handful would wait for its COMMIT).
+      const behind = Promise.allSettled(Array.from({ length: 20 }, (_, i) => s.append(access(`behind-${i}`))));
       // One turn of the event loop: the sink seals the next batch and sends it behind the first.
       await new Promise((r) => setImmediate(r));
       await holder.query('SELECT pg_advisory_unlock(4242)');
       expect(await poisoned).toMatch(/^PURPOSEKIT_ERR_AUDIT_UNAVAILABLE: .*the database refused the batch \(SQLSTATE P0001\)/);
       const outcomes = await behind;
-      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+      expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 20 }, () => 'rejected'));
       expect(String((outcomes[0] as PromiseRejectedResult).reason.message)).toMatch(/not written, because the batch before it was refused/);
       await s.append(access('c'));
       await s.close();

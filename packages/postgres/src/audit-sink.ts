@@ -236,6 +236,12 @@ interface Pending {
 
 /** Most batches on the wire at once: one committing, the next already sent behind it. */
 const PIPELINE_DEPTH = 2;
+/**
+ * Fewest records worth a second batch behind one in flight: below it they wait for that
+ * batch's COMMIT and go in the next (a few callers split into two alternating batches
+ * would pay two commits where one does).
+ */
+const PIPELINE_MIN_RECORDS = 16;
 
 /** A batch on the wire, with the chain position to rewind to if it did not commit. */
 interface InFlight {
@@ -512,13 +518,14 @@ class PgSink implements PostgresAuditSink {
 
   /**
    * Sends what is queued when the pipeline has room. An idle sink sends at once (the
-   * lowest latency for a lone append); with a batch already on the wire, the next one is
-   * sealed on the next turn of the event loop, so that every append made meanwhile (the
-   * callers just acknowledged, typically) joins it.
+   * lowest latency for a lone append). Otherwise the next batch is sealed on the next turn
+   * of the event loop, so that every append made meanwhile joins it: after a COMMIT
+   * (`deferred`), the callers it acknowledged append again first; with a batch on the
+   * wire, a second one goes behind it once PIPELINE_MIN_RECORDS are waiting.
    */
-  #schedule(): void {
-    if (this.#scheduled || this.#ensuring || this.#queue.length === 0 || this.#state !== 'up' || this.#inflight.length >= PIPELINE_DEPTH) return;
-    if (this.#inflight.length === 0) {
+  #schedule(deferred = false): void {
+    if (this.#scheduled || this.#ensuring || this.#state !== 'up' || !this.#roomFor(this.#queue.length)) return;
+    if (this.#inflight.length === 0 && !deferred) {
       this.#pump();
       return;
     }
@@ -529,8 +536,14 @@ class PgSink implements PostgresAuditSink {
     });
   }
 
+  /** Whether `waiting` records may go out now: something to send, and room on the wire for it. */
+  #roomFor(waiting: number): boolean {
+    const n = this.#inflight.length;
+    return waiting > 0 && n < PIPELINE_DEPTH && (n === 0 || waiting >= PIPELINE_MIN_RECORDS);
+  }
+
   #pump(): void {
-    while (this.#queue.length > 0 && this.#state === 'up' && !this.#ensuring && this.#inflight.length < PIPELINE_DEPTH) {
+    while (this.#state === 'up' && !this.#ensuring && this.#roomFor(this.#queue.length)) {
       const ts = new Date().toISOString();
       if (!this.#months.has(this.#monthOf(ts))) {
         this.#ensurePartitions(ts);
@@ -665,7 +678,7 @@ class PgSink implements PostgresAuditSink {
       for (const p of batch.pendings) p.resolve();
       if (batch.heads.length > 0) this.#outbox?.add(batch.heads);
     }
-    this.#schedule();
+    this.#schedule(true);
     this.#settleIdle();
   }
 
@@ -680,7 +693,7 @@ class PgSink implements PostgresAuditSink {
     // A SQL error (not a lost session): nothing of the batch was written.
     const code = (error as { code?: string }).code;
     this.#refuse(batch, unavailable(`audit stream ${this.stream}: the database refused the batch${code === undefined ? '' : ` (SQLSTATE ${code})`}.`, error));
-    this.#schedule();
+    this.#schedule(true);
     this.#settleIdle();
   }
 
