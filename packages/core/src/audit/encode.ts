@@ -97,15 +97,28 @@ export function encodeEventBefore(event: AuditEventInput): string {
 
 /** The `after` part of {@link encodeEventParts}. */
 export function encodeEventAfter(event: AuditEventInput, seq: number, ts: string, prev: string): string {
-  let after = `"kind":${qc(event.kind)},"policy":{"id":${qc(event.policy.id)},"version":${qc(event.policy.version)}},"prev":"${prev}"`;
-  if (event.purpose !== undefined) after += `,"purpose":${qc(event.purpose)}`;
-  if (event.reason !== undefined) after += `,"reason":${qc(event.reason)}`;
-  if (event.recipient !== undefined) after += `,"recipient":${q(event.recipient)}`;
-  if (event.requestId !== undefined) after += `,"requestId":${q(event.requestId)}`;
-  after += `,"seq":${seq}`;
-  if (event.subject !== undefined) after += `,"subject":${q(event.subject)}`;
-  after += `,"ts":"${ts}","v":1`;
-  return after;
+  return `${encodeEventPrefix(event)}${prev}${encodeEventMiddle(event)}${encodeEventTail(event, seq, ts)}`;
+}
+
+/** The start of `after`, up to the value of `prev`: `"kind":…,"policy":{…},"prev":"`. */
+export function encodeEventPrefix(event: AuditEventInput): string {
+  return `"kind":${qc(event.kind)},"policy":{"id":${qc(event.policy.id)},"version":${qc(event.policy.version)}},"prev":"`;
+}
+
+/** What follows the value of `prev`, up to `requestId`: `"` then purpose, reason, recipient. */
+export function encodeEventMiddle(event: AuditEventInput): string {
+  let middle = '"';
+  if (event.purpose !== undefined) middle += `,"purpose":${qc(event.purpose)}`;
+  if (event.reason !== undefined) middle += `,"reason":${qc(event.reason)}`;
+  if (event.recipient !== undefined) middle += `,"recipient":${q(event.recipient)}`;
+  return middle;
+}
+
+/** The end of `after`: requestId, seq, subject, ts, v. */
+export function encodeEventTail(event: AuditEventInput, seq: number, ts: string): string {
+  let tail = event.requestId !== undefined ? `,"requestId":${q(event.requestId)},"seq":${seq}` : `,"seq":${seq}`;
+  if (event.subject !== undefined) tail += `,"subject":${q(event.subject)}`;
+  return `${tail},"ts":"${ts}","v":1`;
 }
 
 /** The hashed form (no `hash`) from {@link encodeEventParts}' output. */

@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { LineSlab } from './line-slab';
-import { eventArb } from './__tests__/arbitraries';
-import { accessEvent } from './__tests__/helpers';
+import { eventArb, text } from './__tests__/arbitraries';
+import { accessEvent, pseudonymize } from './__tests__/helpers';
+import type { AuditEventInput } from './types';
 
 const sha256 = (text: string): string => createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex');
 const GENESIS = '0'.repeat(64);
@@ -35,6 +36,63 @@ describe('LineSlab', () => {
       }),
       { seed: 0x51ab, numRuns: 300 },
     );
+  });
+
+  const oneFieldChanged: fc.Arbitrary<(e: AuditEventInput) => AuditEventInput> = fc.oneof(
+    fc.tuple(fc.constantFrom('action', 'actor', 'basis', 'purpose', 'reason', 'recipient'), fc.option(text, { nil: undefined })).map(
+      ([field, value]) =>
+        (e: AuditEventInput) => {
+          const out = { ...e } as Record<string, unknown>;
+          if (value === undefined) delete out[field];
+          else out[field] = value;
+          return out as unknown as AuditEventInput;
+        },
+    ),
+    fc.constantFrom('access', 'consent', 'age-gate', 'rights').map((kind) => (e: AuditEventInput) => ({ ...e, kind: kind as AuditEventInput['kind'] })),
+    fc.constantFrom('allow' as const, 'deny' as const).map((decision) => (e: AuditEventInput) => ({ ...e, decision })),
+    text.map((version) => (e: AuditEventInput) => ({ ...e, policy: { id: e.policy.id, version } })),
+    text.map((id) => (e: AuditEventInput) => ({ ...e, policy: { id, version: e.policy.version } })),
+    fc.array(text, { maxLength: 3 }).map((data) => (e: AuditEventInput) => ({ ...e, data })),
+  );
+
+  it('stays exact when records repeat a few shapes (the kept bytes are reused) and differ in requestId, subject and attributes', () => {
+    const noAttributes = eventArb.map((e) => {
+      const { attributes: _a, ...rest } = e;
+      return rest as AuditEventInput;
+    });
+    const step = fc.record({ shape: fc.nat(), requestId: fc.option(text, { nil: undefined }), subject: fc.integer({ min: 0, max: 3 }), attributes: fc.boolean() });
+    fc.assert(
+      fc.property(noAttributes, fc.array(oneFieldChanged, { maxLength: 3 }), fc.array(step, { minLength: 1, maxLength: 40 }), (base, changes, steps) => {
+        // shapes that differ from the first in one field each: a reused byte range the field belongs to shows
+        const shapes = [base, ...changes.map((change) => change(base))];
+        const slab = new LineSlab(2048);
+        let prev = GENESIS;
+        steps.forEach((s, i) => {
+          const event: AuditEventInput = { ...shapes[s.shape % shapes.length]!, subject: pseudonymize(`s${s.subject}`) };
+          if (s.requestId === undefined) delete (event as { requestId?: string }).requestId;
+          else event.requestId = s.requestId;
+          if (s.attributes) event.attributes = { gate: 'x' };
+          const ts = new Date(Date.UTC(2026, 0, 31) + i).toISOString();
+          const hash = slab.event(event, i + 1, ts, prev);
+          const record = { ...event, v: 1, seq: i + 1, ts, prev };
+          expect(hash).toBe(sha256(canonicalize(record)!));
+          expect(slab.buf.subarray(slab.start, slab.end).toString('utf8')).toBe(`${canonicalize({ ...record, hash })!}\n`);
+          prev = hash;
+        });
+      }),
+      { seed: 0x5a9e, numRuns: 300 },
+    );
+  });
+
+  it('a data array changed by its caller after an append is encoded as it is now, not as it was', () => {
+    const slab = new LineSlab();
+    const data = ['email', 'name'];
+    const event = accessEvent(1, { data });
+    const prev = slab.event(event, 1, '2026-01-31T00:00:00.000Z', GENESIS);
+    data[1] = 'phone';
+    const hash = slab.event(event, 2, '2026-01-31T00:00:00.000Z', prev);
+    const record = { ...event, data: ['email', 'phone'], v: 1, seq: 2, ts: '2026-01-31T00:00:00.000Z', prev };
+    expect(slab.buf.subarray(slab.start, slab.end).toString('utf8')).toBe(`${canonicalize({ ...record, hash })!}\n`);
   });
 
   it('lays consecutive lines end to end in one slab until it is full, then starts a new one', () => {
