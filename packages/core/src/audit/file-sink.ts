@@ -403,11 +403,14 @@ class FileSink implements FileAuditSink {
       const segment = segmentOf(entries);
       const fd = await this.#fdFor(index);
       await this.#writeAll(fd, segment.bytes);
-      if (this.durability !== 'sync') {
-        this.#acked = segment.last;
-        if (this.durability === 'batched') resolveGroups(segment.groups);
+      // An earlier batch failed while this one was written: it is refused with the rest.
+      if (this.#error === undefined) {
+        if (this.durability !== 'sync') {
+          this.#acked = segment.last;
+          if (this.durability === 'batched') resolveGroups(segment.groups);
+        }
+        this.#startStage(fd, index, segment, segment.last.seq);
       }
-      this.#startStage(fd, index, segment, segment.last.seq);
     } catch (error) {
       this.#error ??= error;
     } finally {
