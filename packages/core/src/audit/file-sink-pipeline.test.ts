@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPurposekitError } from '../errors';
-import { openFileAuditSink } from './file-sink';
+import { PIPELINE_MIN_RECORDS, openFileAuditSink } from './file-sink';
 import type { FileAuditSink } from './file-sink';
 import { nodeAuditFileIo } from './file-io';
 import type { AuditFileIo } from './file-io';
@@ -108,6 +108,13 @@ function track(p: Promise<void>): { state: string; outcome: Promise<string> } {
   return t;
 }
 
+/** `count` appends from request number `from`, as one tracked batch (they share one promise). */
+function appendMany(sink: FileAuditSink, from: number, count = PIPELINE_MIN_RECORDS): { state: string; outcome: Promise<string>; ids: string[] } {
+  const promises = Array.from({ length: count }, (_, i) => sink.append(accessEvent(from + i)));
+  expect(new Set(promises).size).toBe(1);
+  return Object.assign(track(promises[0]!), { ids: Array.from({ length: count }, (_, i) => `req-${from + i}`) });
+}
+
 function requestIds(dir: string): string[] {
   return readRecords(dir)
     .filter((r) => r['kind'] !== 'checkpoint')
@@ -129,13 +136,13 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     const order: string[] = [];
     const a = track(sink.append(accessEvent(1)).then(() => void order.push('a')));
     const syncA = await io.nextSync();
-    const b = track(sink.append(accessEvent(2)).then(() => void order.push('b')));
-    b.outcome.then(() => order.push(`c is ${c.state}`), () => undefined);
+    const b = appendMany(sink, 2);
+    void b.outcome.then(() => order.push('b', `c is ${c.state}`));
     const syncB = await io.nextSync(); // B was written and its fdatasync started while A's is in flight
-    expect(readLines(trailFiles(dir)[0]!)).toHaveLength(2);
+    expect(readLines(trailFiles(dir)[0]!)).toHaveLength(1 + PIPELINE_MIN_RECORDS);
 
     const writes = io.calls.write;
-    const c = track(sink.append(accessEvent(3)));
+    const c = appendMany(sink, 100);
     await settled();
     expect(io.calls.write).toBe(writes); // two fdatasyncs in flight: C waits
 
@@ -152,8 +159,30 @@ describe('file sink: pipelined group commit (sync mode)', () => {
 
     io.hold = () => false;
     await sink.close();
-    expect(requestIds(dir)).toEqual(['req-1', 'req-2', 'req-3']);
+    expect(requestIds(dir)).toEqual(['req-1', ...b.ids, ...c.ids]);
     await verified(dir);
+  });
+
+  it(`fewer than ${PIPELINE_MIN_RECORDS} queued records wait for the fdatasync in flight, then go as one batch`, async () => {
+    const io = steppedIo();
+    const dir = tempDir();
+    const sink = await openSink(dir, io);
+    io.hold = () => true;
+    const a = track(sink.append(accessEvent(1)));
+    const syncA = await io.nextSync();
+    const writes = io.calls.write;
+    const b = appendMany(sink, 2, PIPELINE_MIN_RECORDS - 1);
+    await settled();
+    expect(io.calls.write).toBe(writes);
+    await syncA.release();
+    expect(await a.outcome).toBe('ok');
+    const syncB = await io.nextSync();
+    expect(io.calls.write).toBe(writes + 1);
+    await syncB.release();
+    expect(await b.outcome).toBe('ok');
+    io.hold = () => false;
+    await sink.close();
+    expect(requestIds(dir)).toEqual(['req-1', ...b.ids]);
   });
 
   it('appends acknowledged together share one promise; batches do not', async () => {
@@ -162,10 +191,12 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     io.hold = () => true;
     const first = sink.append(accessEvent(1));
     const syncA = await io.nextSync();
-    const second = sink.append(accessEvent(2)); // written at once: a second fdatasync may be in flight
+    const seconds = Array.from({ length: PIPELINE_MIN_RECORDS }, (_, i) => sink.append(accessEvent(2 + i))); // written at once
+    const second = seconds[0]!;
     const syncB = await io.nextSync();
-    const third = sink.append(accessEvent(3)); // these two wait for room, in one batch
-    const fourth = sink.append(accessEvent(4));
+    const third = sink.append(accessEvent(30)); // these two wait for room, in one batch
+    const fourth = sink.append(accessEvent(31));
+    expect(new Set(seconds).size).toBe(1);
     expect(third).toBe(fourth);
     expect(new Set([first, second, third]).size).toBe(3);
     await syncA.release();
@@ -206,7 +237,7 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     io.hold = () => true;
     const a = track(sink.append(accessEvent(1)));
     const syncA = await io.nextSync();
-    const b = track(sink.append(accessEvent(2)));
+    const b = appendMany(sink, 2);
     const syncB = await io.nextSync();
     const { warnings } = await captureWarnings(async () => {
       await syncB.release();
@@ -216,10 +247,10 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     expect([a.state, b.state]).toEqual(['PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE']);
     expect(warnings.map((w) => w.code)).toEqual(['PURPOSEKIT_WARN_AUDIT_UNAVAILABLE']);
     io.hold = () => false;
-    const { warnings: recovery } = await captureWarnings(() => sink.append(accessEvent(3)));
+    const { warnings: recovery } = await captureWarnings(() => sink.append(accessEvent(99)));
     expect(recovery.map((w) => w.code)).toEqual(['PURPOSEKIT_WARN_AUDIT_QUARANTINE', 'PURPOSEKIT_WARN_AUDIT_RECOVERED']);
     await sink.close();
-    expect(requestIds(dir)).toEqual(['req-0', 'req-3']);
+    expect(requestIds(dir)).toEqual(['req-0', 'req-99']);
     await verified(dir);
   });
 
@@ -231,7 +262,7 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     io.hold = () => true;
     const a = track(sink.append(accessEvent(1)));
     const syncA = await io.nextSync();
-    const b = track(sink.append(accessEvent(2)));
+    const b = appendMany(sink, 2);
     const syncB = await io.nextSync();
     await captureWarnings(async () => {
       await syncB.release(errno('EIO'));
@@ -241,9 +272,9 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     });
     expect([a.state, b.state]).toEqual(['ok', 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE']);
     io.hold = () => false;
-    await captureWarnings(() => sink.append(accessEvent(3)));
+    await captureWarnings(() => sink.append(accessEvent(99)));
     await sink.close();
-    expect(requestIds(dir)).toEqual(['req-0', 'req-1', 'req-3']);
+    expect(requestIds(dir)).toEqual(['req-0', 'req-1', 'req-99']);
     await verified(dir);
   });
 
@@ -255,9 +286,9 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     const a = track(sink.append(accessEvent(1)));
     const syncA = await io.nextSync();
     io.writeFault = () => errno('ENOSPC');
-    const b = track(sink.append(accessEvent(2)));
+    const b = appendMany(sink, 2);
     await settled();
-    const c = track(sink.append(accessEvent(3))); // queued while the failure waits for A
+    const c = track(sink.append(accessEvent(50))); // queued while the failure waits for A
     await settled();
     expect([a.state, b.state, c.state]).toEqual(['pending', 'pending', 'pending']);
     await captureWarnings(async () => {
@@ -267,9 +298,9 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     expect([a.state, b.state, c.state]).toEqual(['ok', 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE']);
     io.writeFault = undefined;
     io.hold = () => false;
-    await captureWarnings(() => sink.append(accessEvent(4)));
+    await captureWarnings(() => sink.append(accessEvent(99)));
     await sink.close();
-    expect(requestIds(dir)).toEqual(['req-1', 'req-4']);
+    expect(requestIds(dir)).toEqual(['req-1', 'req-99']);
     await verified(dir);
   });
 
