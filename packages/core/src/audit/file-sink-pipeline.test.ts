@@ -185,6 +185,22 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     expect(requestIds(dir)).toEqual(['req-1', ...b.ids]);
   });
 
+  it('callers that append again as soon as they are acknowledged stay in one batch per fdatasync (not two alternating halves)', async () => {
+    const io = steppedIo();
+    const dir = tempDir();
+    const sink = await openSink(dir, io);
+    const writes = io.calls.write;
+    let n = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await sink.append(accessEvent(n++));
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    // the first append goes alone; then each batch holds all eight callers: 1 + 39/8
+    expect(io.calls.write - writes).toBeLessThanOrEqual(6);
+    await sink.close();
+    await verified(dir);
+  });
+
   it('appends acknowledged together share one promise; batches do not', async () => {
     const io = steppedIo();
     const sink = await openSink(tempDir(), io);
