@@ -12,6 +12,10 @@
 //   npx tsc -b packages/core/tsconfig.json   # or: npm run build
 //   node tools/bench/audit.bench.mjs [--rounds 5] [--seconds 1]
 //   node tools/bench/audit.bench.mjs --offered 50000 [--rounds 5] [--seconds 2]   # open loop: ack latency at a fixed offered rate
+//   --write-depth 1|2   the sink's fdatasync pipeline depth (default: the sink's own, 2;
+//                       1 = the next batch is written only once the previous one is durable)
+//   TMPDIR=/dev/shm …   trails on tmpfs: fdatasync costs nothing, so the figures are the
+//                       sink's own CPU and pacing without the disk (the disk is shared here)
 import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,6 +34,12 @@ const arg = (name, fallback) => {
 };
 const ROUNDS = arg('rounds', 5);
 const SECONDS = arg('seconds', 1);
+const WRITE_DEPTH = arg('write-depth', 0);
+/** The sink under test: createFileAuditSink, or with another pipeline depth (an internal seam). */
+const openSink = (options) =>
+  WRITE_DEPTH > 0
+    ? require(join(root, 'packages/core/dist/audit/file-sink.js')).openFileAuditSink(options, { writeDepth: WRITE_DEPTH })
+    : core.createFileAuditSink(options);
 const LEVELS = [1, 8, 64, 256];
 
 const { privateKey } = generateKeyPairSync('ed25519');
@@ -102,7 +112,7 @@ function rawGroupCommit(seconds, batch) {
 /** `concurrency` loops of `await append()` in sync mode for `seconds`. */
 async function durable(concurrency, seconds) {
   const dir = tempDir(`c${concurrency}`);
-  const sink = await core.createFileAuditSink({ dir, signingKey: privateKey, durability: 'sync' });
+  const sink = await openSink({ dir, signingKey: privateKey, durability: 'sync' });
   const latencies = [];
   let n = 0;
   let stop = false;
@@ -138,7 +148,7 @@ async function durable(concurrency, seconds) {
  */
 async function enqueueCost(bursts) {
   const dir = tempDir('enqueue');
-  const sink = await core.createFileAuditSink({ dir, signingKey: privateKey, durability: 'sync' });
+  const sink = await openSink({ dir, signingKey: privateKey, durability: 'sync' });
   let n = 0;
   let cpu = 0;
   for (let b = 0; b < bursts + 50; b++) {
@@ -163,7 +173,7 @@ async function enqueueCost(bursts) {
  */
 async function offered(rate, seconds) {
   const dir = tempDir(`offered${rate}`);
-  const sink = await core.createFileAuditSink({ dir, signingKey: privateKey, durability: 'sync' });
+  const sink = await openSink({ dir, signingKey: privateKey, durability: 'sync' });
   const latencies = [];
   const pending = [];
   let n = 0;
@@ -193,7 +203,7 @@ async function offered(rate, seconds) {
 const OFFERED = arg('offered', 0);
 if (OFFERED > 0) {
   const runs = [];
-  console.log(`node ${process.version}, open loop: ${OFFERED} records/s offered for ${SECONDS}s, ${ROUNDS} rounds (sync mode)`);
+  console.log(`node ${process.version}, open loop: ${OFFERED} records/s offered for ${SECONDS}s, ${ROUNDS} rounds (sync mode${WRITE_DEPTH > 0 ? `, write depth ${WRITE_DEPTH}` : ''}), trails in ${tmpdir()}`);
   for (let r = 0; r < ROUNDS; r++) {
     runs.push(await offered(OFFERED, SECONDS));
     process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
@@ -207,7 +217,7 @@ const results = new Map(LEVELS.map((c) => [c, []]));
 const raw = [];
 const rawGroup = [];
 const enqueue = [];
-console.log(`node ${process.version}, ${ROUNDS} rounds × ${SECONDS}s per level, crypto.hash: ${typeof (await import('node:crypto')).hash === 'function'}`);
+console.log(`node ${process.version}, ${ROUNDS} rounds × ${SECONDS}s per level, crypto.hash: ${typeof (await import('node:crypto')).hash === 'function'}${WRITE_DEPTH > 0 ? `, write depth ${WRITE_DEPTH}` : ''}, trails in ${tmpdir()}`);
 for (let r = 0; r < ROUNDS; r++) {
   raw.push(rawFdatasync(SECONDS / 2));
   rawGroup.push(rawGroupCommit(SECONDS / 2, 256));

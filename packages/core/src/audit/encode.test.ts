@@ -2,33 +2,11 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { AUDIT_GENESIS_HASH, bodyOf, encodeEventParts, hashAuditRecord, lineOf, sealAuditLine, sealAuditRecord, sha256Hex } from './encode';
-import { accessEvent, pseudonymize } from './__tests__/helpers';
-import type { AuditEventInput } from './types';
+import { eventArb } from './__tests__/arbitraries';
+import { accessEvent } from './__tests__/helpers';
 import { validateAuditEvent } from './validate';
 
 const reference = (text: string): string => createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex');
-
-// Strings the validator accepts: printable, including non-ASCII and astral characters.
-const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '9', ' ', '"', '\\', '/', 'é', 'ß', '€', '日', '😀', '_', '-', '.', '~', '\u2028'), minLength: 1, maxLength: 24 });
-const attributeValue = fc.oneof(text, fc.boolean(), fc.integer({ min: -1e9, max: 1e9 }), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }));
-const eventArb: fc.Arbitrary<AuditEventInput> = fc.record(
-  {
-    kind: fc.constantFrom('access', 'consent', 'age-gate', 'rights'),
-    actor: text,
-    subject: fc.integer({ min: 0, max: 1000 }).map((n) => pseudonymize(`s${n}`)),
-    data: fc.array(text, { maxLength: 5 }),
-    action: text,
-    purpose: text,
-    basis: text,
-    policy: fc.record({ id: text, version: text }),
-    requestId: text,
-    decision: fc.constantFrom('allow' as const, 'deny' as const),
-    reason: text,
-    recipient: text,
-    attributes: fc.dictionary(fc.constantFrom('gate', 'state', 'right', 'due', 'x.y', 'Zz', 'a-b', 'n1'), attributeValue, { maxKeys: 5 }),
-  },
-  { requiredKeys: ['kind', 'policy'] },
-) as fc.Arbitrary<AuditEventInput>;
 
 describe('canonical encoding (RFC 8785)', () => {
   it('the fast encoder produces exactly what the canonicalize package produces, with and without hash', () => {

@@ -28,6 +28,14 @@ export const sha256Hex: (text: string) => string =
     ? (text) => oneShot('sha256', text, 'hex')
     : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
+type OneShotBytesHash = (algorithm: string, data: Uint8Array, outputEncoding: 'hex') => string;
+
+/** Lower-case hex SHA-256 of `bytes`. */
+export const sha256HexOf: (bytes: Uint8Array) => string =
+  typeof oneShot === 'function'
+    ? (bytes) => (oneShot as unknown as OneShotBytesHash)('sha256', bytes, 'hex')
+    : (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+
 /** RFC 8785 canonical JSON of a JSON value (via the `canonicalize` package). */
 export function canonicalJson(value: unknown): string {
   const out = canonicalize(value);
@@ -69,8 +77,14 @@ function stringArray(items: readonly string[]): string {
  * `validateAuditEvent` (well-formed strings, finite numbers).
  */
 export function encodeEventParts(event: AuditEventInput, seq: number, ts: string, prev: string): [string, string] {
-  // Member order is RFC 8785's (UTF-16 code units): action actor attributes basis data
-  // decision | hash | kind policy prev purpose reason recipient requestId seq subject ts v.
+  return [encodeEventBefore(event), encodeEventAfter(event, seq, ts, prev)];
+}
+
+// Member order is RFC 8785's (UTF-16 code units): action actor attributes basis data
+// decision | hash | kind policy prev purpose reason recipient requestId seq subject ts v.
+
+/** The `before` part of {@link encodeEventParts}. */
+export function encodeEventBefore(event: AuditEventInput): string {
   let before = '';
   if (event.action !== undefined) before += `"action":${qc(event.action)},`;
   if (event.actor !== undefined) before += `"actor":${qc(event.actor)},`;
@@ -78,15 +92,33 @@ export function encodeEventParts(event: AuditEventInput, seq: number, ts: string
   if (event.basis !== undefined) before += `"basis":${qc(event.basis)},`;
   if (event.data !== undefined) before += `"data":${stringArray(event.data)},`;
   if (event.decision !== undefined) before += `"decision":${qc(event.decision)},`;
-  let after = `"kind":${qc(event.kind)},"policy":{"id":${qc(event.policy.id)},"version":${qc(event.policy.version)}},"prev":"${prev}"`;
-  if (event.purpose !== undefined) after += `,"purpose":${qc(event.purpose)}`;
-  if (event.reason !== undefined) after += `,"reason":${qc(event.reason)}`;
-  if (event.recipient !== undefined) after += `,"recipient":${q(event.recipient)}`;
-  if (event.requestId !== undefined) after += `,"requestId":${q(event.requestId)}`;
-  after += `,"seq":${seq}`;
-  if (event.subject !== undefined) after += `,"subject":${q(event.subject)}`;
-  after += `,"ts":"${ts}","v":1`;
-  return [before, after];
+  return before;
+}
+
+/** The `after` part of {@link encodeEventParts}. */
+export function encodeEventAfter(event: AuditEventInput, seq: number, ts: string, prev: string): string {
+  return `${encodeEventPrefix(event)}${prev}${encodeEventMiddle(event)}${encodeEventTail(event, seq, ts)}`;
+}
+
+/** The start of `after`, up to the value of `prev`: `"kind":…,"policy":{…},"prev":"`. */
+export function encodeEventPrefix(event: AuditEventInput): string {
+  return `"kind":${qc(event.kind)},"policy":{"id":${qc(event.policy.id)},"version":${qc(event.policy.version)}},"prev":"`;
+}
+
+/** What follows the value of `prev`, up to `requestId`: `"` then purpose, reason, recipient. */
+export function encodeEventMiddle(event: AuditEventInput): string {
+  let middle = '"';
+  if (event.purpose !== undefined) middle += `,"purpose":${qc(event.purpose)}`;
+  if (event.reason !== undefined) middle += `,"reason":${qc(event.reason)}`;
+  if (event.recipient !== undefined) middle += `,"recipient":${q(event.recipient)}`;
+  return middle;
+}
+
+/** The end of `after`: requestId, seq, subject, ts, v. */
+export function encodeEventTail(event: AuditEventInput, seq: number, ts: string): string {
+  let tail = event.requestId !== undefined ? `,"requestId":${q(event.requestId)},"seq":${seq}` : `,"seq":${seq}`;
+  if (event.subject !== undefined) tail += `,"subject":${q(event.subject)}`;
+  return `${tail},"ts":"${ts}","v":1`;
 }
 
 /** The hashed form (no `hash`) from {@link encodeEventParts}' output. */

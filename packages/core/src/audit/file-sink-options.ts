@@ -36,6 +36,10 @@ export interface FileAuditSinkInternals {
   anchorBackoff?: { firstMs: number; maxMs: number };
   /** How long close() waits for anchors to take the last heads. Default 2000. */
   anchorCloseWaitMs?: number;
+  /** Batches whose fdatasync may be in flight at once (1: no pipelining). Default 2. */
+  writeDepth?: number;
+  /** Size of the buffers records are encoded into. Default 1 MiB. */
+  slabBytes?: number;
 }
 
 /** The option names, for "did you mean". */

@@ -69,6 +69,20 @@ describe('validateAuditEvent', () => {
     expect(refusal(event)).toEqual({ field, rule });
   });
 
+  it('a date accepted (and remembered) as a policy version is still refused as a date of birth in any other field', () => {
+    for (let i = 0; i < 3; i++) expect(refusal(accessEvent(i, { policy: { id: 'p', version: '2009-04-30' } }))).toBe('accepted');
+    expect(refusal(accessEvent(1, { reason: '2009-04-30' }))).toEqual({ field: 'reason', rule: 'date-of-birth' });
+    expect(refusal(accessEvent(1, { policy: { id: '2009-04-30', version: '1' } }))).toEqual({ field: 'policy.id', rule: 'date-of-birth' });
+    expect(refusal(accessEvent(1, { data: ['email', '2009-04-30'] }))).toEqual({ field: 'data[1]', rule: 'date-of-birth' });
+  });
+
+  it('a category remembered as valid is still checked against the 64-character category limit, and refusals name the index', () => {
+    const long = 'c'.repeat(65);
+    expect(refusal(accessEvent(1, { reason: long }))).toBe('accepted'); // longer than what is remembered
+    expect(refusal(accessEvent(1, { data: ['email', long] }))).toEqual({ field: 'data[1]', rule: 'too-long' });
+    expect(refusal(accessEvent(1, { data: ['email', 'name', 'x@example.com'] }))).toEqual({ field: 'data[2]', rule: 'email-address' });
+  });
+
   it('never puts the refused value into the error', () => {
     try {
       validateAuditEvent(accessEvent(1, { actor: '203.0.113.99' }), NOW);
