@@ -275,6 +275,58 @@ describePg('createPostgresAuditSink', () => {
     }
   });
 
+  it("a client-side query timeout is an unknown outcome, not a refusal: the sink ends its own previous session (which still holds the stream) and resumes", async () => {
+    const schema = await freshSchema('qtimeout');
+    await pool.query(`CREATE FUNCTION "${schema}".slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.record LIKE '%"slow-%' THEN PERFORM pg_sleep(30); END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER slow BEFORE INSERT ON "${schema}".audit_records FOR EACH ROW EXECUTE FUNCTION "${schema}".slow()`);
+    const timing = new PgPool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 2, query_timeout: 500 });
+    timing.on('error', () => undefined);
+    const warnings: string[] = [];
+    try {
+      const s = await sink(schema, 'w', { checkpointIntervalMs: 60_000, onWarning: (_m, code) => warnings.push(code) }, timing);
+      await s.append(access('a'));
+      // The server is still running this INSERT when the client gives up on it.
+      const e = await caught(s.append(access('slow-1')));
+      expect(e.code).toBe('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE');
+      expect(e.message).toMatch(/connection was lost during a commit, which did not happen/);
+      await until(() => s.state === 'up', 'the reconnect');
+      expect(warnings).not.toContain('PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN');
+      await s.append(access('b'));
+      await s.close();
+      expect((await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`)).toEqual(['1:a', '2:b', '3:cp']);
+      await verified(schema);
+    } finally {
+      await timing.end();
+    }
+  });
+
+  it.each([
+    ['in the same turn as the loss', (f: () => void) => f()],
+    ['on the next turn (while connecting)', (f: () => void) => setImmediate(f)],
+    ['a little later (while claiming or reading the head)', (f: () => void) => setTimeout(f, 3)],
+  ])('close() %s, while it reconnects, gives the stream back: the next writer claims it', async (_when, later) => {
+    const schema = await freshSchema('closedown');
+    let closing: Promise<void> | undefined;
+    let s: PostgresAuditSink | undefined;
+    s = await sink(schema, 'w', {
+      checkpointIntervalMs: 60_000,
+      onWarning: (_m, code) => {
+        if (code === 'PURPOSEKIT_WARN_AUDIT_DB_LOST') later(() => (closing = s!.close()));
+      },
+    });
+    await s.append(access('a'));
+    expect(await killSessions(schema)).toBe(1);
+    await until(() => closing !== undefined, 'the loss');
+    await closing;
+    expect(s.state).toBe('closed');
+    // Whatever the reconnect had reached, the closed sink keeps no lock: the next writer claims the stream.
+    const next = await createPostgresAuditSink({ pool, schema, stream: 'w', signingKey: KEYS.signingPrivateKeyPem, checkpointIntervalMs: 60_000 });
+    open.push(next);
+    await next.append(access('b'));
+    await next.close();
+    expect((await rows(schema, 'w')).map((r) => r['requestId'] ?? 'cp')).toEqual(['a', 'cp', 'b', 'cp']); // the next writer seals the tail first
+  });
+
   it('a subject report reads only that subject, across streams; rights due sees every stream', async () => {
     const schema = await freshSchema('report');
     const a = await sink(schema, 'a');

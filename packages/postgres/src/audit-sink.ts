@@ -23,7 +23,7 @@
  * outcome was unknown is acknowledged if its last row is there, refused if not. Nothing
  * is ever sent twice, so nothing is duplicated.
  */
-import { createPrivateKey, sign } from 'node:crypto';
+import { createHash, createPrivateKey, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { PoolClient } from 'pg';
@@ -314,6 +314,8 @@ class PgSink implements PostgresAuditSink {
   readonly #insertSql: string;
   readonly #insertName: string;
   #client: PoolClient | undefined;
+  /** The server process of the session last attached (to end it if it outlives its connection). */
+  #backendPid: number | undefined;
   #state: 'up' | 'down' | 'closed' | 'lost' | 'opening' = 'opening';
   #seq = 0;
   #prev = AUDIT_GENESIS_HASH;
@@ -364,13 +366,15 @@ class PgSink implements PostgresAuditSink {
     // holds no raw newline, and one join costs far less than a text[] literal, which
     // escapes every quote of every record. $10/$11 name the predecessor row for a batch
     // sent behind another (NULL otherwise): without that row nothing is inserted, n is 0.
-    this.#insertName = `purposekit_audit_insert_${conn.schema}`;
     this.#insertSql =
       `WITH ins AS (INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
       `SELECT $1, $2::bigint + u.n - 1, $3::timestamptz, u.k, u.j, u.r FROM unnest($4::text[], $5::text[], string_to_array($6::text, E'\\n')) WITH ORDINALITY AS u(k, j, r, n) ` +
       `WHERE $10::bigint IS NULL OR EXISTS (SELECT 1 FROM ${q}.audit_records p WHERE p.stream = $1 AND p.seq = $10::bigint AND p.ts = $11::timestamptz) RETURNING 1), ` +
       `head AS (UPDATE ${q}.audit_streams SET head_seq = $7, head_hash = $8, head_checkpoint = $9 WHERE stream = $1 AND $7::bigint IS NOT NULL AND (SELECT count(*) FROM ins) > 0 RETURNING 1) ` +
       `SELECT (SELECT count(*) FROM ins)::int AS n`;
+    // Named by its text (a prepared statement's name is per session and at most 63 bytes:
+    // a name made from the schema could be cut short and collide).
+    this.#insertName = `purposekit_audit_insert_${createHash('sha256').update(this.#insertSql).digest('hex').slice(0, 16)}`;
   }
 
   get state(): 'up' | 'down' | 'closed' | 'lost' {
@@ -419,6 +423,8 @@ class PgSink implements PostgresAuditSink {
 
   #attach(client: PoolClient): void {
     this.#client = client;
+    const pid = (client as unknown as { processID?: unknown }).processID;
+    this.#backendPid = typeof pid === 'number' ? pid : undefined;
     setPipeline(client, true);
     this.#aborted = new Promise<never>((_resolve, reject) => (this.#abort = reject));
     this.#aborted.catch(() => undefined);
@@ -594,6 +600,25 @@ class PgSink implements PostgresAuditSink {
 
   /** Seals `pendings` onto the chain and sends them as one INSERT, behind whatever is on the wire. */
   #send(pendings: Pending[], ts: string): void {
+    const seq = this.#seq;
+    const prev = this.#prev;
+    const headTs = this.#headTs;
+    const since = this.#sinceCheckpoint;
+    try {
+      this.#sealAndSend(pendings, ts);
+    } catch (error) {
+      // Sealing failed (an event changed after append() into one that cannot be encoded):
+      // nothing was sent; refuse these appends and leave the chain where it was.
+      this.#seq = seq;
+      this.#prev = prev;
+      this.#headTs = headTs;
+      this.#sinceCheckpoint = since;
+      const e = unavailable(`audit stream ${this.stream}: a record of the batch could not be sealed; the batch was refused.`, error);
+      for (const p of pendings) p.reject(e);
+    }
+  }
+
+  #sealAndSend(pendings: Pending[], ts: string): void {
     const client = this.#client!;
     const startSeq = this.#seq;
     const startPrev = this.#prev;
@@ -728,7 +753,13 @@ class PgSink implements PostgresAuditSink {
     return this.#outbox?.pending ?? [];
   }
 
-  #settleUncertain(headSeq: number): void {
+  /**
+   * Settles the batches whose COMMIT outcome was unknown, by identity: a batch committed if
+   * the row at its last seq is there with the hash this sink gave it (`hashes`: seq → hash
+   * of the rows found). A row with that seq but another hash was written by whoever held
+   * the stream meanwhile: the batch did not commit.
+   */
+  #settleUncertain(hashes: ReadonlyMap<number, string>): void {
     const u = this.#uncertain;
     this.#uncertain = undefined;
     if (u === undefined || u.settled) return;
@@ -736,11 +767,48 @@ class PgSink implements PostgresAuditSink {
     // Each batch was one statement: either all of it is there or none of it, and they
     // committed in order, so what is there is a prefix of them.
     for (const b of u.batches) {
-      if (headSeq >= b.lastSeq) {
+      if (hashes.get(b.lastSeq) === b.lastHash) {
         for (const p of b.pendings) p.resolve();
         if (b.heads.length > 0) this.#outbox?.add(b.heads);
       } else for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, which did not happen.`));
     }
+  }
+
+  /** The hashes of the rows at the uncertain batches' last seqs (empty when none is uncertain). */
+  async #uncertainHashes(client: PoolClient): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    const u = this.#uncertain;
+    if (u === undefined || u.settled) return out;
+    const r = await client.query<{ seq: string; record: string }>(`SELECT seq::text, record FROM ${this.#conn.q}.audit_records WHERE stream = $1 AND seq = ANY($2::bigint[])`, [
+      this.stream,
+      u.batches.map((b) => b.lastSeq),
+    ]);
+    for (const row of r.rows) {
+      try {
+        const hash = (JSON.parse(row.record) as { hash?: unknown }).hash;
+        if (typeof hash === 'string') out.set(Number(row.seq), hash);
+      } catch {
+        // not JSON: not this sink's row
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Ends this sink's previous session if it still holds the stream's lock: a connection
+   * given up on this side (a client-side timeout, a cut the server has not noticed) leaves
+   * its server process running, lock held, until it next reads from the socket. Only that
+   * process is ended, and only while it holds this stream's lock. True when it was.
+   */
+  async #endOwnOldSession(client: PoolClient): Promise<boolean> {
+    const pid = this.#backendPid;
+    if (pid === undefined) return false;
+    const key = BigInt(this.#lockKey);
+    const r = await client.query<{ ended: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1 AND classid::bigint = $2::bigint AND objid::bigint = $3::bigint AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [pid, ((key >> 32n) & 0xffffffffn).toString(), (key & 0xffffffffn).toString()],
+    );
+    return r.rows.some((x) => x.ended === true);
   }
 
   // ── session loss and reconnection ──────────────────────────────────────────
@@ -803,20 +871,44 @@ class PgSink implements PostgresAuditSink {
       let client: PoolClient | undefined;
       try {
         client = await this.#conn.pool.connect();
-        const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [this.#lockKey]);
-        if (r.rows[0]?.ok !== true) {
+        if (this.#state !== 'down') {
+          // Closed (or lost) while connecting: nothing to resume.
           release(client);
           this.#reconnecting = false;
-          this.#takenOver();
+          return;
+        }
+        const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [this.#lockKey]);
+        if (r.rows[0]?.ok !== true) {
+          // Held: by this sink's own previous session still running on the server (end it
+          // and try again), or by another writer (taken over).
+          const ownOld = await this.#endOwnOldSession(client);
+          release(client);
+          client = undefined;
+          if (ownOld) throw new Error('the previous session still held the stream; ended it');
+          this.#reconnecting = false;
+          if (this.#state === 'down') this.#takenOver();
+          return;
+        }
+        if (this.#state !== 'down') {
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [this.#lockKey]).catch(() => undefined);
+          release(client);
+          this.#reconnecting = false;
           return;
         }
         this.#attach(client);
         await this.#readHead(client, false);
+        const hashes = await this.#uncertainHashes(client);
         this.#reconnecting = false;
-        if (this.#state !== 'down') return;
+        if (this.#state !== 'down') {
+          // Closed while reading the head: give the stream back instead of keeping its lock.
+          if (this.#client === client) this.#client = undefined;
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [this.#lockKey]).catch(() => undefined);
+          release(client);
+          return;
+        }
         this.#state = 'up';
-        // Only now (writing again) settle a batch whose COMMIT outcome was unknown.
-        this.#settleUncertain(this.#seq);
+        // Only now (writing again) settle the batches whose COMMIT outcome was unknown.
+        this.#settleUncertain(hashes);
         this.#o.onWarning?.(`audit stream ${this.stream}: reconnected at seq ${this.#seq}; writing again.`, 'PURPOSEKIT_WARN_AUDIT_DB_BACK');
         this.#schedule();
       } catch (error) {

@@ -132,7 +132,9 @@ export function isConnectionError(error: unknown): boolean {
   const code = typeof e?.code === 'string' ? e.code : '';
   if (/^(08|57P0|53300)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(code)) return true;
   const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|Client has encountered a connection error|not queryable|Client was closed/i.test(message);
+  // node-postgres' `query_timeout` gives up on a query the server may still run (and commit):
+  // its outcome is as unknown as a lost connection's, so it is treated as one.
+  return /Connection terminated|Client has encountered a connection error|not queryable|Client was closed|Query read timeout/i.test(message);
 }
 
 /**
