@@ -307,11 +307,10 @@ describePg('createPostgresAuditSink', () => {
   ])('close() %s, while it reconnects, gives the stream back: the next writer claims it', async (_when, later) => {
     const schema = await freshSchema('closedown');
     let closing: Promise<void> | undefined;
-    let s: PostgresAuditSink | undefined;
-    s = await sink(schema, 'w', {
+    const s: PostgresAuditSink = await sink(schema, 'w', {
       checkpointIntervalMs: 60_000,
       onWarning: (_m, code) => {
-        if (code === 'PURPOSEKIT_WARN_AUDIT_DB_LOST') later(() => (closing = s!.close()));
+        if (code === 'PURPOSEKIT_WARN_AUDIT_DB_LOST') later(() => (closing = s.close()));
       },
     });
     await s.append(access('a'));
