@@ -795,20 +795,24 @@ class PgSink implements PostgresAuditSink {
   }
 
   /**
-   * Ends this sink's previous session if it still holds the stream's lock: a connection
-   * given up on this side (a client-side timeout, a cut the server has not noticed) leaves
-   * its server process running, lock held, until it next reads from the socket. Only that
-   * process is ended, and only while it holds this stream's lock. True when it was.
+   * Who holds the stream's lock, when this sink could not take it: `'own'` when it is this
+   * sink's previous session still running on the server (a connection given up on this
+   * side, or cut, that the server has not noticed yet: it keeps the lock until it next
+   * reads from its socket), which is then ended (only that process, only while it holds
+   * this stream's lock); `'none'` when the holder has let go since (an ended session
+   * exiting); `'other'` when another writer holds it.
    */
-  async #endOwnOldSession(client: PoolClient): Promise<boolean> {
-    const pid = this.#backendPid;
-    if (pid === undefined) return false;
+  async #lockHolder(client: PoolClient): Promise<'own' | 'none' | 'other'> {
     const key = BigInt(this.#lockKey);
-    const r = await client.query<{ ended: boolean }>(
-      `SELECT pg_terminate_backend(pid) AS ended FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1 AND classid::bigint = $2::bigint AND objid::bigint = $3::bigint AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-      [pid, ((key >> 32n) & 0xffffffffn).toString(), (key & 0xffffffffn).toString()],
+    const r = await client.query<{ pid: number; ended: boolean | null }>(
+      `SELECT pid, CASE WHEN pid = $1::int THEN pg_terminate_backend(pid) ELSE NULL END AS ended FROM pg_locks ` +
+        `WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid::bigint = $2::bigint AND objid::bigint = $3::bigint ` +
+        `AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [this.#backendPid ?? -1, ((key >> 32n) & 0xffffffffn).toString(), (key & 0xffffffffn).toString()],
     );
-    return r.rows.some((x) => x.ended === true);
+    const row = r.rows[0];
+    if (row === undefined) return 'none';
+    return row.pid === this.#backendPid ? 'own' : 'other';
   }
 
   // ── session loss and reconnection ──────────────────────────────────────────
@@ -879,12 +883,13 @@ class PgSink implements PostgresAuditSink {
         }
         const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [this.#lockKey]);
         if (r.rows[0]?.ok !== true) {
-          // Held: by this sink's own previous session still running on the server (end it
-          // and try again), or by another writer (taken over).
-          const ownOld = await this.#endOwnOldSession(client);
+          // Held: by this sink's own previous session still running on the server (ended:
+          // try again), by nobody any more (it just exited: try again), or by another
+          // writer (taken over).
+          const holder = await this.#lockHolder(client);
           release(client);
           client = undefined;
-          if (ownOld) throw new Error('the previous session still held the stream; ended it');
+          if (holder !== 'other') throw new Error(`the stream's lock was still held (${holder === 'own' ? 'by this sink\'s previous session, now ended' : 'and has just been let go'})`);
           this.#reconnecting = false;
           if (this.#state === 'down') this.#takenOver();
           return;
