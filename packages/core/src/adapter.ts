@@ -133,8 +133,8 @@ export {
 export type { AdapterOptions, ResolvedAdapterOptions, ServerErrorInfo, StaticResponse } from './adapter-support';
 export { validateOptions } from './options';
 export type { OptionKind, OptionRule, OptionsSpec, ValidateOptionsSettings } from './options';
-export { compileTrust, trustsEverything, warnIfTrustsEverything } from './ip';
-export type { TrustFn, TrustSetting } from './ip';
+export { compileTrust, fastifyTrustOf, trustsEverything, warnIfTrustsEverything } from './ip';
+export type { FastifyTrust, TrustFn, TrustSetting } from './ip';
 export { GPC_WELL_KNOWN_PATH, gpcWellKnownResponse, parseSignalHeader } from './signals/gpc';
 export type { GpcWellKnownResponse } from './signals/gpc';
 

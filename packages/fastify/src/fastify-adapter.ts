@@ -10,6 +10,7 @@ import {
   currentContext,
   declarePurpose,
   discardSubmission,
+  fastifyTrustOf,
   GPC_WELL_KNOWN_PATH,
   gpcWellKnownFor,
   pathOf,
@@ -18,7 +19,7 @@ import {
   runInContext,
   warnTrustAllProxies,
 } from '@purposekit/core/adapter';
-import type { ServerErrorInfo } from '@purposekit/core/adapter';
+import type { FastifyTrust, ServerErrorInfo } from '@purposekit/core/adapter';
 import type {
   FastifyError,
   FastifyInstance,
@@ -30,8 +31,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import type { CompiledRoute, ResolvedPrivacyAdapterOptions } from './internal-types';
-import { fastifyTrust, toRequestFacts } from './request-facts';
-import type { FastifyTrust } from './request-facts';
+import { toRequestFacts } from './request-facts';
 import type { PrivacyRouteConfig, PurposekitPluginOptions } from './types';
 import { recordRoute, resolveRouteData, ROUTE_TABLE } from './route-table';
 import type { RouteTable } from './route-table';
@@ -61,19 +61,6 @@ function sendError(resolved: ResolvedPrivacyAdapterOptions, request: FastifyRequ
     // Fastify's own channel: the request's logger, code and message only.
     reportServerError(resolved, err, info, (e, i) => request.log.error({ code: e.code, requestId: i.requestId }, e.message));
   }
-}
-
-/** Fastify's `trustProxy` option, read from the instance (Fastify keeps no public copy of it). */
-function trustProxyOf(fastify: FastifyInstance): { found: boolean; value: unknown } {
-  for (let o: object | null = fastify; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    for (const s of Object.getOwnPropertySymbols(o)) {
-      if (s.description === 'fastify.options') {
-        const options = (o as Record<symbol, { trustProxy?: unknown } | undefined>)[s];
-        return { found: true, value: options?.trustProxy };
-      }
-    }
-  }
-  return { found: false, value: undefined };
 }
 
 function compileRoute(kit: Purposekit, config: PrivacyRouteConfig | undefined, route?: RouteOptions, table?: RouteTable): CompiledRoute {
@@ -121,8 +108,7 @@ function setup(fastify: FastifyInstance, options: PurposekitPluginOptions, done:
     return;
   }
 
-  const setting = trustProxyOf(fastify);
-  const trust: FastifyTrust = setting.found ? fastifyTrust(setting.value) : { trustsAll: false, fn: undefined };
+  const trust: FastifyTrust = fastifyTrustOf(fastify);
   if (trust.trustsAll) warnTrustAllProxies(resolved, 'Fastify "trustProxy"');
 
   // Routes added before the plugin finished loading carry no compiled declaration: compile

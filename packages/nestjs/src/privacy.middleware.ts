@@ -44,7 +44,7 @@ export class PrivacyMiddleware implements NestMiddleware {
 
   /**
    * The same, as a Fastify `onRequest` hook. `trust` is Fastify's `trustProxy` decision
-   * compiled once ({@link fastifyTrustOf}); undefined: read from each request's `ips`.
+   * compiled once (core's `fastifyTrustOf`); undefined: read from each request's `ips`.
    */
   fastifyHook(trust: TrustFn | undefined): (request: FastifyHookRequest, reply: { raw: ServerResponse }, done: (error?: unknown) => void) => void {
     return (request, reply, done) => {

@@ -2,7 +2,7 @@ import { ConfigurableModuleBuilder, Global, Module, RequestMethod } from '@nestj
 import type { MiddlewareConsumer, NestModule, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { PurposekitError, isPurposekit } from '@purposekit/core';
-import { ADAPTER_OPTIONS_SPEC, resolveAdapterOptions, validateOptions } from '@purposekit/core/adapter';
+import { ADAPTER_OPTIONS_SPEC, fastifyTrustOf, resolveAdapterOptions, validateOptions } from '@purposekit/core/adapter';
 import { RESOLVED_PRIVACY_OPTIONS } from './internal-types';
 import type { ResolvedPrivacyModuleOptions } from './internal-types';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
@@ -11,7 +11,6 @@ import { PrivacyLifecycle } from './privacy-lifecycle';
 import { PrivacyMiddleware } from './privacy.middleware';
 import { PrivacyService } from './privacy.service';
 import { PrivacyRouteRegistry } from './route-registry';
-import { fastifyTrustOf } from './request-facts';
 import type { PrivacyModuleOptions } from './types';
 
 /** Module-definition extras of {@link PrivacyModule.forRoot} (not part of the validated options). */
@@ -122,7 +121,7 @@ export class PrivacyModule extends ConfigurableModuleClass implements NestModule
     if (where === 'fastify' && typeof instance?.addHook === 'function') {
       // No @fastify/middie run (and its per-request copies of ip, ips, hostname…) when the
       // app has no Nest middleware: the hook covers the same requests.
-      instance.addHook('onRequest', this.middleware.fastifyHook(fastifyTrustOf(instance)));
+      instance.addHook('onRequest', this.middleware.fastifyHook(fastifyTrustOf(instance).fn));
       return;
     }
     // Nest 11+ path syntax (path-to-regexp 8): '{*path}' matches every path, '/' included.

@@ -1,5 +1,5 @@
-import { compileTrust, trustForApp } from '@purposekit/core/adapter';
-import type { TrustFn, TrustSetting } from '@purposekit/core/adapter';
+import { trustForApp } from '@purposekit/core/adapter';
+import type { TrustFn } from '@purposekit/core/adapter';
 import type { IncomingMessage } from 'node:http';
 
 /**
@@ -51,31 +51,3 @@ export function trustFromIps(ips: readonly string[] | undefined): TrustFn {
   return NEVER_TRUST;
 }
 
-/**
- * Fastify's `trustProxy` option compiled once, for the `onRequest` hook (which runs
- * without @fastify/middie, so without its per-request copies of `request.ips`): the same
- * reading as @purposekit/fastify's. Fastify keeps no public copy of the option; it is
- * read from the instance. `true`, a comma-separated string, a list of addresses / CIDR
- * ranges / names or a function mean what Express's `trust proxy` means, so the core's
- * matcher compiles them; a hop count (whose meaning changed within Fastify 5), a setting
- * the core does not parse, or an instance where the option cannot be found: undefined,
- * and the hook reads Fastify's own walk (`request.ips`) on each request.
- * @internal
- */
-export function fastifyTrustOf(instance: object): TrustFn | undefined {
-  for (let o: object | null = instance; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    for (const s of Object.getOwnPropertySymbols(o)) {
-      if (s.description !== 'fastify.options') continue;
-      let setting = (o as Record<symbol, { trustProxy?: unknown } | undefined>)[s]?.trustProxy;
-      if (setting === undefined || setting === false || setting === null) return NEVER_TRUST;
-      if (typeof setting === 'number') return undefined;
-      if (typeof setting === 'string') setting = setting.split(',').map((x) => x.trim());
-      try {
-        return compileTrust(setting as TrustSetting);
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}

@@ -29,6 +29,8 @@ export { scrubIps, createIpScrubber } from './scrub';
 export type { ScrubIpsOptions, IpScrubber } from './scrub';
 export { escapeLogValue } from './escape';
 export { compileTrust, trustsEverything, warnIfTrustsEverything } from './trust-match';
+export { fastifyTrustOf } from './fastify-trust';
+export type { FastifyTrust } from './fastify-trust';
 export type { TrustFn, TrustSetting } from './trust-match';
 export { DEFAULT_MAX_HOPS, DEFAULT_MAX_ENTRY_LENGTH, resolveClientIp, createClientIpResolver } from './client-ip';
 export type { ClientIpOptions, ClientIpResolver, ClientIpResolverOptions } from './client-ip';
