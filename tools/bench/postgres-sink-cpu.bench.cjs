@@ -11,29 +11,14 @@
 const path = require('node:path');
 const root = path.resolve(__dirname, '../..');
 const { Pool } = require(path.join(root, 'node_modules/pg'));
-const core = require(path.join(root, 'packages/core/dist/index.js'));
 const pk = require(path.join(root, 'packages/postgres/dist/index.js'));
+// The same records as postgres-sink.bench.cjs (10,000 subjects, one route's values).
+const { event, keys } = require('./postgres-sink.bench.cjs');
 
 const URL = process.env.PK_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const C = Number(process.env.C ?? 256);
 const N = Number(process.env.N ?? 60_000);
 const SCHEMA = `pk_sink_cpu_${process.pid}`;
-const keys = core.generateAuditKeys();
-const pseudonymOf = core.createSubjectPseudonymizer({ id: 's-bench', secret: Buffer.alloc(32, 9) });
-const SUBJECTS = Array.from({ length: 1000 }, (_, i) => pseudonymOf(`user-${i}`));
-const event = (i) => ({
-  kind: 'access',
-  actor: 'svc:bench',
-  subject: SUBJECTS[i % SUBJECTS.length],
-  data: ['email', 'name'],
-  action: 'read',
-  purpose: 'service.provision',
-  basis: 'contract',
-  policy: { id: 'bench', version: '1' },
-  requestId: `req-${i}`,
-  decision: 'allow',
-  reason: 'allowed',
-});
 
 (async () => {
   const pool = new Pool({ connectionString: URL, max: 4 });

@@ -22,6 +22,8 @@ const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: unde
 @Injectable()
 export class PrivacyRouteRegistry implements OnModuleInit {
   /** Per handler: the route compiled for the first class it was reached through, then any others. */
+  /** The app's global prefix rule, read once (its settings are final when routes compile). */
+  #prefixFor: ((path: string, method: RequestMethod) => string) | undefined;
   readonly #routes = new WeakMap<RouteHandler, { cls: Type<unknown>; route: CompiledRoute; others: WeakMap<Type<unknown>, CompiledRoute> | undefined }>();
 
   constructor(
@@ -72,7 +74,7 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     const where = `${cls.name}.${handler.name}`;
     for (const a of accesses) validateAccesses(a, where);
     return Object.freeze({
-      purpose: purpose === undefined ? undefined : declareWithRoutes(kit, purpose, cls, handler, accesses, globalPrefixOf(this.appConfig)),
+      purpose: purpose === undefined ? undefined : declareWithRoutes(kit, purpose, cls, handler, accesses, (this.#prefixFor ??= globalPrefixOf(this.appConfig))),
       ageGate: gate === undefined ? undefined : compileAgeGate<unknown>(kit, gate),
       accesses: Object.freeze([...accesses]),
     });

@@ -252,7 +252,6 @@ interface InFlight {
   readonly rows: number;
   readonly lastSeq: number;
   readonly lastHash: string;
-  readonly lastTs: string;
   readonly startSeq: number;
   readonly startPrev: string;
   readonly startTs: string | undefined;
@@ -667,7 +666,7 @@ class PgSink implements PostgresAuditSink {
     // this one inserts nothing (no gap in the chain). With nothing ahead, the predecessor
     // is committed (read at start-up or acknowledged), so no guard is needed.
     const guarded = this.#inflight.length > 0 && startSeq > 0;
-    const batch: InFlight = { pendings, heads, rows: records.length, lastSeq: this.#seq, lastHash: this.#prev, lastTs: ts, startSeq, startPrev, startTs, startSince, doomed: false };
+    const batch: InFlight = { pendings, heads, rows: records.length, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startTs, startSince, doomed: false };
     this.#inflight.push(batch);
     const cp = checkpoint as { seq: number; hash: string; line: string } | undefined;
     Promise.race([
