@@ -241,6 +241,7 @@ export {
   validateAuditEvent,
   sealAuditRecord,
   sealAuditLine,
+  AuditLineEncoder,
   hashAuditRecord,
   checkpointSigningInput,
   verifyCheckpointSignature,

@@ -132,6 +132,55 @@ describePg('createPostgresAuditSink', () => {
     await verified(schema);
   });
 
+  it("stores each row's kind and subject columns as its record says, in batches mixing subjects, none and checkpoints", async () => {
+    const schema = await freshSchema('columns');
+    const s = await sink(schema, 'c', { checkpointEvery: 7 });
+    await s.append(access('first', 'alice'));
+    const events = Array.from({ length: 60 }, (_, i) =>
+      i % 3 === 0 ? access(`n${i}`) : i % 5 === 0 ? { ...access(`k${i}`, `u${i}`), kind: 'consent' as const, purpose: 'newsletter' } : access(`s${i}`, `u${i % 4}`),
+    );
+    await Promise.all(events.map((e) => s.append(e)));
+    await s.close();
+    const r = await pool.query<{ seq: string; kind: string; subject: string | null; record: string }>(`SELECT seq::text, kind, subject, record FROM "${schema}".audit_records WHERE stream = 'c' ORDER BY seq`);
+    expect(r.rows.length).toBe(61 + Math.ceil(61 / 7));
+    for (const row of r.rows) {
+      const record = JSON.parse(row.record) as { seq: number; kind: string; subject?: string };
+      expect([Number(row.seq), row.kind, row.subject]).toEqual([record.seq, record.kind, record.subject ?? null]);
+    }
+    // The mix really happened: rows with no subject (events and checkpoints) sit between rows with one.
+    expect(r.rows.filter((x) => x.subject === null && x.kind === 'access').length).toBe(20);
+    expect(r.rows.filter((x) => x.kind === 'checkpoint').length).toBe(Math.ceil(61 / 7));
+    expect(r.rows.filter((x) => x.kind === 'consent').length).toBe(8);
+    await verified(schema);
+  });
+
+  it('an event changed after append() into a kind or subject that cannot be stored is refused with its batch; nothing is written and the chain goes on', async () => {
+    const schema = await freshSchema('changed');
+    const s = await sink(schema, 'x');
+    await s.append(access('first', 'alice'));
+    for (const change of [(e: Record<string, unknown>) => (e['subject'] = `${pseudonym('bob')}\nhmac-sha256:x:${'0'.repeat(64)}`), (e: Record<string, unknown>) => (e['kind'] = 'access\nrights')]) {
+      const ahead = s.append(access('ahead', 'dave')); // on the wire: the next append waits for its COMMIT
+      const event = access('changed', 'bob') as unknown as Record<string, unknown>;
+      const p = s.append(event as never);
+      change(event); // after validation, before its batch is sealed
+      await ahead;
+      const e = await caught(p);
+      expect(e.code).toBe('PURPOSEKIT_ERR_AUDIT_UNAVAILABLE');
+      expect(e.message).toMatch(/could not be sealed/);
+    }
+    await s.append(access('after', 'carol'));
+    await s.close();
+    const got = await rows(schema, 'x');
+    expect(got.map((x) => [x['seq'], x['requestId'] ?? x['kind']])).toEqual([
+      [1, 'first'],
+      [2, 'ahead'],
+      [3, 'ahead'],
+      [4, 'after'],
+      [5, 'checkpoint'],
+    ]);
+    await verified(schema);
+  });
+
   it('signs a checkpoint every N records and after an idle interval', async () => {
     const schema = await freshSchema('cp');
     const s = await sink(schema, 'c', { checkpointEvery: 3, checkpointIntervalMs: 3_600_000 });

@@ -29,12 +29,12 @@ import { hostname } from 'node:os';
 import type { PoolClient } from 'pg';
 import {
   AUDIT_GENESIS_HASH,
+  AuditLineEncoder,
   PurposekitError,
   auditKeyId,
   checkpointSigningInput,
   hashAuditRecord,
   isPurposekitError,
-  sealAuditLine,
   validateAuditEvent,
 } from '@purposekit/core';
 import type { AnchoredHead, AuditAnchor, AuditAnchorErrorInfo, AuditAnchorFunction, AuditEventInput, AuditSink } from '@purposekit/core';
@@ -234,6 +234,9 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** The event kinds (what validateAuditEvent allows). */
+const KINDS: ReadonlySet<string> = new Set(['access', 'consent', 'age-gate', 'rights', 'retention']);
+
 /** Most batches on the wire at once: one committing, the next already sent behind it. */
 const PIPELINE_DEPTH = 2;
 /**
@@ -283,6 +286,20 @@ function setPipeline(client: PoolClient, on: boolean): void {
   if (typeof c.pipeline === 'boolean') c.pipeline = on;
 }
 
+/** A named statement: parsed once per session, not once per batch. */
+interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * Names a statement by its text (a prepared statement's name is per session and at most
+ * 63 bytes: a name made from the schema could be cut short and collide).
+ */
+function named(what: string, text: string): Statement {
+  return { name: `purposekit_audit_${what}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`, text };
+}
+
 function release(client: PoolClient, error?: Error | boolean): void {
   const onError = LISTENERS.get(client);
   if (onError !== undefined) {
@@ -310,8 +327,9 @@ class PgSink implements PostgresAuditSink {
   readonly #conn: Connection & { password?: string | undefined };
   readonly #o: Resolved;
   readonly #lockKey: string;
-  readonly #insertSql: string;
-  readonly #insertName: string;
+  /** The batch INSERT, and the same with the stream head's update for a batch with a checkpoint. */
+  readonly #insert: Statement;
+  readonly #insertHead: Statement;
   #client: PoolClient | undefined;
   /** The server process of the session last attached (to end it if it outlives its connection). */
   #backendPid: number | undefined;
@@ -336,6 +354,8 @@ class PgSink implements PostgresAuditSink {
   readonly #outbox: PgAnchorOutbox | undefined;
   /** The batches on the wire, oldest first (results come back in that order). */
   #inflight: InFlight[] = [];
+  /** Encodes each batch's records straight to the UTF-8 bytes that are sent. */
+  readonly #encoder = new AuditLineEncoder();
   /** Rejects when the current session is lost (a pending query may never settle by itself). */
   #aborted: Promise<never> = new Promise<never>(() => undefined);
   #abort: (error: Error) => void = () => undefined;
@@ -359,21 +379,27 @@ class PgSink implements PostgresAuditSink {
             onError: o.onAnchorError ?? ((error, info) => this.#anchorWarning(error, info)),
             backoff: { firstMs: o.anchorRetryMs, maxMs: 300_000 },
           });
-    // One statement (so one transaction): the rows, and the stream head when the batch
-    // holds a checkpoint. A batch's seqs are consecutive ($2 is the first) and share one
-    // ts ($3); the records travel as one text, a line each ($6): a canonical JSON line
-    // holds no raw newline, and one join costs far less than a text[] literal, which
-    // escapes every quote of every record. $10/$11 name the predecessor row for a batch
-    // sent behind another (NULL otherwise): without that row nothing is inserted, n is 0.
-    this.#insertSql =
-      `WITH ins AS (INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
-      `SELECT $1, $2::bigint + u.n - 1, $3::timestamptz, u.k, u.j, u.r FROM unnest($4::text[], $5::text[], string_to_array($6::text, E'\\n')) WITH ORDINALITY AS u(k, j, r, n) ` +
-      `WHERE $10::bigint IS NULL OR EXISTS (SELECT 1 FROM ${q}.audit_records p WHERE p.stream = $1 AND p.seq = $10::bigint AND p.ts = $11::timestamptz) RETURNING 1), ` +
-      `head AS (UPDATE ${q}.audit_streams SET head_seq = $7, head_hash = $8, head_checkpoint = $9 WHERE stream = $1 AND $7::bigint IS NOT NULL AND (SELECT count(*) FROM ins) > 0 RETURNING 1) ` +
-      `SELECT (SELECT count(*) FROM ins)::int AS n`;
-    // Named by its text (a prepared statement's name is per session and at most 63 bytes:
-    // a name made from the schema could be cut short and collide).
-    this.#insertName = `purposekit_audit_insert_${createHash('sha256').update(this.#insertSql).digest('hex').slice(0, 16)}`;
+    // One statement per batch (so one transaction). A batch's seqs are consecutive ($2 is
+    // the first) and share one ts ($3); each column travels as one text, a line per row:
+    // the kinds ($4), the subjects ($5, '' for none) and the records ($6, the encoder's
+    // UTF-8 bytes, sent as they are). A canonical JSON line holds no raw newline (nor do
+    // a kind or a pseudonym, checked when sealed), and this costs far less than text[]
+    // literals, which escape every quote of every record. $7/$8 name the predecessor row
+    // for a batch sent behind another (NULL otherwise): without that row nothing is
+    // inserted (one index probe, run once: an InitPlan). A batch without a checkpoint is
+    // that INSERT alone, its row count from the command tag; one with a checkpoint also
+    // moves the stream head ($9–$11), in the same statement.
+    const rows =
+      `INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
+      `SELECT $1, $2::bigint + u.n - 1, $3::timestamptz, u.k, NULLIF(u.j, ''), u.r FROM unnest(string_to_array($4::text, E'\\n'), string_to_array($5::text, E'\\n'), string_to_array($6::text, E'\\n')) WITH ORDINALITY AS u(k, j, r, n) ` +
+      `WHERE $7::bigint IS NULL OR EXISTS (SELECT 1 FROM ${q}.audit_records p WHERE p.stream = $1 AND p.seq = $7::bigint AND p.ts = $8::timestamptz)`;
+    this.#insert = named('insert', rows);
+    this.#insertHead = named(
+      'insert_head',
+      `WITH ins AS (${rows} RETURNING 1), ` +
+        `head AS (UPDATE ${q}.audit_streams SET head_seq = $9, head_hash = $10, head_checkpoint = $11 WHERE stream = $1 AND (SELECT count(*) FROM ins) > 0 RETURNING 1) ` +
+        `SELECT (SELECT count(*) FROM ins)::int AS n`,
+    );
   }
 
   get state(): 'up' | 'down' | 'closed' | 'lost' {
@@ -623,9 +649,9 @@ class PgSink implements PostgresAuditSink {
     const startPrev = this.#prev;
     const startTs = this.#headTs;
     const startSince = this.#sinceCheckpoint;
-    const kinds: string[] = [];
-    const subjects: Array<string | null> = [];
-    const records: string[] = [];
+    const enc = this.#encoder;
+    let kinds = '';
+    let subjects = '';
     let checkpoint: { seq: number; hash: string; line: string } | undefined;
     const heads: AnchoredHead[] = [];
     const addCheckpoint = (): void => {
@@ -635,58 +661,59 @@ class PgSink implements PostgresAuditSink {
       const hash = hashAuditRecord({ ...unsigned, sig });
       // Members in RFC 8785 order: the text is the record's canonical form.
       const line = JSON.stringify({ alg: 'Ed25519', hash, keyId: this.keyId, kind: 'checkpoint', prev: this.#prev, seq, sig, ts, v: 1 });
-      kinds.push('checkpoint');
-      subjects.push(null);
-      records.push(line);
+      kinds += enc.lines === 0 ? 'checkpoint' : '\ncheckpoint';
+      if (enc.lines > 0) subjects += '\n';
+      enc.line(line);
       checkpoint = { seq, hash, line };
       heads.push({ stream: this.stream, seq, hash, ts, keyId: this.keyId, sig, prev: this.#prev });
       this.#prev = hash;
       this.#sinceCheckpoint = 0;
     };
-    for (const p of pendings) {
-      if (p.event === undefined) {
-        if (this.#sinceCheckpoint > 0) addCheckpoint();
-        continue;
+    try {
+      for (const p of pendings) {
+        const event = p.event;
+        if (event === undefined) {
+          if (this.#sinceCheckpoint > 0) addCheckpoint();
+          continue;
+        }
+        // The kind and subject travel as lines of their own columns: re-checked here, as
+        // the event could have been changed since append() validated it.
+        const kind = event.kind;
+        const subject = event.subject;
+        if (!KINDS.has(kind) || (subject !== undefined && (typeof subject !== 'string' || subject.length === 0 || subject.includes('\n')))) {
+          throw new TypeError('an event changed after append() into one that cannot be stored');
+        }
+        const sep = enc.lines === 0 ? '' : '\n';
+        kinds += sep + kind;
+        subjects += subject === undefined ? sep : sep + subject;
+        this.#prev = enc.event(event, ++this.#seq, ts, this.#prev);
+        if (++this.#sinceCheckpoint >= this.#o.checkpointEvery) addCheckpoint();
       }
-      const seq = ++this.#seq;
-      const sealed = sealAuditLine(p.event, { seq, ts, prev: this.#prev });
-      kinds.push(p.event.kind);
-      subjects.push(p.event.subject ?? null);
-      records.push(sealed.line);
-      this.#prev = sealed.hash;
-      if (++this.#sinceCheckpoint >= this.#o.checkpointEvery) addCheckpoint();
+    } catch (error) {
+      enc.discard();
+      throw error;
     }
-    if (records.length === 0) {
+    const rows = enc.lines;
+    if (rows === 0) {
       // Only checkpoint requests, with nothing to sign: durable already.
       for (const p of pendings) p.resolve();
       return;
     }
+    const records = enc.take();
     this.#headTs = ts;
     // Behind another batch, guard on the predecessor row: if the batch ahead is refused,
     // this one inserts nothing (no gap in the chain). With nothing ahead, the predecessor
     // is committed (read at start-up or acknowledged), so no guard is needed.
     const guarded = this.#inflight.length > 0 && startSeq > 0;
-    const batch: InFlight = { pendings, heads, rows: records.length, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startTs, startSince, doomed: false };
+    const batch: InFlight = { pendings, heads, rows, lastSeq: this.#seq, lastHash: this.#prev, startSeq, startPrev, startTs, startSince, doomed: false };
     this.#inflight.push(batch);
+    const values: unknown[] = [this.stream, startSeq + 1, ts, kinds, subjects, records, guarded ? startSeq : null, guarded ? (startTs ?? null) : null];
     const cp = checkpoint as { seq: number; hash: string; line: string } | undefined;
-    Promise.race([
-      // A named statement: parsed once per session, not once per batch.
-      client.query<{ n: number }>({ name: this.#insertName, text: this.#insertSql, values: [
-        this.stream,
-        startSeq + 1,
-        ts,
-        kinds,
-        subjects,
-        records.join('\n'),
-        cp?.seq ?? null,
-        cp?.hash ?? null,
-        cp?.line ?? null,
-        guarded ? startSeq : null,
-        guarded ? (startTs ?? null) : null,
-      ] }),
-      this.#aborted,
-    ]).then(
-      (result) => this.#written(batch, result.rows[0]?.n),
+    if (cp !== undefined) values.push(cp.seq, cp.hash, cp.line);
+    const statement = cp === undefined ? this.#insert : this.#insertHead;
+    Promise.race([client.query<{ n: number }>({ name: statement.name, text: statement.text, values }), this.#aborted]).then(
+      // The INSERT's command tag counts its rows; the statement with the head returns them as n.
+      (result) => this.#written(batch, cp === undefined ? (result.rowCount ?? undefined) : result.rows[0]?.n),
       (error: unknown) => this.#notWritten(batch, client, error),
     );
   }

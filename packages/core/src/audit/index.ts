@@ -17,6 +17,7 @@ export type {
   AuditAnchorErrorInfo,
 } from './types';
 export { AUDIT_FORMAT_VERSION, AUDIT_GENESIS_HASH, hashAuditRecord, sealAuditLine, sealAuditRecord } from './encode';
+export { AuditLineEncoder } from './line-slab';
 export { validateAuditEvent, SUBJECT_PSEUDONYM_PATTERN } from './validate';
 export { auditKeyId, generateAuditKeys, parseSubjectKey } from './keys';
 export type { GeneratedAuditKeys, SubjectKeyJwk } from './keys';

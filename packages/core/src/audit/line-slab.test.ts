@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { LineSlab } from './line-slab';
+import { AuditLineEncoder, LineSlab } from './line-slab';
 import { eventArb, text } from './__tests__/arbitraries';
 import { accessEvent, pseudonymize } from './__tests__/helpers';
 import type { AuditEventInput } from './types';
@@ -126,5 +126,76 @@ describe('LineSlab', () => {
     expect(slab.buf.subarray(slab.start, slab.end).toString('utf8')).toBe('{"a":"日本"}\n');
     slab.line('x'.repeat(300));
     expect(slab.buf.subarray(slab.start, slab.end).toString('utf8')).toBe(`${'x'.repeat(300)}\n`);
+  });
+});
+
+describe('AuditLineEncoder', () => {
+  // A step of a generated run: an event record, a ready-made line (a checkpoint's text),
+  // a take() that ends the batch, or a discard() that drops it.
+  type Step = { op: 'event'; event: AuditEventInput } | { op: 'line'; text: string } | { op: 'take' } | { op: 'discard' };
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 8, arbitrary: eventArb.map((event) => ({ op: 'event' as const, event })) },
+    { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 300 }).filter((t) => !t.includes('\n')).map((t) => ({ op: 'line' as const, text: JSON.stringify({ cp: t }) })) },
+    { weight: 2, arbitrary: fc.constant({ op: 'take' as const }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'discard' as const }) },
+  );
+
+  it('take() returns exactly the batch\'s canonical lines joined by LF, across slab boundaries, and a taken batch never changes', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1024, max: 4096 }), (steps, slabBytes) => {
+        const enc = new AuditLineEncoder(slabBytes);
+        let prev = GENESIS;
+        let seq = 0;
+        let expected: string[] = [];
+        const taken: Array<{ bytes: Buffer; text: string }> = [];
+        const check = (): void => {
+          const bytes = enc.take();
+          const text = expected.join('\n');
+          expect(bytes.toString('utf8')).toBe(text);
+          taken.push({ bytes, text });
+          expected = [];
+        };
+        for (const step of [...steps, { op: 'take' as const }]) {
+          if (step.op === 'event') {
+            seq++;
+            const ts = new Date(Date.UTC(2026, 0, 31) + seq).toISOString();
+            const hash = enc.event(step.event, seq, ts, prev);
+            const record = { ...step.event, v: 1, seq, ts, prev };
+            expect(hash).toBe(sha256(canonicalize(record)!));
+            expected.push(canonicalize({ ...record, hash })!);
+            prev = hash;
+          } else if (step.op === 'line') {
+            enc.line(step.text);
+            expected.push(step.text);
+          } else if (step.op === 'take') check();
+          else {
+            enc.discard();
+            expected = [];
+          }
+          expect(enc.lines).toBe(expected.length);
+        }
+        for (const t of taken) expect(t.bytes.toString('utf8')).toBe(t.text);
+      }),
+      { seed: 0xe1c0, numRuns: 300 },
+    );
+  });
+
+  it('an empty batch is an empty buffer; a one-line batch has no LF', () => {
+    const enc = new AuditLineEncoder();
+    expect(enc.take().length).toBe(0);
+    enc.line('{"a":1}');
+    expect(enc.take().toString('utf8')).toBe('{"a":1}');
+    expect(enc.lines).toBe(0);
+  });
+
+  it('a batch spanning two slabs comes back whole, in order', () => {
+    const enc = new AuditLineEncoder(1024);
+    const lines = Array.from({ length: 12 }, (_, i) => JSON.stringify({ n: i, pad: 'x'.repeat(150) }));
+    for (const l of lines) enc.line(l);
+    expect(enc.take().toString('utf8')).toBe(lines.join('\n'));
+  });
+
+  it('refuses a slab size that is not an integer of at least 1024', () => {
+    for (const bad of [0, 1023, 1.5, Number.NaN]) expect(() => new AuditLineEncoder(bad)).toThrow(RangeError);
   });
 });

@@ -177,3 +177,96 @@ export class LineSlab {
     this.end = p + 1;
   }
 }
+
+/**
+ * Encodes a batch of audit records as the UTF-8 bytes a store keeps: each record's line
+ * (its RFC 8785 form, exactly the `line` of `sealAuditLine`), one after another, separated
+ * by LF. For sinks that hand a whole batch to their store at once (the PostgreSQL sink
+ * sends it as one parameter): no per-record string, no join, no re-encoding; the bytes
+ * are the file sink's, written by the same slab encoder.
+ *
+ * ```ts
+ * const enc = new AuditLineEncoder();
+ * const h1 = enc.event(e1, 1, ts, AUDIT_GENESIS_HASH);
+ * const h2 = enc.event(e2, 2, ts, h1);
+ * const bytes = enc.take(); // line 1 + "\n" + line 2 (no final LF)
+ * ```
+ *
+ * Only for events that passed `validateAuditEvent`. The buffer `take()` returns is never
+ * written again by the encoder.
+ */
+export class AuditLineEncoder {
+  readonly #slab: LineSlab;
+  /** Earlier slabs' parts of the batch (each ends with its LF). */
+  #parts: Buffer[] = [];
+  /** The slab holding the batch's latest line, and where the batch starts in it. */
+  #buf: Buffer | undefined;
+  #from = 0;
+  #endBefore = 0;
+  #lines = 0;
+
+  /** @param slabBytes size of each slab (default 1 MiB, about 2,000 access records). */
+  constructor(slabBytes = DEFAULT_SLAB_BYTES) {
+    if (!Number.isSafeInteger(slabBytes) || slabBytes < 1024) throw new RangeError('AuditLineEncoder: slabBytes must be an integer of at least 1024.');
+    this.#slab = new LineSlab(slabBytes);
+  }
+
+  /** Lines encoded since the last {@link take} or {@link discard}. */
+  get lines(): number {
+    return this.#lines;
+  }
+
+  #before(): void {
+    const slab = this.#slab;
+    if (this.#buf === undefined) {
+      this.#buf = slab.buf;
+      this.#from = slab.end;
+    }
+    this.#endBefore = slab.end;
+  }
+
+  #after(): void {
+    const slab = this.#slab;
+    this.#lines++;
+    if (slab.buf === this.#buf) return;
+    // The line did not fit: it starts a new slab; the batch so far stays in the old one.
+    if (this.#endBefore > this.#from) this.#parts.push(this.#buf!.subarray(this.#from, this.#endBefore));
+    this.#buf = slab.buf;
+    this.#from = slab.start;
+  }
+
+  /**
+   * Encodes the record of a validated event with its chain position as the next line.
+   * @returns the record's chain hash (the `prev` of the next record).
+   */
+  event(event: AuditEventInput, seq: number, ts: string, prev: string): string {
+    this.#before();
+    const hash = this.#slab.event(event, seq, ts, prev);
+    this.#after();
+    return hash;
+  }
+
+  /** Adds a ready-made line (a checkpoint's canonical text, without LF). */
+  line(text: string): void {
+    this.#before();
+    this.#slab.line(text);
+    this.#after();
+  }
+
+  /** The batch's bytes (lines separated by LF, no final LF), and starts a new batch. */
+  take(): Buffer {
+    const buf = this.#buf;
+    if (buf === undefined) return Buffer.alloc(0);
+    const last = buf.subarray(this.#from, this.#slab.end - 1);
+    const out = this.#parts.length === 0 ? last : Buffer.concat([...this.#parts, last]);
+    this.discard();
+    return out;
+  }
+
+  /** Drops the batch (its bytes stay unused in the slab) and starts a new one. */
+  discard(): void {
+    this.#parts = [];
+    this.#buf = undefined;
+    this.#lines = 0;
+  }
+}
