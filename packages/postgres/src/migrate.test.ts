@@ -39,24 +39,49 @@ function everything(e: PurposekitError): string {
 describePg('migrate()', () => {
   it('creates the tables once; a second run applies nothing', async () => {
     const schema = fresh('mig');
-    expect(await migrate({ connectionString: PG_URL, schema })).toEqual({ schema, from: 0, to: POSTGRES_SCHEMA_VERSION, applied: [1, 2] });
-    expect(await migrate({ pool, schema })).toEqual({ schema, from: 2, to: 2, applied: [] });
+    expect(await migrate({ connectionString: PG_URL, schema })).toEqual({ schema, from: 0, to: POSTGRES_SCHEMA_VERSION, applied: [1, 2, 3] });
+    expect(await migrate({ pool, schema })).toEqual({ schema, from: 3, to: 3, applied: [] });
     const tables = await pool.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1", [schema]);
     expect(tables.rows.map((r) => r.t)).toEqual(expect.arrayContaining(['audit_anchor_cursors', 'audit_records_default', 'audit_streams', 'consent_records', 'schema_version']));
   });
 
-  it('upgrades a version-1 schema to version 2 (the anchor cursors), keeping its rows', async () => {
+  it('upgrades a version-1 schema to version 3 (the anchor cursors, the stream check respelled), keeping its rows', async () => {
     const schema = fresh('up');
     await migrate({ pool, schema });
+    // Back to what version 1 left: no cursors table, the stream check as v1 spelled it.
     await pool.query(`DROP TABLE "${schema}".audit_anchor_cursors`);
-    await pool.query(`DELETE FROM "${schema}".schema_version WHERE version = 2`);
+    await pool.query(`ALTER TABLE "${schema}".audit_records DROP CONSTRAINT audit_records_stream_check`);
+    await pool.query(`ALTER TABLE "${schema}".audit_records ADD CONSTRAINT audit_records_stream_check CHECK (stream ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$')`);
+    await pool.query(`DELETE FROM "${schema}".schema_version WHERE version > 1`);
     await pool.query(`INSERT INTO "${schema}".audit_streams (stream) VALUES ('kept')`);
+    await pool.query(`INSERT INTO "${schema}".audit_records (stream, seq, ts, kind, record) VALUES ('kept', 1, now(), 'access', '{}')`);
     const keys = generateAuditKeys();
     const e = await caught(createPostgresAuditSink({ pool, schema, stream: 'w1', signingKey: keys.signingPrivateKeyPem }));
     expect(e.code).toBe('PURPOSEKIT_ERR_DB_SCHEMA');
-    expect(e.message).toMatch(/is at version 1; this @purposekit\/postgres needs 2/);
-    expect(await migrate({ pool, schema })).toEqual({ schema, from: 1, to: 2, applied: [2] });
+    expect(e.message).toMatch(/is at version 1; this @purposekit\/postgres needs 3/);
+    expect(await migrate({ pool, schema })).toEqual({ schema, from: 1, to: 3, applied: [2, 3] });
     expect((await pool.query(`SELECT stream FROM "${schema}".audit_streams`)).rows).toEqual([{ stream: 'kept' }]);
+    expect((await pool.query(`SELECT stream, seq::int FROM "${schema}".audit_records`)).rows).toEqual([{ stream: 'kept', seq: 1 }]);
+    const check = await pool.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c WHERE c.conname = 'audit_records_stream_check' AND c.conrelid = to_regclass($1)`,
+      [`"${schema}".audit_records`],
+    );
+    expect(check.rows[0]?.def).toMatch(/\*\$'::text\) AND \(length\(stream\) <= 64\)/);
+  });
+
+  it("version 3's stream check refuses exactly what version 1's refused (checked on every partition)", async () => {
+    const schema = fresh('check');
+    await migrate({ pool, schema });
+    const names = ['a', 'A9', 'web-1', 'pod_7.x:y', 'a'.repeat(64), '', ' a', 'a b', '-a', '.a', '_a', ':a', 'a'.repeat(65), 'é', 'a\n', 'a/b', 'a;b'];
+    // The oracle: JavaScript's regex engine with v1's spelling of the rule.
+    const v1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+    for (const [i, name] of names.entries()) {
+      const insert = pool.query(`INSERT INTO "${schema}".audit_records (stream, seq, ts, kind, record) VALUES ($1, $2, now(), 'access', '{}')`, [name, i + 1]);
+      if (v1.test(name)) await insert;
+      else expect(((await insert.then(() => undefined, (err: unknown) => err)) as { code?: string } | undefined)?.code).toBe('23514');
+    }
+    const kept = await pool.query<{ stream: string }>(`SELECT stream FROM "${schema}".audit_records ORDER BY seq`);
+    expect(kept.rows.map((r) => r.stream)).toEqual(names.filter((n) => v1.test(n)));
   });
 
   it('is safe when eight instances migrate the same schema at once: one applies, the others find it done', async () => {
@@ -65,7 +90,7 @@ describePg('migrate()', () => {
     expect(results.filter((r) => r.applied.length > 0)).toHaveLength(1);
     expect(results.every((r) => r.to === POSTGRES_SCHEMA_VERSION)).toBe(true);
     const v = await pool.query(`SELECT version FROM "${schema}".schema_version`);
-    expect(v.rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(v.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('refuses a schema newer than it knows, changing nothing', async () => {
