@@ -2,6 +2,8 @@ import { isPurposekitError } from '@purposekit/core';
 import type { PurposekitError } from '@purposekit/core';
 import { POSTGRES_SCHEMA_VERSION, migrate } from './migrate';
 import { createPostgresAuditSink } from './audit-sink';
+import { verifyPostgresTrail } from './trail';
+import { access } from './__tests__/fixtures';
 import { generateAuditKeys } from '@purposekit/core';
 import { PG_URL, describePg, dropSchemas, schemaName, testPool } from './__tests__/pg';
 
@@ -82,6 +84,46 @@ describePg('migrate()', () => {
     }
     const kept = await pool.query<{ stream: string }>(`SELECT stream FROM "${schema}".audit_records ORDER BY seq`);
     expect(kept.rows.map((r) => r.stream)).toEqual(names.filter((n) => v1.test(n)));
+  });
+
+  it('migration 3 applied while a writer runs: the writer goes on writing, nothing is refused, the trail verifies', async () => {
+    const schema = fresh('live');
+    await migrate({ pool, schema });
+    const keys = generateAuditKeys();
+    const sink = await createPostgresAuditSink({ pool, schema, stream: 'live', signingKey: keys.signingPrivateKeyPem });
+    // The writer's named INSERT is prepared on its session before the migration runs.
+    await sink.append(access('before'));
+    // The schema as version 2 left it, under the running writer.
+    await pool.query(`ALTER TABLE "${schema}".audit_records DROP CONSTRAINT audit_records_stream_check`);
+    await pool.query(`ALTER TABLE "${schema}".audit_records ADD CONSTRAINT audit_records_stream_check CHECK (stream ~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$')`);
+    await pool.query(`DELETE FROM "${schema}".schema_version WHERE version = 3`);
+    let stop = false;
+    let written = 0;
+    const refused: unknown[] = [];
+    const writers = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        await sink.append(access(`w${w}-${i}`)).then(
+          () => written++,
+          (error: unknown) => refused.push(error),
+        );
+      }
+    });
+    expect(await migrate({ pool, schema })).toEqual({ schema, from: 2, to: 3, applied: [3] });
+    const at = written;
+    // Writing goes on after the migration (no fixed wait: until 200 more are acknowledged).
+    await new Promise<void>((resolve) => {
+      const check = (): void => (written >= at + 200 ? resolve() : void setImmediate(check));
+      check();
+    });
+    stop = true;
+    await Promise.all(writers);
+    await sink.close();
+    expect(refused).toEqual([]);
+    const result = await verifyPostgresTrail({ pool, schema, publicKeys: [keys.signingPublicKeyPem] });
+    expect(result.problem).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const n = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".audit_records WHERE kind = 'access'`);
+    expect(n.rows[0]!.n).toBe(written + 1);
   });
 
   it('is safe when eight instances migrate the same schema at once: one applies, the others find it done', async () => {

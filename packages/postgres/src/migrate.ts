@@ -128,7 +128,7 @@ CREATE TABLE ${q}.audit_anchor_cursors (
     version: 3,
     name: 'audit_records.stream checked by the same rule, spelled to cost less per row',
     // The v1 CHECK spelled the stream rule with a bounded repeat ({0,63}), which
-    // PostgreSQL's regex engine runs about six times slower than this equal form (one
+    // PostgreSQL's regex engine runs six to eight times slower than this equal form (one
     // anchored class and the length), on every row written. The rows already there passed
     // the same rule, so they are not read again (NOT VALID: a large trail is not scanned
     // while the migration holds the table).
