@@ -51,6 +51,49 @@ async function killSessions(schema: string): Promise<number> {
   return r.rowCount ?? 0;
 }
 
+/**
+ * A TCP proxy in front of the server. `drop()`: from then on the server's answers are not
+ * passed on (what the sink sends still reaches the server); `cut()`: every connection
+ * through it ends, as a network cut would.
+ */
+async function answerProxy(): Promise<{ pool: Pool; drop: () => void; cut: () => void; close: () => Promise<void> }> {
+  let dropping = false;
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const server = connect(5432, '127.0.0.1');
+    sockets.add(client).add(server);
+    client.on('data', (d: Buffer) => server.write(d));
+    server.on('data', (d: Buffer) => {
+      if (!dropping) client.write(d);
+    });
+    client.on('error', () => undefined);
+    server.on('error', () => undefined);
+    client.on('close', () => server.destroy());
+    server.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const port = (proxy.address() as AddressInfo).port;
+  const viaProxy = new PgPool({ host: '127.0.0.1', port, user: 'postgres', database: 'test', max: 2 });
+  viaProxy.on('error', () => undefined);
+  const cut = (): void => {
+    for (const x of sockets) x.destroy();
+    sockets.clear();
+  };
+  return {
+    pool: viaProxy,
+    drop: () => (dropping = true),
+    cut: () => {
+      dropping = false;
+      cut();
+    },
+    close: async () => {
+      cut();
+      await viaProxy.end();
+      await new Promise((r) => proxy.close(r));
+    },
+  };
+}
+
 describePg('createPostgresAuditSink', () => {
   it.each([
     ['no stream', { stream: undefined }, 'PURPOSEKIT_ERR_INVALID_OPTION', /"stream" must be/],
@@ -492,6 +535,77 @@ describePg('createPostgresAuditSink', () => {
       await viaProxy.end();
       for (const x of sockets) x.destroy();
       await new Promise((r) => proxy.close(r));
+    }
+  });
+
+  it('two batches on the wire when the answers are lost: the one that committed is acknowledged, the one behind it that did not is refused, nothing is re-sent', async () => {
+    const schema = await freshSchema('twouncertain');
+    // A marked record waits for an advisory lock the test holds: its batch is on the server, not committed.
+    await pool.query(`CREATE FUNCTION "${schema}".held() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.record LIKE '%"held-%' THEN PERFORM pg_advisory_xact_lock(4243); END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER held BEFORE INSERT ON "${schema}".audit_records FOR EACH ROW EXECUTE FUNCTION "${schema}".held()`);
+    const proxy = await answerProxy();
+    const holder = await pool.connect();
+    let s: PostgresAuditSink | undefined;
+    try {
+      await holder.query('SELECT pg_advisory_lock(4243)');
+      s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 }, proxy.pool);
+      await s.append(access('before'));
+      proxy.drop();
+      const first = s.append(access('first')).then(() => 'acknowledged', (e: Error) => e.message);
+      // Enough records to go out behind it at once; they reach the server and wait for the lock.
+      const behind = Promise.all(Array.from({ length: 20 }, (_, i) => s.append(access(`held-${i}`)).then(() => 'acknowledged', (e: Error) => e.message)));
+      await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%audit_records%'`)).rowCount === 1, 'the second batch on the server');
+      // The server runs a session's statements in order: the first batch has committed.
+      expect((await rows(schema, 'w')).map((r) => r['requestId'])).toEqual(['before', 'first']);
+      // The second batch's session ends before it commits; the sink hears neither answer.
+      await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%audit_records%'`);
+      proxy.cut();
+      expect(await first).toBe('acknowledged');
+      const outcomes = await behind;
+      expect(new Set(outcomes)).toEqual(new Set([`audit stream w: the database connection was lost during a commit, which did not happen.`]));
+      await holder.query('SELECT pg_advisory_unlock(4243)');
+      const w = s;
+      await until(() => w.state === 'up', 'the reconnect');
+      await s.append(access('after'));
+      await s.close();
+      expect((await rows(schema, 'w')).map((r) => `${r['seq']}:${r['requestId'] ?? 'cp'}`)).toEqual(['1:before', '2:first', '3:after', '4:cp']);
+      await verified(schema);
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+      await s?.close().catch(() => undefined);
+      await proxy.close();
+    }
+  });
+
+  it('two batches on the wire that both committed when the answers are lost: both acknowledged, once', async () => {
+    const schema = await freshSchema('twocommitted');
+    const proxy = await answerProxy();
+    let s: PostgresAuditSink | undefined;
+    try {
+      s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 }, proxy.pool);
+      await s.append(access('before'));
+      proxy.drop();
+      const settled = (p: Promise<void>): Promise<string> => p.then(() => 'acknowledged', (err: Error) => err.message);
+      // A batch of one, committed on the server; the sink never hears its answer.
+      const first = settled(s.append(access('first')));
+      await until(async () => (await rows(schema, 'w')).length === 2, 'the first batch committed');
+      // So the next twenty are a second batch, sent behind it (its guard finds the first's last row).
+      const second = Promise.all(Array.from({ length: 20 }, (_, i) => settled(s!.append(access(`second-${i}`)))));
+      await until(async () => (await rows(schema, 'w')).length === 22, 'the second batch committed');
+      proxy.cut();
+      expect(await first).toBe('acknowledged');
+      expect(new Set(await second)).toEqual(new Set(['acknowledged']));
+      const w = s;
+      await until(() => w.state === 'up', 'the reconnect');
+      await s.append(access('after'));
+      await s.close();
+      const got = (await rows(schema, 'w')).map((r) => String(r['requestId'] ?? 'cp'));
+      expect(got).toEqual(['before', 'first', ...Array.from({ length: 20 }, (_, i) => `second-${i}`), 'after', 'cp']);
+      await verified(schema);
+    } finally {
+      await s?.close().catch(() => undefined);
+      await proxy.close();
     }
   });
 });
