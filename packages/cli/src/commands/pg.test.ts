@@ -79,7 +79,7 @@ afterAll(async () => {
 describePg('purposekit … --pg', () => {
   it('pg migrate takes the URL from PURPOSEKIT_PG_URL and never prints it', async () => {
     const r = await cli(['pg', 'migrate', '--schema', schema], { PURPOSEKIT_PG_URL: URL_WITH_SECRET });
-    expect(r).toMatchObject({ code: 0, stdout: `Schema ${schema} migrated from version 0 to 2 (applied 1, 2).\n` });
+    expect(r).toMatchObject({ code: 0, stdout: `Schema ${schema} migrated from version 0 to 3 (applied 1, 2, 3).\n` });
     expect((await cli(['pg', 'migrate', '--pg', URL_WITH_SECRET, '--schema', schema])).stdout).toMatch(/up to date/);
   });
 

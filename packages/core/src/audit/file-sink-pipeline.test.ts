@@ -33,6 +33,10 @@ interface SteppedIo extends AuditFileIo {
   nextSync(): Promise<HeldSync>;
   /** A write fault for the next write calls. */
   writeFault: (() => Error | undefined) | undefined;
+  /** Hold the next write calls until released (then the real write runs). */
+  holdWrites: boolean;
+  /** The next held write, in call order. */
+  nextWrite(): Promise<{ release(): Promise<void> }>;
   /** Descriptors of files whose path ends with `suffix`. */
   fdsOf(suffix: string): Set<number>;
 }
@@ -40,12 +44,15 @@ interface SteppedIo extends AuditFileIo {
 function steppedIo(): SteppedIo {
   const held: HeldSync[] = [];
   const takers: Array<(h: HeldSync) => void> = [];
+  const heldWrites: Array<{ release(): Promise<void> }> = [];
+  const writeTakers: Array<(h: { release(): Promise<void> }) => void> = [];
   const opened: Array<{ path: string; fd: number }> = [];
   const io: SteppedIo = {
     ...nodeAuditFileIo,
     calls: { write: 0, fdatasync: 0 },
     hold: () => false,
     writeFault: undefined,
+    holdWrites: false,
     async open(path, flags, mode) {
       const fd = await nodeAuditFileIo.open(path, flags, mode);
       opened.push({ path, fd });
@@ -58,7 +65,23 @@ function steppedIo(): SteppedIo {
       io.calls.write++;
       const fault = io.writeFault?.();
       if (fault !== undefined) throw fault;
-      return nodeAuditFileIo.write(fd, buffer, offset, length, position);
+      if (!io.holdWrites) return nodeAuditFileIo.write(fd, buffer, offset, length, position);
+      return new Promise<number>((resolve, reject) => {
+        const h = {
+          release: async () => {
+            nodeAuditFileIo.write(fd, buffer, offset, length, position).then(resolve, reject);
+            await settled();
+          },
+        };
+        const take = writeTakers.shift();
+        if (take !== undefined) take(h);
+        else heldWrites.push(h);
+      });
+    },
+    nextWrite() {
+      const h = heldWrites.shift();
+      if (h !== undefined) return Promise.resolve(h);
+      return new Promise((resolve) => writeTakers.push(resolve));
     },
     fdatasync(fd) {
       io.calls.fdatasync++;
@@ -317,6 +340,37 @@ describe('file sink: pipelined group commit (sync mode)', () => {
     await captureWarnings(() => sink.append(accessEvent(99)));
     await sink.close();
     expect(requestIds(dir)).toEqual(['req-1', 'req-99']);
+    await verified(dir);
+  });
+
+  it.each([
+    ['sync', ['PURPOSEKIT_ERR_AUDIT_UNAVAILABLE', 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE'], ['req-0', 'req-99']],
+    ['batched', ['ok', 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE'], ['req-0', 'req-1', 'req-99']],
+  ] as const)('%s: a batch whose write completes after the batch ahead failed is refused, neither acknowledged nor synced', async (durability, states, kept) => {
+    const io = steppedIo();
+    const dir = tempDir();
+    const sink = await openSink(dir, io, { durability });
+    await sink.append(accessEvent(0));
+    io.hold = () => true;
+    const a = track(sink.append(accessEvent(1)));
+    const syncA = await io.nextSync();
+    io.holdWrites = true;
+    const b = appendMany(sink, 2);
+    const writeB = await io.nextWrite();
+    io.holdWrites = false;
+    await captureWarnings(async () => {
+      await syncA.release(errno('EIO'));
+      // From here an fdatasync of B's batch would run and succeed: it must not be started.
+      io.hold = () => false;
+      const syncs = io.calls.fdatasync;
+      await writeB.release();
+      await Promise.all([a.outcome, b.outcome]);
+      expect(io.calls.fdatasync).toBe(syncs);
+    });
+    expect([a.state, b.state]).toEqual(states);
+    await captureWarnings(() => sink.append(accessEvent(99)));
+    await sink.close();
+    expect(requestIds(dir)).toEqual(kept);
     await verified(dir);
   });
 
