@@ -54,17 +54,25 @@ async function killSessions(schema: string): Promise<number> {
 /**
  * A TCP proxy in front of the server. `drop()`: from then on the server's answers are not
  * passed on (what the sink sends still reaches the server); `cut()`: every connection
- * through it ends, as a network cut would.
+ * through it ends, as a network cut would. `watch` sees each chunk either way first and
+ * may ask for its connection to be cut instead of passing it on. After a cut, answers
+ * pass again (the sink's reconnect goes through).
  */
-async function answerProxy(): Promise<{ pool: Pool; drop: () => void; cut: () => void; close: () => Promise<void> }> {
+async function answerProxy(watch?: (chunk: Buffer, from: 'client' | 'server') => 'cut' | undefined): Promise<{ pool: Pool; drop: () => void; cut: () => void; close: () => Promise<void> }> {
   let dropping = false;
   const sockets = new Set<Socket>();
   const proxy = createServer((client) => {
     const server = connect(5432, '127.0.0.1');
     sockets.add(client).add(server);
-    client.on('data', (d: Buffer) => server.write(d));
+    const end = (): void => {
+      dropping = false;
+      client.destroy();
+      server.destroy();
+    };
+    client.on('data', (d: Buffer) => (watch?.(d, 'client') === 'cut' ? end() : server.write(d)));
     server.on('data', (d: Buffer) => {
-      if (!dropping) client.write(d);
+      if (watch?.(d, 'server') === 'cut') end();
+      else if (!dropping) client.write(d);
     });
     client.on('error', () => undefined);
     server.on('error', () => undefined);
@@ -484,44 +492,29 @@ describePg('createPostgresAuditSink', () => {
 
   it('a COMMIT whose answer is lost is settled from the stream head on reconnect: acknowledged once, written once', async () => {
     const schema = await freshSchema('lostack');
-    // A TCP proxy in front of the server that, once armed, lets one INSERT of audit rows
-    // run and commit, then cuts the connection instead of passing on the server's answer.
-    // (The sink's INSERT is a named statement: its text goes over the wire once, then
-    // each batch is a Bind naming it.)
+    // Once armed, the proxy lets one INSERT of audit rows run and commit, then cuts the
+    // connection instead of passing on the server's answer. (The sink's INSERT is a named
+    // statement: its text goes over the wire once, then each batch is a Bind naming it.)
     let armed = false;
+    let inserting = false;
     let cut = false;
-    const sockets = new Set<Socket>();
-    const proxy = createServer((client) => {
-      const server = connect(5432, '127.0.0.1');
-      sockets.add(client).add(server);
-      let dropping = false;
-      client.on('data', (d: Buffer) => {
-        if (armed && !cut && ((d.includes('INSERT INTO') && d.includes('audit_records')) || d.includes('purposekit_audit_insert_'))) dropping = true;
-        server.write(d);
-      });
-      server.on('data', (d: Buffer) => {
-        if (!dropping) {
-          client.write(d);
-          return;
+    const proxy = await answerProxy((d, from) => {
+      if (from === 'client') {
+        if (armed && !cut && ((d.includes('INSERT INTO') && d.includes('audit_records')) || d.includes('purposekit_audit_insert_'))) {
+          inserting = true;
+          proxy.drop();
         }
-        // ReadyForQuery ('Z', length 5, idle): the statement has committed.
-        if (d.includes(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]))) {
-          cut = true;
-          client.destroy();
-          server.destroy();
-        }
-      });
-      client.on('error', () => undefined);
-      server.on('error', () => undefined);
-      client.on('close', () => server.destroy());
-      server.on('close', () => client.destroy());
+        return undefined;
+      }
+      // ReadyForQuery ('Z', length 5, idle): the statement has committed.
+      if (inserting && !cut && d.includes(Buffer.from([0x5a, 0, 0, 0, 5, 0x49]))) {
+        cut = true;
+        return 'cut';
+      }
+      return undefined;
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-    const port = (proxy.address() as AddressInfo).port;
-    const viaProxy = new PgPool({ host: '127.0.0.1', port, user: 'postgres', database: 'test', max: 2 });
-    viaProxy.on('error', () => undefined);
     try {
-      const s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 }, viaProxy);
+      const s = await sink(schema, 'w', { checkpointIntervalMs: 60_000 }, proxy.pool);
       await s.append(access('before'));
       armed = true;
       await s.append(access('answer-lost')); // resolves: the reconnect finds its row
@@ -532,9 +525,7 @@ describePg('createPostgresAuditSink', () => {
       expect(got).toEqual(['1:before', '2:answer-lost', '3:after', '4:cp']);
       await verified(schema);
     } finally {
-      await viaProxy.end();
-      for (const x of sockets) x.destroy();
-      await new Promise((r) => proxy.close(r));
+      await proxy.close();
     }
   });
 
