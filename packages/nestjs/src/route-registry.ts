@@ -1,7 +1,7 @@
-import { Inject, Injectable, RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { Inject, Injectable, RequestMethod, VERSION_NEUTRAL, VersioningType } from '@nestjs/common';
+import { METHOD_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants';
 import type { ExecutionContext, OnModuleInit, Type } from '@nestjs/common';
-import { ApplicationConfig, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { ACTIONS, PurposekitError } from '@purposekit/core';
 import { compileAgeGate, declarePurpose } from '@purposekit/core/adapter';
 import type { RouteLabel } from '@purposekit/core/adapter';
@@ -11,6 +11,9 @@ import type { AccessesOptions, CompiledRoute } from './types';
 
 /** A route handler as Nest hands it out (`ExecutionContext.getHandler()`). */
 type RouteHandler = ReturnType<ExecutionContext['getHandler']>;
+
+/** A route's version(s) as `@Version()` / `@Controller({ version })` store them (VERSION_NEUTRAL is a symbol). */
+type VersionValue = string | symbol | ReadonlyArray<string | symbol>;
 
 const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: undefined, accesses: Object.freeze([]) });
 
@@ -22,8 +25,10 @@ const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: unde
 @Injectable()
 export class PrivacyRouteRegistry implements OnModuleInit {
   /** Per handler: the route compiled for the first class it was reached through, then any others. */
-  /** The app's global prefix rule, read once (its settings are final when routes compile). */
-  #prefixFor: ((path: string, method: RequestMethod) => string) | undefined;
+  /** The app's routing settings (global prefix, URI versioning), read once: final when routes compile. */
+  #paths: RoutePaths | undefined;
+  /** Per controller class: its module's RouterModule path, if any. */
+  readonly #modulePaths = new WeakMap<Type<unknown>, string>();
   readonly #routes = new WeakMap<RouteHandler, { cls: Type<unknown>; route: CompiledRoute; others: WeakMap<Type<unknown>, CompiledRoute> | undefined }>();
 
   constructor(
@@ -32,10 +37,21 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly appConfig: ApplicationConfig,
+    private readonly modules: ModulesContainer,
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getControllers()) {
+    const wrappers = this.discovery.getControllers();
+    // RouterModule paths, read as Nest's router reads them (per application, then global).
+    const appKey = MODULE_PATH + String((this.modules as unknown as { applicationId?: unknown }).applicationId ?? '');
+    for (const wrapper of wrappers) {
+      const cls = wrapper.metatype as Type<unknown> | null | undefined;
+      const mod = (wrapper as unknown as { host?: { metatype?: unknown } }).host?.metatype;
+      if (typeof cls !== 'function' || typeof mod !== 'function') continue;
+      const path: unknown = Reflect.getMetadata(appKey, mod) ?? Reflect.getMetadata(MODULE_PATH, mod);
+      if (typeof path === 'string' && path !== '') this.#modulePaths.set(cls, path);
+    }
+    for (const wrapper of wrappers) {
       const cls = wrapper.metatype as Type<unknown> | null | undefined;
       if (typeof cls !== 'function' || cls.prototype === undefined) continue;
       for (const name of this.scanner.getAllMethodNames(cls.prototype)) {
@@ -74,7 +90,7 @@ export class PrivacyRouteRegistry implements OnModuleInit {
     const where = `${cls.name}.${handler.name}`;
     for (const a of accesses) validateAccesses(a, where);
     return Object.freeze({
-      purpose: purpose === undefined ? undefined : declareWithRoutes(kit, purpose, cls, handler, accesses, (this.#prefixFor ??= globalPrefixOf(this.appConfig))),
+      purpose: purpose === undefined ? undefined : declareWithRoutes(kit, purpose, cls, handler, accesses, this.#modulePaths.get(cls) ?? '', (this.#paths ??= routePathsOf(this.appConfig))),
       ageGate: gate === undefined ? undefined : compileAgeGate<unknown>(kit, gate),
       accesses: Object.freeze([...accesses]),
     });
@@ -96,29 +112,62 @@ interface ExcludedRoute {
   readonly pathRegex?: RegExp;
 }
 
-/**
- * The app's global prefix (`app.setGlobalPrefix()`, set before `init()` as Nest requires)
- * and which paths it skips: a function from a route's path and method to the prefix it
- * gets ('' when none or excluded, as Nest's router decides with the same `exclude` list).
- */
-function globalPrefixOf(config: ApplicationConfig | undefined): (path: string, method: RequestMethod) => string {
-  const prefix = config?.getGlobalPrefix?.() ?? '';
-  if (typeof prefix !== 'string' || prefix.replace(/\//g, '') === '') return () => '';
-  const exclude = ((config?.getGlobalPrefixOptions?.() as { exclude?: unknown } | undefined)?.exclude ?? []) as readonly ExcludedRoute[];
-  return (path, method) => {
-    for (const r of Array.isArray(exclude) ? exclude : []) {
-      const methodMatches = r.requestMethod === undefined || r.requestMethod === RequestMethod.ALL || (r.requestMethod as number) === -1 || r.requestMethod === method;
-      if (methodMatches && r.pathRegex instanceof RegExp && r.pathRegex.test(path)) return '';
-    }
-    return prefix;
-  };
+/** The app's routing settings that shape a route's paths. */
+interface RoutePaths {
+  /** The global prefix a path gets ('' when none, or when `exclude` names the route). */
+  readonly prefixFor: (path: string, method: RequestMethod) => string;
+  /** With URI versioning: the version prefix (`v` by default) and the default version. */
+  readonly uri: { readonly prefix: string; readonly defaultVersion: VersionValue | undefined } | undefined;
+  /** Versioning of any type is on (a controller without a version then takes the default one). */
+  readonly versioned: boolean;
+  readonly defaultVersion: VersionValue | undefined;
 }
 
 /**
- * Declares the route's purpose with a route label for each of its paths (the app's global
- * prefix unless its `exclude` names the route, + controller path + handler path), and the
- * data categories its `@Accesses` name, so `kit.describeRoutes()` lists what the
- * controllers declare. (A RouterModule's module paths and URI versions are not included.)
+ * The app's global prefix (`app.setGlobalPrefix()`, set before `init()` as Nest requires)
+ * with its `exclude` list, and its versioning (`app.enableVersioning()`), as Nest's router
+ * applies them.
+ */
+function routePathsOf(config: ApplicationConfig | undefined): RoutePaths {
+  const prefix = config?.getGlobalPrefix?.() ?? '';
+  const exclude = ((config?.getGlobalPrefixOptions?.() as { exclude?: unknown } | undefined)?.exclude ?? []) as readonly ExcludedRoute[];
+  const prefixFor =
+    typeof prefix !== 'string' || prefix.replace(/\//g, '') === ''
+      ? (): string => ''
+      : (path: string, method: RequestMethod): string => {
+          for (const r of Array.isArray(exclude) ? exclude : []) {
+            const methodMatches = r.requestMethod === undefined || r.requestMethod === RequestMethod.ALL || (r.requestMethod as number) === -1 || r.requestMethod === method;
+            if (methodMatches && r.pathRegex instanceof RegExp && r.pathRegex.test(path)) return '';
+          }
+          return prefix;
+        };
+  const versioning = config?.getVersioning?.() as { type?: unknown; prefix?: unknown; defaultVersion?: VersionValue } | undefined;
+  const defaultVersion = versioning?.defaultVersion;
+  const uri =
+    versioning?.type === VersioningType.URI
+      ? { prefix: versioning.prefix === false ? '' : typeof versioning.prefix === 'string' ? versioning.prefix : 'v', defaultVersion }
+      : undefined;
+  return { prefixFor, uri, versioned: versioning !== undefined, defaultVersion };
+}
+
+/**
+ * Every path Nest serves a handler at: for each URI version (none, or the neutral one: no
+ * version segment), the version segment, then the RouterModule path, the controller path
+ * and the handler path; the global prefix goes in front unless `exclude` names the path
+ * (tested without the version segment, as Nest does).
+ */
+function servedPaths(paths: RoutePaths, method: RequestMethod, modulePath: string, controllerPath: string, handlerPath: string, versions: VersionValue | undefined): string[] {
+  const route = joinPath(modulePath, controllerPath, handlerPath);
+  const segments: string[] = [];
+  if (paths.uri === undefined || versions === undefined) segments.push('');
+  else for (const v of Array.isArray(versions) ? versions : [versions]) segments.push(v === VERSION_NEUTRAL ? '' : `${paths.uri.prefix}${String(v)}`);
+  return [...new Set(segments)].map((segment) => joinPath(paths.prefixFor(route, method), segment, route));
+}
+
+/**
+ * Declares the route's purpose with a route label for each path it is served at (see
+ * {@link servedPaths}), and the data categories its `@Accesses` name, so
+ * `kit.describeRoutes()` lists what the controllers declare where the router serves it.
  */
 function declareWithRoutes(
   kit: ResolvedPrivacyModuleOptions['kit'],
@@ -126,20 +175,26 @@ function declareWithRoutes(
   cls: Type<unknown>,
   handler: RouteHandler,
   accesses: readonly AccessesOptions[],
-  prefixFor: (path: string, method: RequestMethod) => string,
+  modulePath: string,
+  paths: RoutePaths,
 ) {
   const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
   const handlerPaths = pathsOf(Reflect.getMetadata(PATH_METADATA, handler));
   if (method === undefined || handlerPaths.length === 0) return declarePurpose(kit, purpose);
   const controllerPaths = pathsOf(Reflect.getMetadata(PATH_METADATA, cls));
+  // The handler's version, else the controller's, else (versioning on) the default one.
+  const versions = (Reflect.getMetadata(VERSION_METADATA, handler) as VersionValue | undefined) ??
+    (Reflect.getMetadata(VERSION_METADATA, cls) as VersionValue | undefined) ??
+    (paths.versioned ? paths.defaultVersion : undefined);
   const data = [...new Set(accesses.flatMap((a) => a.data).filter((d) => CATEGORY.test(d)))];
   const name = RequestMethod[method] ?? 'ALL';
   let decl = declarePurpose(kit, purpose);
   for (const c of controllerPaths.length === 0 ? [''] : controllerPaths) {
     for (const h of handlerPaths) {
-      const path = joinPath(c, h);
-      const label: RouteLabel = { method: name, path: joinPath(prefixFor(path, method), path), data };
-      decl = declarePurpose(kit, purpose, label);
+      for (const path of servedPaths(paths, method, modulePath, c, h, versions)) {
+        const label: RouteLabel = { method: name, path, data };
+        decl = declarePurpose(kit, purpose, label);
+      }
     }
   }
   return decl;

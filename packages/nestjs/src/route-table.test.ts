@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { Controller, Delete, Get, Post, RequestMethod } from '@nestjs/common';
+import { Controller, Delete, Get, Module, Post, RequestMethod, VERSION_NEUTRAL, Version, VersioningType } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
 import { createPurposekit, openinfra } from '@purposekit/core';
 import { InMemoryAuditSink } from '@purposekit/testing';
 import { Accesses, PrivacyModule, Purpose } from './index';
@@ -35,6 +36,33 @@ class PlainController {
   @Get('plain')
   plain(): string {
     return 'plain';
+  }
+}
+
+@Controller({ path: 'items', version: '1' })
+@Purpose('diagnostics')
+class ItemsController {
+  @Get()
+  list(): string {
+    return 'items';
+  }
+
+  @Get('legacy')
+  @Version(['2', VERSION_NEUTRAL])
+  legacy(): string {
+    return 'legacy';
+  }
+}
+
+@Module({ controllers: [ItemsController] })
+class ShopModule {}
+
+@Controller('ping')
+@Purpose('diagnostics')
+class PingController {
+  @Get()
+  ping(): string {
+    return 'pong';
   }
 }
 
@@ -78,6 +106,48 @@ describe.each(PLATFORMS)('kit.describeRoutes() after a Nest app (%s) initialises
       expect(await status('/members/status')).toBe(404);
       expect(await status('/members/healthz')).toBe(403);
       expect(await status('/api/v2/members/healthz')).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+  it("includes a RouterModule's module path and URI versions (the handler's, the controller's, the default one, the neutral one): the paths the router really serves", async () => {
+    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 'x'.repeat(32) } });
+    const app = await createApp(platform, {
+      imports: [PrivacyModule.forRoot({ kit }), ShopModule, RouterModule.register([{ path: 'shop', module: ShopModule }])],
+      controllers: [PingController],
+    });
+    app.setGlobalPrefix('api');
+    app.enableVersioning({ type: VersioningType.URI, defaultVersion: '3' });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const routes = kit.describeRoutes().map((r) => `${r.method} ${r.path}`).sort();
+      expect(routes).toEqual(['GET /api/shop/items/legacy', 'GET /api/v1/shop/items', 'GET /api/v2/shop/items/legacy', 'GET /api/v3/ping']);
+      // The oracle is the router: every listed path is served (200), and the forms
+      // without the module path, the version or the prefix are not (404).
+      const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      const status = async (path: string): Promise<number> => (await fetch(`${base}${path}`)).status;
+      for (const r of routes) expect([r, await status(r.slice(4))]).toEqual([r, 200]);
+      for (const path of ['/api/shop/items', '/api/v1/items', '/v1/shop/items', '/api/ping', '/api/v1/shop/items/legacy']) expect([path, await status(path)]).toEqual([path, 404]);
+    } finally {
+      await app.close();
+    }
+  });
+  it('tests the global prefix\'s exclude list against the module path + route without the version segment, as the router does', async () => {
+    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 'x'.repeat(32) } });
+    const app = await createApp(platform, {
+      imports: [PrivacyModule.forRoot({ kit }), ShopModule, RouterModule.register([{ path: 'shop', module: ShopModule }])],
+      controllers: [PingController],
+    });
+    app.setGlobalPrefix('api', { exclude: [{ path: 'shop/items', method: RequestMethod.GET }] });
+    app.enableVersioning({ type: VersioningType.URI, prefix: 'ver', defaultVersion: '3' });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const routes = kit.describeRoutes().map((r) => `${r.method} ${r.path}`).sort();
+      expect(routes).toEqual(['GET /api/shop/items/legacy', 'GET /api/ver2/shop/items/legacy', 'GET /api/ver3/ping', 'GET /ver1/shop/items']);
+      const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      const status = async (path: string): Promise<number> => (await fetch(`${base}${path}`)).status;
+      for (const r of routes) expect([r, await status(r.slice(4))]).toEqual([r, 200]);
+      for (const path of ['/api/ver1/shop/items', '/ver1/items']) expect([path, await status(path)]).toEqual([path, 404]);
     } finally {
       await app.close();
     }
