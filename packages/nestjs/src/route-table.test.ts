@@ -6,6 +6,7 @@ import { InMemoryAuditSink } from '@purposekit/testing';
 import { Accesses, PrivacyModule, Purpose } from './index';
 import { PLATFORMS, closeApps, createApp } from '../test/harness';
 import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
 
 @Controller('members')
 @Purpose('service.registration')
@@ -110,44 +111,43 @@ describe.each(PLATFORMS)('kit.describeRoutes() after a Nest app (%s) initialises
       await app.close();
     }
   });
-  it("includes a RouterModule's module path and URI versions (the handler's, the controller's, the default one, the neutral one): the paths the router really serves", async () => {
+
+  // The oracle is the router: every listed path is served (200), and the forms without
+  // the module path, the version or the prefix are not (404).
+  it.each([
+    {
+      what: "a RouterModule's module path and URI versions (the handler's, the controller's, the default one, the neutral one)",
+      setup: (app: INestApplication) => {
+        app.setGlobalPrefix('api');
+        app.enableVersioning({ type: VersioningType.URI, defaultVersion: '3' });
+      },
+      listed: ['GET /api/shop/items/legacy', 'GET /api/v1/shop/items', 'GET /api/v2/shop/items/legacy', 'GET /api/v3/ping'],
+      unserved: ['/api/shop/items', '/api/v1/items', '/v1/shop/items', '/api/ping', '/api/v1/shop/items/legacy'],
+    },
+    {
+      what: "the global prefix's exclude list, tested against the module path + route without the version segment",
+      setup: (app: INestApplication) => {
+        app.setGlobalPrefix('api', { exclude: [{ path: 'shop/items', method: RequestMethod.GET }] });
+        app.enableVersioning({ type: VersioningType.URI, prefix: 'ver', defaultVersion: '3' });
+      },
+      listed: ['GET /api/shop/items/legacy', 'GET /api/ver2/shop/items/legacy', 'GET /api/ver3/ping', 'GET /ver1/shop/items'],
+      unserved: ['/api/ver1/shop/items', '/ver1/items'],
+    },
+  ])('includes $what: the paths the router really serves', async ({ setup, listed, unserved }) => {
     const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 'x'.repeat(32) } });
     const app = await createApp(platform, {
       imports: [PrivacyModule.forRoot({ kit }), ShopModule, RouterModule.register([{ path: 'shop', module: ShopModule }])],
       controllers: [PingController],
     });
-    app.setGlobalPrefix('api');
-    app.enableVersioning({ type: VersioningType.URI, defaultVersion: '3' });
+    setup(app);
     await app.listen(0, '127.0.0.1');
     try {
       const routes = kit.describeRoutes().map((r) => `${r.method} ${r.path}`).sort();
-      expect(routes).toEqual(['GET /api/shop/items/legacy', 'GET /api/v1/shop/items', 'GET /api/v2/shop/items/legacy', 'GET /api/v3/ping']);
-      // The oracle is the router: every listed path is served (200), and the forms
-      // without the module path, the version or the prefix are not (404).
+      expect(routes).toEqual(listed);
       const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
       const status = async (path: string): Promise<number> => (await fetch(`${base}${path}`)).status;
       for (const r of routes) expect([r, await status(r.slice(4))]).toEqual([r, 200]);
-      for (const path of ['/api/shop/items', '/api/v1/items', '/v1/shop/items', '/api/ping', '/api/v1/shop/items/legacy']) expect([path, await status(path)]).toEqual([path, 404]);
-    } finally {
-      await app.close();
-    }
-  });
-  it('tests the global prefix\'s exclude list against the module path + route without the version segment, as the router does', async () => {
-    const kit = createPurposekit({ policy: openinfra, audit: new InMemoryAuditSink(), subjectKey: { id: 'k1', secret: 'x'.repeat(32) } });
-    const app = await createApp(platform, {
-      imports: [PrivacyModule.forRoot({ kit }), ShopModule, RouterModule.register([{ path: 'shop', module: ShopModule }])],
-      controllers: [PingController],
-    });
-    app.setGlobalPrefix('api', { exclude: [{ path: 'shop/items', method: RequestMethod.GET }] });
-    app.enableVersioning({ type: VersioningType.URI, prefix: 'ver', defaultVersion: '3' });
-    await app.listen(0, '127.0.0.1');
-    try {
-      const routes = kit.describeRoutes().map((r) => `${r.method} ${r.path}`).sort();
-      expect(routes).toEqual(['GET /api/shop/items/legacy', 'GET /api/ver2/shop/items/legacy', 'GET /api/ver3/ping', 'GET /ver1/shop/items']);
-      const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-      const status = async (path: string): Promise<number> => (await fetch(`${base}${path}`)).status;
-      for (const r of routes) expect([r, await status(r.slice(4))]).toEqual([r, 200]);
-      for (const path of ['/api/ver1/shop/items', '/ver1/items']) expect([path, await status(path)]).toEqual([path, 404]);
+      for (const path of unserved) expect([path, await status(path)]).toEqual([path, 404]);
     } finally {
       await app.close();
     }
