@@ -24,11 +24,11 @@ const NOTHING: CompiledRoute = Object.freeze({ purpose: undefined, ageGate: unde
  */
 @Injectable()
 export class PrivacyRouteRegistry implements OnModuleInit {
-  /** Per handler: the route compiled for the first class it was reached through, then any others. */
   /** The app's routing settings (global prefix, URI versioning), read once: final when routes compile. */
   #paths: RoutePaths | undefined;
   /** Per controller class: its module's RouterModule path, if any. */
   readonly #modulePaths = new WeakMap<Type<unknown>, string>();
+  /** Per handler: the route compiled for the first class it was reached through, then any others. */
   readonly #routes = new WeakMap<RouteHandler, { cls: Type<unknown>; route: CompiledRoute; others: WeakMap<Type<unknown>, CompiledRoute> | undefined }>();
 
   constructor(
