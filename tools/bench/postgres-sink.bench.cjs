@@ -89,7 +89,8 @@ function rawWriter(client, stream) {
   // 2,000 copies of one record, LF-separated: a batch of n is the first n lines.
   const lines = Buffer.from(Array(2000).fill(line).join('\n'));
   const lineBytes = Buffer.byteLength(line) + 1;
-  const kinds = Array(2000).fill('access').join('\n');
+  const KIND = 'access';
+  const kinds = Array(2000).fill(KIND).join('\n'); // a batch of n: the first n lines
   function pump() {
     scheduled = false;
     while (queue.length > 0 && inflight < 2) {
@@ -100,7 +101,7 @@ function rawWriter(client, stream) {
       inflight++;
       const n = batch.length;
       client
-        .query({ name: 'raw_insert', text: sql, values: [stream, first, ts, kinds.slice(0, 7 * n - 1), batch.map((b) => b.subject).join('\n'), lines.subarray(0, lineBytes * n - 1)] })
+        .query({ name: 'raw_insert', text: sql, values: [stream, first, ts, kinds.slice(0, (KIND.length + 1) * n - 1), batch.map((b) => b.subject).join('\n'), lines.subarray(0, lineBytes * n - 1)] })
         .then(() => {
           inflight--;
           for (const b of batch) b.resolve();

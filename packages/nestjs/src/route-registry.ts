@@ -41,19 +41,14 @@ export class PrivacyRouteRegistry implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const wrappers = this.discovery.getControllers();
     // RouterModule paths, read as Nest's router reads them (per application, then global).
     const appKey = MODULE_PATH + String((this.modules as unknown as { applicationId?: unknown }).applicationId ?? '');
-    for (const wrapper of wrappers) {
-      const cls = wrapper.metatype as Type<unknown> | null | undefined;
-      const mod = (wrapper as unknown as { host?: { metatype?: unknown } }).host?.metatype;
-      if (typeof cls !== 'function' || typeof mod !== 'function') continue;
-      const path: unknown = Reflect.getMetadata(appKey, mod) ?? Reflect.getMetadata(MODULE_PATH, mod);
-      if (typeof path === 'string' && path !== '') this.#modulePaths.set(cls, path);
-    }
-    for (const wrapper of wrappers) {
+    for (const wrapper of this.discovery.getControllers()) {
       const cls = wrapper.metatype as Type<unknown> | null | undefined;
       if (typeof cls !== 'function' || cls.prototype === undefined) continue;
+      const mod = (wrapper as unknown as { host?: { metatype?: unknown } }).host?.metatype;
+      const modulePath: unknown = typeof mod === 'function' ? (Reflect.getMetadata(appKey, mod) ?? Reflect.getMetadata(MODULE_PATH, mod)) : undefined;
+      if (typeof modulePath === 'string' && modulePath !== '') this.#modulePaths.set(cls, modulePath);
       for (const name of this.scanner.getAllMethodNames(cls.prototype)) {
         const handler = (cls.prototype as Record<string, unknown>)[name];
         if (typeof handler === 'function') this.get(cls, handler);
@@ -116,10 +111,9 @@ interface ExcludedRoute {
 interface RoutePaths {
   /** The global prefix a path gets ('' when none, or when `exclude` names the route). */
   readonly prefixFor: (path: string, method: RequestMethod) => string;
-  /** With URI versioning: the version prefix (`v` by default) and the default version. */
-  readonly uri: { readonly prefix: string; readonly defaultVersion: VersionValue | undefined } | undefined;
-  /** Versioning of any type is on (a controller without a version then takes the default one). */
-  readonly versioned: boolean;
+  /** With URI versioning, the segment's prefix (`v` by default); undefined without it. */
+  readonly versionPrefix: string | undefined;
+  /** The version of a controller that names none (`enableVersioning({ defaultVersion })`). */
   readonly defaultVersion: VersionValue | undefined;
 }
 
@@ -142,12 +136,8 @@ function routePathsOf(config: ApplicationConfig | undefined): RoutePaths {
           return prefix;
         };
   const versioning = config?.getVersioning?.() as { type?: unknown; prefix?: unknown; defaultVersion?: VersionValue } | undefined;
-  const defaultVersion = versioning?.defaultVersion;
-  const uri =
-    versioning?.type === VersioningType.URI
-      ? { prefix: versioning.prefix === false ? '' : typeof versioning.prefix === 'string' ? versioning.prefix : 'v', defaultVersion }
-      : undefined;
-  return { prefixFor, uri, versioned: versioning !== undefined, defaultVersion };
+  const versionPrefix = versioning?.type !== VersioningType.URI ? undefined : versioning.prefix === false ? '' : typeof versioning.prefix === 'string' ? versioning.prefix : 'v';
+  return { prefixFor, versionPrefix, defaultVersion: versioning?.defaultVersion };
 }
 
 /**
@@ -159,8 +149,9 @@ function routePathsOf(config: ApplicationConfig | undefined): RoutePaths {
 function servedPaths(paths: RoutePaths, method: RequestMethod, modulePath: string, controllerPath: string, handlerPath: string, versions: VersionValue | undefined): string[] {
   const route = joinPath(modulePath, controllerPath, handlerPath);
   const segments: string[] = [];
-  if (paths.uri === undefined || versions === undefined) segments.push('');
-  else for (const v of Array.isArray(versions) ? versions : [versions]) segments.push(v === VERSION_NEUTRAL ? '' : `${paths.uri.prefix}${String(v)}`);
+  const prefix = paths.versionPrefix;
+  if (prefix === undefined || versions === undefined) segments.push('');
+  else for (const v of Array.isArray(versions) ? versions : [versions]) segments.push(v === VERSION_NEUTRAL ? '' : `${prefix}${String(v)}`);
   return [...new Set(segments)].map((segment) => joinPath(paths.prefixFor(route, method), segment, route));
 }
 
@@ -182,10 +173,9 @@ function declareWithRoutes(
   const handlerPaths = pathsOf(Reflect.getMetadata(PATH_METADATA, handler));
   if (method === undefined || handlerPaths.length === 0) return declarePurpose(kit, purpose);
   const controllerPaths = pathsOf(Reflect.getMetadata(PATH_METADATA, cls));
-  // The handler's version, else the controller's, else (versioning on) the default one.
-  const versions = (Reflect.getMetadata(VERSION_METADATA, handler) as VersionValue | undefined) ??
-    (Reflect.getMetadata(VERSION_METADATA, cls) as VersionValue | undefined) ??
-    (paths.versioned ? paths.defaultVersion : undefined);
+  // The handler's version, else the controller's, else the default one.
+  const versions =
+    (Reflect.getMetadata(VERSION_METADATA, handler) as VersionValue | undefined) ?? (Reflect.getMetadata(VERSION_METADATA, cls) as VersionValue | undefined) ?? paths.defaultVersion;
   const data = [...new Set(accesses.flatMap((a) => a.data).filter((d) => CATEGORY.test(d)))];
   const name = RequestMethod[method] ?? 'ALL';
   let decl = declarePurpose(kit, purpose);

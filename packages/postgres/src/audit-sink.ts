@@ -389,14 +389,14 @@ class PgSink implements PostgresAuditSink {
     // inserted (one index probe, run once: an InitPlan). A batch without a checkpoint is
     // that INSERT alone, its row count from the command tag; one with a checkpoint also
     // moves the stream head ($9–$11), in the same statement.
-    const rows =
+    const insertRows =
       `INSERT INTO ${q}.audit_records (stream, seq, ts, kind, subject, record) ` +
       `SELECT $1, $2::bigint + u.n - 1, $3::timestamptz, u.k, NULLIF(u.j, ''), u.r FROM unnest(string_to_array($4::text, E'\\n'), string_to_array($5::text, E'\\n'), string_to_array($6::text, E'\\n')) WITH ORDINALITY AS u(k, j, r, n) ` +
       `WHERE $7::bigint IS NULL OR EXISTS (SELECT 1 FROM ${q}.audit_records p WHERE p.stream = $1 AND p.seq = $7::bigint AND p.ts = $8::timestamptz)`;
-    this.#insert = named('insert', rows);
+    this.#insert = named('insert', insertRows);
     this.#insertHead = named(
       'insert_head',
-      `WITH ins AS (${rows} RETURNING 1), ` +
+      `WITH ins AS (${insertRows} RETURNING 1), ` +
         `head AS (UPDATE ${q}.audit_streams SET head_seq = $9, head_hash = $10, head_checkpoint = $11 WHERE stream = $1 AND (SELECT count(*) FROM ins) > 0 RETURNING 1) ` +
         `SELECT (SELECT count(*) FROM ins)::int AS n`,
     );

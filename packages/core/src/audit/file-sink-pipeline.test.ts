@@ -41,11 +41,26 @@ interface SteppedIo extends AuditFileIo {
   fdsOf(suffix: string): Set<number>;
 }
 
+/** Held calls, handed to the test in call order: the I/O stub puts, the test takes. */
+function handoff<H>(): { put(h: H): void; next(): Promise<H> } {
+  const held: H[] = [];
+  const takers: Array<(h: H) => void> = [];
+  return {
+    put(h) {
+      const take = takers.shift();
+      if (take !== undefined) take(h);
+      else held.push(h);
+    },
+    next() {
+      const h = held.shift();
+      return h !== undefined ? Promise.resolve(h) : new Promise<H>((resolve) => takers.push(resolve));
+    },
+  };
+}
+
 function steppedIo(): SteppedIo {
-  const held: HeldSync[] = [];
-  const takers: Array<(h: HeldSync) => void> = [];
-  const heldWrites: Array<{ release(): Promise<void> }> = [];
-  const writeTakers: Array<(h: { release(): Promise<void> }) => void> = [];
+  const syncs = handoff<HeldSync>();
+  const writes = handoff<{ release(): Promise<void> }>();
   const opened: Array<{ path: string; fd: number }> = [];
   const io: SteppedIo = {
     ...nodeAuditFileIo,
@@ -66,28 +81,21 @@ function steppedIo(): SteppedIo {
       const fault = io.writeFault?.();
       if (fault !== undefined) throw fault;
       if (!io.holdWrites) return nodeAuditFileIo.write(fd, buffer, offset, length, position);
-      return new Promise<number>((resolve, reject) => {
-        const h = {
+      return new Promise<number>((resolve, reject) =>
+        writes.put({
           release: async () => {
             nodeAuditFileIo.write(fd, buffer, offset, length, position).then(resolve, reject);
             await settled();
           },
-        };
-        const take = writeTakers.shift();
-        if (take !== undefined) take(h);
-        else heldWrites.push(h);
-      });
+        }),
+      );
     },
-    nextWrite() {
-      const h = heldWrites.shift();
-      if (h !== undefined) return Promise.resolve(h);
-      return new Promise((resolve) => writeTakers.push(resolve));
-    },
+    nextWrite: writes.next,
     fdatasync(fd) {
       io.calls.fdatasync++;
       if (!io.hold(fd)) return nodeAuditFileIo.fdatasync(fd);
-      return new Promise<void>((resolve, reject) => {
-        const h: HeldSync = {
+      return new Promise<void>((resolve, reject) =>
+        syncs.put({
           fd,
           release: async (error) => {
             if (error !== undefined) reject(error);
@@ -97,17 +105,10 @@ function steppedIo(): SteppedIo {
             }
             await settled();
           },
-        };
-        const take = takers.shift();
-        if (take !== undefined) take(h);
-        else held.push(h);
-      });
+        }),
+      );
     },
-    nextSync() {
-      const h = held.shift();
-      if (h !== undefined) return Promise.resolve(h);
-      return new Promise<HeldSync>((resolve) => takers.push(resolve));
-    },
+    nextSync: syncs.next,
   };
   return io;
 }
