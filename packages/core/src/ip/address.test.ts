@@ -1,7 +1,10 @@
 import ipaddr from 'ipaddr.js';
 import fc from 'fast-check';
 import { canonicalizeIp, MAX_IP_TEXT_LENGTH } from './address';
-import { fcParams, same } from './__tests__/fast-check-settings';
+import { fcParams, fcTimeout, same } from './__tests__/fast-check-settings';
+
+// Property runs scale with PURPOSEKIT_FC_RUNS (100,000 in CI), on two shared cores.
+jest.setTimeout(fcTimeout());
 
 describe('canonicalizeIp: RFC 5952 canonical text', () => {
   // RFC 5952 §2.1–§2.3: many spellings of one address; §4: the one canonical form.

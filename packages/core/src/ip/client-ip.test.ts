@@ -5,7 +5,10 @@ import { canonicalizeIp } from './address';
 import { createClientIpResolver, resolveClientIp } from './client-ip';
 import { compileTrust } from './trust-match';
 import type { TrustSetting } from './trust-match';
-import { fcParams, same } from './__tests__/fast-check-settings';
+import { fcParams, fcTimeout, same } from './__tests__/fast-check-settings';
+
+// Property runs scale with PURPOSEKIT_FC_RUNS (100,000 in CI), on two shared cores.
+jest.setTimeout(fcTimeout());
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

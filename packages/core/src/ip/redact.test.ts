@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import { isPurposekitError } from '../errors';
 import { INVALID_IP_TOKEN, classifyIp } from './truncate';
 import { createIpRedactor, redactIp } from './redact';
-import { fcParams, holds, same } from './__tests__/fast-check-settings';
+import { fcParams, fcTimeout, holds, same } from './__tests__/fast-check-settings';
+
+// Property runs scale with PURPOSEKIT_FC_RUNS (100,000 in CI), on two shared cores.
+jest.setTimeout(fcTimeout());
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -4,7 +4,10 @@ import { isPurposekitError } from '../errors';
 import { canonicalizeIp } from './address';
 import { compileTrust, trustsEverything, warnIfTrustsEverything } from './trust-match';
 import type { TrustSetting } from './trust-match';
-import { fcParams, same } from './__tests__/fast-check-settings';
+import { fcParams, fcTimeout, same } from './__tests__/fast-check-settings';
+
+// Property runs scale with PURPOSEKIT_FC_RUNS (100,000 in CI), on two shared cores.
+jest.setTimeout(fcTimeout());
 
 describe('compileTrust', () => {
   test.each<[TrustSetting, string, number, boolean]>([
