@@ -320,4 +320,19 @@ describe('scrubIps properties', () => {
       fcParams(),
     );
   });
+
+  test('no generated IPv6 host part survives when addresses are glued by colons, zone ids and groups (runs of at most 12 colons)', () => {
+    // `a:b::c:d` with four-digit groups: `c:d` is host bits under the default /48, and
+    // distinctive enough that finding its text in the output means the address survived.
+    const group = fc.integer({ min: 0x1000, max: 0xffff }).map((g) => g.toString(16));
+    const address = fc.tuple(group, group, group, group).map(([a, b, c, d]) => ({ text: `${a}:${b}::${c}:${d}`, host: `${c}:${d}` }));
+    const glue = fc.constantFrom(':', '::', ':::', '%eth0:', '%0:', '%eth0%0:', ' ', '/', ',');
+    fc.assert(
+      fc.property(address, glue, address, fc.constantFrom('', ':', '%1', ':1a', '.'), (x, g, y, tail) => {
+        const out = scrubIps(`${x.text}${g}${y.text}${tail}`);
+        holds(!out.includes(x.host) && !out.includes(y.host), `no host part left in ${JSON.stringify(out)}`);
+      }),
+      fcParams(),
+    );
+  });
 });

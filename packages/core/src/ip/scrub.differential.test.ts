@@ -19,14 +19,18 @@ jest.setTimeout(fcTimeout());
 /** How an address is redacted: truncation with given prefixes, or a marker around the canonical text. */
 type Redaction = { kind: 'truncate'; p4: number; p6: number } | { kind: 'mark' };
 
-/** One piece of text: literal, or an address whose expected replacement the oracle decides. */
-type Piece = string | { readonly address: string };
+/**
+ * One piece of text: literal, or an address whose expected replacement the oracle decides
+ * (`percentStays`: its zone id's `%` is expected after the replacement).
+ */
+type Piece = string | { readonly address: string; readonly percentStays?: boolean };
 
 const expectedOf = (pieces: readonly Piece[], r: Redaction): string =>
   pieces
     .map((p) => {
       if (typeof p === 'string') return p;
-      return r.kind === 'truncate' ? oracleTruncate(p.address, r.p4, r.p6) : `<${oracleCanonical(p.address)}>`;
+      const redacted = r.kind === 'truncate' ? oracleTruncate(p.address, r.p4, r.p6) : `<${oracleCanonical(p.address)}>`;
+      return p.percentStays === true ? `${redacted}%` : redacted;
     })
     .join('');
 
@@ -114,7 +118,9 @@ const v6Context: fc.Arbitrary<Piece[]> = fc.oneof(
   fc.tuple(before, v6Text, port, after).map(([b, a, p, q]) => [b, ...barePort(a, p), q]),
   // An extra hex group after an address (garbage, a truncated dump): read like a port.
   fc.tuple(before, v6Text, fc.stringMatching(/^[0-9a-f]{1,4}$/), after).map(([b, a, g, q]) => [b, ...barePort(a, g), q]),
-  fc.tuple(before, v6Text, zone, afterZone).map(([b, a, z, q]) => [b, { address: a }, `${q}`].map((x, i) => (i === 1 ? { address: `${a}%${z}` } : x))),
+  // Rule 5: the zone id goes with the address; its `%` stays before a `:` (which would
+  // otherwise be glued to the redacted address).
+  fc.tuple(before, v6Text, zone, afterZone).map(([b, a, z, q]) => [b, { address: `${a}%${z}`, percentStays: q.startsWith(':') }, q]),
   fc.tuple(v6Text, zone, port).map(([a, z, p]) => ['http://[', { address: `${a}%25${z}` }, `]:${p}/`]),
   fc.tuple(v6Text, port).map(([a, p]) => ['https://[', { address: a }, `]:${p}/a/b?c=d`]),
   fc.tuple(v6Text).map(([a]) => ['GET /users/', { address: a }, '/edit HTTP/1.1']),

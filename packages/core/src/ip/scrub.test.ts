@@ -15,6 +15,17 @@ describe('scrubIps: addresses in free text are redacted', () => {
     ['client=2001:DB8:0:0:8:800:200C:417A,', 'client=2001:db8::,'],
     ['fe80::1%eth0 up', 'fe80:: up'],
     ['[fe80::1%25en0]', '[fe80::]'],
+    // A zone id's `%` stays where what follows would be glued to the redacted address
+    // (`:::1a` would read as `::1a` when the line is scrubbed again).
+    ['fe80::1%eth0:22', 'fe80::%:22'],
+    ['::%0:1a', '::%:1a'],
+    ['fe80::1%eth0%eth1 up', 'fe80::%%eth1 up'],
+    // Several IPv6 addresses in one run of colons: the rest of a run after a match is
+    // searched too (the second address was left whole before), whatever the run's length.
+    ['2001:db8:1:2:3:4:5:6:2001:db8::9', '2001:db8:1:::2001:db8::'],
+    // `:::` is a separator then `::`: the rest reads `::2001:db8:2`, then `::9`.
+    ['2001:db8:1::7:::2001:db8:2::9', '2001:db8:1:::::::'],
+    ['2001:db8:1::7:::2001:db8:2::9:::2001:db8:3::1', '2001:db8:1::::::::::::'],
     ['ip:192.0.2.33', 'ip:192.0.2.0'],
     ['addr:2001:db8:a::1.', 'addr:2001:db8:a::.'],
     ['src:2001:db8:a::1', 'src:2001:db8:a::'],

@@ -18,8 +18,11 @@
  *    drops an address's last parts (its lowest bits), never its first ones, which would
  *    shift it (`2002:c000:201:1:2:3:4:5:443` read as `2002:` + `c000:201:…` would keep the
  *    embedded IPv4 and more bits than the policy allows). An ellipsis (`..`) ends a run.
- *    Runs without `::` and with fewer than 6 colons (times, MAC addresses) and runs of
- *    more than 12 colons (hex dumps) are not searched. Rule 3 reads the rest of the run.
+ *    Runs without `::` with fewer than 6 colons (times, MAC addresses) or more than 12
+ *    (hex dumps) are not searched. After a match, the rest of the run is searched the same
+ *    way, as a run of its own (`2001:db8:1:2:3:4:5:6:2001:db8::9` and
+ *    `2001:db8::1:::2001:db8::2` each hold two addresses; no window is longer than an
+ *    address can be, so a long run costs linear time). Rule 3 reads what is left.
  * 3. IPv4: the run (outside an IPv6 match) is cut at every `:` and every run of two or
  *    more dots (an ellipsis); each piece, minus dots at either end, is an IPv4 address when it is
  *    exactly four dot-separated groups of 1–3 decimal digits, each ≤ 255
@@ -30,8 +33,11 @@
  *    are boundaries, not letters: `\n`, `\t`, `\"`, `\\`, `\u001b`, `\x1b` (JSON and
  *    util.inspect output) and `%2F` (percent-encoding) do not protect what follows.
  * 5. IPv6 zone ids after a match (`%eth0`, `%25eth0`) are dropped with the address;
- *    `%` and two hex digits other than `25` is percent-encoding (`[…]` written
- *    `%5B2001:db8::1%5D`), not a zone id, and stays.
+ *    the `%` stays when a `:` or another `%` follows the zone id, so that what follows is
+ *    not glued to the redacted address (`fe80::1%eth0:22` → `fe80::%:22`, where
+ *    `fe80:::22` would read differently; `::%0:1a` → `::%:1a`, not `:::1a`, which reads as
+ *    the address `::1a`). `%` and two hex digits other than `25` is percent-encoding
+ *    (`[…]` written `%5B2001:db8::1%5D`), not a zone id, and stays.
  *
  * So: `1.2.3.4.5` and longer dotted sequences (versions, OIDs), `1.2.3` (versions),
  * `12:34:56.789` (times), `2024-06-01T12:34:56Z` (timestamps), `1.2.3.256`, `v1.2.3.4`
@@ -87,10 +93,8 @@ CLASS[126] = ZONE; // ~
 const MAX_V6 = 45;
 /** Longest zone id swallowed after an address. */
 const MAX_ZONE = 64;
-/** Colons in a run beyond which no address is searched for (an address, a label and a port have at most 11). */
+/** Colons in a run without `::` beyond which no address is searched for (hex dumps; an address, a label and a port have at most 11). */
 const MAX_RUN_COLONS = 12;
-/** Part boundaries of the run being searched (at most 2 per colon, plus its two ends). */
-const BOUNDS = new Int32Array(2 * MAX_RUN_COLONS + 2);
 
 function isHex(c: number): boolean {
   return c < 128 && (CLASS[c]! & HEX) !== 0;
@@ -159,25 +163,24 @@ function isPercentEscape(text: string, p: number): boolean {
 
 /**
  * A necessary condition for [a, b) to be IPv6, checked before the slice and isIP call:
- * `::` with at most 8 colons, or exactly 7 colons (6 before a dotted quad). Times such as
+ * one `::` with at most 8 colons, or exactly 7 colons (6 before a dotted quad). Times such as
  * `12:34:56.789` fail here at the cost of one short loop.
  */
 function plausibleV6(text: string, a: number, b: number): boolean {
   let colons = 0;
-  let compressed = false;
+  let gaps = 0;
   let dotted = false;
   for (let p = a; p < b; p++) {
     const c = text.charCodeAt(p);
     if (c === 58) {
-      colons++;
-      if (p > a && text.charCodeAt(p - 1) === 58) compressed = true;
+      // `1:2:3:4:5:6:7::` has 8 colons; no valid address has more, nor two `::`.
+      if (++colons > 8) return false;
+      if (p > a && text.charCodeAt(p - 1) === 58 && ++gaps > 1) return false;
     } else if (c === 46) {
       dotted = true;
     }
   }
-  // `1:2:3:4:5:6:7::` has 8 colons; no valid address has more.
-  if (colons > 8) return false;
-  if (compressed) return true;
+  if (gaps === 1) return true;
   return colons === (dotted ? 6 : 7);
 }
 
@@ -347,56 +350,59 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
         // window drops the address's LAST parts (its lowest bits), never its first ones,
         // which would shift it and keep more of it than the policy allows. Runs without
         // `::` and with fewer than 6 colons hold no address (times, MACs): not searched;
-        // nor are runs of more than MAX_RUN_COLONS colons (hex dumps).
-        let found = false;
-        if (colons <= MAX_RUN_COLONS && (colons >= 6 || hasGap(text, cs, ce))) {
-          let k = 0;
-          BOUNDS[k++] = cs;
-          for (let p = cs; p < ce; p++) {
-            if (text.charCodeAt(p) !== 58) continue;
-            if (BOUNDS[k - 1] !== p) BOUNDS[k++] = p;
-            BOUNDS[k++] = p + 1;
-          }
-          if (BOUNDS[k - 1] !== ce) BOUNDS[k++] = ce;
-          search: for (let x = 0; x < k - 1; x++) {
-            const a = BOUNDS[x]!;
+        // nor are runs without `::` of more than MAX_RUN_COLONS colons (hex dumps). After a
+        // match, the rest of the run is searched the same way (`2001:db8::1:::2001:db8::2`
+        // holds two; so does `2001:db8:1:2:3:4:5:6:2001:db8::9`).
+        const search = (from: number): boolean => {
+          for (let a = from; a < ce - 1; a++) {
             // A window starts at the run's start or right after a `:`, and ends at the run's
             // end or right before one (so an address glued to a word is never cut out of it);
             // `:::` after a part is a separator then `::` (`10.0.0.1:::1`), not `::` then `:`.
-            if (a !== cs && text.charCodeAt(a - 1) !== 58) continue;
+            // The rest of a run after a match is searched as a run of its own.
+            if (a !== from && text.charCodeAt(a - 1) !== 58) continue;
             if (text.charCodeAt(a) === 58 && text.charCodeAt(a + 1) === 58 && text.charCodeAt(a + 2) === 58) continue;
-            for (let y = k - 1; y > x; y--) {
-              const b = BOUNDS[y]!;
+            // Longest first; no window is longer than MAX_V6, so a long run costs linear time.
+            for (let b = ce < a + MAX_V6 ? ce : a + MAX_V6; b >= a + 2; b--) {
               if (b !== ce && text.charCodeAt(b) !== 58) continue;
-              if (attempt(a, b)) {
-                found = true;
-                break search;
+              if (attempt(a, b)) return true;
+            }
+          }
+          return false;
+        };
+        if (((colons >= 6 && colons <= MAX_RUN_COLONS) || hasGap(text, cs, ce)) && search(cs)) {
+          // `quadsFrom`: where the part of the run not yet read by rule 3 begins.
+          let quadsFrom = s;
+          for (;;) {
+            let end = matchEnd;
+            let marker = '';
+            // Rule 5: a zone id right after the address goes with it; `%` and two hex
+            // digits other than `25` (RFC 6874's encoded `%`) is percent-encoding (`%5D`, `%2F`).
+            if (matchEnd === e && e < n && text.charCodeAt(e) === 37 && !isPercentEscape(text, e)) {
+              let z = e + 1;
+              while (z < n && z - e <= MAX_ZONE) {
+                const d = text.charCodeAt(z);
+                if (d >= 128 || (CLASS[d]! & ZONE) === 0) break;
+                z++;
+              }
+              if (z > e + 1) {
+                end = z;
+                i = z;
+                // Its `%` stays when what follows would otherwise be glued to the redacted
+                // address (`::%0:1a` → `::%:1a`, not `:::1a`, which reads as `::1a`; a
+                // second `%…` would read as its zone id).
+                const after = z < n ? text.charCodeAt(z) : -1;
+                if (after === 37 || (after >= 0 && after < 128 && (CLASS[after]! & (RUN | ZONE)) !== 0)) marker = '%';
               }
             }
+            // The parts of the run around the address (a dotted label, a dotted tail) are
+            // read by rule 3 too.
+            if (dots >= 3 && match > quadsFrom) scanQuads(quadsFrom, match, s, e, prevSep, nextSep);
+            out += text.slice(last, match) + replace(text.slice(match, matchEnd), 6) + marker;
+            last = end;
+            quadsFrom = end;
+            if (matchEnd >= ce - 1 || !search(matchEnd)) break;
           }
-        }
-        if (found) {
-          let end = matchEnd;
-          // Rule 5: a zone id right after the address goes with it; `%` and two hex
-          // digits other than `25` (RFC 6874's encoded `%`) is percent-encoding (`%5D`, `%2F`).
-          if (matchEnd === e && e < n && text.charCodeAt(e) === 37 && !isPercentEscape(text, e)) {
-            let z = e + 1;
-            while (z < n && z - e <= MAX_ZONE) {
-              const d = text.charCodeAt(z);
-              if (d >= 128 || (CLASS[d]! & ZONE) === 0) break;
-              z++;
-            }
-            if (z > e + 1) {
-              end = z;
-              i = z;
-            }
-          }
-          // The parts of the run around the address (a dotted label, a dotted tail) are
-          // read by rule 3 too.
-          if (dots >= 3 && match > s) scanQuads(s, match, s, e, prevSep, nextSep);
-          out += text.slice(last, match) + replace(text.slice(match, matchEnd), 6);
-          last = end;
-          if (dots >= 3 && end < e) scanQuads(end, e, s, e, prevSep, nextSep);
+          if (dots >= 3 && quadsFrom < e) scanQuads(quadsFrom, e, s, e, prevSep, nextSep);
           continue;
         }
       }
