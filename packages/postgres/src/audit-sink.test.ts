@@ -56,12 +56,20 @@ async function killSessions(schema: string): Promise<number> {
  * passed on (what the sink sends still reaches the server); `cut()`: every connection
  * through it ends, as a network cut would. `watch` sees each chunk either way first and
  * may ask for its connection to be cut instead of passing it on. After a cut, answers
- * pass again (the sink's reconnect goes through).
+ * pass again (the sink's reconnect goes through). `refuse(true)`: new connections are
+ * closed at once (the database is unreachable through it) until `refuse(false)`.
  */
-async function answerProxy(watch?: (chunk: Buffer, from: 'client' | 'server') => 'cut' | undefined): Promise<{ pool: Pool; drop: () => void; cut: () => void; close: () => Promise<void> }> {
+async function answerProxy(
+  watch?: (chunk: Buffer, from: 'client' | 'server') => 'cut' | undefined,
+): Promise<{ pool: Pool; drop: () => void; cut: () => void; refuse: (on: boolean) => void; close: () => Promise<void> }> {
   let dropping = false;
+  let refusing = false;
   const sockets = new Set<Socket>();
   const proxy = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const server = connect(5432, '127.0.0.1');
     sockets.add(client).add(server);
     const end = (): void => {
@@ -90,6 +98,7 @@ async function answerProxy(watch?: (chunk: Buffer, from: 'client' | 'server') =>
   return {
     pool: viaProxy,
     drop: () => (dropping = true),
+    refuse: (on) => (refusing = on),
     cut: () => {
       dropping = false;
       cut();
@@ -596,6 +605,62 @@ describePg('createPostgresAuditSink', () => {
       await verified(schema);
     } finally {
       await s?.close().catch(() => undefined);
+      await proxy.close();
+    }
+  });
+  it.each([
+    ['committed', true],
+    ['did not commit; the new writer wrote that seq', false],
+  ])('taken over while disconnected, its commit %s: the lost answer is still settled from the rows (acknowledged only if committed)', async (_what, commits) => {
+    const schema = await freshSchema(commits ? 'takencommitted' : 'takenrefused');
+    // A marked record waits for an advisory lock the test holds: its batch is on the server, not committed.
+    await pool.query(`CREATE FUNCTION "${schema}".held() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.record LIKE '%"held-%' THEN PERFORM pg_advisory_xact_lock(4244); END IF; RETURN NEW; END $$`);
+    await pool.query(`CREATE TRIGGER held BEFORE INSERT ON "${schema}".audit_records FOR EACH ROW EXECUTE FUNCTION "${schema}".held()`);
+    const proxy = await answerProxy();
+    const holder = await pool.connect();
+    const warnings: string[] = [];
+    let a: PostgresAuditSink | undefined;
+    let b: PostgresAuditSink | undefined;
+    try {
+      await holder.query('SELECT pg_advisory_lock(4244)');
+      a = await sink(schema, 'w', { checkpointIntervalMs: 60_000, unknownOutcomeWaitMs: 60_000, onWarning: (_m, code) => warnings.push(code) }, proxy.pool);
+      await a.append(access('before'));
+      proxy.drop();
+      const settled = (p: Promise<void>): Promise<string> => p.then(() => 'acknowledged', (err: Error) => err.message);
+      let outcome: Promise<string>;
+      if (commits) {
+        outcome = settled(a.append(access('first')));
+        await until(async () => (await rows(schema, 'w')).length === 2, 'the batch committed');
+      } else {
+        outcome = settled(a.append(access('held-first')));
+        await until(async () => (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%audit_records%'`)).rowCount === 1, 'the batch on the server');
+        // Its session ends before it commits.
+        await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%audit_records%'`);
+      }
+      // The sink loses its connection and cannot reconnect; another writer claims the stream
+      // (once the server has ended the old session) and writes.
+      proxy.refuse(true);
+      proxy.cut();
+      await until(async () => {
+        b = await sink(schema, 'w', { checkpointIntervalMs: 60_000 }).catch(() => undefined);
+        return b !== undefined;
+      }, 'the new writer claiming the stream');
+      await b!.append(access('taken'));
+      proxy.refuse(false);
+      expect(await outcome).toBe(commits ? 'acknowledged' : 'audit stream w: the database connection was lost during a commit, which did not happen.');
+      const lost = a;
+      await until(() => lost.state === 'lost', 'the first sink to find the stream taken');
+      expect(warnings).toContain('PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN');
+      await expect(a.append(access('late'))).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE' });
+      await b!.close();
+      const got = (await rows(schema, 'w')).map((r) => r['requestId']).filter((x) => x !== undefined);
+      expect(got).toEqual(commits ? ['before', 'first', 'taken'] : ['before', 'taken']);
+      await verified(schema);
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+      await a?.close().catch(() => undefined);
+      await b?.close().catch(() => undefined);
       await proxy.close();
     }
   });

@@ -913,11 +913,14 @@ class PgSink implements PostgresAuditSink {
           // try again), by nobody any more (it just exited: try again), or by another
           // writer (taken over).
           const holder = await this.#lockHolder(client);
+          // Taken over: this sink's previous session is gone (the lock is another's), so
+          // each commit whose answer was lost has happened or never will; read which.
+          const hashes = holder === 'other' ? await this.#uncertainHashes(client).catch(() => undefined) : undefined;
           release(client);
           client = undefined;
           if (holder !== 'other') throw new Error(`the stream's lock was still held (${holder === 'own' ? 'by this sink\'s previous session, now ended' : 'and has just been let go'})`);
           this.#reconnecting = false;
-          if (this.#state === 'down') this.#takenOver();
+          if (this.#state === 'down') this.#takenOver(hashes);
           return;
         }
         if (this.#state !== 'down') {
@@ -964,14 +967,23 @@ class PgSink implements PostgresAuditSink {
     void attempt();
   }
 
-  #takenOver(): void {
+  /**
+   * Another writer holds the stream: this sink writes no more. `hashes` (the rows at the
+   * uncertain batches' last seqs, read after the takeover) settle the commits whose answer
+   * was lost, as on a reconnect; without them (the read failed) they are refused.
+   */
+  #takenOver(hashes?: ReadonlyMap<number, string>): void {
     this.#state = 'lost';
     this.#outbox?.abandon();
-    const u = this.#uncertain;
-    this.#uncertain = undefined;
-    if (u !== undefined && !u.settled) {
-      u.settled = true;
-      for (const b of u.batches) for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`));
+    if (hashes !== undefined) {
+      this.#settleUncertain(hashes);
+    } else {
+      const u = this.#uncertain;
+      this.#uncertain = undefined;
+      if (u !== undefined && !u.settled) {
+        u.settled = true;
+        for (const b of u.batches) for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`));
+      }
     }
     this.#o.onWarning?.(`audit stream ${this.stream} was taken over by another writer while this one was disconnected; this sink writes no more.`, 'PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN');
   }
