@@ -146,11 +146,15 @@ describePg('createPostgresAuditSink', () => {
     await verified(schema);
   });
 
-  it('group commit: 400 concurrent appends go in far fewer INSERTs, all acknowledged, in seq order', async () => {
-    const schema = await freshSchema('group');
-    let inserts = 0;
+  /**
+   * A pool of one session whose audit INSERTs are counted as the sink sends them: `sizes`
+   * holds each one's record count (its records parameter is one LF-separated text),
+   * `mostOnWire` the most that were on the wire at once.
+   */
+  function countingPool(): { pool: Pool; sizes: number[]; mostOnWire: () => number; client: () => PoolClient | undefined } {
+    const sizes: number[] = [];
     let onWire = 0;
-    let mostOnWire = 0;
+    let most = 0;
     const counting = testPool(1);
     const connect = counting.connect.bind(counting) as () => Promise<PoolClient>;
     let sinkClient: PoolClient | undefined;
@@ -160,35 +164,62 @@ describePg('createPostgresAuditSink', () => {
       sinkClient = c;
       const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
       (c as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-        const text = typeof a[0] === 'string' ? a[0] : (a[0] as { text?: unknown } | null)?.text;
+        const config = a[0] as { text?: unknown; values?: unknown[] } | string | null;
+        const text = typeof config === 'string' ? config : config?.text;
         if (!(typeof text === 'string' && text.includes('INSERT INTO') && text.includes('audit_records'))) return query(...a);
-        inserts++;
-        mostOnWire = Math.max(mostOnWire, ++onWire);
+        const records = typeof config === 'object' && config !== null ? config.values?.[5] : undefined;
+        sizes.push(Buffer.isBuffer(records) ? records.toString('utf8').split('\n').length : -1);
+        most = Math.max(most, ++onWire);
         return query(...a).finally(() => onWire--);
       };
       return c;
     };
-    const s = await sink(schema, 'g', {}, counting);
+    return { pool: counting, sizes, mostOnWire: () => most, client: () => sinkClient };
+  }
+
+  it('group commit: 400 concurrent appends go in far fewer INSERTs, all acknowledged, in seq order', async () => {
+    const schema = await freshSchema('group');
+    const counting = countingPool();
+    const s = await sink(schema, 'g', {}, counting.pool);
     await s.append(access('first')); // makes the month's partitions: from now on, batches go straight out
     // A handful of callers: the first append goes out at once, the other four wait for its
     // COMMIT and go together (a second batch behind it would cost a second commit).
-    const before = inserts;
+    const before = counting.sizes.length;
     await Promise.all(Array.from({ length: 5 }, (_, i) => s.append(access(`few${i}`))));
-    expect([inserts - before, mostOnWire]).toEqual([2, 1]);
+    expect([counting.sizes.slice(before), counting.mostOnWire()]).toEqual([[1, 4], 1]);
     await Promise.all(Array.from({ length: 400 }, (_, i) => s.append(access(`r${i}`))));
     await s.close();
     // Pipelined: a second batch went out while the first was committing.
-    expect(mostOnWire).toBe(2);
+    expect(counting.mostOnWire()).toBe(2);
     // The session went back to the pool as an ordinary (not pipelined) client.
-    const again = await counting.connect();
-    expect(again).toBe(sinkClient);
+    const again = await counting.pool.connect();
+    expect(again).toBe(counting.client());
     expect((again as unknown as { pipeline: boolean }).pipeline).toBe(false);
     again.release();
-    await counting.end();
-    expect(inserts).toBeLessThan(50);
+    await counting.pool.end();
+    expect(counting.sizes.length).toBeLessThan(50);
     const got = await rows(schema, 'g');
     expect(got.filter((r) => r['kind'] === 'access')).toHaveLength(406);
     expect(got.map((r) => r['seq'])).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
+    await verified(schema);
+  });
+
+  it.each([
+    [100, [50, 50]],
+    [33, [17, 16]],
+    [31, [31]],
+  ])('a backlog of %i found with nothing on the wire goes out as %j (two halves, the second pipelined behind the first, from 32 up)', async (n, expected) => {
+    const schema = await freshSchema(`halves${n}`);
+    const counting = countingPool();
+    const s = await sink(schema, 'h', { checkpointIntervalMs: 60_000 }, counting.pool);
+    // The first append finds the month's partitions missing: while the sink makes them,
+    // the others wait, so all of them are there, with nothing on the wire, when it sends.
+    await Promise.all(Array.from({ length: n }, (_, i) => s.append(access(`b${i}`))));
+    expect(counting.sizes).toEqual(expected);
+    expect(counting.mostOnWire()).toBe(expected.length);
+    await s.close();
+    await counting.pool.end();
+    expect((await rows(schema, 'h')).map((r) => r['requestId']).filter((x) => x !== undefined)).toEqual(Array.from({ length: n }, (_, i) => `b${i}`));
     await verified(schema);
   });
 

@@ -580,7 +580,12 @@ class PgSink implements PostgresAuditSink {
         this.#ensurePartitions(ts);
         break;
       }
-      this.#send(this.#queue.splice(0, this.#o.maxBatch), ts);
+      // With nothing on the wire, a large backlog goes out as two halves, one behind the
+      // other, so the next COMMIT finds the other half already on the server and the
+      // callers the first half acknowledges refill the pipeline while the second commits.
+      const q = this.#queue.length;
+      const take = this.#inflight.length === 0 && q >= 2 * PIPELINE_MIN_RECORDS ? Math.ceil(q / 2) : q;
+      this.#send(this.#queue.splice(0, Math.min(take, this.#o.maxBatch)), ts);
     }
     this.#settleIdle();
   }
