@@ -270,6 +270,8 @@ interface InFlight {
 interface Uncertain {
   readonly batches: InFlight[];
   settled: boolean;
+  /** Refuses them after unknownOutcomeWaitMs; cleared once they are settled otherwise. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** Returns a client to its pool (destroying it when `error` is set); a second release is harmless. */
@@ -795,12 +797,15 @@ class PgSink implements PostgresAuditSink {
     this.#uncertain = undefined;
     if (u === undefined || u.settled) return;
     u.settled = true;
+    clearTimeout(u.timer);
     // Each batch was one statement: either all of it is there or none of it, and they
     // committed in order, so what is there is a prefix of them.
     for (const b of u.batches) {
       if (hashes.get(b.lastSeq) === b.lastHash) {
         for (const p of b.pendings) p.resolve();
-        if (b.heads.length > 0) this.#outbox?.add(b.heads);
+        // A sink whose stream was taken over publishes nothing: the new writer publishes
+        // every committed head from the outbox cursors.
+        if (b.heads.length > 0 && this.#state !== 'lost') this.#outbox?.add(b.heads);
       } else for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, which did not happen.`));
     }
   }
@@ -877,7 +882,7 @@ class PgSink implements PostgresAuditSink {
     // which reads the stream head and settles them (bounded by unknownOutcomeWaitMs).
     const uncertain: Uncertain = { batches, settled: false };
     this.#uncertain = uncertain;
-    const timer = setTimeout(() => {
+    uncertain.timer = setTimeout(() => {
       if (uncertain.settled) return;
       uncertain.settled = true;
       if (this.#uncertain === uncertain) this.#uncertain = undefined;
@@ -885,8 +890,8 @@ class PgSink implements PostgresAuditSink {
     }, this.#o.unknownOutcomeWaitMs);
     // Not unref'd: appends are waiting on this answer, so the process must stay up for it
     // (an unref'd timer let a process with nothing else to do exit mid-outage, leaving
-    // its callers' promises unsettled). It fires once, after at most unknownOutcomeWaitMs.
-    void timer;
+    // its callers' promises unsettled). It fires once, after at most unknownOutcomeWaitMs,
+    // unless the reconnect settles them first and clears it.
     const first = batches[0]!;
     this.#seq = first.startSeq;
     this.#prev = first.startPrev;
@@ -987,6 +992,7 @@ class PgSink implements PostgresAuditSink {
       this.#uncertain = undefined;
       if (u !== undefined && !u.settled) {
         u.settled = true;
+        clearTimeout(u.timer);
         for (const b of u.batches) for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`));
       }
     }
