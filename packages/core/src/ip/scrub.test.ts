@@ -23,9 +23,14 @@ describe('scrubIps: addresses in free text are redacted', () => {
     // Several IPv6 addresses in one run of colons: the rest of a run after a match is
     // searched too (the second address was left whole before), whatever the run's length.
     ['2001:db8:1:2:3:4:5:6:2001:db8::9', '2001:db8:1:::2001:db8::'],
-    // `:::` is a separator then `::`: the rest reads `::2001:db8:2`, then `::9`.
-    ['2001:db8:1::7:::2001:db8:2::9', '2001:db8:1:::::::'],
-    ['2001:db8:1::7:::2001:db8:2::9:::2001:db8:3::1', '2001:db8:1::::::::::::'],
+    // In the rest of a run, colons after an address may be a separator only: the address
+    // after them is never read shifted (as `::2001:db8:2`, `::2001:db8:1:2:3:4:5`).
+    ['2001:db8:1::7:::2001:db8:2::9', '2001:db8:1:::::2001:db8:2::'],
+    ['2001:db8:1::7:::2001:db8:2::9:::2001:db8:3::1', '2001:db8:1:::::2001:db8:2:::::2001:db8:3::'],
+    ['2001:db8::1::2001:db8:1:2:3:4:5:6', '2001:db8::::2001:db8:1::'],
+    ['2001:db8::1:::2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff', '2001:db8:::::2001:db8:aaaa::'],
+    // What follows a dropped zone id starts at a boundary (the zone id is not a word).
+    ['1234:5678::9abc:def0%eth0::1111:2222:3333:4444', '1234:5678::%::'],
     ['ip:192.0.2.33', 'ip:192.0.2.0'],
     ['addr:2001:db8:a::1.', 'addr:2001:db8:a::.'],
     ['src:2001:db8:a::1', 'src:2001:db8:a::'],

@@ -22,7 +22,13 @@
  *    (hex dumps) are not searched. After a match, the rest of the run is searched the same
  *    way, as a run of its own (`2001:db8:1:2:3:4:5:6:2001:db8::9` and
  *    `2001:db8::1:::2001:db8::2` each hold two addresses; no window is longer than an
- *    address can be, so a long run costs linear time). Rule 3 reads what is left.
+ *    address can be, so a long run costs linear time), where the colons after an address
+ *    may be a separator only: a window starting with `::` gives way to the window right
+ *    after it when that one reaches further (`…::1::2001:db8:1:2:3:4:5:6` is never read as
+ *    `::2001:db8:1:2:3:4:5`). Two or more hex groups left after a run's last address (no
+ *    dot) may be the rest of an address read into the one before it: they are written as
+ *    `INVALID_IP_TOKEN` (one group is a port or an extra group, and stays). Rule 3 reads
+ *    what is left.
  * 3. IPv4: the run (outside an IPv6 match) is cut at every `:` and every run of two or
  *    more dots (an ellipsis); each piece, minus dots at either end, is an IPv4 address when it is
  *    exactly four dot-separated groups of 1–3 decimal digits, each ≤ 255
@@ -32,7 +38,8 @@
  *    a word and is left alone (`v1.2.3.4`, `build1.2.3.4x`, `std::vector`). Escapes
  *    are boundaries, not letters: `\n`, `\t`, `\"`, `\\`, `\u001b`, `\x1b` (JSON and
  *    util.inspect output) and `%2F` (percent-encoding) do not protect what follows.
- * 5. IPv6 zone ids after a match (`%eth0`, `%25eth0`) are dropped with the address;
+ * 5. IPv6 zone ids after a match (`%eth0`, `%25eth0`) are dropped with the address, and
+ *    what follows a dropped zone id starts at a boundary (rule 4);
  *    the `%` stays when a `:` or another `%` follows the zone id, so that what follows is
  *    not glued to the redacted address (`fe80::1%eth0:22` → `fe80::%:22`, where
  *    `fe80:::22` would read differently; `::%0:1a` → `::%:1a`, not `:::1a`, which reads as
@@ -154,6 +161,18 @@ function hasGap(text: string, a: number, b: number): boolean {
   return false;
 }
 
+/** How many `:`-separated hex groups [a, b) holds, or 0 when it holds anything but hex digits and `:`. */
+function hexGroupsFrom(text: string, a: number, b: number): number {
+  let groups = 0;
+  for (let p = a; p < b; p++) {
+    const c = text.charCodeAt(p);
+    if (c === 58) continue;
+    if (!isHex(c)) return 0;
+    if (p === a || text.charCodeAt(p - 1) === 58) groups++;
+  }
+  return groups;
+}
+
 /** `%XX` at `p` with XX two hex digits other than `25`: percent-encoding, not a zone id. */
 function isPercentEscape(text: string, p: number): boolean {
   const a = text.charCodeAt(p + 1);
@@ -268,6 +287,8 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
     let out = '';
     let last = 0;
     let i = 0;
+    // Where the last dropped zone id ended (what follows it starts at a boundary).
+    let zoneEnd = -1;
     /**
      * Rule 3 over [from, to) of the run [s, e): parts end at every `:` and every run of
      * two or more dots (an ellipsis); a part's leading and trailing dots are punctuation.
@@ -320,7 +341,8 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
       // digits (`\u001b`, `\x1b`, `%2F`, `\b`) are not part of the candidate.
       const escaped = escapeAtRunStart(text, s, e);
       if (escaped > 0) s += escaped;
-      const prevSep = escaped !== 0 || s === 0 || !isWordChar(text.charCodeAt(s - 1));
+      // Right after a dropped zone id is a boundary too: the zone id is gone from the output.
+      const prevSep = escaped !== 0 || s === 0 || s === zoneEnd || !isWordChar(text.charCodeAt(s - 1));
       const nextSep = e === n || !isWordChar(text.charCodeAt(e));
 
       if (colons >= 2) {
@@ -334,13 +356,15 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
         if (ce - cs >= 2 && text.charCodeAt(cs) === 58 && (text.charCodeAt(cs + 1) !== 58 || (ce - cs >= 3 && text.charCodeAt(cs + 2) === 58))) cs++;
         let match = -1;
         let matchEnd = -1;
-        const attempt = (a: number, b: number): boolean => {
-          if (b - a < 2 || b - a > MAX_V6) return false;
-          if (!(a > s || prevSep) || !(b < e || nextSep)) return false;
-          if (!plausibleV6(text, a, b) || isIP(text.slice(a, b)) !== 6) return false;
-          match = a;
-          matchEnd = b;
-          return true;
+        const valid = (a: number, b: number): boolean =>
+          b - a >= 2 && b - a <= MAX_V6 && (a > s || prevSep) && (b < e || nextSep) && plausibleV6(text, a, b) && isIP(text.slice(a, b)) === 6;
+        /** The end of the longest window starting at `a` that is an address, or -1. */
+        const longest = (a: number): number => {
+          // No window is longer than MAX_V6, so a long run costs linear time.
+          for (let b = ce < a + MAX_V6 ? ce : a + MAX_V6; b >= a + 2; b--) {
+            if ((b === ce || text.charCodeAt(b) === 58) && valid(a, b)) return b;
+          }
+          return -1;
         };
         // Rule 2's search: the leftmost, then longest, window of the run that starts at its
         // start or right after a `:`, ends at its end or right before a `:`, and is an
@@ -353,7 +377,7 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
         // nor are runs without `::` of more than MAX_RUN_COLONS colons (hex dumps). After a
         // match, the rest of the run is searched the same way (`2001:db8::1:::2001:db8::2`
         // holds two; so does `2001:db8:1:2:3:4:5:6:2001:db8::9`).
-        const search = (from: number): boolean => {
+        const search = (from: number, rest: boolean): boolean => {
           for (let a = from; a < ce - 1; a++) {
             // A window starts at the run's start or right after a `:`, and ends at the run's
             // end or right before one (so an address glued to a word is never cut out of it);
@@ -361,15 +385,26 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
             // The rest of a run after a match is searched as a run of its own.
             if (a !== from && text.charCodeAt(a - 1) !== 58) continue;
             if (text.charCodeAt(a) === 58 && text.charCodeAt(a + 1) === 58 && text.charCodeAt(a + 2) === 58) continue;
-            // Longest first; no window is longer than MAX_V6, so a long run costs linear time.
-            for (let b = ce < a + MAX_V6 ? ce : a + MAX_V6; b >= a + 2; b--) {
-              if (b !== ce && text.charCodeAt(b) !== 58) continue;
-              if (attempt(a, b)) return true;
+            const b = longest(a);
+            if (b < 0) continue;
+            match = a;
+            matchEnd = b;
+            // In the rest of a run, the colons after an address may be a separator only: a
+            // window starting with `::` gives way to the window right after it when that one
+            // reaches further (`…::1::2001:db8:1:2:3:4:5:6` and `…::1:::2001:db8:1:2:3:4:5:6`
+            // are never read shifted, as `::2001:db8:1:2:3:4:5`).
+            if (rest && text.charCodeAt(a) === 58 && text.charCodeAt(a + 1) === 58) {
+              const b2 = longest(a + 2);
+              if (b2 > b) {
+                match = a + 2;
+                matchEnd = b2;
+              }
             }
+            return true;
           }
           return false;
         };
-        if (((colons >= 6 && colons <= MAX_RUN_COLONS) || hasGap(text, cs, ce)) && search(cs)) {
+        if (((colons >= 6 && colons <= MAX_RUN_COLONS) || hasGap(text, cs, ce)) && search(cs, false)) {
           // `quadsFrom`: where the part of the run not yet read by rule 3 begins.
           let quadsFrom = s;
           for (;;) {
@@ -387,6 +422,7 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
               if (z > e + 1) {
                 end = z;
                 i = z;
+                zoneEnd = z;
                 // Its `%` stays when what follows would otherwise be glued to the redacted
                 // address (`::%0:1a` → `::%:1a`, not `:::1a`, which reads as `::1a`; a
                 // second `%…` would read as its zone id).
@@ -400,7 +436,20 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
             out += text.slice(last, match) + replace(text.slice(match, matchEnd), 6) + marker;
             last = end;
             quadsFrom = end;
-            if (matchEnd >= ce - 1 || !search(matchEnd)) break;
+            if (matchEnd >= ce - 1 || !search(matchEnd, true)) break;
+          }
+          // What is left of the run after its last address, when it is two or more hex
+          // groups (no dot), may be the rest of an address read into the one before it
+          // (`2001:db8::1:2001:db8:1:2:3:4:5:6`, one `:` between them, reads as
+          // `2001:db8::1:2001:db8:1:2:3` + `:4:5:6`): it is written as the fixed token.
+          // One group is a port or an extra group, and stays.
+          const leftover = last === matchEnd && matchEnd < ce ? hexGroupsFrom(text, matchEnd, ce) : 0;
+          if (leftover >= 2) {
+            let g = matchEnd;
+            while (text.charCodeAt(g) === 58) g++;
+            out += text.slice(last, g) + INVALID_IP_TOKEN;
+            last = ce;
+            quadsFrom = e;
           }
           if (dots >= 3 && quadsFrom < e) scanQuads(quadsFrom, e, s, e, prevSep, nextSep);
           continue;

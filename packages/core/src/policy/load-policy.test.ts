@@ -188,7 +188,7 @@ describe('loadPolicy (property): random JSON policies', () => {
       { seed: 0x5eed, numRuns: process.env['CI'] ? 5_000 : 1_000 },
     );
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
-   }, 60_000); // 5,000 runs in CI: ≈ 3 s alone, more beside the other suites
+  }, 60_000); // 5,000 runs in CI: ≈ 3 s alone, more beside the other suites
 });
 
 describe('loadPolicy (property): a name on Object.prototype behaves like any other name', () => {
