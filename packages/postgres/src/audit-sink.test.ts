@@ -652,9 +652,19 @@ describePg('createPostgresAuditSink', () => {
     const warnings: string[] = [];
     let a: PostgresAuditSink | undefined;
     let b: PostgresAuditSink | undefined;
+    // The sink's unknown-outcome timer (the only one set for 59,999 ms): once the outcome is
+    // settled it must be cleared, or it keeps the process alive that long.
+    const realSetTimeout = globalThis.setTimeout;
+    const waits: unknown[] = [];
+    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      const t = realSetTimeout(fn, ms);
+      if (ms === 59_999) waits.push(t);
+      return t;
+    }) as typeof setTimeout);
+    const clearSpy = jest.spyOn(globalThis, 'clearTimeout');
     try {
       await holder.query('SELECT pg_advisory_lock(4244)');
-      a = await sink(schema, 'w', { checkpointIntervalMs: 60_000, unknownOutcomeWaitMs: 60_000, onWarning: (_m, code) => warnings.push(code) }, proxy.pool);
+      a = await sink(schema, 'w', { checkpointIntervalMs: 60_000, unknownOutcomeWaitMs: 59_999, onWarning: (_m, code) => warnings.push(code) }, proxy.pool);
       await a.append(access('before'));
       proxy.drop();
       const settled = (p: Promise<void>): Promise<string> => p.then(() => 'acknowledged', (err: Error) => err.message);
@@ -684,12 +694,16 @@ describePg('createPostgresAuditSink', () => {
       // Settled on the takeover path: the sink never had its stream back.
       expect(warnings).toContain('PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN');
       expect(warnings).not.toContain('PURPOSEKIT_WARN_AUDIT_DB_BACK');
+      expect(waits).toHaveLength(1);
+      expect(clearSpy.mock.calls.some(([t]) => t === waits[0])).toBe(true);
       await expect(a.append(access('late'))).rejects.toMatchObject({ code: 'PURPOSEKIT_ERR_AUDIT_UNAVAILABLE' });
       await b!.close();
       const got = (await rows(schema, 'w')).map((r) => r['requestId']).filter((x) => x !== undefined);
       expect(got).toEqual(commits ? ['before', 'first', 'taken'] : ['before', 'taken']);
       await verified(schema);
     } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
       await holder.query('SELECT pg_advisory_unlock_all()');
       holder.release();
       await a?.close().catch(() => undefined);

@@ -810,6 +810,15 @@ class PgSink implements PostgresAuditSink {
     }
   }
 
+  /** Refuses every append of `u` (its outcome cannot be read), once, and stops its timer. */
+  #refuseUncertain(u: Uncertain, message: string, cause?: Error): void {
+    if (u.settled) return;
+    u.settled = true;
+    clearTimeout(u.timer);
+    if (this.#uncertain === u) this.#uncertain = undefined;
+    for (const b of u.batches) for (const p of b.pendings) p.reject(unavailable(message, cause));
+  }
+
   /** The hashes of the rows at the uncertain batches' last seqs (empty when none is uncertain). */
   async #uncertainHashes(client: PoolClient): Promise<Map<number, string>> {
     const out = new Map<number, string>();
@@ -882,12 +891,10 @@ class PgSink implements PostgresAuditSink {
     // which reads the stream head and settles them (bounded by unknownOutcomeWaitMs).
     const uncertain: Uncertain = { batches, settled: false };
     this.#uncertain = uncertain;
-    uncertain.timer = setTimeout(() => {
-      if (uncertain.settled) return;
-      uncertain.settled = true;
-      if (this.#uncertain === uncertain) this.#uncertain = undefined;
-      for (const b of batches) for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error));
-    }, this.#o.unknownOutcomeWaitMs);
+    uncertain.timer = setTimeout(
+      () => this.#refuseUncertain(uncertain, `audit stream ${this.stream}: the database connection was lost during a commit, and did not come back in time to tell its outcome.`, error),
+      this.#o.unknownOutcomeWaitMs,
+    );
     // Not unref'd: appends are waiting on this answer, so the process must stay up for it
     // (an unref'd timer let a process with nothing else to do exit mid-outage, leaving
     // its callers' promises unsettled). It fires once, after at most unknownOutcomeWaitMs,
@@ -985,17 +992,8 @@ class PgSink implements PostgresAuditSink {
   #takenOver(hashes?: ReadonlyMap<number, string>): void {
     this.#state = 'lost';
     this.#outbox?.abandon();
-    if (hashes !== undefined) {
-      this.#settleUncertain(hashes);
-    } else {
-      const u = this.#uncertain;
-      this.#uncertain = undefined;
-      if (u !== undefined && !u.settled) {
-        u.settled = true;
-        clearTimeout(u.timer);
-        for (const b of u.batches) for (const p of b.pendings) p.reject(unavailable(`audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`));
-      }
-    }
+    if (hashes !== undefined) this.#settleUncertain(hashes);
+    else if (this.#uncertain !== undefined) this.#refuseUncertain(this.#uncertain, `audit stream ${this.stream} was taken over by another writer before the outcome of a commit could be read.`);
     this.#o.onWarning?.(`audit stream ${this.stream} was taken over by another writer while this one was disconnected; this sink writes no more.`, 'PURPOSEKIT_WARN_AUDIT_STREAM_TAKEN');
   }
 

@@ -29,6 +29,10 @@ describe('scrubIps: addresses in free text are redacted', () => {
     ['2001:db8:1::7:::2001:db8:2::9:::2001:db8:3::1', '2001:db8:1:::::2001:db8:2:::::2001:db8:3::'],
     ['2001:db8::1::2001:db8:1:2:3:4:5:6', '2001:db8::::2001:db8:1::'],
     ['2001:db8::1:::2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff', '2001:db8:::::2001:db8:aaaa::'],
+    // Two or more groups left after a run's last address may be the rest of an address read
+    // into the one before it (one `:` between them): the fixed token. One group stays.
+    ['2001:db8::1:2001:db8:1:2:3:4:5:6', '2001:db8:::ip-invalid'],
+    ['2001:db8:1:2:3:4:5:6:443', '2001:db8:1:::443'],
     // What follows a dropped zone id starts at a boundary (the zone id is not a word).
     ['1234:5678::9abc:def0%eth0::1111:2222:3333:4444', '1234:5678::%::'],
     ['ip:192.0.2.33', 'ip:192.0.2.0'],

@@ -441,7 +441,7 @@ export function createIpScrubber(options?: ScrubIpsOptions): IpScrubber {
           // What is left of the run after its last address, when it is two or more hex
           // groups (no dot), may be the rest of an address read into the one before it
           // (`2001:db8::1:2001:db8:1:2:3:4:5:6`, one `:` between them, reads as
-          // `2001:db8::1:2001:db8:1:2:3` + `:4:5:6`): it is written as the fixed token.
+          // `2001:db8::1:2001:db8:1:2` + `:3:4:5:6`): it is written as the fixed token.
           // One group is a port or an extra group, and stays.
           const leftover = last === matchEnd && matchEnd < ce ? hexGroupsFrom(text, matchEnd, ce) : 0;
           if (leftover >= 2) {
